@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { resolveWorkspace, WorkspacePaths } from '../core/workspace';
+import { Logger } from '../core/ports';
+
+/** Options every verb understands (declared once on the root program). */
+export interface GlobalOptions {
+  workspace?: string;
+  coordinationDir?: string;
+  json?: boolean;
+  as?: string;
+}
+
+/** What a verb needs to run: where the workspace is, who is acting, and how to print. */
+export interface CliContext {
+  paths: WorkspacePaths;
+  json: boolean;
+  /** The acting instance: `--as` or `SYNCORD_INSTANCE`; undefined when neither is given. */
+  instance?: string;
+  logger: Logger;
+  /** Writes a result: JSON when `--json` is on, otherwise the human text. */
+  print(human: string, data: unknown): void;
+}
+
+export function contextFrom(cmd: Command): CliContext {
+  const opts = cmd.optsWithGlobals<GlobalOptions>();
+  const json = Boolean(opts.json);
+  const paths = resolveWorkspace(
+    opts.workspace ?? process.env.SYNCORD_WORKSPACE ?? process.cwd(),
+    opts.coordinationDir ?? process.env.SYNCORD_COORDINATION_DIR,
+  );
+  return {
+    paths,
+    json,
+    instance: opts.as ?? (process.env.SYNCORD_INSTANCE || undefined),
+    logger: stderrLogger(Boolean(process.env.SYNCORD_DEBUG)),
+    print(human, data) {
+      if (json) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+      else if (human) process.stdout.write(human.endsWith('\n') ? human : human + '\n');
+    },
+  };
+}
+
+export function stderrLogger(verbose: boolean): Logger {
+  const w = (level: string) => (m: string) => process.stderr.write(`syncord: ${level}${m}\n`);
+  return {
+    trace: verbose ? w('') : () => undefined,
+    info: verbose ? w('') : () => undefined,
+    warn: w('warning: '),
+    error: w('error: '),
+  };
+}

@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { isSyncordError } from '../core/errors';
+import { ExitCode, exitCodeFor } from './exit';
+import { registerCoordinationCommands } from './coordination';
+import { registerTargetCommands } from './targets';
+
+export const VERSION = process.env.SYNCORD_VERSION ?? '0.0.0-dev';
+
+/** Builds the whole `syncord` command tree. Verbs live in one module per area. */
+export function buildProgram(): Command {
+  const program = new Command('syncord')
+    .description('Coordinate AI coding agents through shared files and keep target projects in sync.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-w, --workspace <dir>', 'the main project folder (default: current folder, or $SYNCORD_WORKSPACE)')
+    .option('--coordination-dir <dir>', 'coordination folder, relative to the workspace (default: coordination)')
+    .option('--json', 'print machine-readable JSON')
+    .option('--as <instance>', 'act as this instance (default: $SYNCORD_INSTANCE)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  registerCoordinationCommands(program);
+  registerTargetCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit itself, so tests can call it). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const json = argv.includes('--json');
+    if (isSyncordError(e)) {
+      if (json) {
+        process.stdout.write(
+          JSON.stringify({ error: { code: e.code, message: e.detail, location: e.location ?? null } }, null, 2) + '\n',
+        );
+      }
+      process.stderr.write(`syncord: error: ${e.message}\n`);
+      return exitCodeFor(e.code);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    if (json) process.stdout.write(JSON.stringify({ error: { code: 'internal', message } }, null, 2) + '\n');
+    process.stderr.write(`syncord: internal error: ${message}\n`);
+    if (process.env.SYNCORD_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 70;
+  }
+}

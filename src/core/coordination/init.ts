@@ -1,0 +1,47 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The four coordination files of seed 004, with valid empty contents. */
+export const COORDINATION_FILES = {
+  registry: 'instance-registry.json',
+  tasks: 'task-queue.json',
+  messages: 'communication-log.json',
+  decisions: 'decisions.json',
+} as const;
+
+export function emptyCoordinationFiles(now: Date): Record<string, unknown> {
+  return {
+    [COORDINATION_FILES.registry]: {
+      instances: {},
+      coordination_protocol_version: '1.0',
+      last_registry_update: now.toISOString(),
+    },
+    [COORDINATION_FILES.tasks]: { active_tasks: [], pending_tasks: [], completed_tasks: [] },
+    [COORDINATION_FILES.messages]: { messages: [], response_queue: [] },
+    [COORDINATION_FILES.decisions]: { decisions: [], pending_decisions: [] },
+  };
+}
+
+export interface InitResult {
+  dir: string;
+  created: string[];
+  existing: string[];
+}
+
+/** Creates the coordination folder and any missing file. An existing file is never overwritten. */
+export async function initCoordination(dir: string, now: Date = new Date()): Promise<InitResult> {
+  await fs.promises.mkdir(dir, { recursive: true });
+  const result: InitResult = { dir, created: [], existing: [] };
+  for (const [name, content] of Object.entries(emptyCoordinationFiles(now))) {
+    const file = path.join(dir, name);
+    try {
+      // 'wx' fails if the file exists, so a file written meanwhile by someone else is kept.
+      await fs.promises.writeFile(file, JSON.stringify(content, null, 2) + '\n', { flag: 'wx' });
+      result.created.push(name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      result.existing.push(name);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,6 @@
+import { Services } from '../services';
+
+/** Coordination commands (instances, tasks, messages, decisions). */
+export function registerCoordinationCommands(services: Services): void {
+  void services;
+}

@@ -1,0 +1,16 @@
+import { registerCoordinationViews } from './coordination/views';
+import { registerMessageLog } from './messageLog/provider';
+import { Services } from './services';
+import { registerTargetViews } from './targets/views';
+
+export const ViewId = {
+  targets: 'syncord.targets',
+  coordination: 'syncord.coordination',
+  messageLog: 'syncord.messageLog',
+} as const;
+
+export function registerViews(services: Services): void {
+  registerTargetViews(services, ViewId.targets);
+  registerCoordinationViews(services, ViewId.coordination);
+  registerMessageLog(services, ViewId.messageLog);
+}
