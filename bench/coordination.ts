@@ -1,0 +1,3 @@
+export async function runCoordinationBench(): Promise<void> {
+  console.log("(no coordination benchmark yet)");
+}

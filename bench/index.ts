@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: every benchmark of Syncord, each printing its numbers beside a reference tool
+ * measured in the same run. Run one area with `npm run bench -- coordination` (or targets, ui).
+ */
+import { runCoordinationBench } from './coordination';
+import { runTargetsBench } from './targets';
+
+const suites: Record<string, () => Promise<void>> = {
+  coordination: runCoordinationBench,
+  targets: runTargetsBench,
+};
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  for (const [name, run] of Object.entries(suites)) {
+    if (only.length && !only.includes(name)) continue;
+    console.log(`\n=== ${name} ===`);
+    await run();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

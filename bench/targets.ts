@@ -1,0 +1,3 @@
+export async function runTargetsBench(): Promise<void> {
+  console.log("(no targets benchmark yet)");
+}
