@@ -1,0 +1,192 @@
+import { SyncordError } from '../errors';
+import { checkInstanceId, uniq } from './ids';
+import { Instance, Registry, TaskQueue } from './schemas';
+import { conflict, CoordinationStore, usage } from './store';
+
+/** An instance with its id, as listed and returned by the operations. */
+export type InstanceEntry = Instance & { id: string };
+
+export function instanceEntries(registry: Registry): InstanceEntry[] {
+  return Object.entries(registry.instances).map(([id, rec]) => ({ id, ...rec }));
+}
+
+/** Throws not-found unless `id` is in the registry. */
+export function requireInstance(registry: Registry, id: string, file?: string): Instance {
+  const rec = Object.prototype.hasOwnProperty.call(registry.instances, id) ? registry.instances[id] : undefined;
+  if (!rec) {
+    const known = Object.keys(registry.instances);
+    const hint = known.length ? ` (known: ${known.join(', ')})` : ' (the registry is empty)';
+    throw new SyncordError(`instance ${JSON.stringify(id)} is not registered${hint}`, 'not-found', file ? { file } : undefined);
+  }
+  return rec;
+}
+
+export interface CheckInInput {
+  instance: string;
+  /** Needed when the instance is not in the registry yet; updates the role otherwise. */
+  role?: string;
+  /** What the instance works on now (a task id or a short description). */
+  task?: string | null;
+  session?: string;
+  expertise?: string[];
+  available?: boolean;
+}
+
+export interface CheckInResult {
+  id: string;
+  created: boolean;
+  instance: Instance;
+}
+
+/**
+ * Protocol 1 (instance check-in): marks the instance active, stamps `last_update`, starts a session and
+ * makes it available for consultation. An instance not yet registered is added when a role is given.
+ */
+export async function checkIn(store: CoordinationStore, input: CheckInInput): Promise<CheckInResult> {
+  const id = checkInstanceId(input.instance);
+  return store.update(['registry'], ({ registry }, now) => {
+    let created = false;
+    let rec = registry.instances[id];
+    if (!rec) {
+      if (!input.role?.trim()) {
+        throw usage(`instance ${JSON.stringify(id)} is not in the registry yet; give its role to register it (--role <role>)`);
+      }
+      rec = {
+        role: input.role.trim(),
+        status: 'pending',
+        current_task: null,
+        last_update: null,
+        expertise_areas: [],
+        available_for_consultation: false,
+        current_session_id: null,
+      };
+      registry.instances[id] = rec;
+      created = true;
+    }
+    if (input.role?.trim()) rec.role = input.role.trim();
+    if (input.expertise) rec.expertise_areas = uniq([...(rec.expertise_areas ?? []), ...input.expertise]);
+    if (input.task !== undefined) rec.current_task = input.task;
+    else if (rec.current_task === undefined) rec.current_task = null;
+    rec.status = 'active';
+    rec.last_update = now;
+    rec.available_for_consultation = input.available ?? true;
+    rec.current_session_id = input.session?.trim() || `session_${now.replace(/[-:]/g, '')}`;
+    registry.last_registry_update = now;
+    return { id, created, instance: structuredClone(rec) };
+  });
+}
+
+export interface CheckOutInput {
+  instance: string;
+  /** `offline` (default) when the instance stops working, `idle` when it pauses. */
+  status?: 'offline' | 'idle';
+}
+
+/** Marks the instance as no longer working: not available, session ended. Its current task is kept. */
+export async function checkOut(store: CoordinationStore, input: CheckOutInput): Promise<CheckInResult> {
+  return store.update(['registry'], ({ registry }, now) => {
+    const rec = requireInstance(registry, input.instance, store.file('registry'));
+    rec.status = input.status ?? 'offline';
+    rec.last_update = now;
+    rec.available_for_consultation = false;
+    rec.current_session_id = null;
+    registry.last_registry_update = now;
+    return { id: input.instance, created: false, instance: structuredClone(rec) };
+  });
+}
+
+export interface AddInstanceInput {
+  id: string;
+  role: string;
+  expertise?: string[];
+}
+
+/** Registers an instance that has not started yet (status `pending`, as in the seed). */
+export async function addInstance(store: CoordinationStore, input: AddInstanceInput): Promise<InstanceEntry> {
+  const id = checkInstanceId(input.id);
+  if (!input.role.trim()) throw usage('an instance needs a role');
+  return store.update(['registry'], ({ registry }, now) => {
+    if (registry.instances[id]) throw conflict(`instance ${JSON.stringify(id)} is already registered (role ${registry.instances[id].role})`);
+    const rec: Instance = {
+      role: input.role.trim(),
+      status: 'pending',
+      current_task: null,
+      last_update: null,
+      expertise_areas: uniq(input.expertise ?? []),
+      available_for_consultation: false,
+      current_session_id: null,
+    };
+    registry.instances[id] = rec;
+    registry.last_registry_update = now;
+    return { id, ...structuredClone(rec) };
+  });
+}
+
+export interface UpdateInstanceInput {
+  id: string;
+  role?: string;
+  status?: string;
+  task?: string | null;
+  expertise?: string[];
+  /** Replace the expertise list instead of adding to it. */
+  replaceExpertise?: boolean;
+  available?: boolean;
+}
+
+/** Changes fields of a registered instance; `last_update` is stamped. */
+export async function updateInstance(store: CoordinationStore, input: UpdateInstanceInput): Promise<InstanceEntry> {
+  return store.update(['registry'], ({ registry }, now) => {
+    const rec = requireInstance(registry, input.id, store.file('registry'));
+    if (input.role !== undefined) {
+      if (!input.role.trim()) throw usage('an instance needs a role');
+      rec.role = input.role.trim();
+    }
+    if (input.status !== undefined) rec.status = input.status;
+    if (input.task !== undefined) rec.current_task = input.task;
+    if (input.expertise) {
+      rec.expertise_areas = uniq(input.replaceExpertise ? input.expertise : [...(rec.expertise_areas ?? []), ...input.expertise]);
+    }
+    if (input.available !== undefined) rec.available_for_consultation = input.available;
+    rec.last_update = now;
+    registry.last_registry_update = now;
+    return { id: input.id, ...structuredClone(rec) };
+  });
+}
+
+/** Tasks (not completed) that name this instance as assignee. */
+export function openTasksOf(queue: TaskQueue, id: string): string[] {
+  return [...queue.active_tasks, ...queue.pending_tasks].filter((t) => t.assigned_to === id).map((t) => t.task_id);
+}
+
+/**
+ * Removes an instance from the registry. Refused while tasks are assigned to it, unless `force`, which also
+ * returns those tasks to the queue (unassigned, pending).
+ */
+export async function removeInstance(
+  store: CoordinationStore,
+  input: { id: string; force?: boolean },
+): Promise<{ id: string; unassigned: string[] }> {
+  return store.update(['registry', 'tasks'], ({ registry, tasks }, now) => {
+    requireInstance(registry, input.id, store.file('registry'));
+    const open = openTasksOf(tasks, input.id);
+    if (open.length && !input.force) {
+      throw conflict(`instance ${JSON.stringify(input.id)} still has tasks assigned (${open.join(', ')}); reassign them first or use --force`);
+    }
+    for (const t of tasks.pending_tasks) {
+      if (t.assigned_to === input.id) {
+        t.assigned_to = null;
+        t.status = 'pending_assignment';
+      }
+    }
+    const moved = tasks.active_tasks.filter((t) => t.assigned_to === input.id);
+    tasks.active_tasks = tasks.active_tasks.filter((t) => t.assigned_to !== input.id);
+    for (const t of moved) {
+      t.assigned_to = null;
+      t.status = 'pending_assignment';
+      tasks.pending_tasks.push(t);
+    }
+    delete registry.instances[input.id];
+    registry.last_registry_update = now;
+    return { id: input.id, unassigned: open };
+  });
+}

@@ -1,0 +1,90 @@
+import { execFile } from 'child_process';
+import { SyncordError } from '../errors';
+
+/** Runs git in the main project and returns its standard output. */
+export function git(cwd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (err, stdout, stderr) => {
+      if (err) {
+        if (opts.allowFail) return resolve('');
+        const msg = (stderr || err.message).trim().split('\n')[0];
+        return reject(new SyncordError(`git ${args[0]} failed in ${cwd}: ${msg}`, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'io' : 'usage'));
+      }
+      resolve(stdout);
+    });
+  });
+}
+
+export async function isGitRepo(cwd: string): Promise<boolean> {
+  return (await git(cwd, ['rev-parse', '--is-inside-work-tree'], { allowFail: true })).trim() === 'true';
+}
+
+/** The full commit id of a revision, or undefined when it does not name a commit. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string | undefined> {
+  if (!rev || rev.startsWith('-')) return undefined;
+  const out = (await git(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { allowFail: true })).trim();
+  return out || undefined;
+}
+
+export async function headCommit(cwd: string): Promise<string | undefined> {
+  return resolveCommit(cwd, 'HEAD');
+}
+
+/** `git describe --tags --always` of the main project (the recorded `sync_version`). */
+export async function describeVersion(cwd: string): Promise<string | undefined> {
+  return (await git(cwd, ['describe', '--tags', '--always'], { allowFail: true })).trim() || undefined;
+}
+
+export type ChangeStatus = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | '?';
+
+export interface GitChange {
+  status: ChangeStatus;
+  /** Path relative to the main project root (POSIX separators). For renames, the new path. */
+  path: string;
+  /** For renames and copies: the old path. */
+  oldPath?: string;
+  /** Rename/copy similarity, percent. */
+  similarity?: number;
+}
+
+/** Parses `git diff --name-status -z` output. */
+export function parseNameStatus(out: string): GitChange[] {
+  const parts = out.split('\0');
+  const changes: GitChange[] = [];
+  for (let i = 0; i < parts.length; ) {
+    const code = parts[i++];
+    if (!code) continue;
+    const letter = code[0] as ChangeStatus;
+    if (letter === 'R' || letter === 'C') {
+      const oldPath = parts[i++];
+      const newPath = parts[i++];
+      changes.push({ status: letter, path: newPath, oldPath, similarity: Number.parseInt(code.slice(1), 10) || undefined });
+    } else {
+      changes.push({ status: letter, path: parts[i++] });
+    }
+  }
+  return changes;
+}
+
+/**
+ * Changes in the working tree since a commit: one `git diff --name-status -M <since>` (committed and
+ * uncommitted changes to tracked files, renames found by git) and untracked files from
+ * `git ls-files --others --exclude-standard`, run side by side. Without `since`, every tracked file is "A".
+ */
+export async function changesSince(cwd: string, since: string | undefined, pathspecs: string[] = []): Promise<GitChange[]> {
+  const spec = pathspecs.length ? ['--', ...pathspecs] : [];
+  const tracked = since
+    ? git(cwd, ['-c', 'core.quotepath=off', 'diff', '--name-status', '-z', '-M', since, ...spec]).then(parseNameStatus)
+    : git(cwd, ['ls-files', '-z', ...spec]).then((o) => splitZ(o).map((p): GitChange => ({ status: 'A', path: p })));
+  const untracked = git(cwd, ['ls-files', '-z', '--others', '--exclude-standard', ...spec]).then((o) =>
+    splitZ(o).map((p): GitChange => ({ status: '?', path: p })),
+  );
+  const [a, b] = await Promise.all([tracked, untracked]);
+  return a.concat(b);
+}
+
+function splitZ(out: string): string[] {
+  const parts = out.split('\0');
+  if (parts.length && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}

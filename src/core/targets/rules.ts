@@ -1,0 +1,179 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { SyncordError } from '../errors';
+import { WorkspacePaths } from '../workspace';
+import { locatePath, parseJsonc, validateValue } from '../store/jsonText';
+import { SyncRules, SyncRulesSchema, TargetType, TARGET_TYPES } from './schema';
+
+export const RULES_FILE = 'sync-rules.jsonc';
+export const SITE_PACKAGES_BASE = 'python_embeded/Lib/site-packages/opencode/';
+export const SOURCE_BASE = 'docs/opencode/';
+
+/**
+ * The rules that apply when `<coordinationDir>/sync-rules.jsonc` does not exist. They follow seed 002: the
+ * CHANGE_PATTERNS categories and priorities, the Phase 3 documentation copy (docs, plans, RAG, README.md and
+ * MISSION.md into `python_embeded/Lib/site-packages/opencode/` of a site-packages target; into `docs/opencode/`
+ * of a source target, beside the target's own sessions/ and logs/), and the Phase 4 config merge table.
+ */
+export const RULES_TEMPLATE = `// Syncord sync rules (seed 002). Hand-edited; JSONC (comments and trailing commas are fine).
+// Paths in "source" are relative to the main project; destinations are relative to the target root.
+{
+  "$schema": "../schemas/sync-rules.schema.json",
+
+  // Change categories: a changed file belongs to every category whose glob patterns match it.
+  // "sync": false keeps a category out of \`syncord sync status\` / \`sync check\`.
+  "categories": {
+    "provider": { "patterns": ["src/opencode/provider/*.py"], "priority": "high", "description": "Provider updates" },
+    "tools": { "patterns": ["src/opencode/tool/*.py"], "priority": "high", "description": "Tool changes" },
+    "session": { "patterns": ["src/opencode/core/session.py"], "priority": "high", "description": "Session management" },
+    "config": { "patterns": ["src/opencode/core/config.py", "opencode.toml"], "priority": "medium", "description": "Configuration" },
+    "cli": { "patterns": ["src/opencode/cli/**/*.py"], "priority": "medium", "description": "CLI commands" },
+    "docs": { "patterns": ["docs/*.md", "plans/*.md"], "priority": "medium", "description": "Documentation and plans" },
+    "rag": { "patterns": ["RAG/**/*.md"], "priority": "high", "description": "Troubleshooting RAG" },
+  },
+
+  // Components copied into targets. mode "mirror" = exact copy, deleting files the source no longer has;
+  // mode "update" = add and overwrite only. A destination of null means "not for this target type".
+  "components": {
+    "docs": {
+      "source": "docs/",
+      "destination": { "site-packages": "${SITE_PACKAGES_BASE}docs/", "source": "${SOURCE_BASE}docs/" },
+      "mode": "mirror",
+    },
+    "plans": {
+      "source": "plans/",
+      "destination": { "site-packages": "${SITE_PACKAGES_BASE}plans/", "source": "${SOURCE_BASE}plans/" },
+      "mode": "mirror",
+    },
+    "rag": {
+      "source": "RAG/",
+      "destination": { "site-packages": "${SITE_PACKAGES_BASE}RAG/", "source": "${SOURCE_BASE}RAG/" },
+      "mode": "mirror",
+    },
+    "readme": {
+      "source": "README.md",
+      "destination": { "site-packages": "${SITE_PACKAGES_BASE}README.md", "source": "${SOURCE_BASE}README.md" },
+      "mode": "update",
+    },
+    "mission": {
+      "source": "MISSION.md",
+      "destination": { "site-packages": "${SITE_PACKAGES_BASE}MISSION.md", "source": "${SOURCE_BASE}MISSION.md" },
+      "mode": "update",
+    },
+  },
+
+  // Config files merged key by key, keeping the target's comments and formatting.
+  // keep-target: never changed or added; merge: add what the target lacks, keep what it has;
+  // take-source: replace with the main project's value.
+  "config": {
+    "opencode": {
+      "source": "opencode.toml",
+      "destination": { "site-packages": "opencode.toml", "source": "opencode.toml" },
+      "strategies": {
+        "default_model": "keep-target",
+        "providers": "merge",
+        "tools": "merge",
+        "data_dir": "keep-target",
+        "log_level": "keep-target",
+      },
+      "default_strategy": "merge",
+    },
+  },
+
+  // Verification after sync. Commands run in the target root with a timeout; their output is kept.
+  // Example: { "name": "pre-flight", "command": "python_embeded/python.exe check_prerequisites.py", "timeout_ms": 120000, "types": ["site-packages"] }
+  "verify": {
+    "commands": [],
+    "check_links": true,
+  },
+}
+`;
+
+export const DEFAULT_RULES: SyncRules = SyncRulesSchema.parse(parseJsonc('(built-in rules)', RULES_TEMPLATE));
+
+export function rulesFile(paths: WorkspacePaths): string {
+  return path.join(paths.coordinationDir, RULES_FILE);
+}
+
+export interface LoadedRules {
+  rules: SyncRules;
+  /** The rules file, or undefined when the built-in defaults apply. */
+  file?: string;
+}
+
+/** Reads the rules file, or the defaults when there is none. Bad rules fail with file:line:col. */
+export async function loadRules(paths: WorkspacePaths): Promise<LoadedRules> {
+  const file = rulesFile(paths);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { rules: DEFAULT_RULES };
+    throw new SyncordError(`cannot read the rules: ${(e as Error).message}`, 'io', { file });
+  }
+  return { rules: parseRules(file, text), file };
+}
+
+/** Parses and checks rules text (schema, then safe and non-overlapping destinations). */
+export function parseRules(file: string, text: string): SyncRules {
+  const raw = parseJsonc(file, text);
+  validateValue(file, text, raw, SyncRulesSchema);
+  const rules = SyncRulesSchema.parse(raw);
+  const fail = (msg: string, p: (string | number)[]): never => {
+    throw new SyncordError(msg, 'invalid-file', locatePath(file, text, p));
+  };
+  for (const type of TARGET_TYPES) {
+    const seen: { name: string; dest: string; key: (string | number)[] }[] = [];
+    const add = (kind: 'components' | 'config', name: string, dest: string | null | undefined) => {
+      if (dest === null || dest === undefined) return;
+      const key = [kind, name, 'destination', type];
+      const norm = checkRelative(dest);
+      if (!norm) fail(`destination must be a relative path inside the target, without "..": ${JSON.stringify(dest)}`, key);
+      for (const other of seen) {
+        if (isInsideOrEqual(norm!, other.dest) || isInsideOrEqual(other.dest, norm!)) {
+          fail(`destination ${JSON.stringify(dest)} overlaps the destination of ${other.name} for ${type} targets`, key);
+        }
+      }
+      seen.push({ name: `${kind}.${name}`, dest: norm!, key });
+    };
+    for (const [name, c] of Object.entries(rules.components)) add('components', name, c.destination[type]);
+    for (const [name, c] of Object.entries(rules.config)) add('config', name, c.destination[type]);
+  }
+  for (const [name, c] of Object.entries(rules.components)) {
+    if (!checkRelative(c.source)) fail(`source must be a relative path inside the main project: ${JSON.stringify(c.source)}`, ['components', name, 'source']);
+  }
+  for (const [name, c] of Object.entries(rules.config)) {
+    if (!checkRelative(c.source)) fail(`source must be a relative path inside the main project: ${JSON.stringify(c.source)}`, ['config', name, 'source']);
+    if (rules.components[name]) fail(`"${name}" is both a component and a config file; use distinct names`, ['config', name]);
+  }
+  return rules;
+}
+
+/** Writes the defaults, with comments, to the rules file. Never overwrites an existing file. */
+export async function initRules(paths: WorkspacePaths): Promise<{ file: string; created: boolean }> {
+  const file = rulesFile(paths);
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  try {
+    await fs.promises.writeFile(file, RULES_TEMPLATE, { flag: 'wx' });
+    return { file, created: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { file, created: false };
+    throw new SyncordError(`cannot write the rules: ${(e as Error).message}`, 'io', { file });
+  }
+}
+
+/** Normalized POSIX relative path (without trailing slash), or undefined when absolute or escaping. */
+export function checkRelative(p: string): string | undefined {
+  if (path.isAbsolute(p) || path.win32.isAbsolute(p)) return undefined;
+  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/\/+$/, '');
+  if (norm === '' || norm === '.' || norm === '..' || norm.startsWith('../')) return undefined;
+  return norm;
+}
+
+function isInsideOrEqual(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '/');
+}
+
+export function destinationFor(dest: { 'site-packages'?: string | null; source?: string | null }, type: TargetType): string | undefined {
+  return dest[type] ?? undefined;
+}
