@@ -236,6 +236,7 @@ function writeJson(file, value) {
  *   port         fixed port (default: a free one)
  *   logFile      where server output goes (default runDir/server.log)
  *   timeoutMs    how long to wait for the server to answer (default 60 s)
+ *   env          extra environment for the server (the extension host inherits it)
  *
  * Returns { url, port, host, pid, runDir, userDataDir, extensionsDir, workbenchUrl(folder, payload?),
  *           logDir(), stop() }.
@@ -314,6 +315,7 @@ async function startServer(options) {
     VSCODE_PROXY_URI: '',
     PASSWORD: '',
     HASHED_PASSWORD: '',
+    ...(options.env || {}),
   };
   delete env.VSCODE_IPC_HOOK_CLI;
   delete env.ELECTRON_RUN_AS_NODE;

@@ -16,7 +16,8 @@ export function requireInstance(registry: Registry, id: string, file?: string): 
   if (!rec) {
     const known = Object.keys(registry.instances);
     const hint = known.length ? ` (known: ${known.join(', ')})` : ' (the registry is empty)';
-    throw new SyncordError(`instance ${JSON.stringify(id)} is not registered${hint}`, 'not-found', file ? { file } : undefined);
+    void file;
+    throw new SyncordError(`instance ${JSON.stringify(id)} is not registered${hint}`, 'not-found');
   }
   return rec;
 }
@@ -36,6 +37,8 @@ export interface CheckInResult {
   id: string;
   created: boolean;
   instance: Instance;
+  /** `last_update` before this operation (null when never set): what changed since is news to the instance. */
+  previousUpdate: string | null;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function checkIn(store: CoordinationStore, input: CheckInInput): Pr
   return store.update(['registry'], ({ registry }, now) => {
     let created = false;
     let rec = registry.instances[id];
+    const previousUpdate = rec?.last_update ?? null;
     if (!rec) {
       if (!input.role?.trim()) {
         throw usage(`instance ${JSON.stringify(id)} is not in the registry yet; give its role to register it (--role <role>)`);
@@ -72,7 +76,7 @@ export async function checkIn(store: CoordinationStore, input: CheckInInput): Pr
     rec.available_for_consultation = input.available ?? true;
     rec.current_session_id = input.session?.trim() || `session_${now.replace(/[-:]/g, '')}`;
     registry.last_registry_update = now;
-    return { id, created, instance: structuredClone(rec) };
+    return { id, created, instance: structuredClone(rec), previousUpdate };
   });
 }
 
@@ -86,12 +90,13 @@ export interface CheckOutInput {
 export async function checkOut(store: CoordinationStore, input: CheckOutInput): Promise<CheckInResult> {
   return store.update(['registry'], ({ registry }, now) => {
     const rec = requireInstance(registry, input.instance, store.file('registry'));
+    const previousUpdate = rec.last_update ?? null;
     rec.status = input.status ?? 'offline';
     rec.last_update = now;
     rec.available_for_consultation = false;
     rec.current_session_id = null;
     registry.last_registry_update = now;
-    return { id: input.instance, created: false, instance: structuredClone(rec) };
+    return { id: input.instance, created: false, instance: structuredClone(rec), previousUpdate };
   });
 }
 

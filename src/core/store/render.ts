@@ -30,7 +30,7 @@ export function detectFormatting(text: string): FormattingOptions {
 
 /** The canonical text of a new file: pretty printed with the given formatting, ending with a line break. */
 export function renderFresh(value: unknown, fmt: FormattingOptions = detectFormatting('')): string {
-  const indent = fmt.insertSpaces ? ' '.repeat(fmt.tabSize) : '\t';
+  const indent = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
   const out = JSON.stringify(value, null, indent) + '\n';
   return fmt.eol === '\n' ? out : out.replace(/\n/g, fmt.eol ?? '\n');
 }
@@ -58,17 +58,60 @@ function diff(a: unknown, b: unknown, at: JsonPath, ops: Op[]): void {
     while (pre < a.length && pre < b.length && jsonEqual(a[pre], b[pre])) pre++;
     let suf = 0;
     while (suf < a.length - pre && suf < b.length - pre && jsonEqual(a[a.length - 1 - suf], b[b.length - 1 - suf])) suf++;
-    const oldMid = a.length - pre - suf;
-    const newMid = b.length - pre - suf;
-    if (oldMid === newMid) {
-      for (let i = 0; i < oldMid; i++) diff(a[pre + i], b[pre + i], [...at, pre + i], ops);
+    const oldMid = a.slice(pre, a.length - suf);
+    const newMid = b.slice(pre, b.length - suf);
+    if (oldMid.length === newMid.length) {
+      for (let i = 0; i < oldMid.length; i++) diff(oldMid[i], newMid[i], [...at, pre + i], ops);
       return;
     }
-    for (let i = oldMid - 1; i >= 0; i--) ops.push({ path: [...at, pre + i], value: undefined });
-    for (let i = 0; i < newMid; i++) ops.push({ path: [...at, pre + i], value: b[pre + i], insert: true });
+    const pairs = align(oldMid, newMid);
+    const matchedOld = new Set(pairs.map(([i]) => i));
+    const matchedNew = new Set(pairs.map(([, j]) => j));
+    // 1. edits inside elements that stay (old indexes still valid), 2. removals from the end, 3. insertions in order.
+    for (const [i, j] of pairs) diff(oldMid[i], newMid[j], [...at, pre + i], ops);
+    for (let i = oldMid.length - 1; i >= 0; i--) if (!matchedOld.has(i)) ops.push({ path: [...at, pre + i], value: undefined });
+    for (let j = 0; j < newMid.length; j++) if (!matchedNew.has(j)) ops.push({ path: [...at, pre + j], value: newMid[j], insert: true });
     return;
   }
   ops.push({ path: at, value: b });
+}
+
+/**
+ * The identity of an array element: for an object, its first property when that is a string or number (the
+ * seed's records start with their id: task_id, message_id, decision_id, responding_to).
+ */
+function identity(v: unknown): string | undefined {
+  if (!isObject(v)) return undefined;
+  const k = Object.keys(v)[0];
+  const id = k === undefined ? undefined : v[k];
+  return typeof id === 'string' || typeof id === 'number' ? `${k}\u0000${String(id)}` : undefined;
+}
+
+/** Which old and new elements are "the same element" (longest common subsequence), as [oldIndex, newIndex] pairs. */
+function align(a: unknown[], b: unknown[]): [number, number][] {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0 || m === 0 || n * m > 4_000_000) return [];
+  const keyA = a.map((x) => identity(x));
+  const keyB = b.map((x) => identity(x));
+  const eq = (i: number, j: number) => (keyA[i] !== undefined || keyB[j] !== undefined ? keyA[i] === keyB[j] : jsonEqual(a[i], b[j]));
+  // lengths[i][j] = LCS of a[i..] and b[j..], in one flat array.
+  const w = m + 1;
+  const len = new Uint32Array((n + 1) * w);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      len[i * w + j] = eq(i, j) ? len[(i + 1) * w + j + 1] + 1 : Math.max(len[(i + 1) * w + j], len[i * w + j + 1]);
+    }
+  }
+  const pairs: [number, number][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (eq(i, j)) pairs.push([i++, j++]);
+    else if (len[(i + 1) * w + j] >= len[i * w + j + 1]) i++;
+    else j++;
+  }
+  return pairs;
 }
 
 /**

@@ -1,6 +1,585 @@
+import * as vscode from 'vscode';
+import { decide, giveInput, proposeDecision } from '../../core/coordination/decisions';
+import { checkInstanceId } from '../../core/coordination/ids';
+import { checkIn, checkOut } from '../../core/coordination/instances';
+import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
+import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
+import { CoordinationStore } from '../../core/coordination/store';
+import { addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked } from '../../core/coordination/tasks';
+import { parseTimeInput } from '../../core/coordination/time';
+import { unreadFor, ViewNode } from '../../core/coordination/view';
+import { locatePath } from '../../core/store';
 import { Services } from '../services';
+import { SettingKey } from '../settings';
+import { Coordination, coordinationOf } from './context';
 
-/** Coordination commands (instances, tasks, messages, decisions). */
-export function registerCoordinationCommands(services: Services): void {
-  void services;
+/** Every coordination command id, in one place (package.json contributes the same ids). */
+export const CoordinationCommand = {
+  checkIn: 'syncord.checkIn',
+  checkOut: 'syncord.checkOut',
+  setInstanceId: 'syncord.setInstanceId',
+  refresh: 'syncord.refreshCoordination',
+  createTask: 'syncord.createTask',
+  assignTask: 'syncord.assignTask',
+  claimTask: 'syncord.claimTask',
+  acceptTask: 'syncord.acceptTask',
+  declineTask: 'syncord.declineTask',
+  startTask: 'syncord.startTask',
+  blockTask: 'syncord.blockTask',
+  releaseTask: 'syncord.releaseTask',
+  completeTask: 'syncord.completeTask',
+  proposeDecision: 'syncord.proposeDecision',
+  giveDecisionInput: 'syncord.giveDecisionInput',
+  decide: 'syncord.decide',
+  sendMessage: 'syncord.sendMessage',
+  replyMessage: 'syncord.replyMessage',
+  acknowledgeMessage: 'syncord.acknowledgeMessage',
+  closeThread: 'syncord.closeThread',
+  revealInFile: 'syncord.revealInFile',
+  openFileAt: 'syncord.openCoordinationFileAt',
+} as const;
+
+/**
+ * Arguments commands accept, besides a tree node from a menu. Tests and other extensions pass them so that no
+ * prompt opens; anything left out is asked for.
+ */
+export interface CommandArgs {
+  /** Act as this instance instead of `syncord.instanceId`. */
+  as?: string;
+  taskId?: string;
+  decisionId?: string;
+  messageId?: string;
+  to?: string;
+  role?: string;
+  task?: string | null;
+  title?: string;
+  description?: string;
+  priority?: string;
+  due?: string;
+  dependencies?: string[];
+  expertise?: string[];
+  suggestedAssignee?: string;
+  reason?: string;
+  options?: string[];
+  inputFrom?: string[];
+  deadline?: string;
+  option?: string;
+  comment?: string;
+  rationale?: string;
+  subject?: string;
+  body?: string;
+  type?: string;
+  requiresResponse?: boolean;
+  relatedTask?: string;
 }
+
+type Arg = ViewNode | CommandArgs | string | undefined;
+
+function isNode(a: Arg): a is ViewNode {
+  return typeof a === 'object' && a !== null && 'kind' in a && 'contextValue' in a;
+}
+
+function argsOf(a: Arg): CommandArgs {
+  if (isNode(a)) return { taskId: a.taskId, decisionId: a.decisionId, option: a.option, to: a.kind === 'instance' ? a.instanceId : undefined };
+  if (typeof a === 'string') return {};
+  return a ?? {};
+}
+
+/** The task a command acts on: from the node, the arguments, a string id, or a pick from `candidates`. */
+async function pickTask(c: Coordination, a: Arg, placeholder: string, filter: (status: string, assignee: string | null) => boolean): Promise<string | undefined> {
+  if (typeof a === 'string') return a;
+  const given = argsOf(a).taskId;
+  if (given) return given;
+  const q = c.model.value('tasks') ?? (await c.model.ensureLoaded(), c.model.value('tasks'));
+  const all = q ? [...q.active_tasks, ...q.pending_tasks] : [];
+  const items = all
+    .filter((t) => filter(t.status, t.assigned_to))
+    .map((t) => ({ label: t.task_id, description: t.title, detail: `${t.status} · ${t.assigned_to ?? 'unassigned'} · ${t.priority}` }));
+  if (!items.length) {
+    void vscode.window.showInformationMessage('Syncord: no task fits this action right now.');
+    return undefined;
+  }
+  return (await vscode.window.showQuickPick(items, { placeHolder: placeholder, matchOnDescription: true }))?.label;
+}
+
+async function pickInstance(c: Coordination, placeholder: string, opts: { exclude?: string; allowAll?: boolean } = {}): Promise<string | undefined> {
+  await c.model.ensureLoaded();
+  const reg = c.model.value('registry');
+  const items: vscode.QuickPickItem[] = Object.entries(reg?.instances ?? {})
+    .filter(([id]) => id !== opts.exclude)
+    .map(([id, r]) => ({ label: id, description: r.role, detail: `${r.status}${r.available_for_consultation ? ' · available for consultation' : ''}` }));
+  if (opts.allowAll) items.push({ label: 'all', description: 'every instance' });
+  return (await vscode.window.showQuickPick(items, { placeHolder: placeholder, matchOnDescription: true }))?.label;
+}
+
+/**
+ * Who the user acts as: `args.as`, else `syncord.instanceId`, else asked (from the registry) with an offer to
+ * save the answer in the workspace settings.
+ */
+export async function identity(c: Coordination, args: CommandArgs = {}): Promise<string | undefined> {
+  if (args.as) return args.as;
+  const configured = c.services.settings().instanceId;
+  if (configured) return configured;
+  return askIdentity(c, true);
+}
+
+async function askIdentity(c: Coordination, offerSave: boolean): Promise<string | undefined> {
+  await c.model.ensureLoaded();
+  const reg = c.model.value('registry');
+  const other = '$(edit) Another instance id…';
+  const items: vscode.QuickPickItem[] = [
+    ...Object.entries(reg?.instances ?? {}).map(([id, r]) => ({ label: id, description: r.role, detail: r.status })),
+    { label: other, alwaysShow: true },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Which instance are you?', placeHolder: 'Syncord acts as this instance in check-ins, claims and messages' });
+  if (!pick) return undefined;
+  let id = pick.label;
+  if (id === other) {
+    const typed = await vscode.window.showInputBox({
+      title: 'Your instance id',
+      prompt: 'Letters, digits, ".", "_" and "-", e.g. instance-7',
+      validateInput: (v) => {
+        try {
+          checkInstanceId(v.trim());
+          return undefined;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    });
+    if (!typed) return undefined;
+    id = typed.trim();
+  }
+  if (offerSave) {
+    const save = await vscode.window.showInformationMessage(`Act as ${id} from now on in this workspace?`, 'Save to Workspace Settings', 'Only This Time');
+    if (save === 'Save to Workspace Settings') await saveIdentity(id);
+  } else {
+    await saveIdentity(id);
+  }
+  return id;
+}
+
+async function saveIdentity(id: string): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration().update(SettingKey.instanceId, id, target);
+}
+
+async function input(title: string, prompt: string, opts: { value?: string; optional?: boolean; validate?: (v: string) => string | undefined; placeHolder?: string } = {}): Promise<string | undefined> {
+  const v = await vscode.window.showInputBox({
+    title,
+    prompt,
+    value: opts.value,
+    placeHolder: opts.placeHolder,
+    ignoreFocusOut: true,
+    validateInput: (s) => (!opts.optional && !s.trim() ? 'Required' : opts.validate?.(s.trim())),
+  });
+  return v === undefined ? undefined : v.trim();
+}
+
+function timeValidator(what: string) {
+  return (v: string) => {
+    if (!v) return undefined;
+    try {
+      parseTimeInput(v, new Date(), what);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+}
+
+function list(s: string | undefined): string[] {
+  return (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+function info(message: string): void {
+  void vscode.window.showInformationMessage(`Syncord: ${message}`);
+}
+
+/** Registers the coordination commands; handlers stay thin: ask, call the core, report. */
+export function registerCoordinationCommands(services: Services): void {
+  const c = coordinationOf(services);
+  const reg = (id: string, handler: (a: Arg, ...rest: unknown[]) => unknown) =>
+    services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+  const write = <T>(title: string, fn: (store: CoordinationStore) => Promise<T>) => c.write(title, fn);
+
+  reg(CoordinationCommand.refresh, async () => {
+    await c.model.reload();
+  });
+
+  reg(CoordinationCommand.setInstanceId, async () => {
+    const id = await askIdentity(c, false);
+    if (id) info(`you act as ${id} in this workspace.`);
+    return id;
+  });
+
+  reg(CoordinationCommand.checkIn, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    await c.model.ensureLoaded();
+    const known = !!c.model.value('registry')?.instances[me];
+    let role = args.role;
+    if (!known && !role) {
+      role = await input(`Register ${me}`, `${me} is not in the registry yet: its role (e.g. frontend-ux)`);
+      if (!role) return undefined;
+    }
+    const r = await write(`Check in as ${me}`, (store) => checkIn(store, { instance: me, role, task: args.task, expertise: args.expertise }));
+    if (r) info(`${me} checked in${r.created ? ' (newly registered)' : ''}.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.checkOut, async (a) => {
+    const me = await identity(c, argsOf(a));
+    if (!me) return undefined;
+    const r = await write(`Check out ${me}`, (store) => checkOut(store, { instance: me }));
+    if (r) info(`${me} checked out.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.createTask, async (a) => {
+    const args = argsOf(a);
+    const title = 'Create Task';
+    let t = args.title;
+    let description = args.description;
+    let priority = args.priority;
+    let due = args.due;
+    let deps = args.dependencies;
+    if (!t) {
+      // A short multi-step input: title, description, priority, due, dependencies.
+      t = await input(`${title} (1/5)`, 'Title of the task');
+      if (!t) return undefined;
+      description = await input(`${title} (2/5)`, 'Description (optional)', { optional: true });
+      if (description === undefined) return undefined;
+      const p = await vscode.window.showQuickPick(
+        PRIORITIES.map((x) => ({ label: x, picked: x === 'medium' })),
+        { title: `${title} (3/5)`, placeHolder: 'Priority', ignoreFocusOut: true },
+      );
+      if (!p) return undefined;
+      priority = p.label;
+      due = await input(`${title} (4/5)`, 'Due (optional): an ISO date or time, or a delay such as +4h or +2d', { optional: true, validate: timeValidator('due date'), placeHolder: '+1d' });
+      if (due === undefined) return undefined;
+      await c.model.ensureLoaded();
+      const q = c.model.value('tasks');
+      const open = q ? [...q.active_tasks, ...q.pending_tasks] : [];
+      if (open.length) {
+        const picked = await vscode.window.showQuickPick(
+          open.map((x) => ({ label: x.task_id, description: x.title })),
+          { title: `${title} (5/5)`, placeHolder: 'Depends on (optional; press Enter for none)', canPickMany: true, ignoreFocusOut: true },
+        );
+        if (!picked) return undefined;
+        deps = picked.map((p) => p.label);
+      }
+    }
+    const by = args.as ?? c.services.settings().instanceId;
+    const dueIso = due ? parseTimeInput(due, new Date(), 'due date') : null;
+    const r = await write('Create task', (store) =>
+      addTask(store, {
+        title: t!,
+        description,
+        priority: priority ?? 'medium',
+        due: dueIso,
+        dependencies: deps,
+        requiredExpertise: args.expertise,
+        suggestedAssignee: args.suggestedAssignee,
+        by,
+      }),
+    );
+    if (r) info(`created ${r.task_id} "${r.title}".`);
+    return r;
+  });
+
+  reg(CoordinationCommand.assignTask, async (a) => {
+    const args = argsOf(a);
+    const id = await pickTask(c, a, 'Task to assign', (s) => s === 'pending_assignment' || s === 'assigned');
+    if (!id) return undefined;
+    const to = (isNode(a) ? undefined : args.to) ?? (await pickInstance(c, `Assign ${id} to`));
+    if (!to) return undefined;
+    const r = await write(`Assign ${id}`, (store) => assignTask(store, { id, to }));
+    if (r) info(`${id} is offered to ${to}.`);
+    return r;
+  });
+
+  const claimLike = (cmd: string, verb: string, filter: (s: string, who: string | null, me: string) => boolean) =>
+    reg(cmd, async (a) => {
+      const args = argsOf(a);
+      const me = await identity(c, args);
+      if (!me) return undefined;
+      const id = await pickTask(c, a, `Task to ${verb}`, (s, who) => filter(s, who, me));
+      if (!id) return undefined;
+      const r = await write(`${verb[0].toUpperCase()}${verb.slice(1)} ${id}`, (store) => claimTask(store, { id, by: me }));
+      if (r) info(`${me} has ${id} in progress.`);
+      return r;
+    });
+  claimLike(CoordinationCommand.claimTask, 'claim', (s, who, me) => s === 'pending_assignment' || (s === 'assigned' && who === me));
+  claimLike(CoordinationCommand.acceptTask, 'accept', (s, who, me) => s === 'assigned' && who === me);
+
+  reg(CoordinationCommand.declineTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to decline', (s, who) => s === 'assigned' && who === me);
+    if (!id) return undefined;
+    const reason = args.reason ?? (isNode(a) || !args.taskId ? await input(`Decline ${id}`, 'Why (optional)', { optional: true }) : undefined);
+    if (reason === undefined && (isNode(a) || !args.taskId)) return undefined;
+    const r = await write(`Decline ${id}`, (store) => declineTask(store, { id, by: me, reason }));
+    if (r) info(`declined ${id}; it is back in the queue.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.startTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to start', (s, who) => (s === 'blocked' && who === me) || s === 'pending_assignment' || (s === 'assigned' && who === me));
+    if (!id) return undefined;
+    const q = c.model.value('tasks');
+    const blocked = q?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
+    const r = await write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : claimTask(store, { id, by: me }).then((x) => x.task)));
+    if (r) info(`${id} is in progress.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.blockTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task that is blocked', (s, who) => s === 'in_progress' && who === me);
+    if (!id) return undefined;
+    const reason = args.reason ?? (await input(`Block ${id}`, 'What blocks it (optional)', { optional: true }));
+    if (reason === undefined) return undefined;
+    const r = await write(`Block ${id}`, (store) => setTaskBlocked(store, { id, by: me, blocked: true, reason }));
+    if (r) info(`${id} is blocked.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.releaseTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to give back', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
+    if (!id) return undefined;
+    const r = await write(`Release ${id}`, (store) => releaseTask(store, { id, by: me }));
+    if (r) info(`${id} is back in the queue.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.completeTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to complete', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
+    if (!id) return undefined;
+    const r = await write(`Complete ${id}`, (store) => completeTask(store, { id, by: me }));
+    if (r) info(`${id} is completed.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.proposeDecision, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const title = 'Propose Decision';
+    let t = args.title;
+    let description = args.description;
+    let options = args.options;
+    let inputFrom = args.inputFrom;
+    let deadline = args.deadline;
+    if (!t) {
+      t = await input(`${title} (1/5)`, 'What needs deciding');
+      if (!t) return undefined;
+      description = await input(`${title} (2/5)`, 'Description (optional)', { optional: true });
+      if (description === undefined) return undefined;
+      const opts = await input(`${title} (3/5)`, 'Options, separated by commas (at least two)', {
+        validate: (v) => (list(v).length < 2 ? 'Give at least two options, separated by commas' : undefined),
+        placeHolder: 'REST API, GraphQL Federation',
+      });
+      if (!opts) return undefined;
+      options = list(opts);
+      await c.model.ensureLoaded();
+      const reg = c.model.value('registry');
+      const picked = await vscode.window.showQuickPick(
+        Object.entries(reg?.instances ?? {})
+          .filter(([id]) => id !== me)
+          .map(([id, r]) => ({ label: id, description: r.role })),
+        { title: `${title} (4/5)`, placeHolder: 'Whose input is needed', canPickMany: true, ignoreFocusOut: true },
+      );
+      if (!picked) return undefined;
+      inputFrom = picked.map((p) => p.label);
+      deadline = await input(`${title} (5/5)`, 'Deadline (optional): an ISO date or time, or a delay such as +4h', { optional: true, validate: timeValidator('deadline') });
+      if (deadline === undefined) return undefined;
+    }
+    const deadlineIso = deadline ? parseTimeInput(deadline, new Date(), 'deadline') : null;
+    const r = await write('Propose decision', (store) =>
+      proposeDecision(store, { by: me, title: t!, description, options: options ?? [], inputFrom, deadline: deadlineIso }),
+    );
+    if (r) info(`proposed ${r.decision_id} "${r.title}".`);
+    return r;
+  });
+
+  const pickDecision = async (a: Arg, placeholder: string): Promise<string | undefined> => {
+    const given = argsOf(a).decisionId;
+    if (given) return given;
+    await c.model.ensureLoaded();
+    const pending = c.model.value('decisions')?.pending_decisions ?? [];
+    if (!pending.length) {
+      info('no decision is pending.');
+      return undefined;
+    }
+    return (await vscode.window.showQuickPick(pending.map((d) => ({ label: d.decision_id, description: d.title })), { placeHolder: placeholder }))?.label;
+  };
+  const pickOption = async (id: string, given: string | undefined, placeholder: string, optional: boolean): Promise<string | null | undefined> => {
+    if (given) return given;
+    const d = c.model.value('decisions')?.pending_decisions.find((x) => x.decision_id === id);
+    const none = '$(circle-slash) No preference';
+    const items = [...(d?.options ?? []).map((o) => ({ label: o.option, detail: [...(o.pros ?? []).map((p) => `+ ${p}`), ...(o.cons ?? []).map((x) => `− ${x}`)].join('   ') })), ...(optional ? [{ label: none }] : [])];
+    const pick = await vscode.window.showQuickPick(items, { placeHolder: placeholder, ignoreFocusOut: true });
+    if (!pick) return undefined;
+    return pick.label === none ? null : pick.label;
+  };
+
+  reg(CoordinationCommand.giveDecisionInput, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickDecision(a, 'Decision to give input on');
+    if (!id) return undefined;
+    const scripted = !isNode(a) && (args.option !== undefined || args.comment !== undefined);
+    const option = scripted ? args.option : await pickOption(id, isNode(a) ? a.option : undefined, 'Your preferred option', true);
+    if (option === undefined && !scripted) return undefined;
+    const comment = scripted ? args.comment : await input(`Input on ${id}`, 'Your comment (optional)', { optional: option !== null });
+    if (comment === undefined && !scripted) return undefined;
+    const r = await write(`Give input on ${id}`, (store) => giveInput(store, { id, by: me, option: option ?? undefined, comment }));
+    if (r) info(`your input on ${id} is recorded.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.decide, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickDecision(a, 'Decision to make');
+    if (!id) return undefined;
+    const option = await pickOption(id, args.option, 'The chosen option', false);
+    if (!option) return undefined;
+    const rationale = args.rationale ?? (await input(`Decide ${id}: ${option}`, 'Rationale'));
+    if (!rationale) return undefined;
+    const r = await write(`Decide ${id}`, (store) => decide(store, { id, by: me, option, rationale }));
+    if (r) info(`${id} decided: ${r.decision.decision}${r.missingInput.length ? ` (without input from ${r.missingInput.join(', ')})` : ''}.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.sendMessage, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    if (args.body !== undefined) {
+      return write('Send message', (store) =>
+        sendMessage(store, {
+          from: me,
+          to: args.to ?? '',
+          subject: args.subject ?? '',
+          body: args.body ?? '',
+          type: args.type,
+          priority: args.priority,
+          requiresResponse: args.requiresResponse,
+          relatedTask: args.relatedTask,
+        }),
+      );
+    }
+    // Interactive: the Message Log's composer is the place to write.
+    await vscode.commands.executeCommand('syncord.messageLog.focus');
+    composeRequests.fire({ to: args.to });
+    return undefined;
+  });
+
+  const pickMessage = async (a: Arg, placeholder: string, filter: (m: { to: string; from: string; status: string }, me: string) => boolean, me: string) => {
+    const given = argsOf(a).messageId;
+    if (given) return given;
+    await c.model.ensureLoaded();
+    const log = c.model.value('messages');
+    const items = (log?.messages ?? [])
+      .filter((m) => filter(m, me))
+      .slice(-200)
+      .reverse()
+      .map((m) => ({ label: m.message_id, description: `${m.from} → ${m.to}: ${m.subject}`, detail: m.message }));
+    if (!items.length) {
+      info('no message fits this action right now.');
+      return undefined;
+    }
+    return (await vscode.window.showQuickPick(items, { placeHolder: placeholder, matchOnDescription: true }))?.label;
+  };
+
+  reg(CoordinationCommand.replyMessage, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickMessage(a, 'Message to reply to', (m, who) => m.to === who && m.status !== 'closed', me);
+    if (!id) return undefined;
+    const body = args.body ?? (await input(`Reply to ${id}`, 'Your reply'));
+    if (!body) return undefined;
+    const r = await write(`Reply to ${id}`, (store) => replyToMessage(store, { id, from: me, body, requiresResponse: args.requiresResponse }));
+    if (r && args.body === undefined) info(`replied to ${id} (${r.message.message_id}).`);
+    return r;
+  });
+
+  reg(CoordinationCommand.acknowledgeMessage, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const log = c.model.value('messages');
+    const id = await pickMessage(a, 'Message to acknowledge', (m, who) => m.status === 'sent' && (m.to === who || m.to === 'all'), me);
+    if (!id) return undefined;
+    void log;
+    return write(`Acknowledge ${id}`, (store) => acknowledgeMessage(store, { id, by: me }));
+  });
+
+  reg(CoordinationCommand.closeThread, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickMessage(a, 'Thread to close', (m, who) => m.from === who && m.status !== 'closed', me);
+    if (!id) return undefined;
+    return write(`Close thread ${id}`, (store) => closeThread(store, { id, by: me }));
+  });
+
+  reg(CoordinationCommand.revealInFile, async (a) => {
+    if (!isNode(a) || !a.file) return;
+    await revealNode(c, a);
+  });
+
+  reg(CoordinationCommand.openFileAt, async (a) => {
+    const loc = isNode(a) ? a.location : (a as { location?: { file: string; line: number; column: number } } | undefined)?.location;
+    if (!loc) return;
+    const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
+    await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(pos, pos), preview: true });
+  });
+
+  void unreadFor;
+}
+
+/** Opens the node's file with the cursor on its record (found with jsonc-parser in the file as it is now). */
+export async function revealNode(c: Coordination, node: ViewNode): Promise<vscode.TextEditor | undefined> {
+  const st = node.file ? c.model.snapshot?.[node.file] : undefined;
+  if (!st) return undefined;
+  const uri = vscode.Uri.file(st.file);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const text = doc.getText();
+  let line = 0;
+  let column = 0;
+  if (node.jsonPath) {
+    const loc = locatePath(st.file, text, node.jsonPath);
+    line = (loc.line ?? 1) - 1;
+    column = (loc.column ?? 1) - 1;
+  } else if (node.location) {
+    line = node.location.line - 1;
+    column = node.location.column - 1;
+  }
+  const pos = new vscode.Position(line, column);
+  const editor = await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
+  editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  return editor;
+}
+
+/** Requests from commands to open the Message Log's composer (the Message Log listens). */
+export const composeRequests = new vscode.EventEmitter<{ to?: string }>();

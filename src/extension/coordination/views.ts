@@ -1,49 +1,126 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { COORDINATION_FILES } from '../../core/coordination/init';
+import { CoordinationKey } from '../../core/coordination/store';
+import { GROUP_IDS, TreeModel, ViewNode } from '../../core/coordination/view';
+import { Disposable } from '../lifecycle';
 import { Services } from '../services';
+import { Coordination, coordinationOf } from './context';
+import { registerHealthDiagnostics } from './diagnostics';
+import { registerStatusBar } from './statusBar';
 
-/** The Coordination view: the coordination files of the workspace. Empty (welcome view) when there is no folder. */
-class CoordinationFilesProvider implements vscode.TreeDataProvider<string> {
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangeTreeData = this.changed.event;
+/** Commands that nodes run when clicked (ids also in commands.ts). */
+export const NodeCommand = {
+  openAt: 'syncord.openCoordinationFileAt',
+  reveal: 'syncord.revealInFile',
+  initCoordination: 'syncord.initCoordination',
+} as const;
 
-  constructor(private readonly services: Services) {}
+const GROUPS_OF: Record<CoordinationKey, string[]> = {
+  registry: [GROUP_IDS.instances],
+  tasks: [GROUP_IDS.tasks],
+  decisions: [GROUP_IDS.decisions],
+  messages: [],
+};
 
-  refresh(): void {
-    this.changed.fire();
+/**
+ * Maps the tree model (core/coordination/view.ts) to TreeItems. The model is rebuilt from the files as last
+ * read; nodes keep stable ids, so expansion and selection survive refreshes.
+ */
+export class CoordinationTreeProvider extends Disposable implements vscode.TreeDataProvider<ViewNode> {
+  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | undefined>());
+  readonly onDidChangeTreeData = this.emitter.event;
+  private shown: TreeModel | undefined;
+
+  constructor(private readonly coordination: Coordination) {
+    super();
+    this.register(coordination.model.onDidChange((keys) => this.refresh(keys)));
   }
 
-  async getChildren(element?: string): Promise<string[]> {
-    if (element) return [];
-    const paths = this.services.paths();
-    if (!paths) return [];
-    const present = await Promise.all(
-      Object.values(COORDINATION_FILES).map(async (name) => {
-        const file = path.join(paths.coordinationDir, name);
-        return (await fs.promises.stat(file).catch(() => undefined))?.isFile() ? file : undefined;
-      }),
-    );
-    return present.filter((f): f is string => f !== undefined);
+  /** The model the tree shows now (for tests and reveal). */
+  get model(): TreeModel | undefined {
+    return this.coordination.model.tree();
   }
 
-  getTreeItem(file: string): vscode.TreeItem {
-    const item = new vscode.TreeItem(vscode.Uri.file(file), vscode.TreeItemCollapsibleState.None);
-    item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(file)] };
+  private refresh(keys: ReadonlySet<CoordinationKey>): void {
+    const before = this.shown;
+    const after = this.coordination.model.tree();
+    // Refresh only the groups whose file changed, as long as the set of top-level nodes is the same.
+    const sameRoots = before && after && before.roots.map((r) => r.id).join() === after.roots.map((r) => r.id).join();
+    const groups = [...keys].flatMap((k) => GROUPS_OF[k]);
+    if (!sameRoots || !after || keys.has('messages') || groups.length === 0) {
+      this.emitter.fire(undefined);
+      return;
+    }
+    for (const g of groups) {
+      const node = after.get(g);
+      if (node) this.emitter.fire(node);
+    }
+  }
+
+  async getChildren(element?: ViewNode): Promise<ViewNode[]> {
+    await this.coordination.model.ensureLoaded();
+    const model = this.coordination.model.tree();
+    this.shown = model;
+    if (!model) return [];
+    if (!element) return model.roots;
+    return model.children(element.id);
+  }
+
+  getParent(element: ViewNode): ViewNode | undefined {
+    return this.coordination.model.tree()?.parent(element.id);
+  }
+
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    const state =
+      node.collapsible === 'none'
+        ? vscode.TreeItemCollapsibleState.None
+        : node.collapsible === 'expanded'
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(node.label, state);
+    item.id = node.id;
+    item.description = node.description;
+    item.contextValue = node.contextValue;
+    if (node.tooltip) {
+      // Plain text: content comes from the files and must not be interpreted as Markdown.
+      item.tooltip = node.tooltip;
+    }
+    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    if (node.kind === 'error' && node.location) {
+      item.command = { command: NodeCommand.openAt, title: 'Open at Problem', arguments: [node] };
+    } else if (node.kind === 'missing') {
+      item.command = { command: NodeCommand.initCoordination, title: 'Initialize Coordination' };
+    }
+    item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
     return item;
   }
 }
 
-export function registerCoordinationViews(services: Services, viewId: string): void {
-  const provider = new CoordinationFilesProvider(services);
-  services.context.subscriptions.push(vscode.window.createTreeView(viewId, { treeDataProvider: provider }));
-  const watcher = vscode.workspace.createFileSystemWatcher('**/*.json');
-  const refresh = () => provider.refresh();
-  services.context.subscriptions.push(
-    watcher,
-    watcher.onDidCreate(refresh),
-    watcher.onDidDelete(refresh),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('syncord') && refresh()),
-  );
+export interface CoordinationViews {
+  provider: CoordinationTreeProvider;
+  treeView: vscode.TreeView<ViewNode>;
+}
+
+const registered = new WeakMap<Services, CoordinationViews>();
+
+/** The Coordination tree view, its status bar item and its Problems entries. */
+export function registerCoordinationViews(services: Services, viewId: string): CoordinationViews {
+  const coordination = coordinationOf(services);
+  const provider = new CoordinationTreeProvider(coordination);
+  const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider, showCollapseAll: true });
+  services.context.subscriptions.push(provider, treeView);
+  const setMessage = () => {
+    const snap = coordination.model.snapshot;
+    const broken = snap ? (['registry', 'tasks', 'messages', 'decisions'] as const).filter((k) => snap[k].state === 'invalid') : [];
+    treeView.message = broken.length ? `${broken.length} coordination file${broken.length > 1 ? 's' : ''} cannot be read; see below.` : undefined;
+  };
+  services.context.subscriptions.push(coordination.model.onDidChange(setMessage));
+  const health = registerHealthDiagnostics(coordination);
+  registerStatusBar(coordination, health);
+  const views = { provider, treeView };
+  registered.set(services, views);
+  return views;
+}
+
+export function coordinationViewsOf(services: Services): CoordinationViews | undefined {
+  return registered.get(services);
 }

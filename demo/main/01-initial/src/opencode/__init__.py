@@ -1,0 +1,3 @@
+"""opencode_4py: a terminal coding agent."""
+
+__version__ = "1.2.2"

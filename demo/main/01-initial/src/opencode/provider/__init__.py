@@ -1,0 +1,7 @@
+from .base import Provider
+from .ollama import OllamaProvider
+from .openai import OpenAIProvider
+
+PROVIDERS = {"ollama": OllamaProvider, "openai": OpenAIProvider}
+
+__all__ = ["Provider", "PROVIDERS"]

@@ -1,0 +1,81 @@
+import { affects, missingInput } from './decisions';
+import { requireInstance } from './instances';
+import { BROADCAST, isRecipient, responseDue } from './messages';
+import { Decision, Message, PendingDecision, Task } from './schemas';
+import { CoordinationStore } from './store';
+import { isoTime, timeOf } from './time';
+
+export interface AwaitingMessage {
+  message: Message;
+  /** When the answer is due (ISO), if known. */
+  due: string | null;
+  overdue: boolean;
+}
+
+/** Everything that waits for one instance: the startup checklist of seed 004 in one read. */
+export interface Inbox {
+  instance: string;
+  /** Messages to it that need an answer. */
+  awaitingResponse: AwaitingMessage[];
+  /** Messages to it (or to all) that need no answer and are not acknowledged yet. */
+  unread: Message[];
+  /** Its requests that were answered: read the replies, then close the thread. */
+  answered: { request: Message; replies: Message[] }[];
+  /** Tasks it holds (in progress or blocked). */
+  activeTasks: Task[];
+  /** Tasks offered to it (assigned, waiting for claim or decline). */
+  offeredTasks: Task[];
+  /** Unassigned tasks suggested for it. */
+  suggestedTasks: Task[];
+  /** Pending decisions that wait for its input. */
+  decisionsAwaitingInput: PendingDecision[];
+  /** Decisions affecting it made since `since` (all active ones when `since` is not given). */
+  recentDecisions: Decision[];
+}
+
+export function inboxCount(i: Inbox): number {
+  return (
+    i.awaitingResponse.length +
+    i.unread.length +
+    i.answered.length +
+    i.offeredTasks.length +
+    i.decisionsAwaitingInput.length
+  );
+}
+
+export async function getInbox(store: CoordinationStore, instance: string, opts: { since?: string | null } = {}): Promise<Inbox> {
+  const { registry, tasks, messages, decisions } = await store.read('registry', 'tasks', 'messages', 'decisions');
+  requireInstance(registry, instance);
+  const now = store.clock.now().getTime();
+  const mine = (m: Message) => isRecipient(m, instance);
+
+  const awaitingResponse = messages.messages
+    .filter((m) => mine(m) && m.to === instance && m.status === 'pending_response')
+    .map((message) => {
+      const due = responseDue(messages, message);
+      return { message, due: due === undefined ? null : isoTime(new Date(due)), overdue: due !== undefined && due < now };
+    });
+  const unread = messages.messages.filter((m) => {
+    if (!mine(m) || m.status !== 'sent') return false;
+    if (m.to !== BROADCAST) return true;
+    return !(Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(instance));
+  });
+  const answered = messages.messages
+    .filter((m) => m.from === instance && m.status === 'responded')
+    .map((request) => ({ request, replies: messages.messages.filter((r) => r.in_reply_to === request.message_id) }));
+
+  const since = timeOf(opts.since ?? undefined);
+  return {
+    instance,
+    awaitingResponse,
+    unread,
+    answered,
+    activeTasks: tasks.active_tasks.filter((t) => t.assigned_to === instance),
+    offeredTasks: tasks.pending_tasks.filter((t) => t.assigned_to === instance),
+    suggestedTasks: tasks.pending_tasks.filter((t) => !t.assigned_to && t.suggested_assignee === instance),
+    decisionsAwaitingInput: decisions.pending_decisions.filter((d) => missingInput(d).includes(instance)),
+    recentDecisions: decisions.decisions.filter(
+      (d) => d.status === 'active' && affects(d, instance) && (since === undefined || (timeOf(d.date) ?? 0) > since),
+    ),
+  };
+}

@@ -1,0 +1,262 @@
+import { SyncordError } from '../errors';
+import { nextId, uniq } from './ids';
+import { requireInstance } from './instances';
+import { CommunicationLog, Message, Priority } from './schemas';
+import { conflict, CoordinationStore, usage } from './store';
+import { requireTask, checkPriority } from './tasks';
+import { isoTime, timeOf } from './time';
+
+/** Messages should be answered within this time (seed 004, "Coordination Health Checks"). */
+export const DEFAULT_RESPONSE_HOURS = 4;
+export const BROADCAST = 'all';
+
+/** Types that ask for an answer unless the sender says otherwise. */
+const ASKING_TYPES = new Set(['consultation_request', 'question']);
+
+export function requireMessage(log: CommunicationLog, id: string): Message {
+  const m = log.messages.find((x) => x.message_id === id);
+  if (!m) throw new SyncordError(`message ${JSON.stringify(id)} does not exist`, 'not-found');
+  return m;
+}
+
+export interface SendInput {
+  from: string;
+  /** An instance id, or "all". */
+  to: string;
+  subject: string;
+  body: string;
+  type?: string;
+  priority?: string;
+  requiresResponse?: boolean;
+  relatedTask?: string;
+  relatedFiles?: string[];
+  /** When the answer is expected (ISO); default: 4 hours from now. */
+  expectBy?: string;
+}
+
+export interface SendResult {
+  message: Message;
+  /** The response-queue entry created for a message that needs an answer. */
+  awaiting?: { responding_to: string; from: string; status: string; expected_response_time: string | null };
+}
+
+/** Protocol 3, step 1: adds a message to the log; one that needs an answer also gets a response-queue entry. */
+export async function sendMessage(store: CoordinationStore, input: SendInput): Promise<SendResult> {
+  if (!input.subject.trim()) throw usage('a message needs a subject');
+  if (!input.body.trim()) throw usage('a message needs a body');
+  const priority: Priority = checkPriority(input.priority ?? 'medium');
+  const type = input.type?.trim() || 'consultation_request';
+  // The task file is only read, to check the related task exists.
+  const { tasks } = input.relatedTask ? await store.read('tasks') : { tasks: undefined };
+  if (tasks && input.relatedTask) requireTask(tasks, input.relatedTask);
+  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+    requireInstance(registry, input.from);
+    if (input.to !== BROADCAST) requireInstance(registry, input.to);
+    if (input.to === input.from) throw usage('a message to yourself is a note; send it to another instance or "all"');
+    const requires = input.requiresResponse ?? (ASKING_TYPES.has(type) && input.to !== BROADCAST);
+    if (requires && input.to === BROADCAST) throw usage('a message to "all" cannot require a response; address one instance');
+    const message: Message = {
+      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
+      from: input.from,
+      to: input.to,
+      type,
+      timestamp: now,
+      subject: input.subject.trim(),
+      message: input.body.trim(),
+      priority,
+      requires_response: requires,
+      context: { related_task: input.relatedTask ?? null, related_files: uniq(input.relatedFiles ?? []) },
+      status: requires ? 'pending_response' : 'sent',
+    };
+    messages.messages.push(message);
+    let awaiting: SendResult['awaiting'];
+    if (requires) {
+      const due = input.expectBy ?? isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
+      awaiting = { responding_to: message.message_id, from: input.to, status: 'pending', expected_response_time: due };
+      messages.response_queue.push(awaiting);
+    }
+    return { message: structuredClone(message), awaiting: awaiting && { ...awaiting } };
+  });
+}
+
+/** Recipients of a message: its `to`, or every instance but the sender for "all". */
+export function isRecipient(m: Message, instance: string): boolean {
+  return m.to === instance || (m.to === BROADCAST && m.from !== instance);
+}
+
+/**
+ * Protocol 3, steps 2–3: the recipient answers. The reply joins the thread (`in_reply_to`), the original is
+ * marked `responded` and its response-queue entry `completed`.
+ */
+export async function replyToMessage(
+  store: CoordinationStore,
+  input: { id: string; from: string; body: string; subject?: string; requiresResponse?: boolean },
+): Promise<SendResult> {
+  if (!input.body.trim()) throw usage('a reply needs a body');
+  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+    requireInstance(registry, input.from);
+    const original = requireMessage(messages, input.id);
+    if (original.from === input.from) {
+      throw conflict(`${input.id} is your own message; reply to a message sent to you, or close the thread with \`msg close\``);
+    }
+    if (original.status === 'closed') throw conflict(`the thread of ${input.id} is closed`);
+    if (!isRecipient(original, input.from)) throw conflict(`${input.id} is addressed to ${original.to}, not ${input.from}`);
+    const type = original.type === 'consultation_request' ? 'consultation_response' : 'reply';
+    const subject = input.subject?.trim() || (/^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`);
+    const requires = input.requiresResponse ?? false;
+    const reply: Message = {
+      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
+      from: input.from,
+      to: original.from,
+      type,
+      timestamp: now,
+      subject,
+      message: input.body.trim(),
+      priority: original.priority ?? 'medium',
+      requires_response: requires,
+      context: {
+        related_task: original.context?.related_task ?? null,
+        related_files: [...(original.context?.related_files ?? [])],
+      },
+      status: requires ? 'pending_response' : 'sent',
+      in_reply_to: original.message_id,
+    };
+    messages.messages.push(reply);
+    if (original.status === 'pending_response' || original.status === 'sent') {
+      original.status = original.requires_response || original.status === 'pending_response' ? 'responded' : 'acknowledged';
+    }
+    for (const r of messages.response_queue) {
+      if (r.responding_to === original.message_id && r.from === input.from && r.status === 'pending') {
+        r.status = 'completed';
+        r.response_id = reply.message_id;
+        r.responded_at = now;
+      }
+    }
+    let awaiting: SendResult['awaiting'];
+    if (requires) {
+      awaiting = {
+        responding_to: reply.message_id,
+        from: reply.to,
+        status: 'pending',
+        expected_response_time: isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000)),
+      };
+      messages.response_queue.push(awaiting);
+    }
+    return { message: structuredClone(reply), awaiting };
+  });
+}
+
+/**
+ * Protocol 3, step 4: the instance that asked acknowledges the answer and closes the thread. Replies it
+ * received are marked acknowledged and any response still pending is cancelled.
+ */
+export async function closeThread(
+  store: CoordinationStore,
+  input: { id: string; by: string; force?: boolean },
+): Promise<{ closed: string[] }> {
+  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+    requireInstance(registry, input.by);
+    const root = threadRoot(messages, requireMessage(messages, input.id));
+    if (root.from !== input.by && !input.force) {
+      throw conflict(`only ${root.from}, who started the thread ${root.message_id}, can close it (or use --force)`);
+    }
+    const thread = threadOf(messages, root.message_id);
+    const closed: string[] = [];
+    for (const m of thread) {
+      if (m === root) {
+        if (m.status !== 'closed') {
+          m.status = 'closed';
+          m.closed_at = now;
+          closed.push(m.message_id);
+        }
+      } else if (m.status === 'sent' || m.status === 'pending_response') {
+        m.status = m.to === root.from ? 'acknowledged' : 'closed';
+      }
+    }
+    const ids = new Set(thread.map((m) => m.message_id));
+    for (const r of messages.response_queue) if (ids.has(r.responding_to) && r.status === 'pending') r.status = 'cancelled';
+    return { closed };
+  });
+}
+
+/** Marks a message (that needs no answer) as read by its recipient. For "all", records who has read it. */
+export async function acknowledgeMessage(
+  store: CoordinationStore,
+  input: { id: string; by: string },
+): Promise<{ message: Message; changed: boolean }> {
+  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+    requireInstance(registry, input.by);
+    const m = requireMessage(messages, input.id);
+    if (!isRecipient(m, input.by)) throw conflict(`${input.id} is addressed to ${m.to}, not ${input.by}`);
+    if (m.status === 'pending_response') {
+      throw conflict(`${input.id} asks for a response; answer it with \`msg reply ${input.id}\``);
+    }
+    let changed = false;
+    if (m.to === BROADCAST) {
+      const by = Array.isArray(m.acknowledged_by) ? (m.acknowledged_by as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+      if (!by.includes(input.by)) {
+        m.acknowledged_by = [...by, input.by];
+        changed = true;
+      }
+    } else if (m.status === 'sent') {
+      m.status = 'acknowledged';
+      m.acknowledged_at = now;
+      changed = true;
+    }
+    return { message: structuredClone(m), changed };
+  });
+}
+
+/** The first message of the thread that `m` belongs to. */
+export function threadRoot(log: CommunicationLog, m: Message): Message {
+  const byId = new Map(log.messages.map((x) => [x.message_id, x]));
+  const seen = new Set<string>();
+  let cur = m;
+  while (typeof cur.in_reply_to === 'string' && byId.has(cur.in_reply_to) && !seen.has(cur.message_id)) {
+    seen.add(cur.message_id);
+    cur = byId.get(cur.in_reply_to)!;
+  }
+  return cur;
+}
+
+/** Every message of the thread starting at `rootId`, in log order. */
+export function threadOf(log: CommunicationLog, rootId: string): Message[] {
+  const inThread = new Set([rootId]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const m of log.messages) {
+      if (!inThread.has(m.message_id) && typeof m.in_reply_to === 'string' && inThread.has(m.in_reply_to)) {
+        inThread.add(m.message_id);
+        grew = true;
+      }
+    }
+  }
+  return log.messages.filter((m) => inThread.has(m.message_id));
+}
+
+export interface MessageFilter {
+  to?: string;
+  from?: string;
+  status?: string;
+  task?: string;
+  /** Messages from or to this instance (including "all"). */
+  involving?: string;
+}
+
+export function filterMessages(log: CommunicationLog, f: MessageFilter = {}): Message[] {
+  return log.messages.filter(
+    (m) =>
+      (!f.to || m.to === f.to) &&
+      (!f.from || m.from === f.from) &&
+      (!f.status || m.status === f.status) &&
+      (!f.task || m.context?.related_task === f.task) &&
+      (!f.involving || m.from === f.involving || isRecipient(m, f.involving)),
+  );
+}
+
+/** When the answer to a message is due, from its response-queue entry; undefined when none is pending. */
+export function responseDue(log: CommunicationLog, m: Message): number | undefined {
+  const entry = log.response_queue.find((r) => r.responding_to === m.message_id && r.status === 'pending');
+  return timeOf(entry?.expected_response_time) ?? (m.status === 'pending_response' ? (timeOf(m.timestamp) ?? 0) + DEFAULT_RESPONSE_HOURS * 3_600_000 : undefined);
+}

@@ -1,0 +1,325 @@
+import { SyncordError } from '../errors';
+import { nextId, uniq } from './ids';
+import { requireInstance } from './instances';
+import { Priority, PRIORITIES, Registry, Task, TaskQueue } from './schemas';
+import { conflict, CoordinationStore, usage } from './store';
+import { timeOf } from './time';
+
+export type TaskList = 'active_tasks' | 'pending_tasks' | 'completed_tasks';
+export const TASK_LISTS: TaskList[] = ['active_tasks', 'pending_tasks', 'completed_tasks'];
+
+/** A task with the list that holds it. */
+export type TaskEntry = Task & { list: TaskList };
+
+export interface TaskLocation {
+  list: TaskList;
+  index: number;
+  task: Task;
+}
+
+export function findTask(queue: TaskQueue, id: string): TaskLocation | undefined {
+  for (const list of TASK_LISTS) {
+    const index = queue[list].findIndex((t) => t.task_id === id);
+    if (index >= 0) return { list, index, task: queue[list][index] };
+  }
+  return undefined;
+}
+
+export function requireTask(queue: TaskQueue, id: string): TaskLocation {
+  const found = findTask(queue, id);
+  if (!found) throw new SyncordError(`task ${JSON.stringify(id)} does not exist`, 'not-found');
+  return found;
+}
+
+export function allTasks(queue: TaskQueue): TaskEntry[] {
+  return TASK_LISTS.flatMap((list) => queue[list].map((t) => ({ ...t, list })));
+}
+
+export function isDone(t: Task): boolean {
+  return t.status === 'completed';
+}
+
+/** Dependencies of a task that are not completed yet (unknown ids count as not completed). */
+export function unmetDependencies(queue: TaskQueue, task: Task): string[] {
+  return (task.dependencies ?? []).filter((d) => {
+    const dep = findTask(queue, d);
+    return !dep || !isDone(dep.task);
+  });
+}
+
+export function priorityRank(p: string | undefined): number {
+  const i = PRIORITIES.indexOf(p as Priority);
+  return i < 0 ? PRIORITIES.length : i;
+}
+
+export function checkPriority(p: string): Priority {
+  if (!PRIORITIES.includes(p as Priority)) throw usage(`invalid priority ${JSON.stringify(p)}: use ${PRIORITIES.join(', ')}`);
+  return p as Priority;
+}
+
+function move(queue: TaskQueue, from: TaskLocation, to: TaskList): Task {
+  queue[from.list].splice(from.index, 1);
+  queue[to].push(from.task);
+  return from.task;
+}
+
+function clearCurrentTask(registry: Registry, instance: string | null | undefined, taskId: string): void {
+  const rec = instance ? registry.instances[instance] : undefined;
+  if (rec && rec.current_task === taskId) rec.current_task = null;
+}
+
+export interface AddTaskInput {
+  title: string;
+  description?: string;
+  priority?: string;
+  due?: string | null;
+  dependencies?: string[];
+  requiredExpertise?: string[];
+  suggestedAssignee?: string;
+  deliverables?: string[];
+  /** Who creates it (kept as `created_by`). */
+  by?: string;
+}
+
+/** Protocol 2, step 1–2: a new task in `pending_tasks`, waiting for assignment. */
+export async function addTask(store: CoordinationStore, input: AddTaskInput): Promise<TaskEntry> {
+  if (!input.title.trim()) throw usage('a task needs a title');
+  const priority = checkPriority(input.priority ?? 'medium');
+  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+    const deps = uniq(input.dependencies ?? []);
+    for (const d of deps) requireTask(tasks, d);
+    if (input.suggestedAssignee) requireInstance(registry, input.suggestedAssignee);
+    if (input.by) requireInstance(registry, input.by);
+    const id = nextId('task', allTasks(tasks).map((t) => t.task_id));
+    const task: Task = {
+      task_id: id,
+      title: input.title.trim(),
+      description: input.description?.trim() ?? '',
+      assigned_to: null,
+      status: 'pending_assignment',
+      priority,
+      created: now,
+      due: input.due ?? null,
+      dependencies: deps,
+    };
+    if (input.deliverables?.length) task.deliverables = uniq(input.deliverables);
+    if (input.requiredExpertise?.length) task.required_expertise = uniq(input.requiredExpertise);
+    if (input.suggestedAssignee) task.suggested_assignee = input.suggestedAssignee;
+    if (input.by) task.created_by = input.by;
+    tasks.pending_tasks.push(task);
+    return { ...structuredClone(task), list: 'pending_tasks' as const };
+  });
+}
+
+/** Protocol 2, step 3: offer a pending task to an instance, which then claims (accepts) or declines it. */
+export async function assignTask(store: CoordinationStore, input: { id: string; to: string }): Promise<TaskEntry> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }) => {
+    requireInstance(registry, input.to);
+    const at = requireTask(tasks, input.id);
+    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${at.task.status}`);
+    if (at.list === 'active_tasks') {
+      throw conflict(`task ${input.id} is already in progress by ${at.task.assigned_to ?? 'nobody'}; release it first`);
+    }
+    at.task.assigned_to = input.to;
+    at.task.status = 'assigned';
+    return { ...structuredClone(at.task), list: at.list };
+  });
+}
+
+export interface ClaimResult {
+  task: TaskEntry;
+  /** The task was already in progress by the same instance: nothing changed. */
+  alreadyClaimed: boolean;
+}
+
+/**
+ * Protocol 2, step 3–4: the instance accepts a task. The task moves to `active_tasks` as in progress, and the
+ * registry records it as the instance's current task. Refused when another instance holds the task, or when
+ * a dependency is not completed (unless `force`).
+ */
+export async function claimTask(
+  store: CoordinationStore,
+  input: { id: string; by: string; force?: boolean },
+): Promise<ClaimResult> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+    const me = requireInstance(registry, input.by);
+    const at = requireTask(tasks, input.id);
+    const t = at.task;
+    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
+    if (at.list === 'active_tasks') {
+      if (t.assigned_to === input.by) return { task: { ...structuredClone(t), list: at.list }, alreadyClaimed: true };
+      throw conflict(`task ${input.id} is already claimed by ${t.assigned_to ?? 'another instance'}`);
+    }
+    if (t.assigned_to && t.assigned_to !== input.by && !input.force) {
+      throw conflict(`task ${input.id} is assigned to ${t.assigned_to}; only that instance can claim it (or use --force)`);
+    }
+    const unmet = unmetDependencies(tasks, t);
+    if (unmet.length && !input.force) {
+      throw conflict(`task ${input.id} depends on ${unmet.join(', ')}, not completed yet (use --force to claim anyway)`);
+    }
+    t.assigned_to = input.by;
+    t.status = 'in_progress';
+    t.claimed_at = now;
+    move(tasks, at, 'active_tasks');
+    me.current_task = t.task_id;
+    me.status = 'active';
+    me.last_update = now;
+    registry.last_registry_update = now;
+    return { task: { ...structuredClone(t), list: 'active_tasks' as const }, alreadyClaimed: false };
+  });
+}
+
+/** Protocol 2, step 3: the instance a task was offered to turns it down; it returns to the queue unassigned. */
+export async function declineTask(
+  store: CoordinationStore,
+  input: { id: string; by: string; reason?: string },
+): Promise<TaskEntry> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+    requireInstance(registry, input.by);
+    const at = requireTask(tasks, input.id);
+    const t = at.task;
+    if (at.list !== 'pending_tasks' || t.assigned_to !== input.by) {
+      throw conflict(`task ${input.id} is not offered to ${input.by} (${t.assigned_to ? `assigned to ${t.assigned_to}` : 'unassigned'}, ${t.status})`);
+    }
+    t.assigned_to = null;
+    t.status = 'pending_assignment';
+    const declined = Array.isArray(t.declined_by) ? (t.declined_by as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+    t.declined_by = uniq([...declined, input.by]);
+    if (input.reason?.trim()) {
+      const notes = Array.isArray(t.decline_notes) ? (t.decline_notes as unknown[]) : [];
+      t.decline_notes = [...notes, { from: input.by, date: now, reason: input.reason.trim() }];
+    }
+    return { ...structuredClone(t), list: at.list };
+  });
+}
+
+/** Gives an in-progress task back to the queue, unassigned. Only its assignee may, unless `force`. */
+export async function releaseTask(
+  store: CoordinationStore,
+  input: { id: string; by: string; force?: boolean },
+): Promise<TaskEntry> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+    requireInstance(registry, input.by);
+    const at = requireTask(tasks, input.id);
+    const t = at.task;
+    if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status})`);
+    if (t.assigned_to !== input.by && !input.force) {
+      throw conflict(`task ${input.id} is held by ${t.assigned_to ?? 'nobody'}, not ${input.by} (use --force to release it anyway)`);
+    }
+    clearCurrentTask(registry, t.assigned_to, t.task_id);
+    t.assigned_to = null;
+    t.status = 'pending_assignment';
+    delete t.claimed_at;
+    move(tasks, at, 'pending_tasks');
+    registry.last_registry_update = now;
+    return { ...structuredClone(t), list: 'pending_tasks' as const };
+  });
+}
+
+/** Marks a task blocked (still held) or back in progress. */
+export async function setTaskBlocked(
+  store: CoordinationStore,
+  input: { id: string; by: string; blocked: boolean; reason?: string },
+): Promise<TaskEntry> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }) => {
+    requireInstance(registry, input.by);
+    const at = requireTask(tasks, input.id);
+    const t = at.task;
+    if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status}); claim it first`);
+    t.status = input.blocked ? 'blocked' : 'in_progress';
+    if (input.blocked && input.reason?.trim()) t.blocked_reason = input.reason.trim();
+    if (!input.blocked) delete t.blocked_reason;
+    return { ...structuredClone(t), list: at.list };
+  });
+}
+
+/**
+ * Finishes a task: it moves to `completed_tasks` (status `completed`, or `cancelled` when `cancel`), delivered
+ * files are added, and the assignee's current task is cleared. Only the assignee may complete it, unless
+ * `force`; anyone may cancel a task nobody holds.
+ */
+export async function completeTask(
+  store: CoordinationStore,
+  input: { id: string; by: string; force?: boolean; deliverables?: string[]; cancel?: boolean; note?: string },
+): Promise<TaskEntry> {
+  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+    requireInstance(registry, input.by);
+    const at = requireTask(tasks, input.id);
+    const t = at.task;
+    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
+    const holder = at.list === 'active_tasks' ? t.assigned_to : null;
+    if (!input.cancel && at.list !== 'active_tasks' && !input.force) {
+      throw conflict(`task ${input.id} is not in progress (${t.status}); claim it before completing it (or use --force)`);
+    }
+    if (holder && holder !== input.by && !input.force) {
+      throw conflict(`task ${input.id} is held by ${holder}, not ${input.by} (use --force to ${input.cancel ? 'cancel' : 'complete'} it anyway)`);
+    }
+    if (!input.cancel && !t.assigned_to) t.assigned_to = input.by;
+    clearCurrentTask(registry, t.assigned_to, t.task_id);
+    t.status = input.cancel ? 'cancelled' : 'completed';
+    if (input.cancel) t.cancelled_at = now;
+    else t.completed_at = now;
+    if (input.deliverables?.length) t.deliverables = uniq([...(t.deliverables ?? []), ...input.deliverables]);
+    if (input.note?.trim()) t.completion_note = input.note.trim();
+    move(tasks, at, 'completed_tasks');
+    registry.last_registry_update = now;
+    return { ...structuredClone(t), list: 'completed_tasks' as const };
+  });
+}
+
+export interface TaskFilter {
+  list?: TaskList;
+  status?: string;
+  assignee?: string;
+  /** Only pending tasks whose dependencies are all completed. */
+  ready?: boolean;
+}
+
+export function filterTasks(queue: TaskQueue, f: TaskFilter = {}): TaskEntry[] {
+  return allTasks(queue).filter(
+    (t) =>
+      (!f.list || t.list === f.list) &&
+      (!f.status || t.status === f.status) &&
+      (!f.assignee || t.assigned_to === f.assignee) &&
+      (!f.ready || (t.list === 'pending_tasks' && unmetDependencies(queue, t).length === 0)),
+  );
+}
+
+export interface TaskSuggestion {
+  task: TaskEntry;
+  reasons: string[];
+}
+
+/**
+ * Pending tasks an instance could take next, best first: those offered to it, then those suggested for it, then
+ * by how much of the required expertise it has, priority, due date and age. Tasks offered to someone else
+ * and tasks with unmet dependencies are left out.
+ */
+export function suggestTasks(queue: TaskQueue, registry: Registry, instance: string): TaskSuggestion[] {
+  const rec = registry.instances[instance];
+  const expertise = new Set((rec?.expertise_areas ?? []).map((e) => e.toLowerCase()));
+  const scored = queue.pending_tasks
+    .filter((t) => (!t.assigned_to || t.assigned_to === instance) && unmetDependencies(queue, t).length === 0)
+    .filter((t) => !(Array.isArray(t.declined_by) && (t.declined_by as unknown[]).includes(instance)) || t.assigned_to === instance)
+    .map((t) => {
+      const reasons: string[] = [];
+      const offered = t.assigned_to === instance;
+      const suggested = t.suggested_assignee === instance;
+      const matches = (t.required_expertise ?? []).filter((e) => expertise.has(e.toLowerCase()));
+      if (offered) reasons.push('assigned to you');
+      if (suggested) reasons.push('suggested for you');
+      if (matches.length) reasons.push(`matches your expertise: ${matches.join(', ')}`);
+      reasons.push(`${t.priority} priority`);
+      return { task: { ...structuredClone(t), list: 'pending_tasks' as const }, reasons, offered, suggested, matches: matches.length };
+    });
+  scored.sort(
+    (a, b) =>
+      Number(b.offered) - Number(a.offered) ||
+      Number(b.suggested) - Number(a.suggested) ||
+      b.matches - a.matches ||
+      priorityRank(a.task.priority) - priorityRank(b.task.priority) ||
+      (timeOf(a.task.due) ?? Infinity) - (timeOf(b.task.due) ?? Infinity) ||
+      (timeOf(a.task.created) ?? 0) - (timeOf(b.task.created) ?? 0),
+  );
+  return scored.map(({ task, reasons }) => ({ task, reasons }));
+}

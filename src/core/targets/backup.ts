@@ -1,0 +1,431 @@
+import { createHash, randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { SyncordError } from '../errors';
+import { WorkspacePaths } from '../workspace';
+import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, hashLink, infoOf, lstatOrUndefined, noSymlinkOnPath, pool, sameStat, tempNameFor, walk } from './fsutil';
+import { ResolvedTarget } from './registry';
+import { writeFileAtomic } from './registryStore';
+
+/**
+ * Backups live in the main project under `.syncord/backups/<target>/` (never in the target, and kept out of
+ * git by `.syncord/.gitignore`): `objects/` is a content-addressed store (one read-only copy per distinct
+ * content, named by its SHA-256, so files that did not change cost no new space) and `manifests/<id>.json`
+ * lists, per component, every file's path, hash, size, mode and modification time.
+ */
+export const SYNCORD_DIR = '.syncord';
+
+export interface ManifestEntry {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  /** For symlinks: the link text (restored as a link, never followed). */
+  link?: string;
+  ino?: number;
+  ctimeMs?: number;
+}
+
+export interface ManifestComponent {
+  destination: string;
+  kind: 'dir' | 'file';
+  /** Keyed by path relative to the destination ('' for a single-file component). */
+  files: Record<string, ManifestEntry>;
+  /** Full snapshots: the folders below the destination. */
+  dirs?: string[];
+  /** Partial snapshots: paths that did not exist (a restore deletes them again). */
+  absent?: string[];
+  /** Partial snapshots: folders that did not exist. */
+  absentDirs?: string[];
+  /** Whether the destination existed at all. */
+  existed: boolean;
+}
+
+export type BackupReason = 'manual' | 'pre-sync' | 'pre-restore';
+
+export interface Manifest {
+  version: 1;
+  id: string;
+  target: string;
+  created: string;
+  reason: BackupReason;
+  /** A partial snapshot covers only the paths a sync was about to touch. */
+  partial: boolean;
+  components: Record<string, ManifestComponent>;
+  totals: { files: number; bytes: number; newObjects: number; newBytes: number };
+  sync_version?: string;
+  commit?: string;
+}
+
+/** What a backup covers: a folder or single file of the target, relative to the target root. */
+export interface BackupUnit {
+  name: string;
+  kind: 'dir' | 'file';
+  destination: string;
+  selects?: (rel: string) => boolean;
+  /** Partial backups: only these paths (relative to the destination). */
+  only?: string[];
+}
+
+export interface BackupSummary {
+  id: string;
+  target: string;
+  created: string;
+  reason: BackupReason;
+  partial: boolean;
+  components: string[];
+  files: number;
+  bytes: number;
+  newObjects: number;
+  newBytes: number;
+}
+
+export function backupDir(paths: WorkspacePaths, target: string): string {
+  return path.join(paths.root, SYNCORD_DIR, 'backups', target);
+}
+
+/** Creates `.syncord/` with a `.gitignore` that keeps it out of git. */
+export async function ensureSyncordDir(paths: WorkspacePaths): Promise<string> {
+  const dir = path.join(paths.root, SYNCORD_DIR);
+  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.writeFile(path.join(dir, '.gitignore'), '# Syncord backups and sync state (local only)\n*\n', { flag: 'wx' }).catch(() => undefined);
+  return dir;
+}
+
+function objectPath(store: string, hash: string): string {
+  return path.join(store, 'objects', hash.slice(0, 2), hash.slice(2));
+}
+
+function newId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(2).toString('hex')}`;
+}
+
+async function copyIntoStore(store: string, file: string): Promise<{ hash: string; bytes: number; added: boolean }> {
+  const tmpDir = path.join(store, 'objects', 'tmp');
+  await fs.promises.mkdir(tmpDir, { recursive: true });
+  const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  const h = createHash('sha256');
+  let bytes = 0;
+  const src = await fs.promises.open(file, 'r');
+  const out = await fs.promises.open(tmp, 'wx', 0o444);
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await src.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      const chunk = buf.subarray(0, bytesRead);
+      h.update(chunk);
+      await out.write(chunk);
+      bytes += bytesRead;
+    }
+    await out.sync();
+  } finally {
+    await src.close();
+    await out.close();
+  }
+  const hash = h.digest('hex');
+  const obj = objectPath(store, hash);
+  if (await lstatOrUndefined(obj)) {
+    await fs.promises.rm(tmp, { force: true });
+    return { hash, bytes, added: false };
+  }
+  await fs.promises.mkdir(path.dirname(obj), { recursive: true });
+  await fs.promises.rename(tmp, obj);
+  return { hash, bytes, added: true };
+}
+
+async function latestManifest(store: string): Promise<Manifest | undefined> {
+  const ids = await manifestIds(store);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const m = await readManifest(store, ids[i]).catch(() => undefined);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+async function manifestIds(store: string): Promise<string[]> {
+  const names = await fs.promises.readdir(path.join(store, 'manifests')).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+}
+
+async function readManifest(store: string, id: string): Promise<Manifest> {
+  if (!/^[0-9A-Za-z-]+$/.test(id)) throw new SyncordError(`invalid backup id "${id}"`, 'usage');
+  const file = path.join(store, 'manifests', `${id}.json`);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    throw new SyncordError(`no backup "${id}"`, 'not-found', { file });
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new SyncordError(`backup manifest does not parse: ${(e as Error).message}`, 'invalid-file', { file });
+  }
+}
+
+export interface BackupOptions {
+  reason?: BackupReason;
+  now?: Date;
+  syncVersion?: string;
+  commit?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Snapshots the given parts of a target into the backup store and writes a manifest. Unchanged files are
+ * recognized by size, modification time, inode and change time from the previous manifest and not read again.
+ */
+export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget, units: BackupUnit[], opts: BackupOptions = {}): Promise<Manifest> {
+  await ensureSyncordDir(paths);
+  const store = backupDir(paths, target.name);
+  await fs.promises.mkdir(path.join(store, 'manifests'), { recursive: true });
+  const prev = await latestManifest(store);
+  const cache = new Map<string, ManifestEntry>();
+  if (prev) {
+    for (const c of Object.values(prev.components)) for (const [rel, e] of Object.entries(c.files)) cache.set(`${c.destination}\0${rel}`, e);
+  }
+  const now = opts.now ?? new Date();
+  const manifest: Manifest = {
+    version: 1,
+    id: newId(now),
+    target: target.name,
+    created: now.toISOString(),
+    reason: opts.reason ?? 'manual',
+    partial: units.some((u) => u.only !== undefined),
+    components: {},
+    totals: { files: 0, bytes: 0, newObjects: 0, newBytes: 0 },
+  };
+  if (opts.syncVersion) manifest.sync_version = opts.syncVersion;
+  if (opts.commit) manifest.commit = opts.commit;
+
+  for (const unit of units) {
+    if (!(await noSymlinkOnPath(target.absPath, unit.destination))) {
+      throw new SyncordError(`refusing to back up through a symlink: ${path.join(target.absPath, unit.destination)}`, 'conflict');
+    }
+    const destAbs = path.join(target.absPath, unit.destination);
+    const destSt = await lstatOrUndefined(destAbs);
+    const mc: ManifestComponent = { destination: unit.destination, kind: unit.kind, files: {}, existed: !!destSt };
+    manifest.components[unit.name] = mc;
+    let entries: [string, FileInfo][] = [];
+    if (unit.only) {
+      mc.absent = [];
+      const absentDirs = new Set<string>();
+      for (const rel of unit.only) {
+        const st = await lstatOrUndefined(rel ? path.join(destAbs, rel) : destAbs);
+        if (st && (st.isFile() || st.isSymbolicLink())) entries.push([rel, infoOf(st)]);
+        else if (!st) {
+          mc.absent.push(rel);
+          // Folders a sync would create: remember the missing ones so a restore removes them again.
+          for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
+            if (absentDirs.has(d)) break;
+            if (await lstatOrUndefined(path.join(destAbs, d))) break;
+            absentDirs.add(d);
+          }
+        }
+      }
+      if (absentDirs.size) mc.absentDirs = [...absentDirs].sort();
+    } else if (unit.kind === 'file') {
+      if (destSt && (destSt.isFile() || destSt.isSymbolicLink())) entries.push(['', infoOf(destSt)]);
+    } else if (destSt?.isDirectory()) {
+      const w = await walk(destAbs);
+      entries = [...w.files].filter(([rel]) => !unit.selects || unit.selects(rel));
+      mc.dirs = w.dirs;
+    }
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const results: (ManifestEntry | undefined)[] = new Array(entries.length);
+    await pool(
+      entries,
+      16,
+      async ([rel, info], i) => {
+        const abs = rel ? path.join(destAbs, rel) : destAbs;
+        if (info.kind === 'symlink') {
+          const { hash, link } = await hashLink(abs);
+          results[i] = { hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, link };
+          return;
+        }
+        const st = await fs.promises.lstat(abs);
+        const cached = cache.get(`${unit.destination}\0${rel}`);
+        if (cached && !cached.link && sameStat(cached, st) && cached.ino === st.ino && cached.ctimeMs === st.ctimeMs) {
+          results[i] = { ...cached, mode: st.mode & 0o7777 };
+          return;
+        }
+        let hash = await hashFile(abs);
+        if (!(await lstatOrUndefined(objectPath(store, hash)))) {
+          const r = await copyIntoStore(store, abs);
+          hash = r.hash;
+          if (r.added) {
+            manifest.totals.newObjects++;
+            manifest.totals.newBytes += r.bytes;
+          }
+        }
+        results[i] = { hash, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino, ctimeMs: st.ctimeMs };
+      },
+      opts.signal,
+    );
+    if (opts.signal?.aborted) throw new SyncordError('backup cancelled', 'cancelled');
+    entries.forEach(([rel], i) => {
+      const e = results[i]!;
+      mc.files[rel] = e;
+      manifest.totals.files++;
+      manifest.totals.bytes += e.size;
+    });
+  }
+  await writeFileAtomic(path.join(store, 'manifests', `${manifest.id}.json`), JSON.stringify(manifest) + '\n');
+  return manifest;
+}
+
+function summarize(m: Manifest): BackupSummary {
+  return {
+    id: m.id,
+    target: m.target,
+    created: m.created,
+    reason: m.reason,
+    partial: m.partial,
+    components: Object.keys(m.components),
+    ...m.totals,
+  };
+}
+
+export function toSummary(m: Manifest): BackupSummary {
+  return summarize(m);
+}
+
+/** The backups of a target, newest first. */
+export async function listBackups(paths: WorkspacePaths, targetName: string): Promise<BackupSummary[]> {
+  const store = backupDir(paths, targetName);
+  const ids = await manifestIds(store);
+  const out: BackupSummary[] = [];
+  for (const id of ids.reverse()) out.push(summarize(await readManifest(store, id)));
+  return out;
+}
+
+export async function loadManifest(paths: WorkspacePaths, targetName: string, id: string): Promise<Manifest> {
+  return readManifest(backupDir(paths, targetName), id);
+}
+
+/** The newest pre-sync backup that covers a component. */
+export async function lastPreSyncBackup(paths: WorkspacePaths, targetName: string, component: string): Promise<Manifest | undefined> {
+  const store = backupDir(paths, targetName);
+  const ids = await manifestIds(store);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const m = await readManifest(store, ids[i]);
+    if (m.reason === 'pre-sync' && m.components[component]) return m;
+  }
+  return undefined;
+}
+
+export interface RestoreResult {
+  backup: string;
+  /** A snapshot taken just before the restore (restore it to undo the restore). */
+  preRestoreBackup: string;
+  components: string[];
+  written: number;
+  deleted: number;
+  /** Every file of the snapshot was hashed in the target after the restore and matched. */
+  verified: boolean;
+  mismatches: string[];
+}
+
+/**
+ * Makes the target byte-equal to a snapshot within the snapshot's components (a partial snapshot: within the
+ * paths it covers), then proves it by hashing every restored path. A snapshot of the current state is taken
+ * first, so a restore can itself be undone.
+ */
+export async function restoreBackup(
+  paths: WorkspacePaths,
+  target: ResolvedTarget,
+  id: string,
+  opts: { components?: string[]; now?: Date } = {},
+): Promise<RestoreResult> {
+  const store = backupDir(paths, target.name);
+  const m = await readManifest(store, id);
+  const names = opts.components ?? Object.keys(m.components);
+  for (const n of names) if (!m.components[n]) throw new SyncordError(`backup ${id} has no component "${n}"`, 'not-found');
+  for (const n of names) {
+    const objMissing = Object.values(m.components[n].files).find((e) => !e.link && !fs.existsSync(objectPath(store, e.hash)));
+    if (objMissing) throw new SyncordError(`backup ${id} is incomplete: object ${objMissing.hash} is missing`, 'io', { file: store });
+  }
+  const pre = await backupUnits(
+    paths,
+    target,
+    names.map((n) => {
+      const c = m.components[n];
+      const u: BackupUnit = { name: n, kind: c.kind, destination: c.destination };
+      if (m.partial) u.only = [...Object.keys(c.files), ...(c.absent ?? [])];
+      return u;
+    }),
+    { reason: 'pre-restore', now: opts.now },
+  );
+  const result: RestoreResult = { backup: id, preRestoreBackup: pre.id, components: names, written: 0, deleted: 0, verified: false, mismatches: [] };
+  const verified = new Set<string>();
+  for (const n of names) {
+    const c = m.components[n];
+    if (!(await noSymlinkOnPath(target.absPath, c.destination))) {
+      throw new SyncordError(`refusing to restore through a symlink: ${path.join(target.absPath, c.destination)}`, 'conflict');
+    }
+    const destAbs = path.join(target.absPath, c.destination);
+    const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
+    const destRel = (rel: string) => (rel ? `${c.destination}/${rel}` : c.destination);
+    // 1. Delete what the snapshot did not have.
+    const toDelete: string[] = [...(c.absent ?? [])];
+    let currentDirs: string[] = [];
+    if (!m.partial) {
+      if (c.kind === 'dir') {
+        const w = await walk(destAbs);
+        currentDirs = w.dirs;
+        for (const rel of w.files.keys()) if (!c.files[rel]) toDelete.push(rel);
+      } else if (!c.files['']) {
+        toDelete.push('');
+      }
+    }
+    for (const rel of toDelete) {
+      const st = await lstatOrUndefined(abs(rel));
+      if (!st) continue;
+      if (st.isDirectory()) await fs.promises.rm(abs(rel), { recursive: true, force: true });
+      else await fs.promises.unlink(abs(rel));
+      result.deleted++;
+    }
+    // 2. Write back every file whose content differs.
+    await pool(Object.entries(c.files), 8, async ([rel, e]) => {
+      const p = abs(rel);
+      const st = await lstatOrUndefined(p);
+      if (st?.isDirectory()) await fs.promises.rm(p, { recursive: true, force: true });
+      else if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p)) === e.hash) {
+        if ((st.mode & 0o7777) !== e.mode) await fs.promises.chmod(p, e.mode & 0o7777);
+        if (!sameStat(infoOf(st), e)) await fs.promises.utimes(p, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        return;
+      } else if (st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link) return;
+      await ensureRealDir(target.absPath, path.posix.dirname(destRel(rel)), verified);
+      if (e.link) {
+        const tmp = tempNameFor(p);
+        await fs.promises.symlink(e.link, tmp);
+        await fs.promises.rename(tmp, p);
+      } else {
+        await copyFileAtomic(objectPath(store, e.hash), p, { mtimeMs: e.mtimeMs, mode: e.mode });
+      }
+      result.written++;
+    });
+    // 3. Folders: remove those the snapshot did not have (when empty), recreate those it had.
+    const keepDirs = new Set(c.dirs ?? []);
+    const extraDirs = m.partial ? [...(c.absentDirs ?? [])] : currentDirs.filter((d) => !keepDirs.has(d));
+    extraDirs.sort((a, b) => b.length - a.length);
+    for (const d of extraDirs) await fs.promises.rmdir(path.join(destAbs, d)).catch(() => undefined);
+    for (const d of c.dirs ?? []) await ensureRealDir(target.absPath, `${c.destination}/${d}`, verified);
+    if (!m.partial && c.kind === 'dir' && !c.existed) await fs.promises.rmdir(destAbs).catch(() => undefined);
+    // 4. Proof: hash what is there now.
+    for (const [rel, e] of Object.entries(c.files)) {
+      const p = abs(rel);
+      const st = await lstatOrUndefined(p);
+      const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p)) === e.hash;
+      if (!ok) result.mismatches.push(destRel(rel));
+    }
+    for (const rel of toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
+    if (!m.partial && c.kind === 'dir') {
+      const now = await walk(destAbs);
+      for (const rel of now.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
+    }
+  }
+  result.verified = result.mismatches.length === 0;
+  return result;
+}

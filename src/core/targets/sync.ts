@@ -1,0 +1,439 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { createTwoFilesPatch } from 'diff';
+import { SyncordError } from '../errors';
+import { Clock, systemClock } from '../ports';
+import { WorkspacePaths } from '../workspace';
+import { BackupSummary, BackupUnit, backupUnits, ensureSyncordDir, SYNCORD_DIR, toSummary } from './backup';
+import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, sourceFiles } from './components';
+import { KeyChange, mergeConfig } from './configMerge';
+import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, infoOf, lstatOrUndefined, noSymlinkOnPath, pool, sameStat } from './fsutil';
+import { changesSince, describeVersion, GitChange, headCommit, isGitRepo, resolveCommit } from './git';
+import { ResolvedTarget, updateTarget } from './registry';
+import { writeFileAtomic } from './registryStore';
+import { SyncRules } from './schema';
+
+/** What Syncord remembers per target between syncs (in `.syncord/state/<target>.json`). */
+export interface SyncState {
+  components: Record<string, { fingerprint: string; commit: string; synced_at: string; dirty: Record<string, string | null> }>;
+}
+
+function stateFile(paths: WorkspacePaths, target: string): string {
+  return path.join(paths.root, SYNCORD_DIR, 'state', `${target}.json`);
+}
+
+export async function readSyncState(paths: WorkspacePaths, target: string): Promise<SyncState> {
+  const text = await readTextOrUndefined(stateFile(paths, target));
+  if (!text) return { components: {} };
+  try {
+    const s = JSON.parse(text) as SyncState;
+    return s && typeof s.components === 'object' ? s : { components: {} };
+  } catch {
+    return { components: {} }; // a damaged state only costs a full comparison
+  }
+}
+
+export interface ComponentPlan {
+  name: string;
+  kind: 'dir' | 'file';
+  mode: 'mirror' | 'update';
+  source: string;
+  destination: string;
+  /** Planned from what git says changed since `since` (true) or by comparing every file (false). */
+  incremental: boolean;
+  since?: string;
+  /** Paths relative to the component destination ('' for a single-file component). */
+  adds: string[];
+  updates: string[];
+  deletes: string[];
+  /** Same content, different modification time: only the time is set. */
+  retime: string[];
+  unchanged: number;
+  /** Source entries not copied (symlinks, special files). */
+  skipped: string[];
+  /** Folders left empty by deletions, removed after them (deepest first). */
+  dirsToRemove: string[];
+  note?: string;
+}
+
+export interface ConfigPlan {
+  name: string;
+  source: string;
+  destination: string;
+  changed: boolean;
+  created: boolean;
+  changes: KeyChange[];
+  /** Unified diff of what config sync writes. */
+  diff: string;
+  note?: string;
+  /** The text to write (not serialized in results). */
+  text?: string;
+}
+
+export interface SyncPlan {
+  target: string;
+  commit?: string;
+  components: ComponentPlan[];
+  configs: ConfigPlan[];
+  /** Every component and config file of the target type is part of this plan. */
+  all: boolean;
+  totals: { adds: number; updates: number; deletes: number; configs: number };
+}
+
+export interface PlanOptions {
+  /** Limit to these components ("config" = every config file). */
+  components?: string[];
+  /** Compare every file instead of asking git what changed since the last sync. */
+  full?: boolean;
+}
+
+async function compare(src: FileInfo, dest: FileInfo | undefined, srcAbs: string, destAbs: string): Promise<'add' | 'update' | 'retime' | 'same'> {
+  if (!dest) return 'add';
+  if (dest.kind !== 'file') return 'update';
+  if (sameStat(src, dest)) return 'same';
+  if (src.size !== dest.size) return 'update';
+  const [a, b] = await Promise.all([hashFile(srcAbs), hashFile(destAbs)]);
+  return a === b ? 'retime' : 'update';
+}
+
+function emptyPlan(c: ResolvedComponent, incremental: boolean): ComponentPlan {
+  return { name: c.name, kind: c.kind, mode: c.mode, source: c.source, destination: c.destination, incremental, adds: [], updates: [], deletes: [], retime: [], unchanged: 0, skipped: [], dirsToRemove: [] };
+}
+
+async function planFull(root: string, c: ResolvedComponent, useGit: boolean): Promise<ComponentPlan> {
+  const plan = emptyPlan(c, false);
+  const srcSt = await lstatOrUndefined(c.sourceAbs);
+  if (!srcSt) {
+    plan.note = `${c.source} does not exist in the main project; nothing synced or deleted`;
+    return plan;
+  }
+  const [src, dst] = await Promise.all([sourceFiles(root, c, useGit), destFiles(c)]);
+  plan.skipped = src.skipped;
+  const entries = [...src.files];
+  const verdicts = new Array<string>(entries.length);
+  await pool(entries, 16, async ([rel, info], i) => {
+    verdicts[i] = await compare(info, dst.files.get(rel), joinRel(c.sourceAbs, rel), joinRel(c.destAbs, rel));
+  });
+  entries.forEach(([rel], i) => {
+    const v = verdicts[i];
+    if (v === 'add') plan.adds.push(rel);
+    else if (v === 'update') plan.updates.push(rel);
+    else if (v === 'retime') plan.retime.push(rel);
+    else plan.unchanged++;
+  });
+  if (c.mode === 'mirror') {
+    for (const rel of dst.files.keys()) if (!src.files.has(rel)) plan.deletes.push(rel);
+    if (c.kind === 'dir') {
+      const srcDirs = new Set<string>();
+      for (const rel of src.files.keys()) for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) srcDirs.add(d);
+      plan.dirsToRemove = dst.dirs.filter((d) => !srcDirs.has(d)).sort((a, b) => b.length - a.length);
+    }
+  }
+  for (const k of ['adds', 'updates', 'deletes', 'retime'] as const) plan[k].sort();
+  return plan;
+}
+
+async function planIncremental(c: ResolvedComponent, since: string, changes: GitChange[], dirty: string[]): Promise<ComponentPlan> {
+  const plan = emptyPlan(c, true);
+  plan.since = since;
+  const prefix = c.kind === 'dir' ? c.source + '/' : undefined;
+  const relOf = (p: string): string | undefined => (prefix ? (p.startsWith(prefix) ? p.slice(prefix.length) : undefined) : p === c.source ? '' : undefined);
+  const candidates = new Set<string>();
+  for (const ch of changes) {
+    const r = relOf(ch.path);
+    if (r !== undefined) candidates.add(r);
+    if (ch.oldPath !== undefined) {
+      const o = relOf(ch.oldPath);
+      if (o !== undefined) candidates.add(o);
+    }
+  }
+  for (const p of dirty) {
+    const r = relOf(p);
+    if (r !== undefined) candidates.add(r);
+  }
+  const list = [...candidates].filter((r) => c.selects(r)).sort();
+  const verdicts = new Array<string>(list.length);
+  await pool(list, 16, async (rel, i) => {
+    const s = await lstatOrUndefined(joinRel(c.sourceAbs, rel));
+    const d = await lstatOrUndefined(joinRel(c.destAbs, rel));
+    if (!s) verdicts[i] = d && !d.isDirectory() ? 'delete' : 'none';
+    else if (!s.isFile()) verdicts[i] = 'skip';
+    else verdicts[i] = await compare(infoOf(s), d && !d.isDirectory() ? infoOf(d) : undefined, joinRel(c.sourceAbs, rel), joinRel(c.destAbs, rel));
+  });
+  const emptied = new Set<string>();
+  list.forEach((rel, i) => {
+    const v = verdicts[i];
+    if (v === 'add') plan.adds.push(rel);
+    else if (v === 'update') plan.updates.push(rel);
+    else if (v === 'retime') plan.retime.push(rel);
+    else if (v === 'skip') plan.skipped.push(rel);
+    else if (v === 'delete' && c.mode === 'mirror') {
+      plan.deletes.push(rel);
+      for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) emptied.add(d);
+    } else plan.unchanged++;
+  });
+  for (const d of emptied) if (!(await lstatOrUndefined(path.join(c.sourceAbs, d)))) plan.dirsToRemove.push(d);
+  plan.dirsToRemove.sort((a, b) => b.length - a.length);
+  return plan;
+}
+
+async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
+  const out: ConfigPlan = { name: cfg.name, source: cfg.source, destination: cfg.destination, changed: false, created: false, changes: [], diff: '' };
+  const sourceText = await readTextOrUndefined(cfg.sourceAbs);
+  if (sourceText === undefined) {
+    out.note = `${cfg.source} does not exist in the main project`;
+    return out;
+  }
+  const st = await lstatOrUndefined(cfg.destAbs);
+  if (st && !st.isFile()) throw new SyncordError('the config file in the target is not a regular file; refusing to write through it', 'conflict', { file: cfg.destAbs });
+  const targetText = st ? await fs.promises.readFile(cfg.destAbs, 'utf8') : undefined;
+  const merged = mergeConfig({
+    format: cfg.format,
+    sourceFile: cfg.sourceAbs,
+    sourceText,
+    targetFile: cfg.destAbs,
+    targetText,
+    strategies: cfg.strategies,
+    defaultStrategy: cfg.defaultStrategy,
+  });
+  out.changed = merged.changed;
+  out.created = merged.created;
+  out.changes = merged.changes;
+  out.text = merged.text;
+  out.diff = merged.changed ? createTwoFilesPatch(targetText === undefined ? '/dev/null' : `a/${cfg.destination}`, `b/${cfg.destination}`, targetText ?? '', merged.text) : '';
+  return out;
+}
+
+/** What a sync would do, component by component. Nothing is written. */
+export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: PlanOptions = {}): Promise<SyncPlan> {
+  const st = await lstatOrUndefined(target.absPath);
+  if (!st?.isDirectory()) throw new SyncordError(`the folder of target "${target.name}" does not exist: ${target.absPath}`, 'not-found');
+  const sel = selectComponents(paths, rules, target, opts.components);
+  for (const c of [...sel.components, ...sel.configs]) {
+    if (!(await noSymlinkOnPath(target.absPath, c.destination))) {
+      throw new SyncordError(`refusing to sync ${c.name}: a symlink is on the way to ${c.destination} in the target`, 'conflict', { file: path.join(target.absPath, c.destination) });
+    }
+    if (!(await noSymlinkOnPath(paths.root, c.source))) {
+      throw new SyncordError(`refusing to sync ${c.name}: ${c.source} is reached through a symlink in the main project`, 'conflict', { file: path.join(paths.root, c.source) });
+    }
+  }
+  const useGit = await isGitRepo(paths.root);
+  const head = useGit ? await headCommit(paths.root) : undefined;
+  const state = head && !opts.full ? await readSyncState(paths, target.name) : { components: {} as SyncState['components'] };
+  // Components that can be planned from git: one `git diff` per distinct last-synced commit.
+  const bySince = new Map<string, ResolvedComponent[]>();
+  const full: ResolvedComponent[] = [];
+  for (const c of sel.components) {
+    const s = state.components[c.name];
+    if (head && s && s.fingerprint === c.fingerprint && s.commit) {
+      if (!bySince.has(s.commit)) bySince.set(s.commit, []);
+      bySince.get(s.commit)!.push(c);
+    } else full.push(c);
+  }
+  const plans = new Map<string, ComponentPlan>();
+  await Promise.all([
+    ...[...bySince].map(async ([since, comps]) => {
+      if (!(await resolveCommit(paths.root, since))) {
+        full.push(...comps); // history rewritten: compare everything
+        return;
+      }
+      const changes = await changesSince(paths.root, since, comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source)));
+      for (const c of comps) plans.set(c.name, await planIncremental(c, since, changes, Object.keys(state.components[c.name].dirty ?? {})));
+    }),
+  ]);
+  await Promise.all(full.map(async (c) => plans.set(c.name, await planFull(paths.root, c, useGit))));
+  const components = sel.components.map((c) => plans.get(c.name)!);
+  const configs = await Promise.all(sel.configs.map(planConfig));
+  const plan: SyncPlan = {
+    target: target.name,
+    components,
+    configs,
+    all: sel.all,
+    totals: {
+      adds: components.reduce((a, c) => a + c.adds.length, 0),
+      updates: components.reduce((a, c) => a + c.updates.length, 0),
+      deletes: components.reduce((a, c) => a + c.deletes.length, 0),
+      configs: configs.filter((c) => c.changed).length,
+    },
+  };
+  if (head) plan.commit = head;
+  return plan;
+}
+
+export interface SyncProgress {
+  phase: 'plan' | 'backup' | 'apply' | 'config' | 'record';
+  done: number;
+  total: number;
+  path?: string;
+}
+
+export interface SyncOptions extends PlanOptions {
+  dryRun?: boolean;
+  onProgress?: (p: SyncProgress) => void;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+export interface SyncResult {
+  target: string;
+  dryRun: boolean;
+  plan: SyncPlan;
+  /** The pre-sync snapshot of everything the sync touched (restores the target exactly). */
+  backup?: BackupSummary;
+  written: number;
+  deleted: number;
+  configsWritten: number;
+  ok: boolean;
+  cancelled?: boolean;
+  error?: string;
+  /** The command that undoes a failed or cancelled sync. */
+  restoreCommand?: string;
+  recorded?: { last_sync: string; sync_version: string | null; status: string; commit?: string };
+}
+
+function stripText(plan: SyncPlan): SyncPlan {
+  return { ...plan, configs: plan.configs.map(({ text: _t, ...rest }) => rest) };
+}
+
+/** Hashes (null = absent) of files under the sources that differ from HEAD, for the next incremental plan. */
+async function dirtyFiles(root: string, comps: ResolvedComponent[]): Promise<Record<string, string | null>> {
+  const specs = comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
+  if (!specs.length) return {};
+  const changes = await changesSince(root, 'HEAD', specs);
+  const out: Record<string, string | null> = {};
+  await pool(changes, 8, async (ch) => {
+    const st = await lstatOrUndefined(path.join(root, ch.path));
+    out[ch.path] = st?.isFile() ? await hashFile(path.join(root, ch.path)) : null;
+    if (ch.oldPath !== undefined) out[ch.oldPath] = null;
+  });
+  return out;
+}
+
+/**
+ * Synchronizes a target: plans, snapshots everything the plan touches (so a failed or cancelled sync can be
+ * undone exactly), copies files by temp file + rename, merges config files, removes what mirror components
+ * no longer have, and records `last_sync`, `sync_version` and `status` in the registry. Failures and
+ * cancellation are reported in the result (with the backup that restores the target), not thrown.
+ */
+export async function applySync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: SyncOptions = {}): Promise<SyncResult> {
+  const clock = opts.clock ?? systemClock;
+  const progress = opts.onProgress ?? (() => undefined);
+  progress({ phase: 'plan', done: 0, total: 1 });
+  const plan = await planSync(paths, rules, target, opts);
+  const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: stripText(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
+  if (opts.dryRun) return result;
+  const sel = selectComponents(paths, rules, target, opts.components);
+  const compByName = new Map(sel.components.map((c) => [c.name, c]));
+  const cfgByName = new Map(sel.configs.map((c) => [c.name, c]));
+
+  // 1. Snapshot of every path the sync will touch.
+  const units: BackupUnit[] = [];
+  for (const p of plan.components) {
+    const only = [...p.adds, ...p.updates, ...p.deletes, ...p.retime];
+    if (only.length) units.push({ name: p.name, kind: p.kind, destination: p.destination, only });
+  }
+  for (const c of plan.configs) if (c.changed) units.push({ name: c.name, kind: 'file', destination: c.destination, only: [''] });
+  const version = (await describeVersion(paths.root)) ?? null;
+  if (units.length) {
+    progress({ phase: 'backup', done: 0, total: units.length });
+    const m = await backupUnits(paths, target, units, { reason: 'pre-sync', now: clock.now(), syncVersion: target.sync_version ?? undefined, commit: target.last_sync_commit, signal: opts.signal });
+    result.backup = toSummary(m);
+    result.restoreCommand = `syncord target restore ${target.name} --backup ${m.id}`;
+  }
+
+  // 2. Apply.
+  const ops: { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string }[] = [];
+  for (const p of plan.components) {
+    const comp = compByName.get(p.name)!;
+    for (const rel of p.deletes) ops.push({ kind: 'delete', comp, rel });
+  }
+  for (const p of plan.components) {
+    const comp = compByName.get(p.name)!;
+    for (const rel of [...p.adds, ...p.updates]) ops.push({ kind: 'copy', comp, rel });
+    for (const rel of p.retime) ops.push({ kind: 'retime', comp, rel });
+  }
+  const verified = new Set<string>();
+  let done = 0;
+  try {
+    // Deletions first (a folder may replace a deleted file of the same name).
+    const firstCopy = ops.findIndex((o) => o.kind !== 'delete');
+    const deletes = firstCopy < 0 ? ops : ops.slice(0, firstCopy);
+    const rest = firstCopy < 0 ? [] : ops.slice(firstCopy);
+    const run = async (op: (typeof ops)[number]) => {
+      const destRel = joinRel(op.comp.destination, op.rel);
+      const dest = path.join(target.absPath, destRel);
+      if (op.kind === 'delete') {
+        const st = await lstatOrUndefined(dest);
+        if (st && !st.isDirectory()) {
+          await fs.promises.unlink(dest);
+          result.deleted++;
+        }
+      } else if (op.kind === 'copy') {
+        await ensureRealDir(target.absPath, path.posix.dirname(destRel), verified);
+        const st = await lstatOrUndefined(dest);
+        if (st?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+        await copyFileAtomic(joinRel(op.comp.sourceAbs, op.rel), dest);
+        result.written++;
+      } else {
+        const s = await fs.promises.stat(joinRel(op.comp.sourceAbs, op.rel));
+        await fs.promises.utimes(dest, s.atime, s.mtime);
+      }
+      done++;
+      if (done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
+    };
+    await pool(deletes, 16, run, opts.signal);
+    if (!opts.signal?.aborted) await pool(rest, 16, run, opts.signal);
+    if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
+    for (const p of plan.components) {
+      const comp = compByName.get(p.name)!;
+      for (const d of p.dirsToRemove) await fs.promises.rmdir(path.join(comp.destAbs, d)).catch(() => undefined);
+    }
+    // 3. Config files.
+    const cfgs = plan.configs.filter((c) => c.changed);
+    let k = 0;
+    for (const c of cfgs) {
+      if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
+      const cfg = cfgByName.get(c.name)!;
+      await ensureRealDir(target.absPath, path.posix.dirname(c.destination), verified);
+      // Re-check just before writing: the file must still be what the plan merged into.
+      const now = await planConfig(cfg);
+      await writeFileAtomic(cfg.destAbs, now.text!);
+      result.configsWritten++;
+      progress({ phase: 'config', done: ++k, total: cfgs.length, path: c.destination });
+    }
+  } catch (e) {
+    result.ok = false;
+    result.cancelled = e instanceof SyncordError && e.code === 'cancelled';
+    result.error = e instanceof Error ? e.message : String(e);
+    await updateTarget(paths, target.name, { status: 'sync_failed' }).catch(() => undefined);
+    return result;
+  }
+
+  // 4. Record.
+  progress({ phase: 'record', done: 0, total: 1 });
+  const now = clock.now().toISOString();
+  if (plan.commit) {
+    await ensureSyncordDir(paths);
+    const state = await readSyncState(paths, target.name);
+    const dirty = await dirtyFiles(paths.root, sel.components);
+    for (const c of sel.components) {
+      const mine: Record<string, string | null> = {};
+      for (const [p, h] of Object.entries(dirty)) if (c.kind === 'dir' ? p.startsWith(c.source + '/') : p === c.source) mine[p] = h;
+      state.components[c.name] = { fingerprint: c.fingerprint, commit: plan.commit, synced_at: now, dirty: mine };
+    }
+    await fs.promises.mkdir(path.dirname(stateFile(paths, target.name)), { recursive: true });
+    await writeFileAtomic(stateFile(paths, target.name), JSON.stringify(state, null, 2) + '\n');
+  }
+  if (sel.all) {
+    const rec = { last_sync: now, sync_version: version, status: 'synchronized', ...(plan.commit ? { last_sync_commit: plan.commit } : {}) };
+    await updateTarget(paths, target.name, rec);
+    result.recorded = { last_sync: now, sync_version: version, status: 'synchronized', commit: plan.commit };
+  }
+  return result;
+}
+
+/** The unified diff config sync would apply to each config file of a target. */
+export async function configDiff(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, only?: string[]): Promise<ConfigPlan[]> {
+  const sel = selectComponents(paths, rules, target, only ?? ['config']);
+  return (await Promise.all(sel.configs.map(planConfig))).map(({ text: _t, ...rest }) => rest);
+}

@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import { CoordinationStore } from '../../core/coordination/store';
+import { reportError } from '../errors';
+import { Services } from '../services';
+import { CoordinationModel } from './model';
+
+/** Counts writes in flight; the status bar spins and the webview disables its buttons while any runs. */
+export class BusyState implements vscode.Disposable {
+  private count = 0;
+  private readonly emitter = new vscode.EventEmitter<boolean>();
+  readonly onDidChange = this.emitter.event;
+
+  get busy(): boolean {
+    return this.count > 0;
+  }
+
+  begin(): void {
+    if (this.count++ === 0) this.emitter.fire(true);
+  }
+
+  end(): void {
+    if (this.count > 0 && --this.count === 0) this.emitter.fire(false);
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+/** What the coordination views, commands, status bar and Message Log share: one model, one busy state. */
+export interface Coordination {
+  services: Services;
+  model: CoordinationModel;
+  busy: BusyState;
+  /**
+   * Runs a change through the core with progress in the Coordination view and a spinning status bar, then
+   * re-reads the files at once (the watcher would too, a moment later). Errors are shown to the user and
+   * returned as `undefined`, unless `rethrow`.
+   */
+  write<T>(title: string, fn: (store: CoordinationStore) => Promise<T>, opts?: { rethrow?: boolean }): Promise<T | undefined>;
+}
+
+const instances = new WeakMap<Services, Coordination>();
+
+/** The coordination state of this activation, created on first use. Nothing is read until a view asks. */
+export function coordinationOf(services: Services): Coordination {
+  let c = instances.get(services);
+  if (c) return c;
+  const model = new CoordinationModel(services);
+  const busy = new BusyState();
+  services.context.subscriptions.push(model, busy);
+  c = {
+    services,
+    model,
+    busy,
+    async write(title, fn, opts) {
+      const store = model.store();
+      if (!store) {
+        void vscode.window.showWarningMessage('Syncord needs an open folder: open the main project first.');
+        return undefined;
+      }
+      busy.begin();
+      try {
+        return await vscode.window.withProgress(
+          { location: { viewId: 'syncord.coordination' }, title },
+          () => fn(store),
+        );
+      } catch (e) {
+        if (opts?.rethrow) throw e;
+        reportError(services, title, e);
+        return undefined;
+      } finally {
+        busy.end();
+        await model.reload();
+      }
+    },
+  };
+  instances.set(services, c);
+  return c;
+}

@@ -1,0 +1,140 @@
+import * as vscode from 'vscode';
+import { checkHealth, Finding, HealthReport } from '../../core/coordination/health';
+import { CoordinationKey } from '../../core/coordination/store';
+import { FileState } from '../../core/coordination/view';
+import { Disposable } from '../lifecycle';
+import { Coordination } from './context';
+
+const KEYS: CoordinationKey[] = ['registry', 'tasks', 'messages', 'decisions'];
+const SOURCE = 'Syncord';
+
+const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
+/** The range a finding points at: from its position to the end of that line's content. */
+function rangeAt(lines: LineIndex, line1: number, col1: number): vscode.Range {
+  const line = Math.max(0, line1 - 1);
+  const col = Math.max(0, col1 - 1);
+  const text = lines.line(line);
+  const end = Math.max(col + 1, text.replace(/[,\s]+$/, '').length);
+  return new vscode.Range(line, col, line, end);
+}
+
+/** Lines of a file's text, split only when first asked. */
+class LineIndex {
+  private lines: string[] | undefined;
+  constructor(private readonly text: string) {}
+  line(n: number): string {
+    this.lines ??= this.text.split(/\r?\n/);
+    return this.lines[n] ?? '';
+  }
+}
+
+/**
+ * The seed's health checks (core/coordination/health.ts) as entries in the Problems panel, on the coordination
+ * files at the positions the findings name, plus one error for a file that cannot be read. Refreshed whenever
+ * the files change.
+ */
+export class HealthDiagnostics extends Disposable {
+  private readonly collection = this.register(vscode.languages.createDiagnosticCollection('syncord-coordination'));
+  private readonly emitter = this.register(new vscode.EventEmitter<void>());
+  readonly onDidChange = this.emitter.event;
+  private running: Promise<void> | undefined;
+  private again = false;
+  report: HealthReport | undefined;
+  /** Files that cannot be read (each counts as a problem). */
+  broken = 0;
+
+  constructor(private readonly coordination: Coordination) {
+    super();
+    this.register(coordination.model.onDidChange(() => void this.refresh()));
+  }
+
+  /** Errors and warnings, for the status bar. */
+  get problemCount(): number {
+    return this.broken + (this.report ? this.report.counts.error + this.report.counts.warning : 0);
+  }
+
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.compute();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async compute(): Promise<void> {
+    const snap = this.coordination.model.snapshot;
+    const store = this.coordination.model.store();
+    if (!snap || !store || !snap.exists) {
+      this.collection.clear();
+      this.report = undefined;
+      this.broken = 0;
+      this.emitter.fire();
+      return;
+    }
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (file: string, d: vscode.Diagnostic) => {
+      let list = byFile.get(file);
+      if (!list) byFile.set(file, (list = []));
+      list.push(d);
+    };
+    const states = KEYS.map((k) => snap[k] as FileState<unknown>);
+    this.broken = 0;
+    for (const st of states) {
+      if (st.state !== 'invalid') continue;
+      this.broken++;
+      const line = Math.max(0, (st.line ?? 1) - 1);
+      const col = Math.max(0, (st.column ?? 1) - 1);
+      const d = new vscode.Diagnostic(new vscode.Range(line, col, line, col + 1), `${st.message} (the file is not changed until it is fixed)`, vscode.DiagnosticSeverity.Error);
+      d.source = SOURCE;
+      d.code = 'invalid-file';
+      add(st.file, d);
+    }
+    this.report = undefined;
+    if (states.every((s) => s.state === 'ok')) {
+      try {
+        this.report = await checkHealth(store);
+      } catch (e) {
+        this.coordination.services.log.warn(`health check failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const texts = new Map<string, LineIndex>();
+    for (const st of states) if (st.state === 'ok') texts.set(st.file, new LineIndex(st.text));
+    for (const f of this.report?.findings ?? []) {
+      if (!f.location) continue;
+      const lines = texts.get(f.location.file) ?? new LineIndex('');
+      const d = new vscode.Diagnostic(rangeAt(lines, f.location.line ?? 1, f.location.column ?? 1), f.message, SEVERITY[f.severity]);
+      d.source = SOURCE;
+      d.code = f.code;
+      add(f.location.file, d);
+    }
+    this.collection.clear();
+    for (const st of states) this.collection.set(vscode.Uri.file(st.file), byFile.get(st.file) ?? []);
+    this.emitter.fire();
+  }
+
+  /** The diagnostics shown for a file, for tests. */
+  get(file: string): readonly vscode.Diagnostic[] {
+    return this.collection.get(vscode.Uri.file(file)) ?? [];
+  }
+}
+
+export function registerHealthDiagnostics(coordination: Coordination): HealthDiagnostics {
+  const h = new HealthDiagnostics(coordination);
+  coordination.services.context.subscriptions.push(h);
+  return h;
+}

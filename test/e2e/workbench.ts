@@ -1,0 +1,295 @@
+// Helpers for end-to-end tests: the real VS Code workbench (code-server) with the built Syncord
+// installed, on a fresh fixture workspace, driven by headless Chromium through playwright-core.
+//
+// Typical test (see workbench.test.ts):
+//
+//   describe('my feature', () => {
+//     const wb = useWorkbench({ fixture: 'demo' });   // one server + browser for the describe block
+//     it('shows something', async () => {
+//       await wb().openContainer('Syncord');
+//       assert.deepEqual(await wb().viewRows('Coordination'), [...]);
+//       await wb().screenshot('my-feature');
+//     });
+//   });
+//
+// Fixture names are those of scripts/demo.js (FIXTURES): `demo`, `demo-no-coordination`,
+// `demo-no-targets`, `empty`. `wb().ws` tells where the workspace is (root, folder, targets).
+// The extension under test is the built package (dist/, media/, package.json) copied into the
+// server's extensions folder as syncord.syncord-<version>, as a .vsix install would lay it out;
+// run `node esbuild.js` first (npm test does).
+//
+// Everything the run writes lives in a temp folder removed by stop(); screenshots go to
+// test-output/screenshots/, and a failing test leaves FAILED-<test title>.png there.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+
+/** The project root (this file is compiled to out/test/e2e/). */
+export const ROOT = findRoot(__dirname);
+export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+function findRoot(start: string): string {
+  for (let d = start; d !== path.dirname(d); d = path.dirname(d)) {
+    const pkg = path.join(d, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'syncord') return d;
+  }
+  throw new Error(`cannot find the Syncord package above ${start}`);
+}
+
+// The plain-JS scripts shared with `npm start` and the integration runner.
+interface Server {
+  url: string;
+  host: string;
+  port: number;
+  userDataDir: string;
+  logFile: string;
+  workbenchUrl(folder?: string, payload?: [string, string][]): string;
+  extensionHostLogs(): string[];
+  stop(): Promise<void>;
+}
+interface FixtureWorkspace {
+  root: string;
+  folder: string;
+  main: string;
+  coordinationDir?: string;
+  targets: Record<string, string>;
+  commits: { sha: string; date: string; message: string }[];
+}
+/* eslint-disable @typescript-eslint/no-require-imports */
+const vscodeServer = require(path.join(ROOT, 'scripts', 'vscode-server.js')) as {
+  startServer(o: {
+    runDir: string;
+    folder: string;
+    extensions?: string[];
+    trust?: boolean;
+    settings?: Record<string, unknown>;
+    env?: Record<string, string>;
+  }): Promise<Server>;
+};
+const browser = require(path.join(ROOT, 'scripts', 'browser.js')) as {
+  launchChromium(o: { runDir: string; viewport?: { width: number; height: number } }): Promise<BrowserContext>;
+};
+const demo = require(path.join(ROOT, 'scripts', 'demo.js')) as {
+  createFixture(name: string, dir: string): FixtureWorkspace;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface WorkbenchOptions {
+  /** Fixture workspace to open (scripts/demo.js FIXTURES); default `demo`. */
+  fixture?: string;
+  /** false: workspace trust on, the folder opens in Restricted Mode. Default true (trusted). */
+  trust?: boolean;
+  /** Extra user settings. */
+  settings?: Record<string, unknown>;
+  /** Browser viewport; default 1400×900. */
+  viewport?: { width: number; height: number };
+}
+
+/** Generous waits: they only bound how long a broken UI is waited for, they assert no speed. */
+export const UI_TIMEOUT = 30_000;
+const START_TIMEOUT = 90_000;
+
+/** Copies what the .vsix ships (package.json, dist/, media/, README, LICENSE) into `dest`. */
+export function stageExtension(dest: string): string {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
+    throw new Error('dist/extension.js is missing: build with `node esbuild.js` first');
+  }
+  fs.mkdirSync(dest, { recursive: true });
+  for (const entry of ['package.json', 'dist', 'media', 'README.md', 'LICENSE', 'LICENSE.md']) {
+    const src = path.join(ROOT, entry);
+    if (fs.existsSync(src)) fs.cpSync(src, path.join(dest, entry), { recursive: true });
+  }
+  return dest;
+}
+
+export class Workbench {
+  private constructor(
+    readonly page: Page,
+    readonly context: BrowserContext,
+    readonly server: Server,
+    readonly ws: FixtureWorkspace,
+    private readonly runDir: string,
+  ) {}
+
+  /** Starts code-server with Syncord on a fresh fixture workspace and opens it in Chromium. */
+  static async start(options: WorkbenchOptions = {}): Promise<Workbench> {
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-e2e-'));
+    let server: Server | undefined;
+    let context: BrowserContext | undefined;
+    try {
+      const ws = demo.createFixture(options.fixture ?? 'demo', path.join(runDir, 'ws'));
+      const extension = stageExtension(path.join(runDir, 'extension'));
+      server = await vscodeServer.startServer({
+        runDir: path.join(runDir, 'server'),
+        folder: ws.folder,
+        extensions: [extension],
+        trust: options.trust,
+        settings: options.settings,
+      });
+      context = await browser.launchChromium({ runDir, viewport: options.viewport });
+      context.setDefaultTimeout(UI_TIMEOUT);
+      const page = context.pages()[0] ?? (await context.newPage());
+      const wb = new Workbench(page, context, server, ws, runDir);
+      await page.goto(server.workbenchUrl(ws.folder));
+      await wb.waitForWorkbench();
+      return wb;
+    } catch (e) {
+      await context?.close().catch(() => undefined);
+      await server?.stop();
+      fs.rmSync(runDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Waits until the workbench is laid out (activity bar and status bar visible). */
+  async waitForWorkbench(): Promise<void> {
+    await this.page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: START_TIMEOUT });
+    await this.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: START_TIMEOUT });
+  }
+
+  /**
+   * Runs a command from the command palette by its full title as the palette shows it,
+   * e.g. `Syncord: Initialize Coordination`.
+   */
+  async runCommand(title: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input.input');
+    // Focus the workbench (not a webview) so F1 reaches it.
+    await this.page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 5, y: 5 } });
+    await this.page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page
+      .locator('.quick-input-widget .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: exact(labelOf(title)) }) })
+      .first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await input.waitFor({ state: 'hidden' });
+  }
+
+  /** The activity-bar entry of a view container, by its title (e.g. `Syncord`). */
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`);
+  }
+
+  /** Opens a view container from the activity bar (no-op when it is already showing). */
+  async openContainer(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ state: 'visible' });
+    const selected = await item.locator('xpath=..').getAttribute('class');
+    if (!selected?.split(/\s+/).includes('checked')) await item.click();
+    await this.page
+      .locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${escapeRegExp(title)}$`, 'i') })
+      .waitFor({ state: 'visible' });
+  }
+
+  /** A view's pane (header + body) in the side bar or panel, by the view's name (e.g. `Targets`). */
+  view(name: string): Locator {
+    return this.page.locator('.pane').filter({
+      has: this.page.locator('.pane-header h3.title', { hasText: exact(name) }),
+    });
+  }
+
+  /** Expands a view's pane when it is collapsed. */
+  async expandView(name: string): Promise<Locator> {
+    const pane = this.view(name);
+    const header = pane.locator('.pane-header').first();
+    await header.waitFor({ state: 'visible' });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    return pane;
+  }
+
+  /** The welcome content of a view (its empty state), e.g. `wb.welcome('Targets')`. */
+  welcome(name: string): Locator {
+    return this.view(name).locator('.welcome-view-content');
+  }
+
+  /** The tree rows of a view as locators. */
+  rows(name: string): Locator {
+    return this.view(name).locator('.monaco-list-row[role="treeitem"]');
+  }
+
+  /** The labels of a view's visible tree rows, top to bottom (waits for at least `min` rows). */
+  async viewRows(name: string, min = 0): Promise<string[]> {
+    const rows = this.rows(name);
+    if (min > 0) await rows.nth(min - 1).waitFor({ state: 'visible' });
+    return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  }
+
+  /** Notification toasts, optionally only those whose text matches. */
+  notifications(text?: string | RegExp): Locator {
+    const toasts = this.page.locator('.notifications-toasts .notification-toast');
+    return text ? toasts.filter({ hasText: text }) : toasts;
+  }
+
+  /** Waits for a notification toast with this text and returns its full text. */
+  async waitForNotification(text: string | RegExp): Promise<string> {
+    const toast = this.notifications(text).first();
+    await toast.waitFor({ state: 'visible' });
+    return (await toast.innerText()).replace(/\s+/g, ' ').trim();
+  }
+
+  /** The content frame of the visible webview (e.g. the Message Log). */
+  webviewFrame(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  }
+
+  /** Saves a PNG of the whole window to test-output/screenshots/<name>.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    const file = path.join(SCREENSHOTS, `${slug(name)}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Closes the browser, stops the server (its whole process group) and removes the run folder. */
+  async stop(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+    await this.server.stop();
+    fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Registers mocha hooks that start one workbench before the tests of the enclosing `describe` and
+ * stop it after them; a failing test leaves a screenshot. Returns an accessor for the workbench.
+ */
+export function useWorkbench(options: WorkbenchOptions = {}): () => Workbench {
+  let wb: Workbench | undefined;
+  before(async function () {
+    this.timeout(START_TIMEOUT * 2);
+    wb = await Workbench.start(options);
+  });
+  afterEach(async function () {
+    if (wb && this.currentTest?.state === 'failed') {
+      await wb.screenshot(`FAILED-${this.currentTest.fullTitle()}`).catch(() => undefined);
+    }
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await wb?.stop();
+    wb = undefined;
+  });
+  return () => {
+    if (!wb) throw new Error('the workbench did not start (see the "before all" hook error)');
+    return wb;
+  };
+}
+
+function labelOf(title: string): string {
+  // The palette shows "Category: Title"; the label holds the whole string.
+  return title;
+}
+
+function exact(text: string): RegExp {
+  return new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`, 'i');
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function slug(s: string): string {
+  return s.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120);
+}
