@@ -35,6 +35,8 @@ const common = {
   logLevel: 'silent',
   plugins: [problemReporter],
   define: { 'process.env.SYNCORD_VERSION': JSON.stringify(require('./package.json').version) },
+  // Prefer ES module builds: jsonc-parser's UMD build loads its parts with a require() esbuild cannot follow.
+  mainFields: ['module', 'main'],
 };
 
 const builds = [
@@ -61,6 +63,7 @@ const builds = [
     entryPoints: ['src/webview/main.ts'],
     outfile: 'dist/webview.js',
     platform: 'browser',
+    mainFields: ['browser', 'module', 'main'],
     format: 'iife',
     target: 'es2022',
   },

@@ -4,10 +4,12 @@
  */
 import { runCoordinationBench } from './coordination';
 import { runTargetsBench } from './targets';
+import { runUiBench } from './ui';
 
 const suites: Record<string, () => Promise<void>> = {
   coordination: runCoordinationBench,
   targets: runTargetsBench,
+  ui: runUiBench,
 };
 
 async function main(): Promise<void> {

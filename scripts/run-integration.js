@@ -172,7 +172,11 @@ async function main() {
   process.exitCode = summary.failed > 0 ? 1 : 0;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+module.exports = { findTests, fixtureOf, INTEGRATION_OUT: OUT };
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -195,10 +195,10 @@ function installExitHooks() {
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
-      // Only take over the default behaviour when nobody else handles the signal.
-      if (process.listenerCount(sig) > 1) return;
-      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      // Servers never outlive an interrupted run.
+      stopAllNow();
+      // Keep the default behaviour (ending the process) unless someone else handles the signal.
+      if (process.listenerCount(sig) === 1) process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
 }
@@ -368,7 +368,8 @@ async function startServer(options) {
     logFile,
     /** The URL that opens `folder`; `payload` is a list of [key, value] pairs for the workbench. */
     workbenchUrl(folder, payload) {
-      let u = `${url}?folder=${encodeURIComponent(path.resolve(folder || options.folder))}`;
+      // Slashes stay readable; anything else that needs it is escaped.
+      let u = `${url}?folder=${encodeURIComponent(path.resolve(folder || options.folder)).replace(/%2F/g, '/')}`;
       if (payload) u += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
       return u;
     },

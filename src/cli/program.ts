@@ -16,7 +16,9 @@ export function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON')
     .option('--as <instance>', 'act as this instance (default: $SYNCORD_INSTANCE)')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    // Before the verbs are added, so every subcommand inherits it: commander throws instead of exiting.
+    .exitOverride();
   registerCoordinationCommands(program);
   registerTargetCommands(program);
   return program;
@@ -25,7 +27,12 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the exit code (never calls process.exit itself, so tests can call it). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
+  // Every command (not only the root) must throw instead of calling process.exit, so tests can run the CLI.
+  const overrideExit = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;

@@ -1,6 +1,388 @@
-import { Command } from 'commander';
+import * as path from 'path';
+import { Command, Option } from 'commander';
+import { formatLocation, SyncordError } from '../core/errors';
+import * as T from '../core/targets';
+import { CliContext, contextFrom } from './context';
+import { ExitCode } from './exit';
+
+const collect = (v: string, prev: string[] = []) => prev.concat(v.split(',').map((s) => s.trim()).filter(Boolean));
+
+async function rulesOf(ctx: CliContext): Promise<T.SyncRules> {
+  return (await T.loadRules(ctx.paths)).rules;
+}
+
+function rel(ctx: CliContext, p: string): string {
+  const r = path.relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+function problemLine(ctx: CliContext, p: T.VerifyProblem): string {
+  return `${formatLocation({ file: rel(ctx, p.file), line: p.line, column: p.column })}: ${p.message}`;
+}
+
+function planText(plan: T.SyncPlan, dryRun: boolean): string {
+  const L: string[] = [];
+  L.push(`${dryRun ? 'Plan (dry run, nothing written)' : 'Plan'} for ${plan.target}${plan.commit ? ` at ${plan.commit.slice(0, 12)}` : ''}:`);
+  for (const c of plan.components) {
+    const how = c.incremental ? `changes since ${c.since!.slice(0, 12)}` : 'full comparison';
+    L.push(`  ${c.name} (${c.mode}, ${how}) -> ${c.destination}${c.kind === 'dir' ? '/' : ''}: ${c.adds.length} add, ${c.updates.length} update, ${c.deletes.length} delete, ${c.unchanged + c.retime.length} unchanged`);
+    if (c.note) L.push(`    note: ${c.note}`);
+    if (dryRun) {
+      const show = (sign: string, list: string[]) => {
+        for (const r of list.slice(0, 50)) L.push(`    ${sign} ${r ? `${c.destination}/${r}` : c.destination}`);
+        if (list.length > 50) L.push(`    ${sign} … ${list.length - 50} more`);
+      };
+      show('+', c.adds);
+      show('~', c.updates);
+      show('-', c.deletes);
+    }
+    if (c.skipped.length) L.push(`    skipped (symlinks or special files, never followed): ${c.skipped.slice(0, 10).join(', ')}${c.skipped.length > 10 ? ', …' : ''}`);
+  }
+  for (const c of plan.configs) {
+    L.push(`  ${c.name} (config merge) -> ${c.destination}: ${c.note ?? (c.created ? 'created from the main project' : c.changed ? c.changes.map((k) => `${k.key} ${k.action}`).join(', ') : 'no change')}`);
+    if (dryRun && c.diff) L.push(c.diff.replace(/^/gm, '    ').trimEnd());
+  }
+  return L.join('\n');
+}
+
+function attachAbort(): { signal: AbortSignal; done: () => void } {
+  const ac = new AbortController();
+  const onSig = () => {
+    process.stderr.write('syncord: cancelling after the current files…\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSig);
+  return { signal: ac.signal, done: () => process.removeListener('SIGINT', onSig) };
+}
+
+async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: boolean; full?: boolean; components?: string[] }): Promise<void> {
+  const rules = await rulesOf(ctx);
+  const results: T.SyncResult[] = [];
+  const human: string[] = [];
+  const { signal, done } = attachAbort();
+  try {
+    for (const name of targetNames) {
+      const target = await T.getTarget(ctx.paths, name);
+      const r = await T.applySync(ctx.paths, rules, target, {
+        dryRun: opts.dryRun,
+        full: opts.full,
+        components: opts.components,
+        signal,
+        onProgress: (p) => ctx.logger.info(`${name}: ${p.phase} ${p.done}/${p.total}${p.path ? ` ${p.path}` : ''}`),
+      });
+      results.push(r);
+      human.push(planText(r.plan, !!opts.dryRun));
+      if (!r.dryRun) {
+        if (r.backup) human.push(`Backup before sync: ${r.backup.id} (${r.backup.files} files, ${r.backup.newBytes} new bytes stored)`);
+        if (r.ok) {
+          human.push(`Synced ${name}: ${r.written} written, ${r.deleted} deleted, ${r.configsWritten} config file(s) merged.`);
+          if (r.recorded) human.push(`Recorded: status ${r.recorded.status}, sync_version ${r.recorded.sync_version ?? '-'}, last_sync ${r.recorded.last_sync}`);
+        } else {
+          human.push(`Sync of ${name} ${r.cancelled ? 'was cancelled' : 'FAILED'}: ${r.error}`);
+          human.push(`Done before stopping: ${r.written} written, ${r.deleted} deleted.${r.restoreCommand ? ` Undo with: ${r.restoreCommand}` : ''}`);
+          process.exitCode = r.cancelled ? ExitCode.cancelled : ExitCode.io;
+        }
+      }
+      if (signal.aborted) break;
+    }
+  } finally {
+    done();
+  }
+  ctx.print(human.join('\n'), targetNames.length === 1 && results.length === 1 ? results[0] : { results });
+}
+
+async function targetsFor(ctx: CliContext, target: string | undefined, all: boolean | undefined): Promise<string[]> {
+  if (target && all) throw new SyncordError('give either --target or --all-targets, not both', 'usage');
+  if (target) return [target];
+  if (all) {
+    const list = await T.listTargets(ctx.paths);
+    if (!list.length) throw new SyncordError(`no targets registered in ${T.registryFile(ctx.paths)}`, 'not-found');
+    return list.map((t) => t.name);
+  }
+  throw new SyncordError('give --target <name> or --all-targets', 'usage');
+}
+
+function detectText(d: T.DetectResult, title: string): string {
+  const L = [`${title}: ${d.files.length} changed file(s)${d.since ? ` since ${d.since.slice(0, 12)}` : ' (no earlier sync: every file)'}`];
+  for (const c of d.categories) {
+    L.push(`  [${c.priority}] ${c.category}: ${c.files.length}`);
+    for (const f of c.files.slice(0, 20)) L.push(`      ${f.status === '?' ? '??' : f.status.padEnd(2)} ${f.oldPath ? `${f.oldPath} -> ` : ''}${f.path}`);
+    if (c.files.length > 20) L.push(`      … ${c.files.length - 20} more`);
+  }
+  if (d.uncategorized.length) L.push(`  (uncategorized: ${d.uncategorized.length})`);
+  return L.join('\n');
+}
+
+async function verifyAll(ctx: CliContext, names: string[], opts: { components?: string[]; commands?: boolean }): Promise<void> {
+  const rules = await rulesOf(ctx);
+  const results: T.VerifyResult[] = [];
+  const L: string[] = [];
+  for (const name of names) {
+    const target = await T.getTarget(ctx.paths, name);
+    const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false });
+    results.push(r);
+    L.push(`Verify ${name}: ${r.passed ? 'PASSED' : 'FAILED'}`);
+    for (const c of r.checks) {
+      L.push(`  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`);
+      for (const p of c.problems.slice(0, 30)) L.push(`        ${problemLine(ctx, p)}`);
+      if (c.problems.length > 30) L.push(`        … ${c.problems.length - 30} more`);
+      if (c.status === 'fail' && c.command) L.push(c.command.output.trimEnd().split('\n').slice(-15).map((l) => `        | ${l}`).join('\n'));
+    }
+  }
+  if (results.some((r) => !r.passed)) process.exitCode = ExitCode.problemsFound;
+  ctx.print(L.join('\n'), names.length === 1 ? results[0] : { results });
+}
+
+async function restoreText(ctx: CliContext, r: T.RestoreResult, what: string): Promise<void> {
+  const human = [
+    `${what}: ${r.written} file(s) written, ${r.deleted} removed (components: ${r.components.join(', ')}).`,
+    r.verified ? 'Verified: every restored file matches the backup by SHA-256.' : `NOT verified: ${r.mismatches.length} path(s) differ: ${r.mismatches.slice(0, 10).join(', ')}`,
+    `The state before the restore was saved as backup ${r.preRestoreBackup}.`,
+  ];
+  if (!r.verified) process.exitCode = ExitCode.io;
+  ctx.print(human.join('\n'), r);
+}
 
 /** Target verbs (seed 002): target, sync, config. */
 export function registerTargetCommands(program: Command): void {
-  void program;
+  const target = program
+    .command('target')
+    .description('the registry of target projects (coordination/targets.json) and their backups')
+    .addHelpText(
+      'after',
+      '\nBackups are kept in the main project under .syncord/backups/<target>/ (never inside the target; .syncord/ ignores itself in git):\na content-addressed store, so files that did not change take no new space, plus one manifest of hashes per backup.',
+    );
+
+  target
+    .command('list')
+    .description('list registered targets')
+    .action(async (_o, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const list = await T.listTargets(ctx.paths);
+      const human = list.length
+        ? list.map((t) => `- ${t.name}  ${t.path}  (${t.type})  status: ${t.status ?? '-'}  last sync: ${t.last_sync ?? 'never'}  version: ${t.sync_version ?? '-'}`).join('\n')
+        : `No targets registered (${T.registryFile(ctx.paths)}). Add one with: syncord target add <name> --path <folder> --type site-packages|source`;
+      ctx.print(human, { targets: list });
+    });
+
+  target
+    .command('add <name>')
+    .description('register a target project (an existing folder outside the main project)')
+    .requiredOption('--path <folder>', 'the target folder (relative to the current folder, or absolute)')
+    .addOption(new Option('--type <type>', 'how the target integrates the main project').choices([...T.TARGET_TYPES]).makeOptionMandatory())
+    .action(async (name: string, o: { path: string; type: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const t = await T.addTarget(ctx.paths, { name, path: path.resolve(o.path), type: o.type });
+      ctx.print(`Registered ${t.name} (${t.type}) at ${t.path}`, t);
+    });
+
+  target
+    .command('remove <name>')
+    .description('remove a target from the registry (its folder and backups are left alone)')
+    .action(async (name: string, _o, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const t = await T.removeTarget(ctx.paths, name);
+      ctx.print(`Removed ${t.name} from the registry.`, t);
+    });
+
+  target
+    .command('update <name>')
+    .description('change a registered target (status, path or type)')
+    .option('--status <status>', 'e.g. synchronized, needs_sync')
+    .option('--path <folder>', 'new folder')
+    .addOption(new Option('--type <type>', 'new type').choices([...T.TARGET_TYPES]))
+    .action(async (name: string, o: { status?: string; path?: string; type?: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      if (o.status === undefined && o.path === undefined && o.type === undefined) throw new SyncordError('nothing to update: give --status, --path or --type', 'usage');
+      const t = await T.updateTarget(ctx.paths, name, { status: o.status, type: o.type, path: o.path === undefined ? undefined : path.resolve(o.path) });
+      ctx.print(`Updated ${t.name}: status ${t.status ?? '-'}, ${t.type}, ${t.path}`, t);
+    });
+
+  target
+    .command('backup <name>')
+    .description('snapshot everything sync manages in the target (deduplicated, with a manifest of hashes)')
+    .option('--component <names>', 'only these components (comma-separated)', collect)
+    .action(async (name: string, o: { component?: string[] }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const b = await T.backupTarget(ctx.paths, await rulesOf(ctx), name, { components: o.component });
+      ctx.print(`Backup ${b.id} of ${name}: ${b.files} files (${b.bytes} bytes), ${b.newObjects} new objects (${b.newBytes} new bytes) in ${T.backupDir(ctx.paths, name)}`, b);
+    });
+
+  target
+    .command('backups <name>')
+    .description('list the backups of a target, newest first')
+    .action(async (name: string, _o, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const list = await T.listBackups(ctx.paths, name);
+      const human = list.length
+        ? list.map((b) => `${b.id}  ${b.created}  ${b.reason}${b.partial ? ' (touched files only)' : ''}  ${b.files} files  [${b.components.join(', ')}]`).join('\n')
+        : `No backups of ${name} yet. Make one with: syncord target backup ${name}`;
+      ctx.print(human, { backups: list });
+    });
+
+  target
+    .command('restore <name>')
+    .description('make the target byte-equal to a backup within its components, proved by hash')
+    .requiredOption('--backup <id>', 'the backup id (see `syncord target backups <name>`)')
+    .option('--component <names>', 'only these components (comma-separated)', collect)
+    .action(async (name: string, o: { backup: string; component?: string[] }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      await restoreText(ctx, await T.restoreTarget(ctx.paths, name, o.backup, o.component), `Restored ${name} from ${o.backup}`);
+    });
+
+  target
+    .command('verify <name>')
+    .description('same as `syncord sync verify --target <name>`')
+    .option('--component <names>', 'only these components', collect)
+    .option('--no-commands', 'do not run the verify commands of the rules')
+    .action(async (name: string, o: { component?: string[]; commands?: boolean }, cmd: Command) => {
+      await verifyAll(contextFrom(cmd), [name], { components: o.component, commands: o.commands });
+    });
+
+  target
+    .command('rollback <name>')
+    .description('same as `syncord sync rollback --target <name> --component <c>`')
+    .requiredOption('--component <name>', 'component to restore from the last pre-sync backup ("config" = config files)')
+    .action(async (name: string, o: { component: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      await restoreText(ctx, await T.rollbackComponent(ctx.paths, await rulesOf(ctx), name, o.component), `Rolled back ${o.component} of ${name}`);
+    });
+
+  const sync = program.command('sync').description('detect changes and keep target projects in sync with the main project');
+
+  sync
+    .command('detect')
+    .description("changed files by category and priority: since --since, or since each target's last sync")
+    .option('--since <commit>', 'compare with this commit')
+    .option('--target <name>', "only this target's last sync")
+    .action(async (o: { since?: string; target?: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const rules = await rulesOf(ctx);
+      if (o.since) {
+        const d = await T.detectChanges(ctx.paths, rules, o.since);
+        ctx.print(detectText(d, 'Changes'), d);
+        return;
+      }
+      const targets = o.target ? [await T.getTarget(ctx.paths, o.target)] : await T.listTargets(ctx.paths);
+      if (!targets.length) throw new SyncordError('no targets registered; give --since <commit>', 'usage');
+      const per = await T.detectForTargets(ctx.paths, rules, targets);
+      ctx.print(per.map((d) => detectText(d, d.target)).join('\n\n'), { targets: per });
+    });
+
+  sync
+    .command('checklist')
+    .description("the seed's verification checklist as Markdown, filled in for a target")
+    .option('--target <name>', 'the target (default: every target)')
+    .option('--since <commit>', "changes since this commit (default: the target's last sync)")
+    .action(async (o: { target?: string; since?: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const rules = await rulesOf(ctx);
+      const targets = o.target ? [await T.getTarget(ctx.paths, o.target)] : await T.listTargets(ctx.paths);
+      if (!targets.length) throw new SyncordError('no targets registered', 'not-found');
+      const out: { target: string; markdown: string }[] = [];
+      for (const t of targets) {
+        const d = o.since ? await T.detectChanges(ctx.paths, rules, o.since) : (await T.detectForTargets(ctx.paths, rules, [t]))[0];
+        out.push({ target: t.name, markdown: await T.buildChecklist(ctx.paths, rules, t, d) });
+      }
+      ctx.print(out.map((x) => x.markdown).join('\n'), out.length === 1 ? out[0] : { checklists: out });
+    });
+
+  sync
+    .command('run')
+    .description('back up, plan, then sync components and merge config into one target or all')
+    .option('--target <name>', 'the target')
+    .option('--all-targets', 'every registered target')
+    .option('--dry-run', 'print the plan only')
+    .option('--full', 'compare every file instead of asking git what changed since the last sync')
+    .option('--component <names>', 'only these components (comma-separated; "config" = config files)', collect)
+    .action(async (o: { target?: string; allTargets?: boolean; dryRun?: boolean; full?: boolean; component?: string[] }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      await runSync(ctx, await targetsFor(ctx, o.target, o.allTargets), { dryRun: o.dryRun, full: o.full, components: o.component });
+    });
+
+  for (const comp of ['docs', 'plans'] as const) {
+    sync
+      .command(`${comp} <target>`)
+      .description(`sync the ${comp} component only (--complete compares the whole directory)`)
+      .option('--complete', 'complete directory sync: compare every file, not just what git says changed')
+      .option('--dry-run', 'print the plan only')
+      .action(async (t: string, o: { complete?: boolean; dryRun?: boolean }, cmd: Command) => {
+        await runSync(contextFrom(cmd), [t], { components: [comp], full: o.complete, dryRun: o.dryRun });
+      });
+  }
+
+  sync
+    .command('verify')
+    .description('check a target: files and hashes, counts, links in Markdown, config parses, verify commands (exit 1 on failure)')
+    .option('--target <name>', 'the target')
+    .option('--all-targets', 'every registered target')
+    .option('--component <names>', 'only these components', collect)
+    .option('--no-commands', 'do not run the verify commands of the rules')
+    .action(async (o: { target?: string; allTargets?: boolean; component?: string[]; commands?: boolean }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      await verifyAll(ctx, await targetsFor(ctx, o.target, o.allTargets), { components: o.component, commands: o.commands });
+    });
+
+  sync
+    .command('rollback')
+    .description('restore one component of a target from the last pre-sync backup')
+    .requiredOption('--target <name>', 'the target')
+    .requiredOption('--component <name>', 'the component ("config" = config files)')
+    .action(async (o: { target: string; component: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      await restoreText(ctx, await T.rollbackComponent(ctx.paths, await rulesOf(ctx), o.target, o.component), `Rolled back ${o.component} of ${o.target}`);
+    });
+
+  const statusAction = (check: boolean) => async (_o: unknown, cmd: Command) => {
+    const ctx = contextFrom(cmd);
+    const list = await T.targetStatuses(ctx.paths, await rulesOf(ctx));
+    const human = list.length
+      ? list.map((s) => `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; ${s.categories.join(', ')}` : ''})`).join('\n')
+      : 'No targets registered.';
+    const stale = list.filter((s) => s.status !== 'synchronized');
+    if (check && stale.length) process.exitCode = ExitCode.problemsFound;
+    ctx.print(check && stale.length ? `${human}\n${stale.length} target(s) need sync: syncord sync run --all-targets` : human, { targets: list });
+  };
+  sync.command('status').description("each target's status, computed from git since its last sync").action(statusAction(false));
+  sync.command('check').description('exit 1 when any target needs sync (for a pre-push hook or CI)').action(statusAction(true));
+
+  sync
+    .command('rules')
+    .description('show where the sync rules are (coordination/sync-rules.jsonc); --init writes the defaults with comments')
+    .option('--init', 'write the default rules file (never overwrites)')
+    .option('--print', 'print the rules in effect as JSON')
+    .action(async (o: { init?: boolean; print?: boolean }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      if (o.init) {
+        const r = await T.initRules(ctx.paths);
+        ctx.print(r.created ? `Wrote the default rules to ${r.file}` : `${r.file} already exists; left as it is`, r);
+        return;
+      }
+      const loaded = await T.loadRules(ctx.paths);
+      if (o.print) {
+        process.stdout.write(JSON.stringify(loaded.rules, null, 2) + '\n');
+        return;
+      }
+      ctx.print(loaded.file ? `Rules: ${loaded.file}` : `No rules file; the built-in defaults apply (write them with: syncord sync rules --init)`, { file: loaded.file ?? null, rules: loaded.rules });
+    });
+
+  const config = program.command('config').description('config files merged into targets');
+  config
+    .command('diff <target>')
+    .description('the unified diff config sync would apply to the target')
+    .action(async (t: string, _o, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const target = await T.getTarget(ctx.paths, t);
+      const diffs = await T.configDiff(ctx.paths, await rulesOf(ctx), target);
+      const human = diffs.map((d) => d.note ?? (d.diff || `${d.destination}: no change`)).join('\n');
+      ctx.print(human, { configs: diffs });
+    });
+  config
+    .command('sync <target>')
+    .description('merge config files into the target now (same as `syncord sync run --target <t> --component config`)')
+    .option('--merge', 'merge per the rules (the default)')
+    .option('--dry-run', 'print the plan only')
+    .action(async (t: string, o: { dryRun?: boolean }, cmd: Command) => {
+      await runSync(contextFrom(cmd), [t], { components: ['config'], dryRun: o.dryRun });
+    });
 }

@@ -31,6 +31,10 @@ export interface MessageView {
   waiting: boolean;
   relatedTask?: string;
   relatedFiles: string[];
+  /** The user (syncord.instanceId) may answer it: it is addressed to them and its thread is open. */
+  canReply: boolean;
+  /** The user may mark it read: sent to them (or to all), needing no answer, not yet acknowledged. */
+  canAck: boolean;
 }
 
 export interface ThreadView {
@@ -42,8 +46,8 @@ export interface ThreadView {
   open: boolean;
   /** Age of the oldest message still waiting for a response in this thread. */
   waitingAge?: string;
-  /** Whether the user (syncord.instanceId) may act on it: reply, acknowledge, close. */
-  mine: boolean;
+  /** The user started the thread and it is not closed yet: they may acknowledge the answers and close it. */
+  canClose: boolean;
 }
 
 /** A slice of the filtered threads, newest first. */

@@ -75,6 +75,13 @@ const demo = require(path.join(ROOT, 'scripts', 'demo.js')) as {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+export interface TreeRow {
+  label: string;
+  description: string;
+  level: number;
+  expanded: boolean | undefined;
+}
+
 export interface WorkbenchOptions {
   /** Fixture workspace to open (scripts/demo.js FIXTURES); default `demo`. */
   fixture?: string;
@@ -210,11 +217,42 @@ export class Workbench {
     return this.view(name).locator('.monaco-list-row[role="treeitem"]');
   }
 
-  /** The labels of a view's visible tree rows, top to bottom (waits for at least `min` rows). */
-  async viewRows(name: string, min = 0): Promise<string[]> {
+  /**
+   * The visible tree rows of a view, top to bottom: label, description, depth (1 = top level) and
+   * whether the row is expanded (undefined for leaves). Waits for at least `min` rows.
+   */
+  async viewItems(name: string, min = 0): Promise<TreeRow[]> {
     const rows = this.rows(name);
     if (min > 0) await rows.nth(min - 1).waitFor({ state: 'visible' });
-    return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    return rows.evaluateAll((els) =>
+      els.map((el) => {
+        const text = (sel: string) => (el.querySelector(sel)?.textContent ?? '').replace(/\s+/g, ' ').trim();
+        const expanded = el.getAttribute('aria-expanded');
+        return {
+          label: text('.label-name') || (el as HTMLElement).innerText.replace(/\s+/g, ' ').trim(),
+          description: text('.label-description'),
+          level: Number(el.getAttribute('aria-level') ?? '1'),
+          expanded: expanded === null ? undefined : expanded === 'true',
+        };
+      }),
+    );
+  }
+
+  /** The visible rows of a view as "label description" strings (see viewItems). */
+  async viewRows(name: string, min = 0): Promise<string[]> {
+    return (await this.viewItems(name, min)).map((r) => (r.description ? `${r.label} ${r.description}` : r.label));
+  }
+
+  /**
+   * Waits until `condition` holds, polling; for UI that settles asynchronously (a view refreshing
+   * after a file change). Throws naming `what` after `timeout`.
+   */
+  async waitUntil(condition: () => Promise<boolean> | boolean, what: string, timeout = UI_TIMEOUT): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Notification toasts, optionally only those whose text matches. */
@@ -223,11 +261,25 @@ export class Workbench {
     return text ? toasts.filter({ hasText: text }) : toasts;
   }
 
-  /** Waits for a notification toast with this text and returns its full text. */
-  async waitForNotification(text: string | RegExp): Promise<string> {
+  /**
+   * Waits for a notification toast with this text and returns its full text. Fails at once, with
+   * the dialog's text, when VS Code shows an error dialog instead (e.g. "command … not found").
+   */
+  async waitForNotification(text: string | RegExp, timeout = UI_TIMEOUT): Promise<string> {
     const toast = this.notifications(text).first();
-    await toast.waitFor({ state: 'visible' });
-    return (await toast.innerText()).replace(/\s+/g, ' ').trim();
+    const dialog = this.page.locator('.monaco-dialog-box');
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      if (await toast.isVisible()) return (await toast.innerText()).replace(/\s+/g, ' ').trim();
+      if (await dialog.isVisible()) {
+        throw new Error(`expected a notification matching ${String(text)}, but VS Code shows a dialog: ${(await dialog.innerText()).replace(/\s+/g, ' ').trim()}`);
+      }
+      if (Date.now() > deadline) {
+        const shown = (await this.notifications().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+        throw new Error(`no notification matching ${String(text)} within ${timeout / 1000} s; showing: ${JSON.stringify(shown)}`);
+      }
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** The content frame of the visible webview (e.g. the Message Log). */

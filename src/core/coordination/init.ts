@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { renderFresh } from '../store/render';
+import { isoTime } from './time';
 
 /** The four coordination files of seed 004, with valid empty contents. */
 export const COORDINATION_FILES = {
@@ -14,7 +16,7 @@ export function emptyCoordinationFiles(now: Date): Record<string, unknown> {
     [COORDINATION_FILES.registry]: {
       instances: {},
       coordination_protocol_version: '1.0',
-      last_registry_update: now.toISOString(),
+      last_registry_update: isoTime(now),
     },
     [COORDINATION_FILES.tasks]: { active_tasks: [], pending_tasks: [], completed_tasks: [] },
     [COORDINATION_FILES.messages]: { messages: [], response_queue: [] },
@@ -36,7 +38,7 @@ export async function initCoordination(dir: string, now: Date = new Date()): Pro
     const file = path.join(dir, name);
     try {
       // 'wx' fails if the file exists, so a file written meanwhile by someone else is kept.
-      await fs.promises.writeFile(file, JSON.stringify(content, null, 2) + '\n', { flag: 'wx' });
+      await fs.promises.writeFile(file, renderFresh(content), { flag: 'wx' });
       result.created.push(name);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

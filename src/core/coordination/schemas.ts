@@ -33,7 +33,7 @@ export const InstanceSchema = z.looseObject({
   expertise_areas: ids().optional(),
   available_for_consultation: z.boolean().optional(),
   current_session_id: z.string().nullable().optional(),
-});
+}).meta({ id: 'Instance' });
 
 export const RegistrySchema = z
   .looseObject({
@@ -56,7 +56,7 @@ export const TaskSchema = z.looseObject({
   deliverables: ids().optional(),
   required_expertise: ids().optional(),
   suggested_assignee: z.string().nullable().optional(),
-});
+}).meta({ id: 'Task' });
 
 export const TaskQueueSchema = z
   .looseObject({
@@ -83,14 +83,14 @@ export const MessageSchema = z.looseObject({
     })
     .optional(),
   status: open(MESSAGE_STATUSES, 'pending_response until answered, then responded; closed once the sender acknowledges.'),
-});
+}).meta({ id: 'Message' });
 
 export const ResponseEntrySchema = z.looseObject({
   responding_to: z.string(),
   from: z.string(),
   status: open(RESPONSE_STATUSES, 'pending until the response is sent.'),
   expected_response_time: isoTime().nullable().optional(),
-});
+}).meta({ id: 'ResponseEntry' });
 
 export const CommunicationLogSchema = z
   .looseObject({
@@ -110,13 +110,13 @@ export const DecisionSchema = z.looseObject({
   status: open(DECISION_STATUSES, 'active, superseded or revoked.'),
   affects_instances: ids().optional(),
   related_tasks: ids().optional(),
-});
+}).meta({ id: 'Decision' });
 
 export const DecisionOptionSchema = z.looseObject({
   option: z.string(),
   pros: ids().optional(),
   cons: ids().optional(),
-});
+}).meta({ id: 'DecisionOption' });
 
 export const PendingDecisionSchema = z.looseObject({
   decision_id: z.string().min(1),
@@ -125,7 +125,7 @@ export const PendingDecisionSchema = z.looseObject({
   options: z.array(DecisionOptionSchema),
   input_needed_from: ids().optional(),
   deadline: isoTime().nullable().optional(),
-});
+}).meta({ id: 'PendingDecision' });
 
 export const DecisionLogSchema = z
   .looseObject({
@@ -156,7 +156,7 @@ export interface TaskExtras {
 
 /** The JSON Schemas of the four files, for `contributes.jsonValidation` (see scripts/generate-schemas.ts). */
 export function coordinationJsonSchemas(): Record<string, unknown> {
-  const gen = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-7', io: 'input', unrepresentable: 'any', reused: 'ref' });
+  const gen = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
   return {
     'instance-registry.schema.json': gen(RegistrySchema),
     'task-queue.schema.json': gen(TaskQueueSchema),

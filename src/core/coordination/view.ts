@@ -5,6 +5,7 @@
  */
 import { inputsOf, missingInput } from './decisions';
 import { BROADCAST, isRecipient } from './messages';
+import type { MessageView, ThreadPage, ThreadView } from '../../shared/protocol';
 import type { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from './schemas';
 import { formatDuration, timeOf } from './time';
 
@@ -673,3 +674,70 @@ export function instanceIdsOf(snap: CoordinationSnapshot): string[] {
 }
 
 export { FILE_NAMES as COORDINATION_FILE_NAMES };
+
+// ---------------------------------------------------------------------------------------------------------
+// Message Log pages (what the webview is sent)
+
+function messageView(m: Message, now: number, me: string | undefined, threadOpen: boolean): MessageView {
+  const waiting = isWaiting(m);
+  const toMe = me !== undefined && isRecipient(m, me);
+  const acked = m.to === BROADCAST && me !== undefined && Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(me);
+  return {
+    id: m.message_id,
+    from: m.from,
+    to: m.to,
+    type: m.type,
+    subject: m.subject,
+    body: m.message,
+    timestamp: m.timestamp,
+    age: relativeTime(m.timestamp, now) ?? m.timestamp,
+    priority: m.priority,
+    status: m.status,
+    requiresResponse: m.requires_response === true,
+    waiting,
+    relatedTask: m.context?.related_task ?? undefined,
+    relatedFiles: m.context?.related_files ?? [],
+    canReply: threadOpen && toMe && m.from !== me,
+    canAck: toMe && m.status === 'sent' && !acked,
+  };
+}
+
+export function threadView(t: Thread, now: number, me: string | undefined): ThreadView {
+  const open = t.root.status !== 'closed';
+  const all = [t.root, ...t.replies];
+  const oldestWaiting = all.filter(isWaiting).reduce<number | undefined>((min, m) => {
+    const ts = timeOf(m.timestamp);
+    return ts === undefined ? min : min === undefined ? ts : Math.min(min, ts);
+  }, undefined);
+  return {
+    id: t.root.message_id,
+    root: messageView(t.root, now, me, open),
+    replies: t.replies.map((m) => messageView(m, now, me, open)),
+    waiting: threadWaiting(t),
+    open,
+    waitingAge: oldestWaiting === undefined ? undefined : formatDuration(Math.max(0, now - oldestWaiting)),
+    canClose: open && me !== undefined && t.root.from === me,
+  };
+}
+
+/**
+ * One page of the Message Log: the threads matching `filter`, newest first, from `offset`, at most `limit`.
+ * Only the threads of the page are converted, so a page of a 10,000-message log stays small.
+ */
+export function threadPage(
+  threads: readonly Thread[],
+  filter: ThreadFilter,
+  offset: number,
+  limit: number,
+  opts: { now: number; me?: string; totalMessages: number; replace: boolean },
+): ThreadPage {
+  const matching = filterThreads(threads, filter);
+  const start = Math.max(0, Math.min(offset, matching.length));
+  return {
+    total: matching.length,
+    totalMessages: opts.totalMessages,
+    offset: start,
+    threads: matching.slice(start, start + limit).map((t) => threadView(t, opts.now, opts.me)),
+    replace: opts.replace,
+  };
+}

@@ -1,4 +1,4 @@
-import { applyEdits, FormattingOptions, modify, parse, ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, FormattingOptions, Node, parse, ParseError, parseTree } from 'jsonc-parser';
 import { JsonPath } from './jsonText';
 
 /** Deep equality of JSON values; object key order does not matter. */
@@ -28,11 +28,41 @@ export function detectFormatting(text: string): FormattingOptions {
   return { insertSpaces: true, tabSize: size > 0 && size <= 8 ? size : 2, eol };
 }
 
+/** Unit of indentation for a formatting. */
+function unitOf(fmt: FormattingOptions): string {
+  return fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
+}
+
+const INLINE_ARRAY_WIDTH = 80;
+
+/**
+ * Pretty prints a value the way the seed files look: objects one property a line, arrays of short
+ * primitives on one line (`["a", "b"]`), other arrays one element a line. Lines after the first start
+ * with `indent`.
+ */
+export function prettyJson(value: unknown, unit: string, indent = '', eol = '\n'): string {
+  if (Array.isArray(value)) {
+    if (!value.length) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      const inline = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+      if (inline.length <= INLINE_ARRAY_WIDTH) return inline;
+    }
+    const inner = indent + unit;
+    return `[${eol}${value.map((v) => inner + prettyJson(v, unit, inner, eol)).join(`,${eol}`)}${eol}${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (!entries.length) return '{}';
+    const inner = indent + unit;
+    return `{${eol}${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, unit, inner, eol)}`).join(`,${eol}`)}${eol}${indent}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** The canonical text of a new file: pretty printed with the given formatting, ending with a line break. */
 export function renderFresh(value: unknown, fmt: FormattingOptions = detectFormatting('')): string {
-  const indent = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
-  const out = JSON.stringify(value, null, indent) + '\n';
-  return fmt.eol === '\n' ? out : out.replace(/\n/g, fmt.eol ?? '\n');
+  const eol = fmt.eol ?? '\n';
+  return prettyJson(value, unitOf(fmt), '', eol) + eol;
 }
 
 type Op = { path: JsonPath; value: unknown; insert?: boolean };
@@ -125,17 +155,104 @@ export function renderUpdate(text: string, before: unknown, after: unknown): str
   if (!isObject(before) || !isObject(after)) return renderFresh(after, fmt);
   const ops: Op[] = [];
   diff(before, after, [], ops);
+  // Each edit re-parses the text: a mass change to a big file is re-printed whole instead (reads better, too).
+  if (ops.length > MAX_EDITS || ops.length * text.length > MAX_EDIT_WORK) return renderFresh(after, fmt);
   let out = text;
   try {
-    for (const op of ops) {
-      const edits = modify(out, op.path, op.value, { formattingOptions: fmt, isArrayInsertion: op.insert });
-      out = applyEdits(out, edits);
-    }
+    for (const op of ops) out = applyOp(out, op, fmt);
   } catch {
     return renderFresh(after, fmt);
   }
-  const errors: ParseError[] = [];
-  const check: unknown = parse(out, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length || !jsonEqual(check, after)) return renderFresh(after, fmt);
+  // The safety net: the edited text must read back as exactly the new value.
+  let check: unknown;
+  try {
+    check = JSON.parse(out);
+  } catch {
+    const errors: ParseError[] = [];
+    check = parse(out, errors, PARSE_OPTIONS);
+    if (errors.length) return renderFresh(after, fmt);
+  }
+  if (!jsonEqual(check, after)) return renderFresh(after, fmt);
   return out;
+}
+
+/** Beyond this many separate edits, or this many characters re-parsed in all, the file is re-printed whole. */
+const MAX_EDITS = 200;
+const MAX_EDIT_WORK = 40_000_000;
+
+const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false };
+
+/** The leading whitespace of the line that holds `offset`. */
+function lineIndent(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start))![0];
+}
+
+/** Whether only whitespace precedes `offset` on its line. */
+function startsLine(text: string, offset: number): boolean {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*$/.test(text.slice(start, offset));
+}
+
+const splice = (text: string, from: number, to: number, insert: string) => text.slice(0, from) + insert + text.slice(to);
+
+/** The entries of a container: property nodes of an object, element nodes of an array. */
+function entriesOf(container: Node): Node[] {
+  return container.children ?? [];
+}
+
+/** Applies one path edit to the text, taking indentation and separators from the surrounding text. */
+function applyOp(text: string, op: Op, fmt: FormattingOptions): string {
+  const root = parseTree(text, undefined, PARSE_OPTIONS);
+  if (!root) throw new Error('unparsable');
+  const eol = fmt.eol ?? '\n';
+  const unit = unitOf(fmt);
+  const parentPath = op.path.slice(0, -1);
+  const key = op.path[op.path.length - 1];
+  const container = findNodeAtLocation(root, parentPath);
+  if (!container || (container.type !== 'object' && container.type !== 'array')) throw new Error('no container');
+  const entries = entriesOf(container);
+
+  // The entry an edit concerns: the property node for objects, the element for arrays.
+  let index = -1;
+  if (container.type === 'object') index = entries.findIndex((p) => p.children?.[0]?.value === key);
+  else if (typeof key === 'number') index = key;
+  else throw new Error('bad path');
+
+  if (op.value === undefined) {
+    if (index < 0 || index >= entries.length) return text;
+    const e = entries[index];
+    if (entries.length === 1) return splice(text, container.offset + 1, container.offset + container.length - 1, '');
+    if (index > 0) return splice(text, entries[index - 1].offset + entries[index - 1].length, e.offset + e.length, '');
+    return splice(text, e.offset, entries[1].offset, '');
+  }
+
+  const replacing = !op.insert && index >= 0 && index < entries.length;
+  if (replacing) {
+    const target = container.type === 'object' ? entries[index].children![1] : entries[index];
+    const indent = lineIndent(text, target.offset);
+    return splice(text, target.offset, target.offset + target.length, prettyJson(op.value, unit, indent, eol));
+  }
+
+  // Insertion: an array element at `index` (or the end), or a new property at the end of an object.
+  const at = container.type === 'array' ? Math.min(index < 0 ? entries.length : index, entries.length) : entries.length;
+  const render = (indent: string) => {
+    const v = prettyJson(op.value, unit, indent, eol);
+    return container.type === 'object' ? `${JSON.stringify(key)}: ${v}` : v;
+  };
+  if (!entries.length) {
+    const outer = lineIndent(text, container.offset);
+    const open = container.offset + 1;
+    const close = container.offset + container.length - 1;
+    if (container.type === 'array' && (op.value === null || typeof op.value !== 'object')) return splice(text, open, close, render(''));
+    return splice(text, open, close, `${eol}${outer}${unit}${render(outer + unit)}${eol}${outer}`);
+  }
+  const multiline = startsLine(text, entries[0].offset);
+  const indent = multiline ? lineIndent(text, entries[0].offset) : lineIndent(text, container.offset);
+  const sep = multiline ? eol + indent : ' ';
+  const item = multiline ? render(indent) : prettyJson(op.value, '', '', ' ').replace(/\s*\n\s*/g, ' ');
+  const inline = multiline ? item : container.type === 'object' ? `${JSON.stringify(key)}: ${item}` : item;
+  if (at < entries.length) return splice(text, entries[at].offset, entries[at].offset, `${inline},${sep}`);
+  const last = entries[entries.length - 1];
+  return splice(text, last.offset + last.length, last.offset + last.length, `,${sep}${inline}`);
 }

@@ -39,6 +39,8 @@ export interface ManifestComponent {
   absentDirs?: string[];
   /** Whether the destination existed at all. */
   existed: boolean;
+  /** The destination and its parent folders (relative to the target root) that did not exist. */
+  missingAncestors?: string[];
 }
 
 export type BackupReason = 'manual' | 'pre-sync' | 'pre-restore';
@@ -207,6 +209,12 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
     const destSt = await lstatOrUndefined(destAbs);
     const mc: ManifestComponent = { destination: unit.destination, kind: unit.kind, files: {}, existed: !!destSt };
     manifest.components[unit.name] = mc;
+    const missing: string[] = [];
+    for (let d = unit.kind === 'dir' ? unit.destination : path.posix.dirname(unit.destination); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
+      if (await lstatOrUndefined(path.join(target.absPath, d))) break;
+      missing.push(d);
+    }
+    if (missing.length) mc.missingAncestors = missing;
     let entries: [string, FileInfo][] = [];
     if (unit.only) {
       mc.absent = [];
@@ -413,6 +421,7 @@ export async function restoreBackup(
     for (const d of extraDirs) await fs.promises.rmdir(path.join(destAbs, d)).catch(() => undefined);
     for (const d of c.dirs ?? []) await ensureRealDir(target.absPath, `${c.destination}/${d}`, verified);
     if (!m.partial && c.kind === 'dir' && !c.existed) await fs.promises.rmdir(destAbs).catch(() => undefined);
+    for (const d of c.missingAncestors ?? []) await fs.promises.rmdir(path.join(target.absPath, d)).catch(() => undefined);
     // 4. Proof: hash what is there now.
     for (const [rel, e] of Object.entries(c.files)) {
       const p = abs(rel);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { z } from 'zod';
 import { SyncordError } from '../errors';
-import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
+import { readJsonFile, updateJsonFile } from '../store';
 
 /**
  * The two operations the target registry needs from a JSON store. Every change takes a per-file lock,
@@ -12,61 +12,6 @@ import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
 export interface JsonStore {
   readJson<T>(file: string, schema: z.ZodType<T>, empty: () => T): Promise<T>;
   updateJson<T, R>(file: string, schema: z.ZodType<T>, empty: () => T, mutate: (value: T) => R | Promise<R>): Promise<R>;
-}
-
-const LOCK_WAIT_MS = 10_000;
-
-async function readParsed<T>(file: string, schema: z.ZodType<T>, empty: () => T): Promise<T> {
-  let text: string;
-  try {
-    text = stripBom(await fs.promises.readFile(file, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return empty();
-    throw new SyncordError(`cannot read: ${(e as Error).message}`, 'io', { file });
-  }
-  return validateValue(file, text, parseJsonc(file, text), schema);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function acquire(file: string): Promise<() => Promise<void>> {
-  const lock = `${file}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fh = await fs.promises.open(lock, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return async () => {
-        await fs.promises.rm(lock, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SyncordError(`cannot lock: ${(e as Error).message}`, 'io', { file });
-    }
-    // A lock left by a dead process is removed by renaming it away first, so only one taker wins.
-    const holder = Number.parseInt((await fs.promises.readFile(lock, 'utf8').catch(() => '')).trim(), 10);
-    if (Number.isFinite(holder) && holder > 0 && !pidAlive(holder)) {
-      const moved = `${lock}.stale-${process.pid}-${attempt}`;
-      try {
-        await fs.promises.rename(lock, moved);
-        const again = Number.parseInt((await fs.promises.readFile(moved, 'utf8').catch(() => '')).trim(), 10);
-        if (again === holder) await fs.promises.rm(moved, { force: true });
-        else await fs.promises.rename(moved, lock).catch(() => undefined);
-      } catch {
-        /* someone else took it over */
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new SyncordError(`the file is locked by process ${holder || '?'}`, 'lock-timeout', { file });
-    await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-  }
 }
 
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
@@ -86,21 +31,25 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
-/** The store used until the shared coordination store takes over (same contract). */
-export const localJsonStore: JsonStore = {
-  readJson: readParsed,
-  async updateJson(file, schema, empty, mutate) {
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    const release = await acquire(file);
+/**
+ * The registry goes through the shared workspace store (src/core/store): per-file lock, re-read inside the
+ * lock, minimal re-render keeping unknown fields and layout, temp file + fsync + rename. A missing file reads
+ * as empty and is created (never over an existing one) on the first change.
+ */
+export const registryStore: JsonStore = {
+  async readJson(file, schema, empty) {
     try {
-      const value = await readParsed(file, schema, empty);
-      const result = await mutate(value);
-      await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
-      return result;
-    } finally {
-      await release();
+      return (await readJsonFile({ file, schema })).value;
+    } catch (e) {
+      if (e instanceof SyncordError && e.code === 'not-found' && !fs.existsSync(file)) return empty();
+      throw e;
     }
   },
+  async updateJson(file, schema, empty, mutate) {
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, JSON.stringify(empty(), null, 2) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw new SyncordError(`cannot create: ${e.message}`, 'io', { file });
+    });
+    return (await updateJsonFile({ file, schema }, mutate)).result;
+  },
 };
-
-export let registryStore: JsonStore = localJsonStore;

@@ -18,8 +18,6 @@ export const SOURCE_BASE = 'docs/opencode/';
 export const RULES_TEMPLATE = `// Syncord sync rules (seed 002). Hand-edited; JSONC (comments and trailing commas are fine).
 // Paths in "source" are relative to the main project; destinations are relative to the target root.
 {
-  "$schema": "../schemas/sync-rules.schema.json",
-
   // Change categories: a changed file belongs to every category whose glob patterns match it.
   // "sync": false keeps a category out of \`syncord sync status\` / \`sync check\`.
   "categories": {

@@ -146,3 +146,11 @@ export function targetsJsonSchema(): object {
 export function syncRulesJsonSchema(): object {
   return z.toJSONSchema(SyncRulesSchema, { io: 'input' });
 }
+
+/** The schema files as written to `schemas/` (checked by a unit test, so they never drift from the code). */
+export function schemaFiles(): Record<string, string> {
+  return {
+    'targets.schema.json': JSON.stringify(targetsJsonSchema(), null, 2) + '\n',
+    'sync-rules.schema.json': JSON.stringify(syncRulesJsonSchema(), null, 2) + '\n',
+  };
+}

@@ -336,7 +336,13 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   const version = (await describeVersion(paths.root)) ?? null;
   if (units.length) {
     progress({ phase: 'backup', done: 0, total: units.length });
-    const m = await backupUnits(paths, target, units, { reason: 'pre-sync', now: clock.now(), syncVersion: target.sync_version ?? undefined, commit: target.last_sync_commit, signal: opts.signal });
+    let m;
+    try {
+      m = await backupUnits(paths, target, units, { reason: 'pre-sync', now: clock.now(), syncVersion: target.sync_version ?? undefined, commit: target.last_sync_commit, signal: opts.signal });
+    } catch (e) {
+      if (!(e instanceof SyncordError && e.code === 'cancelled')) throw e;
+      return { ...result, ok: false, cancelled: true, error: 'sync cancelled during the backup; the target was not changed' };
+    }
     result.backup = toSummary(m);
     result.restoreCommand = `syncord target restore ${target.name} --backup ${m.id}`;
   }
@@ -379,7 +385,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         await fs.promises.utimes(dest, s.atime, s.mtime);
       }
       done++;
-      if (done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
+      if (done === 1 || done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
     };
     await pool(deletes, 16, run, opts.signal);
     if (!opts.signal?.aborted) await pool(rest, 16, run, opts.signal);

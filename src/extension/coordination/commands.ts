@@ -7,7 +7,7 @@ import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationStore } from '../../core/coordination/store';
 import { addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
-import { unreadFor, ViewNode } from '../../core/coordination/view';
+import { ViewNode } from '../../core/coordination/view';
 import { locatePath } from '../../core/store';
 import { Services } from '../services';
 import { SettingKey } from '../settings';
@@ -489,7 +489,7 @@ export function registerCoordinationCommands(services: Services): void {
     }
     // Interactive: the Message Log's composer is the place to write.
     await vscode.commands.executeCommand('syncord.messageLog.focus');
-    composeRequests.fire({ to: args.to });
+    c.compose.fire({ to: args.to });
     return undefined;
   });
 
@@ -527,10 +527,8 @@ export function registerCoordinationCommands(services: Services): void {
     const args = argsOf(a);
     const me = await identity(c, args);
     if (!me) return undefined;
-    const log = c.model.value('messages');
     const id = await pickMessage(a, 'Message to acknowledge', (m, who) => m.status === 'sent' && (m.to === who || m.to === 'all'), me);
     if (!id) return undefined;
-    void log;
     return write(`Acknowledge ${id}`, (store) => acknowledgeMessage(store, { id, by: me }));
   });
 
@@ -554,8 +552,6 @@ export function registerCoordinationCommands(services: Services): void {
     const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
     await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(pos, pos), preview: true });
   });
-
-  void unreadFor;
 }
 
 /** Opens the node's file with the cursor on its record (found with jsonc-parser in the file as it is now). */
@@ -580,6 +576,3 @@ export async function revealNode(c: Coordination, node: ViewNode): Promise<vscod
   editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return editor;
 }
-
-/** Requests from commands to open the Message Log's composer (the Message Log listens). */
-export const composeRequests = new vscode.EventEmitter<{ to?: string }>();

@@ -32,6 +32,8 @@ export interface Coordination {
   services: Services;
   model: CoordinationModel;
   busy: BusyState;
+  /** Requests from commands to open the Message Log's composer, optionally addressed (the Message Log listens). */
+  compose: vscode.EventEmitter<{ to?: string }>;
   /**
    * Runs a change through the core with progress in the Coordination view and a spinning status bar, then
    * re-reads the files at once (the watcher would too, a moment later). Errors are shown to the user and
@@ -48,11 +50,13 @@ export function coordinationOf(services: Services): Coordination {
   if (c) return c;
   const model = new CoordinationModel(services);
   const busy = new BusyState();
-  services.context.subscriptions.push(model, busy);
+  const compose = new vscode.EventEmitter<{ to?: string }>();
+  services.context.subscriptions.push(model, busy, compose);
   c = {
     services,
     model,
     busy,
+    compose,
     async write(title, fn, opts) {
       const store = model.store();
       if (!store) {

@@ -4,8 +4,8 @@ import { GROUP_IDS, TreeModel, ViewNode } from '../../core/coordination/view';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { Coordination, coordinationOf } from './context';
-import { registerHealthDiagnostics } from './diagnostics';
-import { registerStatusBar } from './statusBar';
+import { HealthDiagnostics, registerHealthDiagnostics } from './diagnostics';
+import { CoordinationStatusBar, registerStatusBar } from './statusBar';
 
 /** Commands that nodes run when clicked (ids also in commands.ts). */
 export const NodeCommand = {
@@ -98,6 +98,8 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
 export interface CoordinationViews {
   provider: CoordinationTreeProvider;
   treeView: vscode.TreeView<ViewNode>;
+  health: HealthDiagnostics;
+  statusBar: CoordinationStatusBar;
 }
 
 const registered = new WeakMap<Services, CoordinationViews>();
@@ -115,8 +117,8 @@ export function registerCoordinationViews(services: Services, viewId: string): C
   };
   services.context.subscriptions.push(coordination.model.onDidChange(setMessage));
   const health = registerHealthDiagnostics(coordination);
-  registerStatusBar(coordination, health);
-  const views = { provider, treeView };
+  const statusBar = registerStatusBar(coordination, health);
+  const views = { provider, treeView, health, statusBar };
   registered.set(services, views);
   return views;
 }

@@ -1,53 +1,268 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
-import type { ExtensionToWebview, WebviewToExtension } from '../../shared/protocol';
+import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
+import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
+import { CoordinationKey } from '../../core/coordination/store';
+import { COORDINATION_FILE_NAMES, filterThreads, Thread, ThreadFilter, threadView } from '../../core/coordination/view';
+import { locatePath } from '../../core/store';
+import {
+  DEFAULT_FILTER,
+  ExtensionToWebview,
+  LogContext,
+  LogFilter,
+  PAGE_SIZE,
+  ThreadPage,
+  WebviewToExtension,
+} from '../../shared/protocol';
+import { Coordination, coordinationOf } from '../coordination/context';
+import { Disposable } from '../lifecycle';
 import { Services } from '../services';
+import { messageLogHtml } from './html';
+import { onDidChangeSettings } from '../settings';
 
-/** The Message Log webview view in the panel. */
-class MessageLogProvider implements vscode.WebviewViewProvider {
-  constructor(private readonly services: Services) {}
+/**
+ * The Message Log webview view in the panel: threads of communication-log.json, filters, composer. The
+ * extension keeps the full log and posts one page of threads at a time (PAGE_SIZE); the webview asks for
+ * more as it is scrolled. Every change goes through the core (core/coordination/messages.ts).
+ */
+export class MessageLogProvider extends Disposable implements vscode.WebviewViewProvider {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private filter: LogFilter = { ...DEFAULT_FILTER };
+  /** Threads the webview shows now (pages loaded), so a refresh re-sends as many. */
+  private shownCount = PAGE_SIZE;
+  private filtered: { threads: readonly Thread[]; key: string; list: Thread[] } | undefined;
+  private lastContext = '';
+
+  constructor(private readonly coordination: Coordination) {
+    super();
+    this.register(coordination.model.onDidChange((keys) => this.onModelChange(keys)));
+    this.register(coordination.busy.onDidChange((busy) => this.post({ type: 'busy', busy })));
+    this.register(onDidChangeSettings(() => void this.sendAll()));
+    this.register(
+      coordination.compose.event((req) => {
+        if (this.ready) void this.post({ type: 'compose', to: req.to });
+        else this.pendingCompose = req;
+      }),
+    );
+  }
+
+  private pendingCompose: { to?: string } | undefined;
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    const extUri = this.services.context.extensionUri;
+    const extUri = this.coordination.services.context.extensionUri;
+    this.view = view;
+    this.ready = false;
     view.webview.options = {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(extUri, 'media'), vscode.Uri.joinPath(extUri, 'dist')],
     };
     view.webview.html = this.html(view.webview);
-    const post = (m: ExtensionToWebview) => view.webview.postMessage(m);
-    this.services.context.subscriptions.push(
-      view.webview.onDidReceiveMessage((m: WebviewToExtension) => {
-        if (m.type === 'ready') void post({ type: 'init', instanceId: this.services.settings().instanceId ?? null });
+    const subs = [
+      view.webview.onDidReceiveMessage((m: WebviewToExtension) => void this.receive(m)),
+      view.onDidChangeVisibility(() => {
+        if (view.visible && this.ready) void this.sendAll();
       }),
-    );
+    ];
+    view.onDidDispose(() => {
+      subs.forEach((s) => s.dispose());
+      if (this.view === view) {
+        this.view = undefined;
+        this.ready = false;
+      }
+    });
+  }
+
+  private post(m: ExtensionToWebview): Thenable<boolean> | undefined {
+    if (!this.view || !this.ready) return undefined;
+    return this.view.webview.postMessage(m);
+  }
+
+  private me(): string | undefined {
+    return this.coordination.services.settings().instanceId;
+  }
+
+  private context(): LogContext {
+    const snap = this.coordination.model.snapshot;
+    const log = snap?.messages;
+    let problem: string | null = null;
+    if (!snap?.exists) problem = 'This workspace has no coordination folder yet. Run "Syncord: Initialize Coordination" to create it.';
+    else if (log?.state === 'invalid') problem = `${COORDINATION_FILE_NAMES.messages}:${log.line ?? 1}:${log.column ?? 1}: ${log.message}. The file is left as it is; the log shows again once it is fixed.`;
+    else if (log?.state === 'missing') problem = `${COORDINATION_FILE_NAMES.messages} is missing. "Syncord: Initialize Coordination" creates it.`;
+    const reg = this.coordination.model.value('registry');
+    return {
+      instanceId: this.me() ?? null,
+      instances: Object.keys(reg?.instances ?? {}),
+      problem,
+      messageTypes: [...MESSAGE_TYPES],
+      priorities: [...PRIORITIES],
+    };
+  }
+
+  private threadFilter(): ThreadFilter {
+    return { instance: this.filter.instance || undefined, status: this.filter.status, text: this.filter.text };
+  }
+
+  /** The filtered, sorted threads, recomputed only when the log or the filter changed. */
+  private matching(): Thread[] {
+    const threads = this.coordination.model.threads();
+    const key = JSON.stringify(this.filter);
+    if (this.filtered && this.filtered.threads === threads && this.filtered.key === key) return this.filtered.list;
+    const list = filterThreads(threads, this.threadFilter());
+    this.filtered = { threads, key, list };
+    return list;
+  }
+
+  /** A page of threads from `offset`. */
+  page(offset: number, limit: number, replace: boolean): ThreadPage {
+    const list = this.matching();
+    const start = Math.max(0, Math.min(offset, list.length));
+    const now = Date.now();
+    const me = this.me();
+    const log = this.coordination.model.value('messages');
+    return {
+      total: list.length,
+      totalMessages: log?.messages.length ?? 0,
+      offset: start,
+      threads: list.slice(start, start + limit).map((t) => threadView(t, now, me)),
+      replace,
+    };
+  }
+
+  private async sendAll(): Promise<void> {
+    if (!this.ready) return;
+    await this.coordination.model.ensureLoaded();
+    const ctx = this.context();
+    const text = JSON.stringify(ctx);
+    if (text !== this.lastContext) {
+      this.lastContext = text;
+      await this.post({ type: 'context', context: ctx });
+    }
+    await this.post({ type: 'page', page: this.page(0, Math.max(PAGE_SIZE, this.shownCount), true) });
+  }
+
+  private onModelChange(keys: ReadonlySet<CoordinationKey>): void {
+    if (!this.ready || !this.view) return;
+    if (keys.has('messages') || keys.has('registry')) void this.sendAll();
+  }
+
+  private async receive(m: WebviewToExtension): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.filter = { ...DEFAULT_FILTER, ...m.filter };
+        this.shownCount = PAGE_SIZE;
+        this.lastContext = '';
+        await this.post({ type: 'busy', busy: this.coordination.busy.busy });
+        await this.sendAll();
+        if (this.pendingCompose) {
+          await this.post({ type: 'compose', to: this.pendingCompose.to });
+          this.pendingCompose = undefined;
+        }
+        return;
+      case 'setFilter':
+        this.filter = { ...DEFAULT_FILTER, ...m.filter };
+        this.shownCount = PAGE_SIZE;
+        await this.post({ type: 'page', page: this.page(0, PAGE_SIZE, true) });
+        return;
+      case 'loadMore': {
+        const p = this.page(m.offset, PAGE_SIZE, false);
+        this.shownCount = Math.max(this.shownCount, p.offset + p.threads.length);
+        await this.post({ type: 'page', page: p });
+        return;
+      }
+      case 'send':
+      case 'reply':
+      case 'ack':
+      case 'close':
+        await this.act(m);
+        return;
+      case 'reveal':
+        await this.reveal(m.messageId);
+        return;
+      case 'setInstanceId':
+        await vscode.commands.executeCommand('syncord.setInstanceId');
+        return;
+    }
+  }
+
+  private async act(m: Extract<WebviewToExtension, { type: 'send' | 'reply' | 'ack' | 'close' }>): Promise<void> {
+    const me = this.me() ?? (await vscode.commands.executeCommand<string | undefined>('syncord.setInstanceId'));
+    if (!me) {
+      await this.post({ type: 'result', requestId: m.requestId, ok: false, error: 'Set your instance id (syncord.instanceId) first.' });
+      return;
+    }
+    const titles = { send: 'Send message', reply: 'Reply', ack: 'Acknowledge message', close: 'Close thread' };
+    try {
+      const r = await this.coordination.write(
+        titles[m.type],
+        async (store) => {
+          switch (m.type) {
+            case 'send': {
+              const x = m.message;
+              return (
+                await sendMessage(store, {
+                  from: me,
+                  to: x.to,
+                  subject: x.subject,
+                  body: x.body,
+                  type: x.type,
+                  priority: x.priority,
+                  requiresResponse: x.requiresResponse,
+                  relatedTask: x.relatedTask || undefined,
+                })
+              ).message.message_id;
+            }
+            case 'reply':
+              return (await replyToMessage(store, { id: m.messageId, from: me, body: m.body, requiresResponse: m.requiresResponse })).message.message_id;
+            case 'ack':
+              return (await acknowledgeMessage(store, { id: m.messageId, by: me })).message.message_id;
+            case 'close':
+              await closeThread(store, { id: m.messageId, by: me });
+              return m.messageId;
+          }
+        },
+        { rethrow: true },
+      );
+      await this.post({ type: 'result', requestId: m.requestId, ok: true, messageId: r });
+    } catch (e) {
+      // Shown inside the webview next to the form, where the user is looking; also in the log.
+      const error = e instanceof Error ? e.message : String(e);
+      this.coordination.services.log.warn(`${titles[m.type]} failed: ${error}`);
+      await this.post({ type: 'result', requestId: m.requestId, ok: false, error });
+    }
+  }
+
+  private async reveal(messageId: string): Promise<void> {
+    const st = this.coordination.model.snapshot?.messages;
+    if (st?.state !== 'ok') return;
+    const index = st.value.messages.findIndex((x) => x.message_id === messageId);
+    if (index < 0) return;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(st.file));
+    const loc = locatePath(st.file, doc.getText(), ['messages', index]);
+    const pos = new vscode.Position((loc.line ?? 1) - 1, (loc.column ?? 1) - 1);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
   }
 
   private html(webview: vscode.Webview): string {
     const nonce = crypto.randomBytes(16).toString('base64');
-    const extUri = this.services.context.extensionUri;
+    const extUri = this.coordination.services.context.extensionUri;
     const script = webview.asWebviewUri(vscode.Uri.joinPath(extUri, 'dist', 'webview.js'));
     const css = webview.asWebviewUri(vscode.Uri.joinPath(extUri, 'media', 'messageLog.css'));
     const codicons = webview.asWebviewUri(vscode.Uri.joinPath(extUri, 'dist', 'codicons', 'codicon.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; img-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${codicons.toString()}" rel="stylesheet">
-<link href="${css.toString()}" rel="stylesheet">
-<title>Message Log</title>
-</head>
-<body>
-<div id="root" role="main">Loading…</div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return messageLogHtml({ nonce, cspSource: webview.cspSource, script: script.toString(), css: css.toString(), codicons: codicons.toString() });
   }
 }
 
-export function registerMessageLog(services: Services, viewId: string): void {
-  services.context.subscriptions.push(
-    vscode.window.registerWebviewViewProvider(viewId, new MessageLogProvider(services)),
-  );
+const providers = new WeakMap<Services, MessageLogProvider>();
+
+export function registerMessageLog(services: Services, viewId: string): MessageLogProvider {
+  const provider = new MessageLogProvider(coordinationOf(services));
+  providers.set(services, provider);
+  services.context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(viewId, provider));
+  return provider;
+}
+
+export function messageLogOf(services: Services): MessageLogProvider | undefined {
+  return providers.get(services);
 }

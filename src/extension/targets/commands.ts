@@ -1,6 +1,647 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { applyPatch } from 'diff';
+import * as vscode from 'vscode';
+import {
+  addTarget,
+  applySync,
+  backupTarget,
+  BackupSummary,
+  buildChecklist,
+  componentNames,
+  ConfigPlan,
+  configDiff,
+  detectForTargets,
+  getTarget,
+  listBackups,
+  loadRules,
+  planSync,
+  removeTarget,
+  ResolvedTarget,
+  RestoreResult,
+  restoreTarget,
+  rollbackComponent,
+  SyncPlan,
+  SyncResult,
+  SyncRules,
+  TARGET_TYPES,
+  TargetStatus,
+  verifyTarget,
+  VerifyResult,
+} from '../../core/targets';
+import { WorkspacePaths } from '../../core/workspace';
+import {
+  describePlan,
+  describeSyncResult,
+  describeVerify,
+  displayStatus,
+  relativeTime,
+  STATUS_LABEL,
+  targetNodeId,
+  ViewNode,
+} from '../../core/targets/view';
+import { reportError } from '../errors';
 import { Services } from '../services';
+import { BUSY_CONTEXT_KEY, TargetCommand } from './commandIds';
+import { Targets, targetsOf } from './context';
 
-/** Target commands (add, detect, backup, sync, verify, rollback, restore, config diff). */
+export { TargetCommand } from './commandIds';
+
+const VIEW_ID = 'syncord.targets';
+
+/**
+ * Arguments the commands accept besides a tree node from a menu or a target name. Tests and other extensions
+ * pass them so that no prompt opens; anything left out is asked for.
+ */
+export interface TargetCommandArgs {
+  target?: string;
+  component?: string;
+  backupId?: string;
+  /** false: no confirmation dialog (the caller has decided). */
+  confirm?: boolean;
+  /** Sync: open the diff editor for config changes before confirming (default true when confirming). */
+  showDiff?: boolean;
+  /** Sync: when it fails or is cancelled, restore its backup without asking (true) or keep the target as is (false). */
+  restoreOnFailure?: boolean;
+  /** Add Target. */
+  path?: string;
+  name?: string;
+  type?: string;
+}
+
+function isNode(x: unknown): x is ViewNode {
+  return !!x && typeof x === 'object' && typeof (x as ViewNode).id === 'string' && typeof (x as ViewNode).kind === 'string';
+}
+
+/** Reads `(node | name | args, args?)` into one set of arguments. */
+function argsOf(a: unknown, b: unknown): TargetCommandArgs {
+  const out: TargetCommandArgs = {};
+  if (isNode(a)) {
+    if (a.target) out.target = a.target;
+    if (a.component) out.component = a.component;
+    if (a.backupId) out.backupId = a.backupId;
+  } else if (typeof a === 'string') out.target = a;
+  else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof vscode.Uri)) Object.assign(out, a);
+  if (b && typeof b === 'object' && !Array.isArray(b) && !isNode(b)) Object.assign(out, b);
+  return out;
+}
+
+/** Commands that run git or the rules' verification commands: off in Restricted Mode. */
+function requireTrust(title: string, runs: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window
+    .showWarningMessage(`Syncord: ${title} is off in Restricted Mode because it runs ${runs} in this workspace. Trust the workspace to use it.`, 'Manage Workspace Trust')
+    .then((pick) => pick && vscode.commands.executeCommand('workbench.trust.manage'));
+  return false;
+}
+
+class Handlers {
+  private readonly aborts = new Set<AbortController>();
+
+  constructor(private readonly t: Targets) {}
+
+  private get services(): Services {
+    return this.t.services;
+  }
+
+  private async context(): Promise<{ paths: WorkspacePaths; rules: SyncRules } | undefined> {
+    const paths = this.services.requirePaths();
+    if (!paths) return undefined;
+    const { rules } = await loadRules(paths);
+    return { paths, rules };
+  }
+
+  /** The target named in the arguments, or one the user picks (undefined when they dismiss the pick). */
+  private async pickTarget(args: TargetCommandArgs, placeHolder: string, prefer?: (s: string) => boolean): Promise<string | undefined> {
+    if (args.target) return args.target;
+    const snap = await this.t.model.ensureLoaded();
+    const infos = snap?.targets ?? [];
+    if (!infos.length) {
+      const pick = await vscode.window.showInformationMessage('Syncord: no target projects are registered yet.', 'Add Target');
+      if (pick) void vscode.commands.executeCommand(TargetCommand.addTarget);
+      return undefined;
+    }
+    if (infos.length === 1) return infos[0].target.name;
+    const items = infos.map((i) => {
+      const s = displayStatus(i);
+      return { label: i.target.name, description: `${STATUS_LABEL[s]} · ${i.target.type}`, detail: i.target.absPath, status: s };
+    });
+    if (prefer) items.sort((a, b) => Number(prefer(b.status)) - Number(prefer(a.status)));
+    return (await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true }))?.label;
+  }
+
+  private setBusy(name: string, what: string | undefined): void {
+    this.t.model.setBusy(name, what);
+    void vscode.commands.executeCommand('setContext', BUSY_CONTEXT_KEY, this.t.model.busy.size > 0);
+  }
+
+  /** Runs work with progress in the Targets view; the view's Cancel action and the progress's cancel abort it. */
+  private async inView<T>(title: string, work: (progress: vscode.Progress<{ message?: string }>, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    this.aborts.add(ac);
+    try {
+      return await vscode.window.withProgress({ location: { viewId: VIEW_ID }, title, cancellable: true }, (progress, token) => {
+        token.onCancellationRequested(() => ac.abort());
+        return work(progress, ac.signal);
+      });
+    } finally {
+      this.aborts.delete(ac);
+    }
+  }
+
+  private async reveal(id: string, expand: boolean | number = false): Promise<void> {
+    const view = this.t.treeView;
+    const node = this.t.model.tree()?.get(id);
+    if (!view?.visible || !node) return;
+    await Promise.resolve(view.reveal(node, { expand, select: true, focus: false })).catch(() => undefined);
+  }
+
+  cancel(): void {
+    for (const ac of this.aborts) ac.abort();
+  }
+
+  async refresh(): Promise<void> {
+    await this.t.model.reload('refresh requested');
+  }
+
+  async addTarget(a?: unknown, b?: unknown): Promise<ResolvedTarget | undefined> {
+    const args = argsOf(a, b);
+    const paths = this.services.requirePaths();
+    if (!paths) return undefined;
+    let folder = args.path;
+    if (!folder) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Add Target',
+        title: 'Syncord: choose the target project folder (outside the main project)',
+        defaultUri: vscode.Uri.file(path.dirname(paths.root)),
+      });
+      if (!picked?.length) return undefined;
+      folder = picked[0].fsPath;
+    }
+    const abs = path.resolve(paths.root, folder);
+    let name = args.name;
+    if (!name) {
+      name = await vscode.window.showInputBox({
+        title: 'Syncord: Add Target',
+        prompt: 'Name of the target in the registry',
+        value: path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_'),
+        validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v) ? undefined : 'Letters, digits, ".", "_" and "-", starting with a letter or digit'),
+      });
+      if (!name) return undefined;
+    }
+    let type = args.type;
+    if (!type) {
+      const guess = fs.existsSync(path.join(abs, 'python_embeded')) ? 'site-packages' : 'source';
+      const items = TARGET_TYPES.map((t) => ({
+        label: t,
+        description: t === guess ? '(looks like this one)' : undefined,
+        detail: t === 'site-packages' ? 'opencode installed with pip into the target’s site-packages (python_embeded/Lib/site-packages)' : 'opencode installed from source; docs go to docs/opencode/',
+      }));
+      items.sort((x, y) => Number(y.label === guess) - Number(x.label === guess));
+      type = (await vscode.window.showQuickPick(items, { title: `Syncord: type of ${name}`, placeHolder: 'How does the target integrate the main project?' }))?.label;
+      if (!type) return undefined;
+    }
+    try {
+      const added = await addTarget(paths, { name, path: abs, type });
+      await this.t.model.reload('target added');
+      void vscode.window.showInformationMessage(`Syncord: added target ${added.name} (${added.type}) at ${added.path}.`);
+      await this.reveal(targetNodeId(added.name));
+      return added;
+    } catch (e) {
+      reportError(this.services, 'Add Target', e);
+      return undefined;
+    }
+  }
+
+  async removeTarget(a?: unknown, b?: unknown): Promise<boolean> {
+    const args = argsOf(a, b);
+    const paths = this.services.requirePaths();
+    if (!paths) return false;
+    const name = await this.pickTarget(args, 'Remove which target from the registry?');
+    if (!name) return false;
+    if (args.confirm !== false) {
+      const ok = await vscode.window.showWarningMessage(
+        `Remove ${name} from the target registry?`,
+        { modal: true, detail: 'Its folder and its backups are left as they are; only the entry in targets.json goes.' },
+        'Remove',
+      );
+      if (ok !== 'Remove') return false;
+    }
+    try {
+      await removeTarget(paths, name);
+      this.t.model.setVerify(name, undefined);
+      await this.t.model.reload('target removed');
+      void vscode.window.showInformationMessage(`Syncord: removed ${name} from the registry.`);
+      return true;
+    } catch (e) {
+      reportError(this.services, 'Remove Target', e);
+      return false;
+    }
+  }
+
+  async detectChanges(a?: unknown, b?: unknown): Promise<TargetStatus[] | undefined> {
+    if (!requireTrust('Detect Changes', 'git')) return undefined;
+    const args = argsOf(a, b);
+    try {
+      await this.inView('Detecting changes…', () => this.t.model.reload('detect changes'));
+      const snap = this.t.model.snapshot;
+      const statuses = (snap?.targets ?? []).filter((i) => !args.target || i.target.name === args.target).map((i) => i.status).filter((s): s is TargetStatus => !!s);
+      if (args.target && !statuses.length) throw new Error(`no status for target "${args.target}"`);
+      const lines = statuses.map((s) => (s.changes.length ? `${s.name}: ${s.changes.length} changed file(s) in ${s.categories.join(', ') || 'component sources'}` : `${s.name}: no changes to sync`));
+      this.services.log.info(`Detect changes:\n  ${lines.join('\n  ')}`);
+      void vscode.window.showInformationMessage(`Syncord: ${lines.join('; ') || 'no targets registered'}.`);
+      const first = statuses.find((s) => s.changes.length);
+      if (first) await this.reveal(`${targetNodeId(first.name)}/changes`, 1);
+      return statuses;
+    } catch (e) {
+      reportError(this.services, 'Detect Changes', e);
+      return undefined;
+    }
+  }
+
+  async openChecklist(a?: unknown, b?: unknown): Promise<vscode.TextDocument | undefined> {
+    if (!requireTrust('Open Sync Checklist', 'git')) return undefined;
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Checklist for which target?', (s) => s === 'needs_sync');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      const [changes] = await detectForTargets(ctx.paths, ctx.rules, [target]);
+      const content = await buildChecklist(ctx.paths, ctx.rules, target, changes);
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+      await vscode.window.showTextDocument(doc, { preview: false });
+      return doc;
+    } catch (e) {
+      reportError(this.services, 'Open Sync Checklist', e);
+      return undefined;
+    }
+  }
+
+  async backupTarget(a?: unknown, b?: unknown): Promise<BackupSummary | undefined> {
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Back up which target?');
+      if (!name) return undefined;
+      this.setBusy(name, 'Backing up');
+      let summary: BackupSummary;
+      try {
+        summary = await this.inView(`Backing up ${name}…`, (_p, signal) => backupTarget(ctx.paths, ctx.rules, name, { signal }));
+      } finally {
+        this.setBusy(name, undefined);
+      }
+      await this.t.model.reload('backup taken');
+      void vscode.window.showInformationMessage(
+        `Syncord: backed up ${name}: ${summary.files} files (${summary.newObjects} new, ${summary.newBytes} bytes added to the store).`,
+      );
+      await this.reveal(`${targetNodeId(name)}/backups/${summary.id}`);
+      return summary;
+    } catch (e) {
+      reportError(this.services, 'Back Up Target', e);
+      return undefined;
+    }
+  }
+
+  /** Opens the diff editor for each config file the plan changes (target file ↔ merged result). */
+  private async showConfigChanges(target: ResolvedTarget, configs: ConfigPlan[]): Promise<number> {
+    let shown = 0;
+    for (const c of configs) {
+      if (!c.changed) continue;
+      const destAbs = path.join(target.absPath, c.destination);
+      const before = c.created ? '' : await fs.promises.readFile(destAbs, 'utf8');
+      const merged = applyPatch(before, c.diff);
+      if (merged === false) {
+        this.services.log.warn(`Config diff of ${target.name}/${c.name}: the patch does not apply to ${destAbs}`);
+        continue;
+      }
+      const right = this.t.configDocs.set(target.name, c.name, c.destination, merged);
+      const left = c.created ? this.t.configDocs.set(target.name, `${c.name}.absent`, c.destination, '') : vscode.Uri.file(destAbs);
+      await vscode.commands.executeCommand('vscode.diff', left, right, `${c.destination} (${target.name}) ↔ merged from the main project`, {
+        preview: true,
+        preserveFocus: true,
+      });
+      shown++;
+    }
+    return shown;
+  }
+
+  async showConfigDiff(a?: unknown, b?: unknown): Promise<ConfigPlan[] | undefined> {
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Config diff of which target?');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      const configs = await configDiff(ctx.paths, ctx.rules, target, args.component ? [args.component] : undefined);
+      if (!configs.length) {
+        void vscode.window.showInformationMessage(`Syncord: no config files are merged into ${target.type} targets.`);
+        return configs;
+      }
+      const shown = await this.showConfigChanges(target, configs);
+      if (!shown) {
+        void vscode.window.showInformationMessage(
+          `Syncord: the config of ${name} is up to date (${configs.map((c) => c.note ?? c.destination).join(', ')}).`,
+        );
+      }
+      return configs;
+    } catch (e) {
+      reportError(this.services, 'Show Config Diff', e);
+      return undefined;
+    }
+  }
+
+  /** Asks to confirm a plan; "Show Plan" opens it as Markdown and asks again. */
+  private async confirmPlan(summary: string, detail: string, markdown: string, button: string): Promise<boolean> {
+    for (;;) {
+      const pick = await vscode.window.showInformationMessage(summary, { modal: true, detail }, button, 'Show Plan');
+      if (pick === button) return true;
+      if (pick !== 'Show Plan') return false;
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    }
+  }
+
+  async syncTarget(a?: unknown, b?: unknown): Promise<SyncResult | undefined> {
+    if (!requireTrust('Sync Target', 'git')) return undefined;
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Sync which target?', (s) => s === 'needs_sync' || s === 'sync_failed');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      const plan = await this.inView(`Planning the sync of ${name}…`, () => planSync(ctx.paths, ctx.rules, target));
+      const d = describePlan(plan);
+      if (args.confirm !== false && !d.empty) {
+        if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
+        if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync'))) return undefined;
+      }
+      const [result] = await this.runSyncs(ctx, [target], args);
+      return result;
+    } catch (e) {
+      reportError(this.services, 'Sync Target', e);
+      return undefined;
+    }
+  }
+
+  async syncAll(a?: unknown, b?: unknown): Promise<SyncResult[] | undefined> {
+    if (!requireTrust('Sync All Targets', 'git')) return undefined;
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      await this.t.model.reload('sync all');
+      const infos = this.t.model.snapshot?.targets ?? [];
+      if (!infos.length) {
+        void vscode.window.showInformationMessage('Syncord: no target projects are registered yet.');
+        return [];
+      }
+      const targets = infos.map((i) => i.target);
+      const plans: SyncPlan[] = await this.inView('Planning the sync of all targets…', () => Promise.all(targets.map((t) => planSync(ctx.paths, ctx.rules, t))));
+      const described = plans.map(describePlan);
+      if (args.confirm !== false && described.some((d) => !d.empty)) {
+        const n = described.filter((d) => !d.empty).length;
+        const summary = `Sync ${n} of ${targets.length} targets?`;
+        const detail = [...described.map((d) => d.summary), '', 'Everything each sync touches is backed up first.'].join('\n');
+        if (!(await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All'))) return undefined;
+      }
+      return await this.runSyncs(ctx, targets, args);
+    } catch (e) {
+      reportError(this.services, 'Sync All Targets', e);
+      return undefined;
+    }
+  }
+
+  /** Applies syncs one target after another, with progress in the view; reports each result. */
+  private async runSyncs(ctx: { paths: WorkspacePaths; rules: SyncRules }, targets: ResolvedTarget[], args: TargetCommandArgs): Promise<SyncResult[]> {
+    const results: SyncResult[] = [];
+    for (const t of targets) this.setBusy(t.name, 'Syncing');
+    try {
+      await this.inView(targets.length === 1 ? `Syncing ${targets[0].name}…` : `Syncing ${targets.length} targets…`, async (progress, signal) => {
+        for (const t of targets) {
+          if (signal.aborted) break;
+          const r = await applySync(ctx.paths, ctx.rules, t, {
+            signal,
+            onProgress: (p) => progress.report({ message: `${t.name}: ${p.phase}${p.total > 1 ? ` ${p.done}/${p.total}` : ''}${p.path ? ` ${p.path}` : ''}` }),
+          });
+          results.push(r);
+          this.setBusy(t.name, undefined);
+          // The target changed: its last verify no longer describes it.
+          if (r.written || r.deleted || r.configsWritten) this.t.model.setVerify(t.name, undefined);
+          if (!r.ok) break;
+        }
+      });
+    } finally {
+      for (const t of targets) this.setBusy(t.name, undefined);
+      await this.t.model.reload('synced');
+    }
+    for (const r of results) await this.reportSync(r, args);
+    return results;
+  }
+
+  private async reportSync(r: SyncResult, args: TargetCommandArgs): Promise<void> {
+    const d = describeSyncResult(r);
+    this.services.log.info(`Sync: ${d.message}`);
+    if (d.ok) {
+      void vscode.window.showInformationMessage(`Syncord: ${d.message}`);
+      return;
+    }
+    const restore = d.backupId ? 'Restore Backup' : undefined;
+    let pick: string | undefined;
+    if (args.restoreOnFailure !== undefined) pick = args.restoreOnFailure && restore ? restore : undefined;
+    else pick = await (r.cancelled ? vscode.window.showWarningMessage : vscode.window.showErrorMessage)(`Syncord: ${d.message}`, ...(restore ? [restore] : []));
+    if (pick === restore && d.backupId) {
+      await this.restoreBackup({ target: r.target, backupId: d.backupId, confirm: false });
+    }
+  }
+
+  async verifyTarget(a?: unknown, b?: unknown): Promise<VerifyResult | undefined> {
+    if (!requireTrust('Verify Target', 'git and the verification commands of the sync rules')) return undefined;
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Verify which target?');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      this.setBusy(name, 'Verifying');
+      let result: VerifyResult;
+      try {
+        result = await this.inView(`Verifying ${name}…`, (_p, signal) => verifyTarget(ctx.paths, ctx.rules, target, { runCommands: vscode.workspace.isTrusted, signal }));
+      } finally {
+        this.setBusy(name, undefined);
+      }
+      this.t.model.setVerify(name, result);
+      const message = `Syncord: ${describeVerify(result)}`;
+      this.services.log.info(message);
+      if (result.passed) void vscode.window.showInformationMessage(message);
+      else {
+        void vscode.window.showErrorMessage(message, 'Show Problems').then((p) => p && vscode.commands.executeCommand('workbench.actions.view.problems'));
+        await this.reveal(`${targetNodeId(name)}/checks`, 2);
+      }
+      return result;
+    } catch (e) {
+      reportError(this.services, 'Verify Target', e);
+      return undefined;
+    }
+  }
+
+  async rollbackComponent(a?: unknown, b?: unknown): Promise<RestoreResult | undefined> {
+    const args = argsOf(a, b);
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Roll back a component of which target?');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      let component = args.component;
+      if (!component) {
+        const names = componentNames(ctx.rules).filter((n) => {
+          const c = ctx.rules.components[n] ?? ctx.rules.config[n];
+          return !c || !!(c.destination as Record<string, unknown>)[target.type];
+        });
+        component = await vscode.window.showQuickPick(names, { placeHolder: `Roll back which component of ${name} to its last pre-sync backup?` });
+        if (!component) return undefined;
+      }
+      if (args.confirm !== false) {
+        const ok = await vscode.window.showWarningMessage(
+          `Roll back ${component} of ${name} to its last pre-sync backup?`,
+          { modal: true, detail: 'The files that sync changed in this component are put back as they were before it. A backup of the current state is taken first.' },
+          'Roll Back',
+        );
+        if (ok !== 'Roll Back') return undefined;
+      }
+      this.setBusy(name, 'Rolling back');
+      let r: RestoreResult;
+      try {
+        r = await this.inView(`Rolling back ${component} of ${name}…`, () => rollbackComponent(ctx.paths, ctx.rules, name, component!));
+      } finally {
+        this.setBusy(name, undefined);
+      }
+      this.t.model.setVerify(name, undefined);
+      await this.t.model.reload('rolled back');
+      this.reportRestore(name, r, `rolled back ${r.components.join(', ')}`);
+      return r;
+    } catch (e) {
+      reportError(this.services, 'Roll Back Component', e);
+      return undefined;
+    }
+  }
+
+  async restoreBackup(a?: unknown, b?: unknown): Promise<RestoreResult | undefined> {
+    const args = argsOf(a, b);
+    try {
+      const paths = this.services.requirePaths();
+      if (!paths) return undefined;
+      const name = await this.pickTarget(args, 'Restore a backup of which target?');
+      if (!name) return undefined;
+      const backups = await listBackups(paths, name);
+      let backup = args.backupId ? backups.find((x) => x.id === args.backupId) : undefined;
+      if (args.backupId && !backup) throw new Error(`target ${name} has no backup ${args.backupId}`);
+      if (!backup) {
+        if (!backups.length) {
+          void vscode.window.showInformationMessage(`Syncord: ${name} has no backups yet.`);
+          return undefined;
+        }
+        const now = Date.now();
+        const pick = await vscode.window.showQuickPick(
+          backups.map((x) => ({ label: relativeTime(x.created, now), description: `${x.reason} · ${x.files} files · ${x.components.join(', ')}`, detail: x.id, backup: x })),
+          { placeHolder: `Restore which backup of ${name}?` },
+        );
+        if (!pick) return undefined;
+        backup = pick.backup;
+      }
+      if (args.confirm !== false) {
+        const ok = await vscode.window.showWarningMessage(
+          `Restore ${name} to the backup taken ${relativeTime(backup.created, Date.now())} (${backup.reason})?`,
+          {
+            modal: true,
+            detail: `Backup ${backup.id} covers ${backup.components.join(', ') || 'nothing'} (${backup.files} files). Those files are replaced by the backup's copies${backup.partial ? '' : ', and files the backup did not have are deleted'}. A backup of the current state is taken first, so this can be undone.`,
+          },
+          'Restore',
+        );
+        if (ok !== 'Restore') return undefined;
+      }
+      this.setBusy(name, 'Restoring');
+      let r: RestoreResult;
+      try {
+        r = await this.inView(`Restoring ${name}…`, () => restoreTarget(paths, name, backup!.id));
+      } finally {
+        this.setBusy(name, undefined);
+      }
+      this.t.model.setVerify(name, undefined);
+      await this.t.model.reload('backup restored');
+      this.reportRestore(name, r, `restored backup ${r.backup}`);
+      return r;
+    } catch (e) {
+      reportError(this.services, 'Restore Backup', e);
+      return undefined;
+    }
+  }
+
+  private reportRestore(name: string, r: RestoreResult, what: string): void {
+    const done = `${r.written} files written, ${r.deleted} deleted`;
+    if (r.verified) {
+      void vscode.window.showInformationMessage(`Syncord: ${name}: ${what} (${done}; every file checked by hash). Backup ${r.preRestoreBackup} holds the state before.`);
+    } else {
+      void vscode.window.showErrorMessage(`Syncord: ${name}: ${what}, but ${r.mismatches.length} file(s) differ from the backup: ${r.mismatches.slice(0, 5).join(', ')}`);
+    }
+  }
+
+  async statusBarMenu(): Promise<void> {
+    const snap = await this.t.model.ensureLoaded();
+    const infos = snap?.targets ?? [];
+    const need = infos.filter((i) => displayStatus(i) === 'needs_sync').length;
+    type Item = vscode.QuickPickItem & { run?: () => unknown };
+    const items: Item[] = [
+      { label: '$(sync) Sync All Targets', description: need ? `${need} need sync` : 'all in sync', run: () => vscode.commands.executeCommand(TargetCommand.syncAll) },
+      { label: 'Sync one target', kind: vscode.QuickPickItemKind.Separator },
+      ...infos.map((i) => {
+        const s = displayStatus(i);
+        const icon = s === 'synchronized' ? '$(pass-filled)' : s === 'needs_sync' ? '$(sync)' : s === 'verify_failed' ? '$(error)' : '$(warning)';
+        return { label: `${icon} ${i.target.name}`, description: `${STATUS_LABEL[s]} · ${i.target.type}`, run: () => vscode.commands.executeCommand(TargetCommand.syncTarget, i.target.name) };
+      }),
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(list-tree) Show the Targets view', run: () => vscode.commands.executeCommand(`${VIEW_ID}.focus`) },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Syncord targets' });
+    await pick?.run?.();
+  }
+
+  async openLocation(node?: ViewNode): Promise<void> {
+    const loc = node?.location;
+    if (!loc) return;
+    const pos = new vscode.Position(Math.max(0, (loc.line ?? 1) - 1), Math.max(0, (loc.column ?? 1) - 1));
+    await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(pos, pos), preview: true });
+  }
+}
+
+/** Target commands (add, remove, detect, checklist, backup, sync, verify, rollback, restore, config diff). */
 export function registerTargetCommands(services: Services): void {
-  void services;
+  const h = new Handlers(targetsOf(services));
+  const table: Record<(typeof TargetCommand)[keyof typeof TargetCommand], (...args: any[]) => unknown> = {
+    [TargetCommand.addTarget]: (a, b) => h.addTarget(a, b),
+    [TargetCommand.removeTarget]: (a, b) => h.removeTarget(a, b),
+    [TargetCommand.refresh]: () => h.refresh(),
+    [TargetCommand.detectChanges]: (a, b) => h.detectChanges(a, b),
+    [TargetCommand.openChecklist]: (a, b) => h.openChecklist(a, b),
+    [TargetCommand.backupTarget]: (a, b) => h.backupTarget(a, b),
+    [TargetCommand.syncTarget]: (a, b) => h.syncTarget(a, b),
+    [TargetCommand.syncAll]: (a, b) => h.syncAll(a, b),
+    [TargetCommand.cancel]: () => h.cancel(),
+    [TargetCommand.verifyTarget]: (a, b) => h.verifyTarget(a, b),
+    [TargetCommand.rollbackComponent]: (a, b) => h.rollbackComponent(a, b),
+    [TargetCommand.restoreBackup]: (a, b) => h.restoreBackup(a, b),
+    [TargetCommand.showConfigDiff]: (a, b) => h.showConfigDiff(a, b),
+    [TargetCommand.statusBarMenu]: () => h.statusBarMenu(),
+    [TargetCommand.openLocation]: (node) => h.openLocation(node),
+  };
+  for (const [id, handler] of Object.entries(table)) services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
 }

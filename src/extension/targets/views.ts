@@ -1,16 +1,127 @@
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { statusBarView, TreeModel, ViewNode } from '../../core/targets/view';
+import { Disposable } from '../lifecycle';
 import { Services } from '../services';
+import { TargetCommand } from './commandIds';
+import { Targets, targetsOf } from './context';
 
-/** The Targets view. Empty (welcome view) until targets are registered. */
-class TargetsProvider implements vscode.TreeDataProvider<string> {
-  getChildren(): string[] {
-    return [];
+/**
+ * Maps the tree model (core/targets/view.ts) to TreeItems. Nodes keep stable ids, so expansion and selection
+ * survive the recomputations the watchers trigger.
+ */
+export class TargetsTreeProvider extends Disposable implements vscode.TreeDataProvider<ViewNode> {
+  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | undefined>());
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  constructor(private readonly targets: Targets) {
+    super();
+    this.register(targets.model.onDidChange(() => this.emitter.fire(undefined)));
   }
-  getTreeItem(label: string): vscode.TreeItem {
-    return new vscode.TreeItem(label);
+
+  /** The model the tree shows now (tests read labels and descriptions through getTreeItem). */
+  get model(): TreeModel | undefined {
+    return this.targets.model.tree();
+  }
+
+  async getChildren(element?: ViewNode): Promise<ViewNode[]> {
+    await this.targets.model.ensureLoaded();
+    const model = this.targets.model.tree();
+    if (!model) return [];
+    if (!element) return model.roots;
+    return model.children(element.id);
+  }
+
+  getParent(element: ViewNode): ViewNode | undefined {
+    return this.targets.model.tree()?.parent(element.id);
+  }
+
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    const state =
+      node.collapsible === 'none'
+        ? vscode.TreeItemCollapsibleState.None
+        : node.collapsible === 'expanded'
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(node.label, state);
+    item.id = node.id;
+    item.description = node.description;
+    item.contextValue = node.contextValue;
+    // Plain text: messages and paths come from files and must not be read as Markdown.
+    if (node.tooltip) item.tooltip = node.tooltip;
+    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    if ((node.kind === 'problem' || node.kind === 'error' || node.kind === 'check') && node.location) {
+      item.command = { command: TargetCommand.openLocation, title: 'Open', arguments: [node] };
+    } else if (node.kind === 'changedFile' && node.target) {
+      const root = this.targets.services.paths()?.root;
+      if (root) {
+        item.resourceUri = vscode.Uri.file(path.join(root, node.label));
+        if (!node.icon?.id.includes('removed')) item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
+      }
+    }
+    item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
+    return item;
   }
 }
 
-export function registerTargetViews(services: Services, viewId: string): void {
-  services.context.subscriptions.push(vscode.window.createTreeView(viewId, { treeDataProvider: new TargetsProvider() }));
+/**
+ * One item on the left of the status bar: `$(sync) 2 targets need sync`, `$(check) targets in sync`,
+ * `$(sync~spin)` while a sync runs. A click offers Sync All or a target. Hidden while no target is registered.
+ */
+export class TargetsStatusBar extends Disposable {
+  readonly item = this.register(vscode.window.createStatusBarItem('syncord.targets', vscode.StatusBarAlignment.Left, 49));
+
+  constructor(private readonly targets: Targets) {
+    super();
+    this.item.name = 'Syncord Targets';
+    this.item.command = TargetCommand.statusBarMenu;
+    this.register(targets.model.onDidChange(() => this.update()));
+    // activate() reads nothing: the first computation happens when the view is shown, or shortly after
+    // start-up so the status bar fills in while the Syncord views stay closed.
+    const timer = setTimeout(() => void targets.model.ensureLoaded(), 2500);
+    this.register({ dispose: () => clearTimeout(timer) });
+  }
+
+  update(): void {
+    const v = statusBarView(this.targets.model.snapshot, this.targets.model.busy);
+    if (!v.visible) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = v.text;
+    this.item.tooltip = v.tooltip;
+    this.item.accessibilityInformation = { label: v.text.replace(/\$\([^)]*\)\s*/g, '') };
+    this.item.show();
+  }
+}
+
+export interface TargetViews {
+  targets: Targets;
+  provider: TargetsTreeProvider;
+  treeView: vscode.TreeView<ViewNode>;
+  statusBar: TargetsStatusBar;
+}
+
+const registered = new WeakMap<Services, TargetViews>();
+
+/** The Targets tree view, its status bar item and its Problems entries. */
+export function registerTargetViews(services: Services, viewId: string): TargetViews {
+  const targets = targetsOf(services);
+  const provider = new TargetsTreeProvider(targets);
+  const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider, showCollapseAll: true });
+  targets.treeView = treeView;
+  const statusBar = new TargetsStatusBar(targets);
+  services.context.subscriptions.push(provider, treeView, statusBar);
+  const setMessage = () => {
+    const snap = targets.model.snapshot;
+    treeView.message = snap?.targets.length && !vscode.workspace.isTrusted ? 'Restricted Mode: statuses are as recorded; sync, detect and verify need a trusted workspace.' : undefined;
+  };
+  services.context.subscriptions.push(targets.model.onDidChange(setMessage));
+  const views = { targets, provider, treeView, statusBar };
+  registered.set(services, views);
+  return views;
+}
+
+export function targetViewsOf(services: Services): TargetViews | undefined {
+  return registered.get(services);
 }

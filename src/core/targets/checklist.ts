@@ -1,0 +1,75 @@
+import { WorkspacePaths } from '../workspace';
+import { selectComponents, sourceFiles } from './components';
+import { DetectResult } from './detect';
+import { isGitRepo } from './git';
+import { ResolvedTarget } from './registry';
+import { SyncRules } from './schema';
+
+const MAX_FILES_LISTED = 15;
+
+function code(s: string): string {
+  return '`' + s.replace(/`/g, "'") + '`';
+}
+
+/**
+ * Seed 002's post-sync verification checklist as Markdown, filled in for one target: what changed (by
+ * category and priority), the components with their destinations and file counts, the config merge table,
+ * and the verify commands of the rules.
+ */
+export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, changes: DetectResult): Promise<string> {
+  const sel = selectComponents(paths, rules, target);
+  const useGit = await isGitRepo(paths.root);
+  const L: string[] = [];
+  L.push(`## Verification Checklist for ${target.name}`, '');
+  L.push(`Target: ${code(target.path)} (${target.type}) · last sync: ${target.last_sync ?? 'never'} · version: ${target.sync_version ?? 'none'}`);
+  L.push(`Changes since: ${changes.since ? code(changes.since.slice(0, 12)) : 'the beginning (never synced)'} · ${changes.files.length} changed file(s)`, '');
+  L.push('### Changes to Synchronize', '');
+  if (!changes.categories.length) L.push('No changes in any category.', '');
+  else {
+    L.push('| Category | Priority | Files |', '|----------|----------|-------|');
+    for (const c of changes.categories) L.push(`| ${c.category} | ${c.priority[0].toUpperCase()}${c.priority.slice(1)} | ${c.files.length} |`);
+    L.push('');
+    for (const c of changes.categories) {
+      L.push(`- [ ] **${c.category}** (${c.priority}):`);
+      for (const f of c.files.slice(0, MAX_FILES_LISTED)) L.push(`  - ${f.status === '?' ? 'untracked' : f.status} ${code(f.path)}${f.oldPath ? ` (from ${code(f.oldPath)})` : ''}`);
+      if (c.files.length > MAX_FILES_LISTED) L.push(`  - … and ${c.files.length - MAX_FILES_LISTED} more`);
+    }
+    L.push('');
+  }
+  const covered = new Set<string>();
+  for (const c of [...sel.components, ...sel.configs]) for (const cat of changes.categories) if (cat.files.some((f) => f.path === c.source || f.path.startsWith(c.source + '/'))) covered.add(cat.category);
+  const codeCats = changes.categories.filter((c) => !covered.has(c.category) && c.sync).map((c) => c.category);
+  L.push('### Core Functionality', '');
+  if (codeCats.length) {
+    L.push(
+      target.type === 'site-packages'
+        ? `- [ ] Reinstall in the target (${codeCats.join(', ')} changed): ${code(`pip install --upgrade ${paths.root}/src/opencode`)}`
+        : `- [ ] Reinstall in development mode (${codeCats.join(', ')} changed): ${code('pip install -e .')}; update hard-coded paths if needed`,
+    );
+  }
+  L.push('- [ ] `opencode --help` runs without errors', '- [ ] `opencode run` starts TUI successfully', '- [ ] Provider connection works (test with available model)', '- [ ] Basic tools function (read, write, bash)', '');
+  L.push('### Integration-Specific', '', '- [ ] Launch scripts execute correctly', '- [ ] Configuration loads without errors', '- [ ] Session files save to correct location', '- [ ] Logs write to correct location', '');
+  L.push('### Documentation', '');
+  for (const c of sel.components) {
+    const n = (await sourceFiles(paths.root, c, useGit)).files.size;
+    const what = c.kind === 'dir' ? `Complete ${code(c.source + '/')} directory copied` : `${code(c.source)} copied`;
+    L.push(`- [ ] ${what} to ${code(c.destination + (c.kind === 'dir' ? '/' : ''))} (${n} file${n === 1 ? '' : 's'}, ${c.mode})`);
+  }
+  L.push(`- [ ] No broken links in copied documents (${code(`syncord sync verify --target ${target.name}`)})`, '');
+  if (sel.configs.length) {
+    L.push('### Configuration', '');
+    for (const c of sel.configs) {
+      const strategies = Object.entries(c.strategies).map(([k, s]) => `${code(k)}: ${s}`).join(', ');
+      L.push(`- [ ] ${code(c.source)} merged into ${code(c.destination)} (${strategies || 'no per-key strategies'}; other keys: ${c.defaultStrategy}) — review with ${code(`syncord config diff ${target.name}`)}`);
+    }
+    L.push('');
+  }
+  L.push('### Feature Tests', '', '- [ ] Run target-specific test suite', '- [ ] Verify no regressions in target functionality', '- [ ] Test integration with target\'s main features', '');
+  L.push('### Pre-flight Check', '');
+  const cmds = rules.verify.commands.filter((c) => !c.types || c.types.includes(target.type));
+  for (const c of cmds) L.push(`- [ ] ${c.name}: ${code(c.command)}`);
+  if (!cmds.length) L.push('- [ ] Run pre-flight check script successfully');
+  L.push('- [ ] All critical checks pass (Python, dependencies, installation)', '- [ ] Configuration loads without errors', '');
+  L.push(`Backup before syncing: ${code(`syncord target backup ${target.name}`)} · sync: ${code(`syncord sync run --target ${target.name}`)}`);
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,154 @@
+import * as path from 'path';
+import { WorkspacePaths } from '../workspace';
+import { BackupSummary, lastPreSyncBackup, restoreBackup, RestoreResult, SYNCORD_DIR } from './backup';
+import { selectComponents } from './components';
+import { ChangedFile, DetectResult, detectChanges } from './detect';
+import { hashFile, lstatOrUndefined } from './fsutil';
+import { isGitRepo, resolveCommit } from './git';
+import { getTarget, listTargets, ResolvedTarget, updateTarget } from './registry';
+import { writeFileAtomic } from './registryStore';
+import { SyncRules } from './schema';
+import { readSyncState } from './sync';
+import { SyncordError } from '../errors';
+
+/** The commit a target was last synced from: `last_sync_commit`, else its `sync_version` if that names a commit. */
+export async function lastSyncedCommit(paths: WorkspacePaths, t: ResolvedTarget): Promise<string | undefined> {
+  for (const rev of [t.last_sync_commit, t.sync_version]) {
+    if (rev) {
+      const id = await resolveCommit(paths.root, rev);
+      if (id) return id;
+    }
+  }
+  return undefined;
+}
+
+export interface TargetDetect extends DetectResult {
+  target: string;
+}
+
+/** Changes since each target's last synced commit (everything, for a target never synced). */
+export async function detectForTargets(paths: WorkspacePaths, rules: SyncRules, targets?: ResolvedTarget[]): Promise<TargetDetect[]> {
+  const all = targets ?? (await listTargets(paths));
+  const cache = new Map<string, Promise<DetectResult>>();
+  const out: TargetDetect[] = [];
+  for (const t of all) {
+    const since = await lastSyncedCommit(paths, t);
+    const key = since ?? '';
+    if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
+    out.push({ target: t.name, ...(await cache.get(key)!) });
+  }
+  return out;
+}
+
+export interface TargetStatus {
+  name: string;
+  path: string;
+  absPath: string;
+  type: string;
+  /** The status written in the registry. */
+  recorded?: string;
+  /** Computed now: synchronized | needs_sync | sync_failed | missing. */
+  status: 'synchronized' | 'needs_sync' | 'sync_failed' | 'missing';
+  reason: string;
+  last_sync?: string | null;
+  sync_version?: string | null;
+  since: string | null;
+  /** Changed files in synced categories or component sources. */
+  changes: ChangedFile[];
+  categories: string[];
+}
+
+/**
+ * Each target's status, computed: `needs_sync` when the main project has changes in synced categories (or in
+ * the sources of its components and config files) since that target's last sync.
+ */
+export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): Promise<TargetStatus[]> {
+  const targets = await listTargets(paths);
+  const git = await isGitRepo(paths.root);
+  const out: TargetStatus[] = [];
+  const cache = new Map<string, Promise<DetectResult>>();
+  for (const t of targets) {
+    const base = { name: t.name, path: t.path, absPath: t.absPath, type: t.type, recorded: t.status, last_sync: t.last_sync, sync_version: t.sync_version };
+    if (!(await lstatOrUndefined(t.absPath))?.isDirectory()) {
+      out.push({ ...base, status: 'missing', reason: `folder not found: ${t.absPath}`, since: null, changes: [], categories: [] });
+      continue;
+    }
+    if (t.status === 'sync_failed') {
+      out.push({ ...base, status: 'sync_failed', reason: 'the last sync failed; restore its backup or sync again', since: null, changes: [], categories: [] });
+      continue;
+    }
+    if (!git) {
+      out.push({ ...base, status: 'needs_sync', reason: 'the main project is not a git repository', since: null, changes: [], categories: [] });
+      continue;
+    }
+    const since = await lastSyncedCommit(paths, t);
+    const key = since ?? '';
+    if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
+    const d = await cache.get(key)!;
+    const sel = selectComponents(paths, rules, t);
+    const sources = [...sel.components.map((c) => (c.kind === 'dir' ? c.source + '/' : c.source)), ...sel.configs.map((c) => c.source)];
+    const inSources = (p: string) => sources.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s));
+    const state = await readSyncState(paths, t.name);
+    const dirty: Record<string, string | null> = {};
+    for (const c of Object.values(state.components)) Object.assign(dirty, c.dirty ?? {});
+    const relevant: ChangedFile[] = [];
+    for (const f of d.files) {
+      const counts = f.categories.some((c) => rules.categories[c]?.sync) || inSources(f.path) || (f.oldPath !== undefined && inSources(f.oldPath));
+      if (!counts) continue;
+      if (since && Object.prototype.hasOwnProperty.call(dirty, f.path)) {
+        // Synced from an uncommitted state: unchanged since then if the content is still the same.
+        const st = await lstatOrUndefined(path.join(paths.root, f.path));
+        const now = st?.isFile() ? await hashFile(path.join(paths.root, f.path)) : null;
+        if (now === dirty[f.path]) continue;
+      }
+      relevant.push(f);
+    }
+    const categories = [...new Set(relevant.flatMap((f) => f.categories))];
+    const marked = t.status === 'needs_sync' && !relevant.length && since;
+    const status = !since || relevant.length || marked ? 'needs_sync' : 'synchronized';
+    const reason = !since
+      ? 'never synced (no recorded commit)'
+      : relevant.length
+        ? `${relevant.length} changed file(s) since ${since.slice(0, 12)}`
+        : marked
+          ? 'marked needs_sync in the registry (restored from a backup, or set by hand)'
+          : `no changes since ${since.slice(0, 12)}`;
+    out.push({ ...base, status, reason, since: since ?? null, changes: relevant, categories });
+  }
+  return out;
+}
+
+/** Forgets what Syncord knew about components after a restore: the next sync compares every file. */
+async function forgetSyncState(paths: WorkspacePaths, target: string, components: string[]): Promise<void> {
+  const file = path.join(paths.root, SYNCORD_DIR, 'state', `${target}.json`);
+  const state = await readSyncState(paths, target);
+  let changed = false;
+  for (const c of components) if (state.components[c]) (delete state.components[c], (changed = true));
+  if (changed) await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Restores a backup (all its components, or some) and marks the target as needing sync. */
+export async function restoreTarget(paths: WorkspacePaths, targetName: string, backupId: string, components?: string[]): Promise<RestoreResult> {
+  const target = await getTarget(paths, targetName);
+  const r = await restoreBackup(paths, target, backupId, { components });
+  await forgetSyncState(paths, targetName, r.components);
+  await updateTarget(paths, targetName, { status: 'needs_sync' });
+  return r;
+}
+
+/** Restores one component ("config" = every config file) from the newest pre-sync backup that has it. */
+export async function rollbackComponent(paths: WorkspacePaths, rules: SyncRules, targetName: string, component: string): Promise<RestoreResult & { backupInfo?: BackupSummary }> {
+  const target = await getTarget(paths, targetName);
+  const names = component === 'config' && !rules.components.config ? Object.keys(rules.config) : [component];
+  selectComponents(paths, rules, target, [component]);
+  for (const n of names) {
+    const m = await lastPreSyncBackup(paths, targetName, n);
+    if (m) {
+      const covered = names.filter((x) => m.components[x]);
+      return restoreTarget(paths, targetName, m.id, covered);
+    }
+  }
+  throw new SyncordError(`no pre-sync backup of "${component}" for target "${targetName}" (the component was not changed by any sync yet)`, 'not-found');
+}
+
+

@@ -1,0 +1,250 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import MarkdownIt from 'markdown-it';
+import { isSyncordError } from '../errors';
+import { WorkspacePaths } from '../workspace';
+import { SYNCORD_DIR } from './backup';
+import { destFiles, joinRel, ResolvedComponent, selectComponents, sourceFiles } from './components';
+import { parseTomlFile } from './configMerge';
+import { hashFile, isInside, lstatOrUndefined, pool } from './fsutil';
+import { isGitRepo } from './git';
+import { ResolvedTarget } from './registry';
+import { SyncRules, VerifyCommandRule } from './schema';
+import { parseJsonc } from '../store/jsonText';
+
+export interface VerifyProblem {
+  /** Absolute path of the file at fault (in the target, unless said otherwise). */
+  file: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skipped';
+
+export interface VerifyCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  problems: VerifyProblem[];
+  command?: CommandResult;
+}
+
+export interface VerifyResult {
+  target: string;
+  passed: boolean;
+  checks: VerifyCheck[];
+}
+
+export interface CommandResult {
+  name: string;
+  command: string;
+  cwd: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  passed: boolean;
+  /** The last 64 KiB of combined stdout and stderr. */
+  output: string;
+  /** Where the whole output was kept. */
+  logFile?: string;
+  durationMs: number;
+}
+
+const OUTPUT_TAIL = 64 * 1024;
+
+/**
+ * The one place where Syncord runs a verification command (a shell command from the rules, in the target
+ * root, with a timeout; on timeout the whole process group is killed). Hosts that must gate process
+ * execution (the editor, on workspace trust) gate calls to this function.
+ */
+export async function runVerifyCommand(cmd: VerifyCommandRule, cwd: string, opts: { logFile?: string; signal?: AbortSignal } = {}): Promise<CommandResult> {
+  const started = Date.now();
+  if (opts.logFile) await fs.promises.mkdir(path.dirname(opts.logFile), { recursive: true });
+  const log = opts.logFile ? fs.createWriteStream(opts.logFile) : undefined;
+  return new Promise((resolve) => {
+    const isWin = process.platform === 'win32';
+    const child = spawn(isWin ? process.env.ComSpec ?? 'cmd.exe' : '/bin/sh', isWin ? ['/d', '/s', '/c', cmd.command] : ['-c', cmd.command], {
+      cwd,
+      detached: !isWin,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    let tail = '';
+    let timedOut = false;
+    const onData = (d: Buffer) => {
+      log?.write(d);
+      tail += d.toString('utf8');
+      if (tail.length > OUTPUT_TAIL * 2) tail = tail.slice(-OUTPUT_TAIL);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const kill = () => {
+      try {
+        if (!isWin && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, cmd.timeout_ms);
+    const onAbort = () => kill();
+    opts.signal?.addEventListener('abort', onAbort);
+    const finish = (code: number | null, error?: string) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (error) tail += `\n${error}`;
+      if (timedOut) tail += `\n(timed out after ${cmd.timeout_ms} ms)`;
+      const done = () =>
+        resolve({
+          name: cmd.name,
+          command: cmd.command,
+          cwd,
+          exitCode: code,
+          timedOut,
+          passed: code === 0 && !timedOut,
+          output: tail.slice(-OUTPUT_TAIL),
+          logFile: opts.logFile,
+          durationMs: Date.now() - started,
+        });
+      if (log) log.end(done);
+      else done();
+    };
+    child.on('error', (e) => finish(null, e.message));
+    child.on('close', (code) => finish(code));
+  });
+}
+
+const md = new MarkdownIt();
+
+/** Relative links and images in a Markdown file that do not resolve to a file or folder in the target. */
+export async function brokenLinks(file: string, targetRoot: string): Promise<VerifyProblem[]> {
+  const text = await fs.promises.readFile(file, 'utf8');
+  const lines = text.split('\n');
+  const problems: VerifyProblem[] = [];
+  const tokens = md.parse(text, {});
+  for (const t of tokens) {
+    if (t.type !== 'inline' || !t.children) continue;
+    for (const child of t.children) {
+      const href = child.type === 'link_open' ? child.attrGet('href') : child.type === 'image' ? child.attrGet('src') : null;
+      if (!href || /^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('#') || href.startsWith('/') || href.startsWith('//')) continue;
+      let rel = href.replace(/[?#].*$/, '');
+      try {
+        rel = decodeURIComponent(rel);
+      } catch {
+        /* keep as written */
+      }
+      if (!rel) continue;
+      const resolved = path.resolve(path.dirname(file), rel);
+      let message: string | undefined;
+      if (!isInside(resolved, targetRoot)) message = `link points outside the target: ${href}`;
+      else if (!(await lstatOrUndefined(resolved))) message = `broken link: ${href}`;
+      if (!message) continue;
+      const [from, to] = t.map ?? [0, lines.length];
+      let line = from + 1;
+      let column = 1;
+      for (let k = from; k < Math.max(to, from + 1) && k < lines.length; k++) {
+        const at = lines[k].indexOf(href);
+        if (at >= 0) {
+          line = k + 1;
+          column = at + 1;
+          break;
+        }
+      }
+      problems.push({ file, line, column, message });
+    }
+  }
+  return problems;
+}
+
+async function checkComponent(root: string, c: ResolvedComponent, useGit: boolean): Promise<VerifyCheck> {
+  const [src, dst] = await Promise.all([sourceFiles(root, c, useGit), destFiles(c)]);
+  const problems: VerifyProblem[] = [];
+  const missing: string[] = [];
+  const different: string[] = [];
+  await pool([...src.files.keys()], 16, async (rel) => {
+    const d = dst.files.get(rel);
+    const destAbs = joinRel(c.destAbs, rel);
+    if (!d) missing.push(rel);
+    else if (d.kind !== 'file' || (await hashFile(joinRel(c.sourceAbs, rel))) !== (await hashFile(destAbs))) different.push(rel);
+  });
+  const extra = c.mode === 'mirror' ? [...dst.files.keys()].filter((r) => !src.files.has(r)) : [];
+  for (const r of missing.sort()) problems.push({ file: joinRel(c.destAbs, r), message: `missing (source: ${joinRel(c.source, r)})` });
+  for (const r of different.sort()) problems.push({ file: joinRel(c.destAbs, r), message: `differs from ${joinRel(c.source, r)}` });
+  for (const r of extra.sort()) problems.push({ file: joinRel(c.destAbs, r), message: 'not in the main project (mirror component)' });
+  const matched = src.files.size - missing.length - different.length;
+  const countNote = c.mode === 'mirror' ? `; ${dst.files.size} in the target` : '';
+  return {
+    name: `files:${c.name}`,
+    status: problems.length ? 'fail' : 'pass',
+    detail: `${matched}/${src.files.size} source files present with the same hash${countNote}`,
+    problems,
+  };
+}
+
+export interface VerifyOptions {
+  components?: string[];
+  /** Whether to run the rules' verify commands (the editor passes false in an untrusted workspace). */
+  runCommands?: boolean;
+  signal?: AbortSignal;
+  now?: Date;
+}
+
+/**
+ * Checks a target after sync: every source file present with the same hash and (mirror components) nothing
+ * extra, no broken relative links in synced Markdown, config files that parse, and the rules' verify
+ * commands passing in the target. A pass/fail per check; problems name the file and line in the target.
+ */
+export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const sel = selectComponents(paths, rules, target, opts.components);
+  const useGit = await isGitRepo(paths.root);
+  const checks: VerifyCheck[] = [];
+  for (const c of sel.components) checks.push(await checkComponent(paths.root, c, useGit));
+  if (rules.verify.check_links) {
+    const problems: VerifyProblem[] = [];
+    let files = 0;
+    for (const c of sel.components) {
+      const dst = await destFiles(c);
+      const mdFiles = [...dst.files].filter(([rel, info]) => info.kind === 'file' && /\.(md|markdown)$/i.test(rel || c.destination));
+      files += mdFiles.length;
+      await pool(mdFiles, 8, async ([rel]) => {
+        problems.push(...(await brokenLinks(joinRel(c.destAbs, rel), target.absPath)));
+      });
+    }
+    problems.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+    checks.push({ name: 'links', status: problems.length ? 'fail' : 'pass', detail: `${files} Markdown files checked, ${problems.length} broken links`, problems });
+  }
+  for (const cfg of sel.configs) {
+    const st = await lstatOrUndefined(cfg.destAbs);
+    if (!st) {
+      checks.push({ name: `config:${cfg.name}`, status: 'fail', detail: `${cfg.destination} is missing`, problems: [{ file: cfg.destAbs, message: 'missing' }] });
+      continue;
+    }
+    try {
+      const text = await fs.promises.readFile(cfg.destAbs, 'utf8');
+      if (cfg.format === 'toml') parseTomlFile(cfg.destAbs, text);
+      else parseJsonc(cfg.destAbs, text);
+      checks.push({ name: `config:${cfg.name}`, status: 'pass', detail: `${cfg.destination} parses`, problems: [] });
+    } catch (e) {
+      const loc = isSyncordError(e) ? e.location : undefined;
+      const message = isSyncordError(e) ? e.detail : (e as Error).message;
+      checks.push({ name: `config:${cfg.name}`, status: 'fail', detail: `${cfg.destination} does not parse`, problems: [{ file: cfg.destAbs, line: loc?.line, column: loc?.column, message }] });
+    }
+  }
+  const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:.]/g, '');
+  for (const cmd of rules.verify.commands) {
+    if (cmd.types && !cmd.types.includes(target.type)) continue;
+    if (opts.runCommands === false) {
+      checks.push({ name: `command:${cmd.name}`, status: 'skipped', detail: `not run (commands are disabled here): ${cmd.command}`, problems: [] });
+      continue;
+    }
+    const logFile = path.join(paths.root, SYNCORD_DIR, 'verify', target.name, `${stamp}-${cmd.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
+    const r = await runVerifyCommand(cmd, target.absPath, { logFile, signal: opts.signal });
+    const detail = r.timedOut ? `timed out after ${cmd.timeout_ms} ms` : `exit code ${r.exitCode ?? 'none'} (${r.durationMs} ms); output in ${logFile}`;
+    checks.push({ name: `command:${cmd.name}`, status: r.passed ? 'pass' : 'fail', detail, problems: [], command: r });
+  }
+  return { target: target.name, passed: checks.every((c) => c.status !== 'fail'), checks };
+}

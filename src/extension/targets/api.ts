@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import type { TargetsSnapshot, TreeModel } from '../../core/targets/view';
+import { Services } from '../services';
+import { targetsOf } from './context';
+import { targetViewsOf } from './views';
+
+/**
+ * What the extension exports about targets (part of the value of `activate()`): read-only views of what the
+ * Targets view, its status bar item and its Problems entries show, for integration tests and other
+ * extensions. Changes go through the commands.
+ */
+export interface TargetsApi {
+  /** Computes the statuses if nothing was computed yet. */
+  ensureLoaded(): Promise<void>;
+  /** Recomputes now instead of waiting for the watchers. */
+  reload(): Promise<void>;
+  /** The model as last computed. */
+  snapshot(): TargetsSnapshot | undefined;
+  /** The Targets tree as the view shows it now. */
+  tree(): TreeModel | undefined;
+  /** The TreeItem the view renders for a node id (label, description, icon, contextValue). */
+  treeItem(id: string): vscode.TreeItem | undefined;
+  /** Fires after every recomputation and busy/verify change. */
+  onDidChange: vscode.Event<void>;
+  /** Recomputations done so far, and why the last one happened. */
+  version(): { count: number; reason: string };
+  /** Problems from verify, per file. */
+  diagnostics(file: string): readonly vscode.Diagnostic[];
+  /** The status bar item's text (undefined while hidden). */
+  statusBarText(): string | undefined;
+}
+
+export function targetsApi(services: Services): TargetsApi {
+  const t = targetsOf(services);
+  return {
+    ensureLoaded: async () => void (await t.model.ensureLoaded()),
+    reload: () => t.model.reload('requested through the API'),
+    snapshot: () => t.model.snapshot,
+    tree: () => t.model.tree(),
+    treeItem: (id) => {
+      const node = t.model.tree()?.get(id);
+      const provider = targetViewsOf(services)?.provider;
+      return node && provider ? provider.getTreeItem(node) : undefined;
+    },
+    onDidChange: t.model.onDidChange,
+    version: () => ({ count: t.model.version, reason: t.model.lastReason }),
+    diagnostics: (file) => t.diagnostics.collection.get(vscode.Uri.file(file)) ?? [],
+    statusBarText: () => {
+      const s = targetViewsOf(services)?.statusBar;
+      s?.update();
+      return s && s.item.text ? s.item.text : undefined;
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { isSyncordError } from '../../core/errors';
+import { listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, VerifyResult } from '../../core/targets';
+import { buildTree, componentsFor, TargetInfo, TargetsSnapshot, TreeModel } from '../../core/targets/view';
+import { Disposable } from '../lifecycle';
+import { Services } from '../services';
+import { onDidChangeSettings } from '../settings';
+
+/** Commits, checkouts and saves arrive in bursts: recompute once things are quiet for this long. */
+export const RECOMPUTE_DEBOUNCE_MS = 400;
+const VERIFY_STATE_KEY = 'syncord.targets.lastVerify';
+export const RESTRICTED_NOTE = 'Restricted Mode: trust the workspace to detect changes';
+
+type StoredVerify = Record<string, { result: VerifyResult; at: string }>;
+
+/**
+ * The targets as last read, shared by the tree, the status bar, the Problems panel and the commands. Nothing
+ * is read until something asks (`ensureLoaded`). Watchers on the main project's HEAD and refs, on the synced
+ * sources, on the registry and rules, and on the backup manifests recompute it (debounced) without the user
+ * asking; the extension's own changes call `reload()` at once.
+ */
+export class TargetsModel extends Disposable {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** Fires after every reload and whenever a busy state or a verify result changes. */
+  readonly onDidChange = this.changed.event;
+
+  private snap: TargetsSnapshot | undefined;
+  private loading: Promise<void> | undefined;
+  private pendingReload = false;
+  private debounce: NodeJS.Timeout | undefined;
+  private watchers: vscode.Disposable[] = [];
+  private watchKey = '';
+  private readonly busyTargets = new Map<string, string>();
+  private readonly verifies: Map<string, { result: VerifyResult; at: string }>;
+  private cachedTree: { version: number; minute: number; model: TreeModel } | undefined;
+  /** Completed reloads, for tests. */
+  version = 0;
+  /** Why the last reload happened (for tests and the log). */
+  lastReason = '';
+
+  constructor(private readonly services: Services) {
+    super();
+    const stored = services.context.workspaceState.get<StoredVerify>(VERIFY_STATE_KEY) ?? {};
+    this.verifies = new Map(Object.entries(stored));
+    this.register(
+      onDidChangeSettings(() => {
+        this.watchKey = '';
+        void this.reload('settings changed');
+      }),
+    );
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload('workspace trusted')));
+    this.register({ dispose: () => this.debounce && clearTimeout(this.debounce) });
+    this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
+    // Relative times ("synced 5 minutes ago") age: redraw once a minute (no file is read).
+    const tick = setInterval(() => this.snap && this.changed.fire(), 60_000);
+    this.register({ dispose: () => clearInterval(tick) });
+  }
+
+  get snapshot(): TargetsSnapshot | undefined {
+    return this.snap;
+  }
+
+  /** Targets being worked on, with what is being done ("Syncing", "Verifying", …). */
+  get busy(): ReadonlyMap<string, string> {
+    return this.busyTargets;
+  }
+
+  /** The tree as the view shows it now. */
+  tree(): TreeModel | undefined {
+    if (!this.snap) return undefined;
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const c = this.cachedTree;
+    if (c && c.version === this.version && c.minute === minute) return c.model;
+    const model = buildTree(this.snap, now, this.busyTargets);
+    this.cachedTree = { version: this.version, minute, model };
+    return model;
+  }
+
+  info(name: string): TargetInfo | undefined {
+    return this.snap?.targets.find((t) => t.target.name === name);
+  }
+
+  /** Reads everything once; later calls return at once (watchers keep the snapshot current). */
+  async ensureLoaded(): Promise<TargetsSnapshot | undefined> {
+    if (!this.snap) await this.reload('first use');
+    return this.snap;
+  }
+
+  /** Recomputes after a quiet moment; bursts of events collapse into one recomputation. */
+  scheduleReload(reason: string): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.reload(reason);
+    }, RECOMPUTE_DEBOUNCE_MS);
+  }
+
+  /** Recomputes now. Calls made while one runs coalesce into one more run after it. */
+  reload(reason = 'requested'): Promise<void> {
+    if (this.loading) {
+      this.pendingReload = true;
+      this.lastReason = reason;
+      return this.loading;
+    }
+    this.lastReason = reason;
+    this.loading = (async () => {
+      try {
+        do {
+          this.pendingReload = false;
+          try {
+            this.snap = await this.load();
+          } catch (e) {
+            this.services.log.error(`Targets: cannot read the targets: ${(e as Error).message}`);
+          }
+          this.version++;
+          this.changed.fire();
+        } while (this.pendingReload);
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Marks a target as being worked on (the tree and status bar spin), or clears the mark. */
+  setBusy(name: string, what: string | undefined): void {
+    if (what) this.busyTargets.set(name, what);
+    else this.busyTargets.delete(name);
+    this.version++;
+    this.changed.fire();
+  }
+
+  /** Records (or forgets) a target's last verify result; it is kept across restarts in the workspace state. */
+  setVerify(name: string, result: VerifyResult | undefined): void {
+    if (result) this.verifies.set(name, { result, at: new Date().toISOString() });
+    else this.verifies.delete(name);
+    void this.services.context.workspaceState.update(VERIFY_STATE_KEY, Object.fromEntries(this.verifies));
+    const info = this.info(name);
+    if (info) info.verify = this.verifies.get(name);
+    this.version++;
+    this.changed.fire();
+  }
+
+  lastVerify(name: string): { result: VerifyResult; at: string } | undefined {
+    return this.verifies.get(name);
+  }
+
+  private async load(): Promise<TargetsSnapshot> {
+    const paths = this.services.paths();
+    if (!paths) return { registryFile: '', registryExists: false, targets: [], errors: [] };
+    const regFile = registryFile(paths);
+    const errors: TargetsSnapshot['errors'] = [];
+    const fail = (e: unknown, file: string) => {
+      const loc = isSyncordError(e) ? e.location : undefined;
+      errors.push({ message: isSyncordError(e) ? e.detail : (e as Error).message, file: loc?.file ?? file, line: loc?.line, column: loc?.column });
+    };
+    const [rules, targets] = await Promise.all([
+      loadRules(paths).then(
+        (r) => r.rules,
+        (e) => void fail(e, rulesFile(paths)),
+      ),
+      listTargets(paths).catch((e) => {
+        fail(e, regFile);
+        return [];
+      }),
+    ]);
+    const registryExists = fs.existsSync(regFile);
+    this.watch(paths.root, paths.coordinationDir, rules ?? undefined);
+
+    let statuses: TargetStatus[] | undefined;
+    let statusNote: string | undefined;
+    if (!vscode.workspace.isTrusted) statusNote = RESTRICTED_NOTE;
+    else if (!rules) statusNote = 'the sync rules cannot be read';
+    else if (targets.length) {
+      try {
+        statuses = await targetStatuses(paths, rules);
+      } catch (e) {
+        statusNote = `cannot compute: ${(e as Error).message}`;
+        this.services.log.warn(`Targets: ${statusNote}`);
+      }
+    }
+    const infos: TargetInfo[] = await Promise.all(
+      targets.map(async (target) => {
+        const info: TargetInfo = { target, components: rules ? componentsFor(rules, target.type) : [], backups: [] };
+        const status = statuses?.find((s) => s.name === target.name);
+        if (status) info.status = status;
+        else info.statusNote = statusNote ?? 'not computed';
+        try {
+          info.backups = await listBackups(paths, target.name);
+        } catch (e) {
+          info.backupsError = (e as Error).message;
+        }
+        const v = this.verifies.get(target.name);
+        if (v) info.verify = v;
+        return info;
+      }),
+    );
+    const snap: TargetsSnapshot = { registryFile: regFile, registryExists, targets: infos, errors };
+    if (rules) snap.rules = rules;
+    return snap;
+  }
+
+  /**
+   * Watches what the statuses depend on: the main project's HEAD, refs and packed-refs (a commit, checkout,
+   * pull or reset moves them), the files of the synced components, config files and change categories, the
+   * registry and rules, and the backup manifests. Rebuilt when the rules change what is synced.
+   */
+  private watch(root: string, coordinationDir: string, rules: import('../../core/targets').SyncRules | undefined): void {
+    const globs = new Set<string>();
+    if (rules) {
+      for (const c of Object.values(rules.components)) globs.add(c.source.endsWith('/') ? `${c.source}**` : c.source);
+      for (const c of Object.values(rules.config)) globs.add(c.source);
+      for (const c of Object.values(rules.categories)) for (const p of c.patterns) globs.add(p);
+    }
+    globs.add('.syncord/backups/*/manifests/*.json');
+    const sources = `{${[...globs].map((g) => g.replace(/[{},]/g, '?')).join(',')}}`;
+    const key = `${root}\0${coordinationDir}\0${sources}`;
+    if (key === this.watchKey) return;
+    this.watchKey = key;
+    this.watchers.forEach((w) => w.dispose());
+    this.watchers = [];
+    const on = (base: string, pattern: string, reason: string) => {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), pattern));
+      const fire = (uri: vscode.Uri) => this.scheduleReload(`${reason}: ${vscode.workspace.asRelativePath(uri)}`);
+      w.onDidChange(fire);
+      w.onDidCreate(fire);
+      w.onDidDelete(fire);
+      this.watchers.push(w);
+    };
+    on(root, '.git/{HEAD,packed-refs,refs/**}', 'HEAD moved');
+    on(root, sources, 'synced sources changed');
+    on(coordinationDir, '{targets.json,sync-rules.jsonc}', 'registry or rules changed');
+  }
+}

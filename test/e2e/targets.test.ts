@@ -1,0 +1,134 @@
+// The Targets view as a person uses it in the real workbench (code-server in Chromium) on the demo
+// workspace: a target that needs sync is synced from its inline action after confirming the plan, verified,
+// broken, verified again (the broken link shows in the Problems panel), and brought back from its backup.
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Locator } from 'playwright-core';
+import { useWorkbench, Workbench } from './workbench';
+
+const COMFY = 'ComfyUI_windows_portable';
+const DOCS = 'python_embeded/Lib/site-packages/opencode/docs';
+/** A doc the main project changed after this target's last sync: the sync updates it, its backup holds the old copy. */
+const DOC = 'configuration.md';
+
+function targetRow(wb: Workbench, name: string): Locator {
+  return wb.rows('Targets').filter({ hasText: name }).first();
+}
+
+async function rowText(row: Locator): Promise<string> {
+  return (await row.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until the row's text matches (the tree refreshes asynchronously). */
+async function waitForRow(wb: Workbench, name: string, re: RegExp): Promise<string> {
+  const row = wb.rows('Targets').filter({ hasText: name }).filter({ hasText: re }).first();
+  await row.waitFor({ state: 'visible' });
+  return rowText(row);
+}
+
+/** Clicks one of a row's inline actions (they show on hover), by its title. */
+async function clickInline(row: Locator, title: string): Promise<void> {
+  await row.hover();
+  const action = row.locator(`.actions .action-label[aria-label="${title}"]`);
+  await action.waitFor({ state: 'visible' });
+  await action.click();
+}
+
+/** The modal dialog VS Code shows for confirmations; clicks the named button. */
+async function confirmDialog(wb: Workbench, button: string, expect: RegExp): Promise<string> {
+  const dialog = wb.page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible' });
+  const text = (await dialog.innerText()).replace(/\s+/g, ' ').trim();
+  assert.match(text, expect);
+  await dialog.getByRole('button', { name: button, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  return text;
+}
+
+function statusItem(wb: Workbench): Locator {
+  return wb.page.locator('.part.statusbar .statusbar-item').filter({ hasText: /targets? (need|needs) sync|targets in sync|target has problems|targets have problems/ }).first();
+}
+
+describe('Targets view (demo workspace)', () => {
+  const wb = useWorkbench({ fixture: 'demo' });
+  let docBefore: string;
+
+  it('shows the target that is behind as "needs sync", and the status bar counts it', async () => {
+    await wb().openContainer('Syncord');
+    await wb().expandView('Targets');
+    const text = await waitForRow(wb(), COMFY, /needs sync/);
+    assert.match(text, new RegExp(`^${COMFY} needs sync · site-packages · synced .+ · v1\\.2\\.2$`));
+    assert.match(await rowText(targetRow(wb(), 'simple_python_app')), /source/);
+    const status = statusItem(wb());
+    await status.waitFor({ state: 'visible' });
+    assert.match((await status.innerText()).trim(), /^\d+ targets? needs? sync$/);
+    docBefore = fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8');
+    await wb().screenshot('targets-before-sync');
+  });
+
+  it('syncs from the row\'s inline action after the plan is confirmed; the row and the status bar change', async () => {
+    const before = (await statusItem(wb()).innerText()).trim();
+    await clickInline(targetRow(wb(), COMFY), 'Sync Target');
+    const plan = await confirmDialog(wb(), 'Sync', new RegExp(`Sync ${COMFY}: \\d+ to add, \\d+ to update, \\d+ to delete`));
+    assert.match(plan, /docs → python_embeded\/Lib\/site-packages\/opencode\/docs: \+\d+ ~\d+ −\d+/);
+    await wb().waitForNotification(new RegExp(`Synced ${COMFY}`));
+    const text = await waitForRow(wb(), COMFY, /synchronized/);
+    assert.match(text, /synchronized · site-packages · synced just now/);
+    // The main project's docs are in the target now.
+    const main = wb().ws.main;
+    assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, 'configuration.md'), 'utf8'), fs.readFileSync(path.join(main, 'docs', 'configuration.md'), 'utf8'));
+    await wb().page.waitForFunction(
+      (prev) => Array.from(document.querySelectorAll('.part.statusbar .statusbar-item')).some((e) => /targets? (need|needs) sync|targets in sync/.test(e.textContent ?? '') && (e.textContent ?? '').trim() !== prev),
+      before,
+    );
+    assert.notEqual((await statusItem(wb()).innerText()).trim(), before);
+    await wb().screenshot('targets-after-sync');
+  });
+
+  it('Verify passes on the synced target', async () => {
+    const row = targetRow(wb(), COMFY);
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await clickInline(row, 'Verify Target');
+    const msg = await wb().waitForNotification(new RegExp(`Verify ${COMFY}: passed`));
+    assert.match(msg, /passed \(\d+ checks/);
+    await wb().rows('Targets').filter({ hasText: 'Last verify' }).filter({ hasText: /passed/ }).first().waitFor({ state: 'visible' });
+  });
+
+  it('a broken link made in the target makes Verify fail and appears in the Problems panel', async () => {
+    const file = path.join(wb().ws.targets[COMFY], DOCS, DOC);
+    fs.appendFileSync(file, '\nSee [the old guide](old-guide.md).\n');
+    await clickInline(targetRow(wb(), COMFY), 'Verify Target');
+    await wb().waitForNotification(new RegExp(`Verify ${COMFY}: \\d+ of \\d+ checks failed`));
+    await waitForRow(wb(), COMFY, /verify failed/);
+    // The failing check and its problem are shown under the target.
+    await wb().rows('Targets').filter({ hasText: 'broken link: old-guide.md' }).first().waitFor({ state: 'visible' });
+    await wb().page.locator('.part.statusbar [id="status.problems"]').click();
+    const marker = wb().page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'broken link: old-guide.md' }).first();
+    await marker.waitFor({ state: 'visible' });
+    await wb().page.locator('.markers-panel .monaco-list-row').filter({ hasText: DOC }).first().waitFor({ state: 'visible' });
+    await wb().screenshot('targets-verify-failed');
+  });
+
+  it('Restore Backup from the backup\'s context menu brings the target back', async () => {
+    await wb().openContainer('Syncord');
+    const target = targetRow(wb(), COMFY);
+    if ((await target.getAttribute('aria-expanded')) !== 'true') await target.click();
+    const backups = wb().rows('Targets').filter({ hasText: /^\s*Backups/ }).first();
+    await backups.waitFor({ state: 'visible' });
+    if ((await backups.getAttribute('aria-expanded')) !== 'true') await backups.click();
+    const backup = wb().rows('Targets').filter({ hasText: /pre-sync/ }).first();
+    await backup.waitFor({ state: 'visible' });
+    await backup.click({ button: 'right' });
+    const item = wb().page.locator('.context-view .monaco-menu .action-item').filter({ hasText: 'Restore Backup' }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.click();
+    await confirmDialog(wb(), 'Restore', new RegExp(`Restore ${COMFY} to the backup taken .+ \\(pre-sync\\)\\?`));
+    await wb().waitForNotification(new RegExp(`${COMFY}: restored backup`));
+    await waitForRow(wb(), COMFY, /needs sync/);
+    const doc = fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8');
+    assert.equal(doc, docBefore, `docs/${DOC} is as it was before the sync, without the broken link`);
+    assert.ok(!fs.existsSync(path.join(wb().ws.targets[COMFY], 'opencode.toml')), 'the config the sync created is gone again');
+    await wb().screenshot('targets-restored');
+  });
+});

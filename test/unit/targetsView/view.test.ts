@@ -1,0 +1,232 @@
+// The Targets view model: what the tree, the status bar and the sync/verify messages show, built from plain
+// values (no editor needed).
+import * as assert from 'node:assert/strict';
+import { DEFAULT_RULES } from '../../../src/core/targets/rules';
+import type { BackupSummary } from '../../../src/core/targets/backup';
+import type { TargetStatus } from '../../../src/core/targets/status';
+import type { SyncPlan, SyncResult } from '../../../src/core/targets/sync';
+import type { VerifyResult } from '../../../src/core/targets/verify';
+import {
+  buildTree,
+  componentsFor,
+  describePlan,
+  describeSyncResult,
+  describeVerify,
+  displayStatus,
+  pendingByCategory,
+  relativeTime,
+  statusBarView,
+  TargetContext,
+  TargetInfo,
+  TargetsSnapshot,
+  verifyProblems,
+} from '../../../src/core/targets/view';
+
+const NOW = Date.parse('2026-02-27T12:00:00Z');
+const ROOT = '/ws/targets/ComfyUI_windows_portable';
+
+function target(name: string, type: 'site-packages' | 'source', extra: Partial<TargetInfo['target']> = {}): TargetInfo['target'] {
+  return { name, path: `../targets/${name}`, absPath: `/ws/targets/${name}`, type, last_sync: '2026-02-20T12:00:00Z', sync_version: 'v1.2.2', status: 'synchronized', ...extra };
+}
+
+function status(name: string, s: TargetStatus['status'], changes: TargetStatus['changes'] = []): TargetStatus {
+  return { name, path: '', absPath: '', type: 'site-packages', status: s, reason: s, since: 'abc', changes, categories: [...new Set(changes.flatMap((c) => c.categories))] };
+}
+
+const backup: BackupSummary = { id: '20260227T110000000Z-ab12', target: 'ComfyUI_windows_portable', created: '2026-02-27T11:00:00Z', reason: 'pre-sync', partial: true, components: ['docs', 'rag'], files: 3, bytes: 300, newObjects: 3, newBytes: 300 };
+
+const failedVerify: VerifyResult = {
+  target: 'ComfyUI_windows_portable',
+  passed: false,
+  checks: [
+    { name: 'files:docs', status: 'pass', detail: '4/4 source files present with the same hash', problems: [] },
+    { name: 'links', status: 'fail', detail: '6 Markdown files checked, 1 broken links', problems: [{ file: `${ROOT}/python_embeded/Lib/site-packages/opencode/docs/index.md`, line: 7, column: 3, message: 'broken link: missing.md' }] },
+    { name: 'config:opencode', status: 'fail', detail: 'opencode.toml does not parse', problems: [{ file: `${ROOT}/opencode.toml`, line: 2, column: 1, message: 'bad toml' }] },
+    { name: 'files:rag', status: 'fail', detail: '1/2', problems: [{ file: `${ROOT}/x.md`, message: 'missing (source: RAG/x.md)' }] },
+  ],
+};
+
+function snapshot(targets: TargetInfo[]): TargetsSnapshot {
+  return { registryFile: '/ws/opencode_4py/coordination/targets.json', registryExists: true, targets, rules: DEFAULT_RULES, errors: [] };
+}
+
+describe('targets view model', () => {
+  it('writes relative times the way people say them', () => {
+    assert.equal(relativeTime('2026-02-27T11:59:30Z', NOW), 'just now');
+    assert.equal(relativeTime('2026-02-27T11:55:00Z', NOW), '5 minutes ago');
+    assert.equal(relativeTime('2026-02-27T11:00:00Z', NOW), '1 hour ago');
+    assert.equal(relativeTime('2026-02-26T10:00:00Z', NOW), 'yesterday');
+    assert.equal(relativeTime('2026-02-20T12:00:00Z', NOW), '7 days ago');
+    assert.equal(relativeTime('2025-11-20T12:00:00Z', NOW), '3 months ago');
+    assert.equal(relativeTime(null, NOW), 'never');
+  });
+
+  it('groups pending changes by category, highest priority first, with files outside every category last', () => {
+    const groups = pendingByCategory(
+      [
+        { status: 'M', path: 'docs/configuration.md', categories: ['docs'] },
+        { status: 'A', path: 'RAG/troubleshooting/x.md', categories: ['rag'] },
+        { status: 'R', path: 'src/opencode/provider/anthropic.py', oldPath: 'src/opencode/provider/a.py', categories: ['provider'] },
+        { status: 'M', path: 'README.md', categories: [] },
+      ],
+      DEFAULT_RULES,
+    );
+    assert.deepEqual(
+      groups.map((g) => [g.category, g.priority, g.files.length]),
+      [
+        ['provider', 'high', 1],
+        ['rag', 'high', 1],
+        ['docs', 'medium', 1],
+        ['other', 'other', 1],
+      ],
+    );
+  });
+
+  it('shows a target that needs sync with its status, type, last sync and version, and its pending changes', () => {
+    const info: TargetInfo = {
+      target: target('ComfyUI_windows_portable', 'site-packages'),
+      status: status('ComfyUI_windows_portable', 'needs_sync', [
+        { status: 'M', path: 'docs/configuration.md', categories: ['docs'] },
+        { status: 'A', path: 'src/opencode/provider/anthropic.py', categories: ['provider'] },
+      ]),
+      components: componentsFor(DEFAULT_RULES, 'site-packages'),
+      backups: [backup],
+    };
+    const tree = buildTree(snapshot([info]), NOW);
+    const root = tree.roots[0];
+    assert.equal(root.id, 'target:ComfyUI_windows_portable');
+    assert.equal(root.label, 'ComfyUI_windows_portable');
+    assert.equal(root.description, 'needs sync · site-packages · synced 7 days ago · v1.2.2');
+    assert.equal(root.contextValue, `${TargetContext.target}:needs_sync`);
+    assert.equal(root.icon?.id, 'sync');
+    assert.deepEqual(
+      tree.children(root.id).map((n) => [n.label, n.description]),
+      [
+        ['Pending changes', '2 files in 2 categories'],
+        ['Components', '6'],
+        ['Backups', '1'],
+      ],
+    );
+    const changes = tree.children(`${root.id}/changes`);
+    assert.deepEqual(
+      changes.map((n) => [n.label, n.description]),
+      [
+        ['provider', 'high priority · 1 file'],
+        ['docs', 'medium priority · 1 file'],
+      ],
+    );
+    assert.deepEqual(
+      tree.children(changes[0].id).map((n) => [n.label, n.description]),
+      [['src/opencode/provider/anthropic.py', 'added']],
+    );
+    const comps = tree.children(`${root.id}/components`);
+    assert.deepEqual(
+      comps.map((n) => [n.label, n.contextValue]),
+      [
+        ['docs', TargetContext.component],
+        ['plans', TargetContext.component],
+        ['rag', TargetContext.component],
+        ['readme', TargetContext.component],
+        ['mission', TargetContext.component],
+        ['opencode', TargetContext.config],
+      ],
+    );
+    assert.equal(comps[0].description, 'mirror → python_embeded/Lib/site-packages/opencode/docs');
+    const [b] = tree.children(`${root.id}/backups`);
+    assert.equal(b.label, '1 hour ago');
+    assert.equal(b.backupId, backup.id);
+    assert.equal(b.contextValue, TargetContext.backup);
+    assert.match(b.description!, /^pre-sync \(partial\) · 3 files · docs, rag$/);
+    // Every node can find its parent (needed by reveal), and ids are unique.
+    const all = tree.all();
+    assert.equal(new Set(all.map((n) => n.id)).size, all.length);
+    for (const n of all) if (n.parentId) assert.equal(tree.parent(n.id)?.id, n.parentId);
+  });
+
+  it('keeps node ids when the tree is rebuilt from a new snapshot', () => {
+    const info: TargetInfo = { target: target('a', 'source'), status: status('a', 'synchronized'), components: componentsFor(DEFAULT_RULES, 'source'), backups: [backup] };
+    const ids1 = buildTree(snapshot([info]), NOW).all().map((n) => n.id);
+    const ids2 = buildTree(snapshot([{ ...info, status: status('a', 'needs_sync') }]), NOW + 3_600_000).all().map((n) => n.id);
+    assert.deepEqual(ids2, ids1);
+  });
+
+  it('shows the last verify with a pass or fail per check and the problems at file and line', () => {
+    const info: TargetInfo = { target: target('ComfyUI_windows_portable', 'site-packages'), status: status('ComfyUI_windows_portable', 'synchronized'), components: [], backups: [], verify: { result: failedVerify, at: '2026-02-27T11:58:00Z' } };
+    assert.equal(displayStatus(info), 'verify_failed');
+    const tree = buildTree(snapshot([info]), NOW);
+    assert.equal(tree.roots[0].icon?.id, 'error');
+    const checks = tree.get('target:ComfyUI_windows_portable/checks')!;
+    assert.equal(checks.description, 'failed (3 of 4 checks) · 2 minutes ago');
+    assert.deepEqual(
+      tree.children(checks.id).map((n) => [n.label, n.contextValue]),
+      [
+        ['files:docs', `${TargetContext.check}.pass`],
+        ['links', `${TargetContext.check}.fail`],
+        ['config:opencode', `${TargetContext.check}.fail`],
+        ['files:rag', `${TargetContext.check}.fail`],
+      ],
+    );
+    const [link] = tree.children(`${checks.id}/links`);
+    assert.equal(link.label, 'broken link: missing.md');
+    assert.equal(link.description, 'python_embeded/Lib/site-packages/opencode/docs/index.md:7');
+    assert.deepEqual(link.location, { file: `${ROOT}/python_embeded/Lib/site-packages/opencode/docs/index.md`, line: 7, column: 3 });
+    // Only broken links and config parse errors go to the Problems panel.
+    assert.deepEqual(
+      verifyProblems(failedVerify).map((p) => [p.check, p.line]),
+      [
+        ['links', 7],
+        ['config:opencode', 2],
+      ],
+    );
+    assert.match(describeVerify(failedVerify), /^Verify ComfyUI_windows_portable: 3 of 4 checks failed \(links, config:opencode, files:rag\); 3 problems\.$/);
+  });
+
+  it('lets a needs_sync written by a restore stand over a computed "synchronized"', () => {
+    const info: TargetInfo = { target: target('a', 'source', { status: 'needs_sync' }), status: status('a', 'synchronized'), components: [], backups: [] };
+    assert.equal(displayStatus(info), 'needs_sync');
+    assert.equal(displayStatus({ ...info, target: target('a', 'source') }), 'synchronized');
+    // Restricted mode: no computed status, the recorded one shows.
+    assert.equal(displayStatus({ target: target('a', 'source'), components: [], backups: [], statusNote: 'Restricted Mode' }), 'synchronized');
+  });
+
+  it('says in the status bar how many targets need sync, spins while syncing, and hides with no targets', () => {
+    const need = (n: string): TargetInfo => ({ target: target(n, 'source'), status: status(n, 'needs_sync'), components: [], backups: [] });
+    const ok = (n: string): TargetInfo => ({ target: target(n, 'source'), status: status(n, 'synchronized'), components: [], backups: [] });
+    assert.equal(statusBarView(snapshot([need('a'), need('b')])).text, '$(sync) 2 targets need sync');
+    assert.equal(statusBarView(snapshot([need('a'), ok('b')])).text, '$(sync) 1 target needs sync');
+    assert.equal(statusBarView(snapshot([ok('a'), ok('b')])).text, '$(check) targets in sync');
+    assert.equal(statusBarView(snapshot([ok('a')]), new Map([['a', 'Syncing']])).text, '$(sync~spin) Syncing a…');
+    assert.equal(statusBarView(snapshot([])).visible, false);
+    assert.match(statusBarView(snapshot([need('a')])).tooltip, /a: needs sync/);
+  });
+
+  it('summarizes a sync plan per component for the confirmation, and the result of a cancelled sync', () => {
+    const plan: SyncPlan = {
+      target: 'ComfyUI_windows_portable',
+      commit: '0123456789abcdef',
+      all: true,
+      components: [
+        { name: 'docs', kind: 'dir', mode: 'mirror', source: 'docs', destination: 'x/docs', incremental: false, adds: ['new.md'], updates: ['index.md', 'providers.md'], deletes: ['old.md'], retime: [], unchanged: 1, skipped: [], dirsToRemove: [] },
+        { name: 'rag', kind: 'dir', mode: 'mirror', source: 'RAG', destination: 'x/RAG', incremental: false, adds: [], updates: [], deletes: [], retime: [], unchanged: 3, skipped: [], dirsToRemove: [] },
+      ],
+      configs: [{ name: 'opencode', source: 'opencode.toml', destination: 'opencode.toml', changed: true, created: false, changes: [{ key: 'providers.anthropic', action: 'added', strategy: 'merge' }], diff: '--- a\n+++ b\n' }],
+      totals: { adds: 1, updates: 2, deletes: 1, configs: 1 },
+    };
+    const d = describePlan(plan);
+    assert.equal(d.empty, false);
+    assert.equal(d.summary, 'Sync ComfyUI_windows_portable: 1 to add, 2 to update, 1 to delete, 1 config file to merge.');
+    assert.equal(d.detail.split('\n')[0], 'docs → x/docs: +1 ~2 −1');
+    assert.match(d.detail, /opencode → opencode.toml: 1 key merged/);
+    assert.match(d.markdown, /\*\*Delete\*\* \(1\)\n\n- `old.md`/);
+    assert.match(d.markdown, /No changes \(3 unchanged\)/);
+
+    const empty = describePlan({ ...plan, components: [], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0 } });
+    assert.equal(empty.empty, true);
+
+    const cancelled: SyncResult = { target: 'ComfyUI_windows_portable', dryRun: false, plan, written: 2, deleted: 1, configsWritten: 0, ok: false, cancelled: true, backup: { ...backup } };
+    const r = describeSyncResult(cancelled);
+    assert.equal(r.ok, false);
+    assert.equal(r.backupId, backup.id);
+    assert.equal(r.message, `Sync of ComfyUI_windows_portable was cancelled. Done so far: 2 files written, 1 deleted, 0 config files merged. Backup ${backup.id} restores the target as it was before.`);
+  });
+});
