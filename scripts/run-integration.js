@@ -20,7 +20,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const util = require('util');
-const { startServer } = require('./vscode-server');
+const { startServer, removeOnExit } = require('./vscode-server');
 const { launchChromium } = require('./browser');
 const { createFixture } = require('./demo');
 
@@ -50,6 +50,7 @@ function fixtureOf(file) {
 
 async function runGroup(fixture, files, { grep }) {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `syncord-it-${fixture}-`));
+  removeOnExit(runDir);
   const resultFile = path.join(runDir, 'result.json');
   const ws = createFixture(fixture, path.join(runDir, 'ws'));
   const started = Date.now();

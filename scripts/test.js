@@ -23,9 +23,12 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const REPORTER = path.join(__dirname, 'mocha-reporter.js');
 
 let current;
+let tmp;
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
+    // The tier's own process stops its servers and browsers (scripts/vscode-server.js exit hooks).
     if (current) current.kill(sig);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     process.exit(sig === 'SIGINT' ? 130 : 143);
   });
 }
@@ -62,7 +65,7 @@ async function main() {
   const only = onlyArg
     ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : process.argv[process.argv.indexOf(onlyArg) + 1]).split(',')
     : ['unit', 'integration', 'e2e'];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-test-'));
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-test-'));
   const rows = [];
   const total = { passed: 0, failed: 0, skipped: 0 };
   const record = (name, passed, failed, seconds, note = '', skipped = 0) => {

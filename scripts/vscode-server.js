@@ -192,6 +192,7 @@ function installExitHooks() {
   exitHooksInstalled = true;
   process.on('exit', () => {
     for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+    for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
@@ -207,6 +208,14 @@ function installExitHooks() {
 function stopAllNow() {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
   liveGroups.clear();
+}
+
+/** Folders removed when this process exits (run folders of servers and browsers). */
+const tempDirs = new Set();
+function removeOnExit(dir) {
+  installExitHooks();
+  tempDirs.add(dir);
+  return () => tempDirs.delete(dir);
 }
 
 /** Register a process group started elsewhere (e.g. a browser) so it is stopped on exit too. */
@@ -421,6 +430,7 @@ module.exports = {
   startServer,
   freePort,
   trackProcessGroup,
+  removeOnExit,
   stopAllNow,
   killGroup,
   groupAlive,

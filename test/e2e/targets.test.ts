@@ -58,7 +58,7 @@ describe('Targets view (demo workspace)', () => {
     await wb().openContainer('Syncord');
     await wb().expandView('Targets');
     const text = await waitForRow(wb(), COMFY, /needs sync/);
-    assert.match(text, new RegExp(`^${COMFY} needs sync · site-packages · synced .+ · v1\\.2\\.2$`));
+    assert.match(text, new RegExp(`^${COMFY}\\s*needs sync · site-packages · synced .+ · v1\\.2\\.2$`));
     assert.match(await rowText(targetRow(wb(), 'simple_python_app')), /source/);
     const status = statusItem(wb());
     await status.waitFor({ state: 'visible' });
@@ -120,8 +120,9 @@ describe('Targets view (demo workspace)', () => {
     const backup = wb().rows('Targets').filter({ hasText: /pre-sync/ }).first();
     await backup.waitFor({ state: 'visible' });
     await backup.click({ button: 'right' });
-    const item = wb().page.locator('.context-view .monaco-menu .action-item').filter({ hasText: 'Restore Backup' }).first();
+    const item = wb().page.locator('.context-view .monaco-menu .action-item').filter({ hasText: 'Restore Backup' }).locator('a.action-menu-item').first();
     await item.waitFor({ state: 'visible' });
+    await item.hover();
     await item.click();
     await confirmDialog(wb(), 'Restore', new RegExp(`Restore ${COMFY} to the backup taken .+ \\(pre-sync\\)\\?`));
     await wb().waitForNotification(new RegExp(`${COMFY}: restored backup`));
@@ -130,5 +131,38 @@ describe('Targets view (demo workspace)', () => {
     assert.equal(doc, docBefore, `docs/${DOC} is as it was before the sync, without the broken link`);
     assert.ok(!fs.existsSync(path.join(wb().ws.targets[COMFY], 'opencode.toml')), 'the config the sync created is gone again');
     await wb().screenshot('targets-restored');
+  });
+});
+
+describe('Targets view in Restricted Mode (demo workspace, not trusted)', () => {
+  const wb = useWorkbench({ fixture: 'demo', trust: false });
+
+  it('still lists the targets as recorded, and says why sync and verify are off', async () => {
+    await wb().openContainer('Syncord');
+    await wb().expandView('Targets');
+    // The statuses written in targets.json (git is not run in an untrusted workspace).
+    const text = await waitForRow(wb(), COMFY, /synchronized/);
+    assert.match(text, /site-packages/);
+    await wb().view('Targets').getByText(/Restricted Mode: statuses are as recorded/).waitFor({ state: 'visible' });
+    const status = wb().page.locator('.part.statusbar .statusbar-item').filter({ hasText: /as recorded/ }).first();
+    await status.waitFor({ state: 'visible' });
+    assert.equal((await status.innerText()).trim(), 'targets in sync (as recorded)');
+    // The row's Sync action is shown disabled.
+    const row = targetRow(wb(), COMFY);
+    await row.hover();
+    const sync = row.locator('.actions .action-label[aria-label="Sync Target"]');
+    await sync.waitFor({ state: 'visible' });
+    assert.match((await sync.getAttribute('class')) ?? '', /\bdisabled\b/);
+    // Asking for a sync anyway (the status bar's menu) explains why it is off and changes nothing.
+    const registry = fs.readFileSync(path.join(wb().ws.coordinationDir!, 'targets.json'), 'utf8');
+    await status.click();
+    const input = wb().page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(COMFY);
+    await wb().page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: COMFY }).first().click();
+    const msg = await wb().waitForNotification(/Sync Target is off in Restricted Mode/);
+    assert.match(msg, /runs git/);
+    assert.equal(fs.readFileSync(path.join(wb().ws.coordinationDir!, 'targets.json'), 'utf8'), registry);
+    await wb().screenshot('targets-restricted-mode');
   });
 });

@@ -66,6 +66,7 @@ const vscodeServer = require(path.join(ROOT, 'scripts', 'vscode-server.js')) as 
     settings?: Record<string, unknown>;
     env?: Record<string, string>;
   }): Promise<Server>;
+  removeOnExit(dir: string): () => void;
 };
 const browser = require(path.join(ROOT, 'scripts', 'browser.js')) as {
   launchChromium(o: { runDir: string; viewport?: { width: number; height: number } }): Promise<BrowserContext>;
@@ -122,6 +123,8 @@ export class Workbench {
   /** Starts code-server with Syncord on a fresh fixture workspace and opens it in Chromium. */
   static async start(options: WorkbenchOptions = {}): Promise<Workbench> {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-e2e-'));
+    // Removed by stop(), or when the test process ends some other way (Ctrl-C).
+    vscodeServer.removeOnExit(runDir);
     let server: Server | undefined;
     let context: BrowserContext | undefined;
     try {

@@ -258,4 +258,44 @@ describe('Targets in the extension host', function () {
     assert.ok(fs.existsSync(folder), 'the folder itself is left alone');
     assert.equal(t.tree()!.get('target:third_app'), undefined);
   });
+  it('a failed sync reports what went wrong and its backup restores the target', async () => {
+    const docs = path.join(targetDir(COMFY), COMFY_BASE, 'docs');
+    const configurationBefore = read(path.join(docs, 'configuration.md'));
+    // Two changes in the main project; in the target, a folder stands where one of the new files must go.
+    fs.appendFileSync(path.join(main(), 'docs', 'configuration.md'), '\n## Merging\n\nSee the merge table.\n');
+    fs.writeFileSync(path.join(main(), 'docs', 'zzz-appendix.md'), '# Appendix\n');
+    fs.mkdirSync(path.join(docs, 'zzz-appendix.md'), { recursive: true });
+    fs.writeFileSync(path.join(docs, 'zzz-appendix.md', 'keep.txt'), 'a folder of the target\n');
+    const r = (await vscode.commands.executeCommand('syncord.syncTarget', COMFY, { confirm: false, restoreOnFailure: true })) as {
+      ok: boolean;
+      error?: string;
+      backup?: { id: string };
+    };
+    assert.equal(r.ok, false);
+    assert.match(r.error ?? '', /a folder is in the way/);
+    assert.ok(r.backup, 'the failed sync left a backup');
+    // Restored at once (restoreOnFailure): the file the sync may have written is back as it was.
+    assert.equal(read(path.join(docs, 'configuration.md')), configurationBefore);
+    assert.ok(!fs.existsSync(path.join(docs, 'sessions.md')), 'the file the failed sync added is gone again');
+    assert.equal(read(path.join(docs, 'zzz-appendix.md', 'keep.txt')), 'a folder of the target\n');
+    assert.equal(entry(COMFY)!.status, 'needs_sync');
+    const t = await api();
+    assert.match(rowOf(t, COMFY), /^needs sync/);
+  });
+
+  it('a target config file that does not parse makes Verify fail, with the line in the Problems panel', async () => {
+    const t = await api();
+    const file = path.join(targetDir(SIMPLE), 'opencode.toml');
+    const lines = read(file).split('\n');
+    lines.splice(3, 0, '[providers.broken');
+    fs.writeFileSync(file, lines.join('\n'));
+    const r = (await vscode.commands.executeCommand('syncord.verifyTarget', SIMPLE)) as { passed: boolean; checks: { name: string; status: string }[] };
+    assert.equal(r.passed, false);
+    assert.equal(r.checks.find((c) => c.name === 'config:opencode')?.status, 'fail');
+    const diags = t.diagnostics(file);
+    assert.equal(diags.length, 1, JSON.stringify(diags));
+    assert.equal(diags[0].range.start.line, 3);
+    assert.equal(diags[0].code, 'config:opencode');
+    assert.match(rowOf(t, SIMPLE), /^verify failed/);
+  });
 });

@@ -11,12 +11,11 @@ export function instanceEntries(registry: Registry): InstanceEntry[] {
 }
 
 /** Throws not-found unless `id` is in the registry. */
-export function requireInstance(registry: Registry, id: string, file?: string): Instance {
+export function requireInstance(registry: Registry, id: string): Instance {
   const rec = Object.prototype.hasOwnProperty.call(registry.instances, id) ? registry.instances[id] : undefined;
   if (!rec) {
     const known = Object.keys(registry.instances);
     const hint = known.length ? ` (known: ${known.join(', ')})` : ' (the registry is empty)';
-    void file;
     throw new SyncordError(`instance ${JSON.stringify(id)} is not registered${hint}`, 'not-found');
   }
   return rec;
@@ -89,7 +88,7 @@ export interface CheckOutInput {
 /** Marks the instance as no longer working: not available, session ended. Its current task is kept. */
 export async function checkOut(store: CoordinationStore, input: CheckOutInput): Promise<CheckInResult> {
   return store.update(['registry'], ({ registry }, now) => {
-    const rec = requireInstance(registry, input.instance, store.file('registry'));
+    const rec = requireInstance(registry, input.instance);
     const previousUpdate = rec.last_update ?? null;
     rec.status = input.status ?? 'offline';
     rec.last_update = now;
@@ -141,7 +140,7 @@ export interface UpdateInstanceInput {
 /** Changes fields of a registered instance; `last_update` is stamped. */
 export async function updateInstance(store: CoordinationStore, input: UpdateInstanceInput): Promise<InstanceEntry> {
   return store.update(['registry'], ({ registry }, now) => {
-    const rec = requireInstance(registry, input.id, store.file('registry'));
+    const rec = requireInstance(registry, input.id);
     if (input.role !== undefined) {
       if (!input.role.trim()) throw usage('an instance needs a role');
       rec.role = input.role.trim();
@@ -172,7 +171,7 @@ export async function removeInstance(
   input: { id: string; force?: boolean },
 ): Promise<{ id: string; unassigned: string[] }> {
   return store.update(['registry', 'tasks'], ({ registry, tasks }, now) => {
-    requireInstance(registry, input.id, store.file('registry'));
+    requireInstance(registry, input.id);
     const open = openTasksOf(tasks, input.id);
     if (open.length && !input.force) {
       throw conflict(`instance ${JSON.stringify(input.id)} still has tasks assigned (${open.join(', ')}); reassign them first or use --force`);

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
 import { SyncordError } from '../errors';
@@ -99,9 +98,4 @@ export async function acquireLocks(files: string[], opts: LockOptions = {}): Pro
 
 export async function releaseLocks(locks: HeldLock[]): Promise<void> {
   for (const l of [...locks].reverse()) await l.release();
-}
-
-/** True when `file.lock` exists (someone holds, or abandoned, the lock). */
-export function isLocked(file: string): boolean {
-  return fs.existsSync(lockPathOf(file));
 }

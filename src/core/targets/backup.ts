@@ -244,7 +244,7 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
     const results: (ManifestEntry | undefined)[] = new Array(entries.length);
     await pool(
       entries,
-      16,
+      32,
       async ([rel, info], i) => {
         const abs = rel ? path.join(destAbs, rel) : destAbs;
         if (info.kind === 'symlink') {
@@ -252,10 +252,10 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
           results[i] = { hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, link };
           return;
         }
-        const st = await fs.promises.lstat(abs);
+        const st = info;
         const cached = cache.get(`${unit.destination}\0${rel}`);
         if (cached && !cached.link && sameStat(cached, st) && cached.ino === st.ino && cached.ctimeMs === st.ctimeMs) {
-          results[i] = { ...cached, mode: st.mode & 0o7777 };
+          results[i] = { ...cached, mode: st.mode };
           return;
         }
         let hash = await hashFile(abs);
@@ -267,7 +267,7 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
             manifest.totals.newBytes += r.bytes;
           }
         }
-        results[i] = { hash, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino, ctimeMs: st.ctimeMs };
+        results[i] = { hash, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, ino: st.ino, ctimeMs: st.ctimeMs };
       },
       opts.signal,
     );

@@ -9,6 +9,7 @@ export interface FileInfo {
   mtimeMs: number;
   mode: number;
   ino: number;
+  ctimeMs: number;
 }
 
 /** Same size and modification time within 1 ms (utimes may round). */
@@ -36,7 +37,7 @@ export async function lstatOrUndefined(p: string): Promise<fs.Stats | undefined>
 }
 
 export function infoOf(st: fs.Stats): FileInfo {
-  return { kind: st.isSymbolicLink() ? 'symlink' : 'file', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino };
+  return { kind: st.isSymbolicLink() ? 'symlink' : 'file', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino, ctimeMs: st.ctimeMs };
 }
 
 export interface WalkResult {
@@ -120,11 +121,11 @@ export function tempNameFor(dest: string): string {
 export async function copyFileAtomic(src: string, dest: string, srcInfo?: { mtimeMs: number; mode: number }): Promise<void> {
   const tmp = tempNameFor(dest);
   try {
+    // copyFile keeps the source's permission bits; only a snapshot's recorded mode needs setting.
     await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
-    const info = srcInfo ?? infoOf(await fs.promises.stat(src));
-    await fs.promises.chmod(tmp, info.mode & 0o777);
-    const t = info.mtimeMs / 1000;
-    await fs.promises.utimes(tmp, t, t);
+    if (srcInfo) await fs.promises.chmod(tmp, srcInfo.mode & 0o777);
+    const mtimeMs = srcInfo ? srcInfo.mtimeMs : (await fs.promises.stat(src)).mtimeMs;
+    await fs.promises.utimes(tmp, mtimeMs / 1000, mtimeMs / 1000);
     await fs.promises.rename(tmp, dest);
   } catch (e) {
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);

@@ -387,8 +387,8 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
       done++;
       if (done === 1 || done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
     };
-    await pool(deletes, 16, run, opts.signal);
-    if (!opts.signal?.aborted) await pool(rest, 16, run, opts.signal);
+    await pool(deletes, 32, run, opts.signal);
+    if (!opts.signal?.aborted) await pool(rest, 32, run, opts.signal);
     if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
     for (const p of plan.components) {
       const comp = compByName.get(p.name)!;

@@ -297,7 +297,13 @@ function addTarget(tree: TreeModel, snap: TargetsSnapshot, info: TargetInfo, now
     parentId: id,
     kind: 'changes',
     label: 'Pending changes',
-    description: info.status ? (fileCount ? `${plural(fileCount, 'file')} in ${plural(pending.length, 'category', 'categories')}` : 'none') : (info.statusNote ?? 'unknown'),
+    description: info.status
+      ? fileCount
+        ? `${plural(fileCount, 'file')} in ${plural(pending.length, 'category', 'categories')}`
+        : status === 'needs_sync'
+          ? 'none in the main project; targets.json says needs sync (after a restore, sync again)'
+          : 'none'
+      : (info.statusNote ?? 'unknown'),
     tooltip: info.status?.reason ?? info.statusNote,
     icon: { id: 'git-compare' },
     contextValue: TargetContext.changes,
@@ -486,6 +492,11 @@ export function statusBarView(snap: TargetsSnapshot | undefined, busy: ReadonlyM
   else if (by.get('unknown')?.length) text = '$(question) target status unknown';
   else text = '$(check) targets in sync';
   if (need && bad) text += ` $(warning) ${bad}`;
+  const notComputed = snap.targets.filter((i) => !i.status);
+  if (notComputed.length) {
+    text += ' (as recorded)';
+    lines.push('', `Statuses as written in targets.json: ${notComputed[0].statusNote ?? 'not computed'}`);
+  }
   return { visible: true, text, tooltip: [...lines, '', click].join('\n') };
 }
 

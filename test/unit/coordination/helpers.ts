@@ -31,10 +31,15 @@ export async function workspace(opts: { seed?: boolean; now?: string } = {}): Pr
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-coord-'));
   const dir = path.join(root, 'coordination');
   let now = new Date(opts.now ?? '2024-01-15T12:00:00Z');
-  if (opts.seed === false) await initCoordination(dir, now);
-  else {
-    fs.mkdirSync(dir);
-    for (const f of fs.readdirSync(SEED_DIR)) fs.copyFileSync(path.join(SEED_DIR, f), path.join(dir, f));
+  try {
+    if (opts.seed === false) await initCoordination(dir, now);
+    else {
+      fs.mkdirSync(dir);
+      for (const f of fs.readdirSync(SEED_DIR)) fs.copyFileSync(path.join(SEED_DIR, f), path.join(dir, f));
+    }
+  } catch (e) {
+    fs.rmSync(root, { recursive: true, force: true });
+    throw e;
   }
   const store = new CoordinationStore(dir, { clock: { now: () => now } });
   return {

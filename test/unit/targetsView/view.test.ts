@@ -184,6 +184,7 @@ describe('targets view model', () => {
   it('lets a needs_sync written by a restore stand over a computed "synchronized"', () => {
     const info: TargetInfo = { target: target('a', 'source', { status: 'needs_sync' }), status: status('a', 'synchronized'), components: [], backups: [] };
     assert.equal(displayStatus(info), 'needs_sync');
+    assert.match(buildTree(snapshot([info]), NOW).get('target:a/changes')!.description!, /^none in the main project; targets.json says needs sync/);
     assert.equal(displayStatus({ ...info, target: target('a', 'source') }), 'synchronized');
     // Restricted mode: no computed status, the recorded one shows.
     assert.equal(displayStatus({ target: target('a', 'source'), components: [], backups: [], statusNote: 'Restricted Mode' }), 'synchronized');
@@ -198,6 +199,11 @@ describe('targets view model', () => {
     assert.equal(statusBarView(snapshot([ok('a')]), new Map([['a', 'Syncing']])).text, '$(sync~spin) Syncing a…');
     assert.equal(statusBarView(snapshot([])).visible, false);
     assert.match(statusBarView(snapshot([need('a')])).tooltip, /a: needs sync/);
+    // Restricted mode: nothing computed, the recorded statuses show and say so.
+    const recorded: TargetInfo = { target: target('a', 'source'), statusNote: 'Restricted Mode: trust the workspace to detect changes', components: [], backups: [] };
+    const v = statusBarView(snapshot([recorded]));
+    assert.equal(v.text, '$(check) targets in sync (as recorded)');
+    assert.match(v.tooltip, /Restricted Mode/);
   });
 
   it('summarizes a sync plan per component for the confirmation, and the result of a cancelled sync', () => {
