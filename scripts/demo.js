@@ -75,7 +75,8 @@ function createDemoWorkspace(dir, options = {}) {
     copyInto(path.join(TEMPLATE, 'main', c.overlay), main);
     git(main, ['add', '-A']);
     git(main, ['commit', '-q', '--no-gpg-sign', '--no-verify', '-m', c.message], c.date);
-    commits.push({ sha: git(main, ['rev-parse', 'HEAD']).trim(), date: c.date, message: c.message });
+    commits.push({ sha: git(main, ['rev-parse', 'HEAD']).trim(), date: c.date, message: c.message, overlay: c.overlay });
+    if (c.tag) git(main, ['tag', '-a', c.tag, '-m', `opencode_4py ${c.tag}`], c.date);
     // A target synced at this point gets the docs as they were then.
     for (const t of plan.targets.filter((x) => x.syncedAfter === c.overlay && x.copyTo)) {
       const dest = path.join(targets[t.name], t.copyTo);
@@ -98,6 +99,8 @@ function createDemoWorkspace(dir, options = {}) {
           last_sync: t.last_sync,
           sync_version: t.sync_version,
           status: t.status,
+          // Extra field (the seed's shape allows them): the main-project commit it was synced from.
+          last_sync_commit: commits.find((c) => c.overlay === t.syncedAfter).sha,
         })),
       };
       fs.writeFileSync(path.join(coordinationDir, 'targets.json'), JSON.stringify(registry, null, 2) + '\n');

@@ -23,6 +23,18 @@ async function answer(wb: Workbench, step: RegExp, text: string): Promise<void> 
   await wb.page.keyboard.press('Enter');
 }
 
+/**
+ * Starts a palette command that goes on with its own inputs in the same quick-input widget (so the widget
+ * does not close, unlike what Workbench.runCommand waits for).
+ */
+async function startCommand(wb: Workbench, title: string): Promise<void> {
+  const widget = wb.page.locator('.quick-input-widget');
+  await wb.page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 5, y: 5 } });
+  await wb.page.keyboard.press('F1');
+  await widget.locator('input.input').fill(`>${title}`);
+  await widget.locator('.monaco-list-row', { hasText: title }).first().click();
+}
+
 /** Gives the Coordination view the whole side bar: the Targets view is collapsed. */
 async function focusCoordination(wb: Workbench): Promise<void> {
   await wb.openContainer('Syncord');
@@ -70,7 +82,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
   });
 
   it('creates a task through the multi-step input; it lands in task-queue.json and in the tree', async () => {
-    await wb().runCommand('Syncord: Create Task…');
+    await startCommand(wb(), 'Syncord: Create Task…');
     await answer(wb(), /\(1\/5\)/, 'Draft the onboarding guide for new agents');
     await answer(wb(), /\(2\/5\)/, 'Explain check-in, tasks, messages and decisions');
     await answer(wb(), /\(3\/5\)/, 'high');

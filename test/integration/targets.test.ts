@@ -82,7 +82,9 @@ describe('Targets in the extension host', function () {
     assert.deepEqual(children, ['Pending changes', 'Components', 'Backups']);
     const pending = t.tree()!.children(`target:${COMFY}/changes`);
     assert.ok(pending.some((n) => n.label === 'docs' && /medium priority/.test(n.description ?? '')), 'the docs category is pending');
-    assert.ok(pending.some((n) => n.label === 'rag' && /high priority/.test(n.description ?? '')), 'the rag category is pending');
+    // The main project's last commit documented the config merge and added the Anthropic provider.
+    assert.ok(pending.some((n) => n.label === 'provider' && /high priority/.test(n.description ?? '')), 'the provider category is pending');
+    assert.equal(pending[0].label, 'provider', 'the highest priority comes first');
     const n = t.snapshot()!.targets.filter((i) => /^needs sync/.test(rowOf(t, i.target.name))).length;
     assert.equal(t.statusBarText(), `$(sync) ${n} ${n === 1 ? 'target needs' : 'targets need'} sync`);
   });

@@ -29,6 +29,11 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
   private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   private shown: TreeModel | undefined;
+  /**
+   * The node objects VS Code received, by id. VS Code knows elements by object identity, so a refresh of one
+   * node must fire with the object it was given; getTreeItem/getChildren then read the newest model by id.
+   */
+  private readonly handed = new Map<string, ViewNode>();
 
   constructor(private readonly coordination: Coordination) {
     super();
@@ -46,14 +51,19 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     // Refresh only the groups whose file changed, as long as the set of top-level nodes is the same.
     const sameRoots = before && after && before.roots.map((r) => r.id).join() === after.roots.map((r) => r.id).join();
     const groups = [...keys].flatMap((k) => GROUPS_OF[k]);
-    if (!sameRoots || !after || keys.has('messages') || groups.length === 0) {
+    // The message log shows in the tree only when it cannot be read (then as its own group, which changes the roots).
+    const logReadable = this.coordination.model.snapshot?.messages.state === 'ok';
+    if (sameRoots && logReadable && groups.length === 0 && keys.size === 1 && keys.has('messages')) return;
+    if (!sameRoots || !after || groups.length === 0) {
       this.emitter.fire(undefined);
       return;
     }
-    for (const g of groups) {
-      const node = after.get(g);
-      if (node) this.emitter.fire(node);
+    const known = groups.map((g) => this.handed.get(g));
+    if (known.some((n) => !n)) {
+      this.emitter.fire(undefined);
+      return;
     }
+    for (const node of known) this.emitter.fire(node);
   }
 
   async getChildren(element?: ViewNode): Promise<ViewNode[]> {
@@ -61,15 +71,19 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     const model = this.coordination.model.tree();
     this.shown = model;
     if (!model) return [];
-    if (!element) return model.roots;
-    return model.children(element.id);
+    if (!element) this.handed.clear();
+    const nodes = element ? model.children(element.id) : model.roots;
+    for (const n of nodes) this.handed.set(n.id, n);
+    return nodes;
   }
 
   getParent(element: ViewNode): ViewNode | undefined {
     return this.coordination.model.tree()?.parent(element.id);
   }
 
-  getTreeItem(node: ViewNode): vscode.TreeItem {
+  getTreeItem(element: ViewNode): vscode.TreeItem {
+    // The element may be an object from an earlier model (see `handed`): show the newest version of it.
+    const node = this.coordination.model.tree()?.get(element.id) ?? element;
     const state =
       node.collapsible === 'none'
         ? vscode.TreeItemCollapsibleState.None
