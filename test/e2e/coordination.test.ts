@@ -105,6 +105,19 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     );
   });
 
+  it('follows an agent that claims a task by rewriting task-queue.json on disk', async () => {
+    const file = path.join(wb().ws.folder, 'coordination', 'task-queue.json');
+    const q = readJson(wb(), 'task-queue.json');
+    const i = q.pending_tasks.findIndex((t: { task_id: string }) => t.task_id === 'task_004');
+    const [t] = q.pending_tasks.splice(i, 1);
+    q.active_tasks.push({ ...t, assigned_to: 'instance-3', status: 'in_progress' });
+    fs.writeFileSync(`${file}.agent`, JSON.stringify(q, null, 2) + '\n');
+    fs.renameSync(`${file}.agent`, file);
+    await wb().waitUntil(async () => (await wb().viewRows('Coordination')).some((r) => r === 'Tasks 2 active · 2 pending'), 'the Tasks group to count two active tasks');
+    const rows = await wb().viewRows('Coordination');
+    assert.ok(rows.some((r) => r.startsWith('task_004 Draft the onboarding guide for new agents instance-3 · high · due in')), rows.join('\n'));
+  });
+
   it('sends a message from the Message Log; it lands in communication-log.json and in its thread', async () => {
     const frame = await messageLog(wb());
     await thread(frame, 'API Design for Agent Coordination').waitFor({ state: 'visible' });

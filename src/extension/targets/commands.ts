@@ -29,6 +29,7 @@ import {
   verifyTarget,
   VerifyResult,
 } from '../../core/targets';
+import { isSyncordError, SyncordError } from '../../core/errors';
 import { WorkspacePaths } from '../../core/workspace';
 import {
   describePlan,
@@ -93,6 +94,14 @@ function requireTrust(title: string, runs: string): boolean {
     .showWarningMessage(`Syncord: ${title} is off in Restricted Mode because it runs ${runs} in this workspace. Trust the workspace to use it.`, 'Manage Workspace Trust')
     .then((pick) => pick && vscode.commands.executeCommand('workbench.trust.manage'));
   return false;
+}
+
+/** Shows a failed command; a cancellation is news, not an error. */
+function fail(services: Services, what: string, e: unknown): void {
+  if (isSyncordError(e) && e.code === 'cancelled') {
+    services.log.info(`${what}: ${e.detail}`);
+    void vscode.window.showInformationMessage(`Syncord: ${what}: ${e.detail}.`);
+  } else reportError(services, what, e);
 }
 
 class Handlers {
@@ -303,7 +312,7 @@ class Handlers {
       await this.reveal(`${targetNodeId(name)}/backups/${summary.id}`);
       return summary;
     } catch (e) {
-      reportError(this.services, 'Back Up Target', e);
+      fail(this.services, 'Back Up Target', e);
       return undefined;
     }
   }
@@ -377,7 +386,11 @@ class Handlers {
       const name = await this.pickTarget(args, 'Sync which target?', (s) => s === 'needs_sync' || s === 'sync_failed');
       if (!name) return undefined;
       const target = await getTarget(ctx.paths, name);
-      const plan = await this.inView(`Planning the sync of ${name}…`, () => planSync(ctx.paths, ctx.rules, target));
+      const plan = await this.inView(`Planning the sync of ${name}…`, async (_p, signal) => {
+        const p = await planSync(ctx.paths, ctx.rules, target);
+        if (signal.aborted) throw new SyncordError('sync cancelled before anything was written', 'cancelled');
+        return p;
+      });
       const d = describePlan(plan);
       if (args.confirm !== false && !d.empty) {
         if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
@@ -386,7 +399,7 @@ class Handlers {
       const [result] = await this.runSyncs(ctx, [target], args);
       return result;
     } catch (e) {
-      reportError(this.services, 'Sync Target', e);
+      fail(this.services, 'Sync Target', e);
       return undefined;
     }
   }
@@ -404,7 +417,11 @@ class Handlers {
         return [];
       }
       const targets = infos.map((i) => i.target);
-      const plans: SyncPlan[] = await this.inView('Planning the sync of all targets…', () => Promise.all(targets.map((t) => planSync(ctx.paths, ctx.rules, t))));
+      const plans: SyncPlan[] = await this.inView('Planning the sync of all targets…', async (_p, signal) => {
+        const all = await Promise.all(targets.map((t) => planSync(ctx.paths, ctx.rules, t)));
+        if (signal.aborted) throw new SyncordError('sync cancelled before anything was written', 'cancelled');
+        return all;
+      });
       const described = plans.map(describePlan);
       if (args.confirm !== false && described.some((d) => !d.empty)) {
         const n = described.filter((d) => !d.empty).length;
@@ -414,7 +431,7 @@ class Handlers {
       }
       return await this.runSyncs(ctx, targets, args);
     } catch (e) {
-      reportError(this.services, 'Sync All Targets', e);
+      fail(this.services, 'Sync All Targets', e);
       return undefined;
     }
   }

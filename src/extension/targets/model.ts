@@ -46,10 +46,11 @@ export class TargetsModel extends Disposable {
     this.register(
       onDidChangeSettings(() => {
         this.watchKey = '';
-        void this.reload('settings changed');
+        if (this.snap) void this.reload('settings changed');
       }),
     );
-    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload('workspace trusted')));
+    // Trust granted: git may run now, so the statuses can be computed instead of taken as recorded.
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.snap && void this.reload('workspace trusted')));
     this.register({ dispose: () => this.debounce && clearTimeout(this.debounce) });
     this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
     // Relative times ("synced 5 minutes ago") age: redraw once a minute (no file is read).
