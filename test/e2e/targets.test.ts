@@ -53,6 +53,7 @@ function statusItem(wb: Workbench): Locator {
 describe('Targets view (demo workspace)', () => {
   const wb = useWorkbench({ fixture: 'demo' });
   let docBefore: string;
+  let configBefore: string;
 
   it('shows the target that is behind as "needs sync", and the status bar counts it', async () => {
     await wb().openContainer('Syncord');
@@ -64,6 +65,7 @@ describe('Targets view (demo workspace)', () => {
     await status.waitFor({ state: 'visible' });
     assert.match((await status.innerText()).trim(), /^\d+ targets? needs? sync$/);
     docBefore = fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8');
+    configBefore = fs.readFileSync(path.join(wb().ws.targets[COMFY], 'opencode.toml'), 'utf8');
     await wb().screenshot('targets-before-sync');
   });
 
@@ -78,6 +80,7 @@ describe('Targets view (demo workspace)', () => {
     // The main project's docs are in the target now.
     const main = wb().ws.main;
     assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, 'configuration.md'), 'utf8'), fs.readFileSync(path.join(main, 'docs', 'configuration.md'), 'utf8'));
+    assert.notEqual(fs.readFileSync(path.join(wb().ws.targets[COMFY], 'opencode.toml'), 'utf8'), configBefore, 'the config was merged');
     await wb().page.waitForFunction(
       (prev) => Array.from(document.querySelectorAll('.part.statusbar .statusbar-item')).some((e) => /targets? (need|needs) sync|targets in sync/.test(e.textContent ?? '') && (e.textContent ?? '').trim() !== prev),
       before,
@@ -129,7 +132,7 @@ describe('Targets view (demo workspace)', () => {
     await waitForRow(wb(), COMFY, /needs sync/);
     const doc = fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8');
     assert.equal(doc, docBefore, `docs/${DOC} is as it was before the sync, without the broken link`);
-    assert.ok(!fs.existsSync(path.join(wb().ws.targets[COMFY], 'opencode.toml')), 'the config the sync created is gone again');
+    assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], 'opencode.toml'), 'utf8'), configBefore, 'the config the sync merged is as it was');
     await wb().screenshot('targets-restored');
   });
 });

@@ -14,12 +14,13 @@
 //
 // Fixture names are those of scripts/demo.js (FIXTURES): `demo`, `demo-no-coordination`,
 // `demo-no-targets`, `empty`. `wb().ws` tells where the workspace is (root, folder, targets).
-// The extension under test is the built package (dist/, media/, package.json) copied into the
+// The extension under test is the built package (the files `vsce ls` lists) copied into the
 // server's extensions folder as syncord.syncord-<version>, as a .vsix install would lay it out;
 // run `node esbuild.js` first (npm test does).
 //
 // Everything the run writes lives in a temp folder removed by stop(); screenshots go to
 // test-output/screenshots/, and a failing test leaves FAILED-<test title>.png there.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -98,15 +99,25 @@ export interface WorkbenchOptions {
 export const UI_TIMEOUT = 30_000;
 const START_TIMEOUT = 90_000;
 
-/** Copies what the .vsix ships (package.json, dist/, media/, README, LICENSE) into `dest`. */
+let packagedFiles: string[] | undefined;
+
+/**
+ * Copies exactly what the .vsix ships (the files `vsce ls` lists: package.json, dist/, media/,
+ * schemas/, README, LICENSE; see .vscodeignore) into `dest`.
+ */
 export function stageExtension(dest: string): string {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
     throw new Error('dist/extension.js is missing: build with `node esbuild.js` first');
   }
-  fs.mkdirSync(dest, { recursive: true });
-  for (const entry of ['package.json', 'dist', 'media', 'README.md', 'LICENSE', 'LICENSE.md']) {
-    const src = path.join(ROOT, entry);
-    if (fs.existsSync(src)) fs.cpSync(src, path.join(dest, entry), { recursive: true });
+  if (!packagedFiles) {
+    const vsce = require.resolve('@vscode/vsce/vsce', { paths: [ROOT] });
+    const out = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
+    packagedFiles = out.split('\n').map((l) => l.trim()).filter((l) => l && fs.existsSync(path.join(ROOT, l)));
+    if (!packagedFiles.includes('package.json')) throw new Error(`vsce ls listed no package.json:\n${out}`);
+  }
+  for (const f of packagedFiles) {
+    fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, f), path.join(dest, f));
   }
   return dest;
 }

@@ -68,7 +68,8 @@ export interface ViewNode {
   parentId?: string;
   label: string;
   description?: string;
-  tooltip?: string;
+  /** Plain text; built only when the editor asks for it (a tree of thousands of tasks shows few tooltips). */
+  tooltip?: () => string;
   icon?: NodeIcon;
   contextValue: string;
   collapsible: 'none' | 'collapsed' | 'expanded';
@@ -165,7 +166,7 @@ function problemNode(b: ModelBuilder, key: FileKey, st: FileState<unknown>, pare
       parentId,
       label: `${FILE_NAMES[key]}:${line}:${column}`,
       description: st.message,
-      tooltip: `${st.file}:${line}:${column}\n${st.message}\n\nThe file is left as it is. Fix it and the view refreshes.`,
+      tooltip: () => `${st.file}:${line}:${column}\n${st.message}\n\nThe file is left as it is. Fix it and the view refreshes.`,
       icon: { id: 'error', color: 'list.errorForeground' },
       contextValue: ContextValue.error,
       collapsible: 'none',
@@ -179,7 +180,7 @@ function problemNode(b: ModelBuilder, key: FileKey, st: FileState<unknown>, pare
       parentId,
       label: `${FILE_NAMES[key]} is missing`,
       description: 'Initialize Coordination creates it',
-      tooltip: `${st.file} does not exist. "Syncord: Initialize Coordination" creates the missing files and keeps existing ones.`,
+      tooltip: () => `${st.file} does not exist. "Syncord: Initialize Coordination" creates the missing files and keeps existing ones.`,
       icon: { id: 'warning', color: 'list.warningForeground' },
       contextValue: ContextValue.missing,
       collapsible: 'none',
@@ -238,7 +239,7 @@ function addInstances(b: ModelBuilder, st: FileState<Registry>, o: Required<Pick
       parentId: group.id,
       label: isStale ? `${id} (stale)` : mine ? `${id} (you)` : id,
       description: parts.join(' · '),
-      tooltip: [
+      tooltip: () => [
         `${id} — ${rec.role}`,
         `Status: ${rec.status}${isStale ? ` — no check-in for over ${formatDuration(o.staleAfterMs)}` : ''}`,
         `Current task: ${rec.current_task ?? 'none'}`,
@@ -329,7 +330,7 @@ function addTasks(b: ModelBuilder, st: FileState<TaskQueue>, o: ViewOptions): vo
         parentId: sec.id,
         label: `${task.task_id} ${task.title}`,
         description: parts.join(' · '),
-        tooltip: [
+        tooltip: () => [
           `${task.task_id}: ${task.title}`,
           task.description ?? '',
           '',
@@ -358,7 +359,7 @@ function addTasks(b: ModelBuilder, st: FileState<TaskQueue>, o: ViewOptions): vo
           parentId: t.id,
           label: found ? `${dep} ${found.task.title}` : dep,
           description: found ? `blocks · ${found.task.status} · ${found.task.assigned_to ?? 'unassigned'}` : 'unknown task',
-          tooltip: found ? `${task.task_id} waits for ${dep} (${found.task.status})` : `${task.task_id} depends on ${dep}, which is not in the task queue`,
+          tooltip: () => found ? `${task.task_id} waits for ${dep} (${found.task.status})` : `${task.task_id} depends on ${dep}, which is not in the task queue`,
           icon: found ? { id: 'debug-breakpoint-conditional-unverified', color: 'charts.orange' } : { id: 'error', color: 'list.errorForeground' },
           contextValue: ContextValue.dependency,
           collapsible: 'none',
@@ -406,7 +407,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
       parentId,
       label,
       description,
-      tooltip: description ? `${label} ${description}` : label,
+      tooltip: () => description ? `${label} ${description}` : label,
       icon: { id: icon, color },
       contextValue: ContextValue.detail,
       collapsible: 'none',
@@ -430,7 +431,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
       parentId: pending.id,
       label: `${d.decision_id} ${d.title}`,
       description: parts.join(' · '),
-      tooltip: [
+      tooltip: () => [
         `${d.decision_id}: ${d.title}`,
         d.description ?? '',
         '',
@@ -452,7 +453,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
         parentId: node.id,
         label: opt.option,
         description: `${(opt.pros ?? []).length} pros · ${(opt.cons ?? []).length} cons`,
-        tooltip: [opt.option, ...(opt.pros ?? []).map((p) => `+ ${p}`), ...(opt.cons ?? []).map((c) => `− ${c}`)].join('\n'),
+        tooltip: () => [opt.option, ...(opt.pros ?? []).map((p) => `+ ${p}`), ...(opt.cons ?? []).map((c) => `− ${c}`)].join('\n'),
         icon: { id: 'symbol-enum-member' },
         contextValue: ContextValue.option,
         collapsible: (opt.pros ?? []).length + (opt.cons ?? []).length ? 'collapsed' : 'none',
@@ -490,7 +491,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
       parentId: decided.id,
       label: `${d.decision_id} ${d.title}`,
       description: `${d.decision} · by ${d.decided_by.join(', ')} · ${relativeTime(d.date, o.now) ?? d.date}`,
-      tooltip: [
+      tooltip: () => [
         `${d.decision_id}: ${d.title}`,
         d.description ?? '',
         '',

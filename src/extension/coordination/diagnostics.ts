@@ -51,6 +51,11 @@ export class HealthDiagnostics extends Disposable {
   constructor(private readonly coordination: Coordination) {
     super();
     this.register(coordination.model.onDidChange(() => void this.refresh()));
+    // Findings such as "not answered within 4 h" appear with time alone, without any file change.
+    const tick = setInterval(() => {
+      if (this.coordination.model.snapshot?.exists) void this.refresh();
+    }, 5 * 60_000);
+    this.register({ dispose: () => clearInterval(tick) });
   }
 
   /** Errors and warnings, for the status bar. */

@@ -43,6 +43,7 @@ export class CoordinationModel extends Disposable {
 
   constructor(private readonly services: Services) {
     super();
+    let me = this.services.settings().instanceId;
     this.register(
       onDidChangeSettings(() => {
         const dir = this.services.paths()?.coordinationDir;
@@ -51,7 +52,13 @@ export class CoordinationModel extends Disposable {
           this.snap = undefined;
           this.watch();
         }
-        void this.reload();
+        const nowMe = this.services.settings().instanceId;
+        const identityChanged = nowMe !== me;
+        me = nowMe;
+        void this.reload().then(() => {
+          // "(you)", "mine" and unread counts depend on who the user is, not only on the files.
+          if (identityChanged && this.snap) this.fire(new Set(KEYS));
+        });
       }),
     );
     this.register({ dispose: () => this.watcher?.dispose() });
@@ -162,14 +169,14 @@ export class CoordinationModel extends Disposable {
     this.changed.fire(keys);
   }
 
-  /** The tree model for the current snapshot and identity, rebuilt only when either changed (or a minute passed). */
+  /** The tree model for the current snapshot and identity, rebuilt only when either changed (or half a minute passed). */
   tree(): TreeModel | undefined {
     const snap = this.snap;
     if (!snap) return undefined;
     const me = this.services.settings().instanceId;
     const now = Date.now();
     const c = this.cachedTree;
-    if (c && c.snap === snap && c.me === me && now - c.at < 60_000) return c.model;
+    if (c && c.snap === snap && c.me === me && now - c.at < 30_000) return c.model;
     const model = buildTreeModel(snap, { now, me });
     this.cachedTree = { snap, me, at: now, model };
     return model;

@@ -45,6 +45,11 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     return this.coordination.model.tree();
   }
 
+  /** Redraws the whole tree (the model is rebuilt for the current time). */
+  refreshAll(): void {
+    this.emitter.fire(undefined);
+  }
+
   private refresh(keys: ReadonlySet<CoordinationKey>): void {
     const before = this.shown;
     const after = this.coordination.model.tree();
@@ -77,6 +82,13 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     return nodes;
   }
 
+  /** Tooltips are built on hover only. Plain text: content from the files is never read as Markdown. */
+  resolveTreeItem(item: vscode.TreeItem, element: ViewNode): vscode.TreeItem {
+    const node = this.coordination.model.tree()?.get(element.id) ?? element;
+    if (node.tooltip) item.tooltip = node.tooltip();
+    return item;
+  }
+
   getParent(element: ViewNode): ViewNode | undefined {
     return this.coordination.model.tree()?.parent(element.id);
   }
@@ -94,10 +106,6 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     item.id = node.id;
     item.description = node.description;
     item.contextValue = node.contextValue;
-    if (node.tooltip) {
-      // Plain text: content comes from the files and must not be interpreted as Markdown.
-      item.tooltip = node.tooltip;
-    }
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
     if (node.kind === 'error' && node.location) {
       item.command = { command: NodeCommand.openAt, title: 'Open at Problem', arguments: [node] };
@@ -130,6 +138,11 @@ export function registerCoordinationViews(services: Services, viewId: string): C
     treeView.message = broken.length ? `${broken.length} coordination file${broken.length > 1 ? 's' : ''} cannot be read; see below.` : undefined;
   };
   services.context.subscriptions.push(coordination.model.onDidChange(setMessage));
+  // Relative times ("checked in 5m ago", "due in 2h") and the stale markers move on with the clock.
+  const tick = setInterval(() => {
+    if (treeView.visible && coordination.model.snapshot) provider.refreshAll();
+  }, 60_000);
+  services.context.subscriptions.push({ dispose: () => clearInterval(tick) });
   const health = registerHealthDiagnostics(coordination);
   const statusBar = registerStatusBar(coordination, health);
   const views = { provider, treeView, health, statusBar };

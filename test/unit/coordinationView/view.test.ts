@@ -73,6 +73,7 @@ describe('coordination tree model', () => {
     assert.equal(find(m, 'instance:instance-1').icon?.id, 'warning');
     assert.equal(find(m, 'instance:instance-2').label, 'instance-2');
     assert.equal(find(m, GROUP_IDS.instances).description, '6 · 1 stale');
+    assert.match(find(m, 'instance:instance-1').tooltip?.() ?? '', /^Status: active — no check-in for over 24h$/m);
     const strict = buildTreeModel(seed(), { now: later, staleAfterMs: 3_600_000 });
     assert.equal(find(strict, 'instance:instance-2').label, 'instance-2 (stale)');
   });
