@@ -30,12 +30,12 @@ function report(name: string, ours: number[], ref: number[], refName: string, ta
   console.log(`${name.padEnd(44)} syncord ${a.toFixed(1).padStart(8)} ms   ${refName} ${b.toFixed(1).padStart(8)} ms   ratio ${ratio.toFixed(2)}x (target <= ${target}x) ${ratio <= target ? 'OK' : 'MISSED'}${extra}`);
 }
 
-function content(i: number, rev = 0): string {
+export function content(i: number, rev = 0): string {
   return `# Document ${i} (rev ${rev})\n\n${'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(8 + (i % 16))}\n`;
 }
 
 /** A repository with `files` files and `commits` commits, made with git fast-import. */
-function makeHistoryRepo(dir: string, files: number, commits: number): void {
+export function makeHistoryRepo(dir: string, files: number, commits: number): void {
   fs.mkdirSync(dir, { recursive: true });
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
   const parts: string[] = [];
@@ -61,7 +61,7 @@ function makeHistoryRepo(dir: string, files: number, commits: number): void {
   execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: dir });
 }
 
-function writeTree(root: string, n: number): void {
+export function writeTree(root: string, n: number): void {
   for (let i = 0; i < n; i++) {
     const f = path.join(root, `d${Math.floor(i / 200)}`, `f${i}.md`);
     if (i % 200 === 0) fs.mkdirSync(path.dirname(f), { recursive: true });

@@ -248,6 +248,27 @@ describe('Coordination UI in the extension host', function () {
     assert.match(api.statusBarText() ?? '', /\$\(warning\) \d+/);
   });
 
+  it('follows syncord.instanceId: "(you)", my tasks and the messages waiting for me', async () => {
+    const config = vscode.workspace.getConfiguration('syncord');
+    await config.update('instanceId', 'instance-1', vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor(() => api.tree()?.get('task:task_002')?.contextValue === 'syncord.task.in_progress.mine', 'task_002 to be marked as mine');
+      await run('syncord.checkIn');
+      assert.equal(readJson('instance-registry.json').instances['instance-1'].status, 'active');
+      await waitFor(() => api.tree()?.get('instance:instance-1')?.label === 'instance-1 (you)', 'instance-1 to be marked as me');
+      await run('syncord.sendMessage', { as: 'instance-5', to: 'instance-1', subject: 'Ping', body: 'Are you there?', type: 'question' });
+      const waiting = readJson('communication-log.json').messages.filter(
+        (m: { to: string; status: string }) => m.to === 'instance-1' && (m.status === 'pending_response' || m.status === 'sent'),
+      ).length;
+      assert.ok(waiting >= 2, 'the seed question and "Ping" both wait for instance-1');
+      await waitFor(() => api.statusBarText()?.startsWith(`$(comment-discussion) ${waiting}`), `the status bar to count ${waiting} messages for instance-1`);
+      const page = api.messageLogPage({ instance: 'instance-1', status: 'waiting' });
+      assert.ok(page.threads.some((t) => t.root.subject === 'Ping'));
+    } finally {
+      await config.update('instanceId', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('a file that fails to parse shows one error node with line:col and is never written', async () => {
     const broken = '{\n  "decisions": [],\n  "pending_decisions": [\n    { "decision_id": "dec_010", }\n    oops\n  ]\n}\n';
     fs.writeFileSync(file('decisions.json'), broken);
