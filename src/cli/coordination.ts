@@ -28,6 +28,7 @@ import {
   acknowledgeMessage,
   closeThread,
   filterMessages,
+  isRecipient,
   replyToMessage,
   requireMessage,
   sendMessage,
@@ -37,6 +38,7 @@ import {
 import { PRIORITIES } from '../core/coordination/schemas';
 import { CoordinationStore } from '../core/coordination/store';
 import {
+  acceptTask,
   addTask,
   assignTask,
   claimTask,
@@ -46,6 +48,7 @@ import {
   releaseTask,
   requireTask,
   setTaskBlocked,
+  startTask,
   suggestTasks,
   TaskList,
   unmetDependencies,
@@ -121,6 +124,17 @@ function textArg(value: string | undefined): string | undefined {
   }
 }
 
+/**
+ * A message body: `-m <text>` (`-m -` reads standard input), else the words given as arguments, else standard
+ * input when it is not a terminal.
+ */
+function bodyArg(option: string | undefined, words: string[], what: string): string {
+  if (option !== undefined) return textArg(option) ?? '';
+  if (words.length) return words.join(' ');
+  if (process.stdin.isTTY) throw new SyncordError(`give the ${what} as an argument, with -m <text>, or on standard input`, 'usage');
+  return textArg('-') ?? '';
+}
+
 function time(value: string | undefined, what: string): string | undefined {
   return value === undefined ? undefined : parseTimeInput(value, new Date(), what);
 }
@@ -165,10 +179,11 @@ function registerCheckInOut(program: Command): void {
     .option('--session <id>', 'session id (default: a new one)')
     .option('--expertise <areas>', 'expertise areas to add (comma-separated, repeatable)', list)
     .option('--unavailable', 'not available for consultation')
+    .option('--status <status>', 'status to record (default: active)')
     .action(async (...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ role?: string; task?: string; session?: string; expertise?: string[]; unavailable?: boolean }>();
+      const o = cmd.opts<{ role?: string; task?: string; session?: string; expertise?: string[]; unavailable?: boolean; status?: string }>();
       const store = storeOf(ctx);
       const r = await checkIn(store, {
         instance: me(ctx),
@@ -177,6 +192,7 @@ function registerCheckInOut(program: Command): void {
         session: o.session,
         expertise: o.expertise,
         available: !o.unavailable,
+        status: o.status,
       });
       const inbox = await getInbox(store, r.id, { since: r.previousUpdate });
       const head = `${r.id} checked in${r.created ? ' (newly registered)' : ''}: ${r.instance.role}, session ${r.instance.current_session_id}.`;
@@ -334,30 +350,46 @@ function registerTask(program: Command): void {
   task
     .command('add')
     .description('add a task to pending_tasks')
-    .argument('<title>')
+    .argument('[title]', 'the title (or --title)')
+    .option('--title <text>', 'the title')
     .option('-d, --description <text>', 'what to do ("-" reads standard input)')
     .addOption(priorityOption().default('medium'))
     .option('--due <time>', 'deadline: ISO date/time or a delay like +4h, +2d')
-    .option('--depends <ids>', 'tasks this one depends on (comma-separated, repeatable)', list)
+    .option('--depends-on <ids>', 'tasks this one depends on (comma-separated, repeatable)', list)
+    .addOption(new Option('--depends <ids>').argParser(list).hideHelp())
     .option('--expertise <areas>', 'required expertise (comma-separated, repeatable)', list)
-    .option('--suggest <instance>', 'suggested assignee')
+    .option('--suggest <instance>', 'suggested assignee (default: the instance whose expertise matches best)')
     .option('--deliverable <path>', 'expected deliverable (repeatable)', collect)
-    .action(async (title: string, ...args: unknown[]) => {
+    .action(async (titleArg: string | undefined, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ description?: string; priority: string; due?: string; depends?: string[]; expertise?: string[]; suggest?: string; deliverable?: string[] }>();
+      const o = cmd.opts<{
+        title?: string;
+        description?: string;
+        priority: string;
+        due?: string;
+        dependsOn?: string[];
+        depends?: string[];
+        expertise?: string[];
+        suggest?: string;
+        deliverable?: string[];
+      }>();
+      if (titleArg !== undefined && o.title !== undefined) throw new SyncordError('give the title once: as an argument or with --title', 'usage');
+      const title = o.title ?? titleArg;
+      if (!title) throw new SyncordError('a task needs a title (--title <text>)', 'usage');
+      const deps = [...(o.dependsOn ?? []), ...(o.depends ?? [])];
       const t = await addTask(storeOf(ctx), {
         title,
         description: textArg(o.description),
         priority: o.priority,
         due: time(o.due, 'due time'),
-        dependencies: o.depends,
+        dependencies: deps.length ? deps : undefined,
         requiredExpertise: o.expertise,
         suggestedAssignee: o.suggest,
         deliverables: o.deliverable,
         by: ctx.instance,
       });
-      ctx.print(`Added ${t.task_id}: ${t.title}`, t);
+      ctx.print(`Added ${t.task_id}: ${t.title}${t.suggested_assignee ? ` (suggested for ${t.suggested_assignee})` : ''}`, t);
     });
 
   task
@@ -382,6 +414,28 @@ function registerTask(program: Command): void {
       const by = me(ctx);
       const r = await claimTask(storeOf(ctx), { id, by, force: cmd.opts<{ force?: boolean }>().force });
       ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} claimed ${id}: ${r.task.title}`, r);
+    });
+
+  task
+    .command('accept')
+    .description('accept a task assigned to the acting instance (or an unassigned one); start it later with `task start`')
+    .argument('<id>')
+    .action(async (id: string, ...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      const by = me(ctx);
+      const t = await acceptTask(storeOf(ctx), { id, by });
+      ctx.print(`${by} accepted ${t.task_id}: ${t.title}`, t);
+    });
+
+  task
+    .command('start')
+    .description('start a task assigned to the acting instance: it moves to active_tasks, in progress (its dependencies must be completed)')
+    .argument('<id>')
+    .action(async (id: string, ...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      const by = me(ctx);
+      const r = await startTask(storeOf(ctx), { id, by });
+      ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} started ${id}: ${r.task.title}`, r);
     });
 
   task
@@ -466,29 +520,50 @@ function registerMessage(program: Command): void {
   msg
     .command('send')
     .description('send a message from the acting instance to another instance, or to "all"')
-    .argument('<to>')
-    .argument('<subject>')
-    .requiredOption('-m, --message <text>', 'the message ("-" reads standard input)')
+    .usage('--to <instance> --subject <text> [options] [body...]  (or: <to> <subject> -m <text>)')
+    .argument('[words...]', 'the body (without --to/--subject: the recipient and subject first); default: -m or standard input')
+    .option('--to <instance>', 'the recipient: a registered instance, or "all"')
+    .option('--subject <text>', 'the subject')
+    .option('-m, --message <text>', 'the message ("-" reads standard input)')
     .option('--type <type>', 'consultation_request (default), question, info, handoff, ...', 'consultation_request')
     .addOption(priorityOption().default('medium'))
-    .option('--require-response', 'the recipient must answer (default for consultation requests and questions)')
-    .option('--no-require-response', 'no answer needed')
+    .option('--requires-response', 'the recipient must answer (default for consultation requests and questions)')
+    .option('--no-requires-response', 'no answer needed')
+    .addOption(new Option('--require-response').hideHelp())
+    .addOption(new Option('--no-require-response').hideHelp())
     .option('--task <id>', 'related task')
     .option('--file <path>', 'related file (repeatable)', collect)
     .option('--expect-by <time>', 'when the answer is expected (default: in 4 hours)')
-    .action(async (to: string, subject: string, ...args: unknown[]) => {
+    .action(async (words: string[], ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ message: string; type: string; priority: string; requireResponse?: boolean; task?: string; file?: string[]; expectBy?: string }>();
-      const explicit = cmd.getOptionValueSource('requireResponse') === 'cli';
+      const o = cmd.opts<{
+        to?: string;
+        subject?: string;
+        message?: string;
+        type: string;
+        priority: string;
+        requiresResponse?: boolean;
+        requireResponse?: boolean;
+        task?: string;
+        file?: string[];
+        expectBy?: string;
+      }>();
+      const rest = [...words];
+      const to = o.to ?? rest.shift();
+      const subject = o.subject ?? rest.shift();
+      if (!to) throw new SyncordError('name the recipient: --to <instance> (or "all")', 'usage');
+      if (!subject) throw new SyncordError('give a subject: --subject <text>', 'usage');
+      const explicit = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+      const requires = explicit('requiresResponse') ? o.requiresResponse : explicit('requireResponse') ? o.requireResponse : undefined;
       const r = await sendMessage(storeOf(ctx), {
         from: me(ctx),
         to,
         subject,
-        body: textArg(o.message) ?? '',
+        body: bodyArg(o.message, rest, 'message'),
         type: o.type,
         priority: o.priority,
-        requiresResponse: explicit ? o.requireResponse : undefined,
+        requiresResponse: requires,
         relatedTask: o.task,
         relatedFiles: o.file,
         expectBy: time(o.expectBy, 'response time'),
@@ -503,19 +578,21 @@ function registerMessage(program: Command): void {
     .command('reply')
     .description('answer a message sent to the acting instance')
     .argument('<id>')
-    .requiredOption('-m, --message <text>', 'the answer ("-" reads standard input)')
+    .argument('[words...]', 'the answer (default: -m or standard input)')
+    .option('-m, --message <text>', 'the answer ("-" reads standard input)')
     .option('--subject <text>', 'subject (default: Re: ...)')
-    .option('--require-response', 'ask for an answer back')
-    .action(async (id: string, ...args: unknown[]) => {
+    .option('--requires-response', 'ask for an answer back')
+    .addOption(new Option('--require-response').hideHelp())
+    .action(async (id: string, words: string[], ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ message: string; subject?: string; requireResponse?: boolean }>();
+      const o = cmd.opts<{ message?: string; subject?: string; requiresResponse?: boolean; requireResponse?: boolean }>();
       const r = await replyToMessage(storeOf(ctx), {
         id,
         from: me(ctx),
-        body: textArg(o.message) ?? '',
+        body: bodyArg(o.message, words, 'answer'),
         subject: o.subject,
-        requiresResponse: o.requireResponse,
+        requiresResponse: o.requiresResponse || o.requireResponse || undefined,
       });
       ctx.print(`Sent ${r.message.message_id} in reply to ${id}.`, r);
     });
@@ -550,12 +627,22 @@ function registerMessage(program: Command): void {
     .option('--status <status>')
     .option('--task <id>', 'related to this task')
     .option('--mine', 'from or to the acting instance')
+    .option('--to-me', 'addressed to the acting instance (or to all)')
+    .option('--pending', 'only messages waiting for a response')
     .action(async (...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ to?: string; from?: string; status?: string; task?: string; mine?: boolean }>();
+      const o = cmd.opts<{ to?: string; from?: string; status?: string; task?: string; mine?: boolean; toMe?: boolean; pending?: boolean }>();
+      if (o.pending && o.status) throw new SyncordError('--pending and --status exclude each other', 'usage');
       const { messages } = await storeOf(ctx).read('messages');
-      const result = filterMessages(messages, { ...o, involving: o.mine ? me(ctx) : undefined });
+      const recipient = o.toMe ? me(ctx) : undefined;
+      const result = filterMessages(messages, {
+        to: o.to,
+        from: o.from,
+        status: o.pending ? 'pending_response' : o.status,
+        task: o.task,
+        involving: o.mine ? me(ctx) : undefined,
+      }).filter((m) => !recipient || isRecipient(m, recipient));
       ctx.print(messagesTable(result), result);
     });
 
@@ -612,16 +699,20 @@ function registerDecision(program: Command): void {
   dec
     .command('propose')
     .description('propose a decision with options and ask instances for input')
-    .argument('<title>')
+    .argument('[title]', 'the title (or --title)')
+    .option('--title <text>', 'the title')
     .requiredOption('--option <name>', 'an option (repeat for each; at least two)', collect)
     .option('-d, --description <text>', 'what is to be decided ("-" reads standard input)')
     .option('--input-from <instances>', 'instances whose input is needed (comma-separated, repeatable)', list)
     .option('--deadline <time>', 'ISO date/time or a delay like +4h')
     .option('--task <ids>', 'related tasks (comma-separated, repeatable)', list)
-    .action(async (title: string, ...args: unknown[]) => {
+    .action(async (titleArg: string | undefined, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ option: string[]; description?: string; inputFrom?: string[]; deadline?: string; task?: string[] }>();
+      const o = cmd.opts<{ title?: string; option: string[]; description?: string; inputFrom?: string[]; deadline?: string; task?: string[] }>();
+      if (titleArg !== undefined && o.title !== undefined) throw new SyncordError('give the title once: as an argument or with --title', 'usage');
+      const title = o.title ?? titleArg;
+      if (!title) throw new SyncordError('a decision needs a title (--title <text>)', 'usage');
       const d = await proposeDecision(storeOf(ctx), {
         by: me(ctx),
         title,
@@ -654,12 +745,14 @@ function registerDecision(program: Command): void {
     .description('give the acting instance\'s input on a pending decision')
     .argument('<id>')
     .option('--option <name>', 'the option you prefer')
-    .option('-m, --message <text>', 'your reasoning ("-" reads standard input)')
+    .option('--text <text>', 'your input ("-" reads standard input)')
+    .option('-m, --message <text>', 'same as --text')
     .action(async (id: string, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ option?: string; message?: string }>();
-      const d = await giveInput(storeOf(ctx), { id, by: me(ctx), option: o.option, comment: textArg(o.message) });
+      const o = cmd.opts<{ option?: string; text?: string; message?: string }>();
+      if (o.text !== undefined && o.message !== undefined) throw new SyncordError('give the input once: --text or -m', 'usage');
+      const d = await giveInput(storeOf(ctx), { id, by: me(ctx), option: o.option, comment: textArg(o.text ?? o.message) });
       const missing = missingInput(d);
       ctx.print(`Recorded input on ${id}.${missing.length ? ` Still waiting for ${missing.join(', ')}.` : ' All requested input is in.'}`, d);
     });

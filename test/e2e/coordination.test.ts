@@ -105,17 +105,28 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     );
   });
 
-  it('follows an agent that claims a task by rewriting task-queue.json on disk', async () => {
+  it('claims task_004 with the inline action of its row', async () => {
+    const row = wb().rows('Coordination').filter({ hasText: 'task_004 Draft the onboarding guide' }).first();
+    await row.hover();
+    await row.locator('.actions .action-label[aria-label="Claim Task"]').click();
+    await wb().waitForNotification(/instance-2 has task_004 in progress/);
+    const q = readJson(wb(), 'task-queue.json');
+    const t = q.active_tasks.find((x: { task_id: string }) => x.task_id === 'task_004');
+    assert.ok(t, 'task_004 is not in active_tasks');
+    assert.deepEqual([t.status, t.assigned_to], ['in_progress', 'instance-2']);
+    await wb().waitUntil(async () => (await wb().viewRows('Coordination')).includes('Tasks 2 active · 2 pending'), 'the Tasks group to count two active tasks');
+  });
+
+  it('follows an agent that completes a task by rewriting task-queue.json on disk', async () => {
     const file = path.join(wb().ws.folder, 'coordination', 'task-queue.json');
     const q = readJson(wb(), 'task-queue.json');
-    const i = q.pending_tasks.findIndex((t: { task_id: string }) => t.task_id === 'task_004');
-    const [t] = q.pending_tasks.splice(i, 1);
-    q.active_tasks.push({ ...t, assigned_to: 'instance-3', status: 'in_progress' });
+    const i = q.active_tasks.findIndex((t: { task_id: string }) => t.task_id === 'task_004');
+    const [t] = q.active_tasks.splice(i, 1);
+    q.completed_tasks.push({ ...t, status: 'completed', completed_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
     fs.writeFileSync(`${file}.agent`, JSON.stringify(q, null, 2) + '\n');
     fs.renameSync(`${file}.agent`, file);
-    await wb().waitUntil(async () => (await wb().viewRows('Coordination')).some((r) => r === 'Tasks 2 active · 2 pending'), 'the Tasks group to count two active tasks');
-    const rows = await wb().viewRows('Coordination');
-    assert.ok(rows.some((r) => r.startsWith('task_004 Draft the onboarding guide for new agents instance-3 · high · due in')), rows.join('\n'));
+    await wb().waitUntil(async () => (await wb().viewRows('Coordination')).includes('Tasks 1 active · 2 pending'), 'the Tasks group to count one active task again');
+    assert.ok((await wb().viewRows('Coordination')).includes('Completed 1'));
   });
 
   it('sends a message from the Message Log; it lands in communication-log.json and in its thread', async () => {
@@ -199,5 +210,45 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     await thread(frame, 'Deployment window moved').waitFor({ state: 'visible' });
     const shot = await wb().screenshot('message-log');
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is empty');
+  });
+
+  it('shows a 10,000-message log a page at a time, loads more on scrolling, and moves by keyboard', async () => {
+    const frame = await messageLog(wb());
+    const file = path.join(wb().ws.folder, 'coordination', 'communication-log.json');
+    const log = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const base = Date.parse('2024-02-01T00:00:00Z');
+    for (let n = 1; n <= 10_000; n++) {
+      log.messages.push({
+        message_id: `msg_${String(1000 + n)}`,
+        from: `instance-${(n % 6) + 1}`,
+        to: `instance-${((n + 1) % 6) + 1}`,
+        type: 'info',
+        timestamp: new Date(base + n * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        subject: `Bulk message ${n}`,
+        message: `Status update number ${n}.`,
+        status: 'sent',
+      });
+    }
+    fs.writeFileSync(`${file}.agent`, JSON.stringify(log, null, 2) + '\n');
+    fs.renameSync(`${file}.agent`, file);
+
+    const total = log.messages.length;
+    const count = frame.locator('#count');
+    await wb().waitUntil(async () => (await count.innerText()).includes(`${total.toLocaleString('en-US')} messages`), 'the Message Log to show the big log');
+    // Only the first page is in the page, newest first (after the messages written today by the tests above).
+    assert.equal(await frame.locator('article.thread').count(), 50);
+    const bulk = frame.locator('article.thread h3.subject', { hasText: /^Bulk message/ });
+    assert.deepEqual((await bulk.allInnerTexts()).slice(0, 3), ['Bulk message 10000', 'Bulk message 9999', 'Bulk message 9998']);
+
+    // Scrolling to the end brings the next page.
+    await frame.locator('article.thread').last().scrollIntoViewIfNeeded();
+    await wb().waitUntil(async () => (await frame.locator('article.thread').count()) === 100, 'the second page');
+    assert.match(await count.innerText(), new RegExp(`^100 of ${total.toLocaleString('en-US')} threads`));
+
+    // Keyboard: threads take focus and the arrow keys move between them.
+    await thread(frame, 'Bulk message 10000').focus();
+    await wb().page.keyboard.press('ArrowDown');
+    const focused = await frame.locator('article.thread:focus h3.subject').innerText();
+    assert.equal(focused, 'Bulk message 9999');
   });
 });

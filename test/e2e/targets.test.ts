@@ -27,8 +27,27 @@ async function waitForRow(wb: Workbench, name: string, re: RegExp): Promise<stri
   return rowText(row);
 }
 
-/** Clicks one of a row's inline actions (they show on hover), by its title. */
-async function clickInline(row: Locator, title: string): Promise<void> {
+/**
+ * Waits until the Targets view is still: no progress bar running in it, no row busy ("Syncing…"), and the
+ * row's text the same on two reads a moment apart. An action clicked while the view is redrawing the row can
+ * lose the row it belongs to.
+ */
+async function waitForSettled(wb: Workbench, row: Locator): Promise<void> {
+  const progress = wb.view('Targets').locator('.monaco-progress-container.active');
+  let last = '';
+  await wb.waitUntil(async () => {
+    if (await progress.count()) return false;
+    const text = await rowText(row);
+    const still = text === last && !text.includes('…');
+    last = text;
+    if (!still) await wb.page.waitForTimeout(400);
+    return still;
+  }, 'the Targets view to settle');
+}
+
+/** Clicks one of a row's inline actions (they show on hover), by its title, once the view is still. */
+async function clickInline(wb: Workbench, row: Locator, title: string): Promise<void> {
+  await waitForSettled(wb, row);
   await row.hover();
   const action = row.locator(`.actions .action-label[aria-label="${title}"]`);
   await action.waitFor({ state: 'visible' });
@@ -71,7 +90,7 @@ describe('Targets view (demo workspace)', () => {
 
   it('syncs from the row\'s inline action after the plan is confirmed; the row and the status bar change', async () => {
     const before = (await statusItem(wb()).innerText()).trim();
-    await clickInline(targetRow(wb(), COMFY), 'Sync Target');
+    await clickInline(wb(), targetRow(wb(), COMFY), 'Sync Target');
     const plan = await confirmDialog(wb(), 'Sync', new RegExp(`Sync ${COMFY}: \\d+ to add, \\d+ to update, \\d+ to delete`));
     assert.match(plan, /docs → python_embeded\/Lib\/site-packages\/opencode\/docs: \+\d+ ~\d+ −\d+/);
     await wb().waitForNotification(new RegExp(`Synced ${COMFY}`));
@@ -92,7 +111,7 @@ describe('Targets view (demo workspace)', () => {
   it('Verify passes on the synced target', async () => {
     const row = targetRow(wb(), COMFY);
     if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-    await clickInline(row, 'Verify Target');
+    await clickInline(wb(), row, 'Verify Target');
     const msg = await wb().waitForNotification(new RegExp(`Verify ${COMFY}: passed`));
     assert.match(msg, /passed \(\d+ checks/);
     await wb().rows('Targets').filter({ hasText: 'Last verify' }).filter({ hasText: /passed/ }).first().waitFor({ state: 'visible' });
@@ -101,7 +120,7 @@ describe('Targets view (demo workspace)', () => {
   it('a broken link made in the target makes Verify fail and appears in the Problems panel', async () => {
     const file = path.join(wb().ws.targets[COMFY], DOCS, DOC);
     fs.appendFileSync(file, '\nSee [the old guide](old-guide.md).\n');
-    await clickInline(targetRow(wb(), COMFY), 'Verify Target');
+    await clickInline(wb(), targetRow(wb(), COMFY), 'Verify Target');
     await wb().waitForNotification(new RegExp(`Verify ${COMFY}: \\d+ of \\d+ checks failed`));
     await waitForRow(wb(), COMFY, /verify failed/);
     // The failing check and its problem are shown under the target.

@@ -126,12 +126,15 @@ describe('Coordination UI in the extension host', function () {
     assert.equal(api.tree()!.get('task:task_004')!.label, 'task_004 Write the agent handbook');
   });
 
-  it('"Assign", "Accept" and "Complete" move a task through the queue', async () => {
+  it('"Assign", "Accept", "Start" and "Complete" move a task through the queue', async () => {
     await run('syncord.createTask', { title: 'Review the schemas', priority: 'medium' });
     const id = tasksIn('pending_tasks').find((x) => x.title === 'Review the schemas')!.task_id;
     await run('syncord.assignTask', { taskId: id, to: 'instance-3' });
     assert.deepEqual([taskById(id)?.list, taskById(id)?.task.status, taskById(id)?.task.assigned_to], ['pending_tasks', 'assigned', 'instance-3']);
     await run('syncord.acceptTask', { taskId: id, as: 'instance-3' });
+    assert.deepEqual([taskById(id)?.list, taskById(id)?.task.status, taskById(id)?.task.assigned_to], ['pending_tasks', 'accepted', 'instance-3']);
+    assert.equal(api.tree()!.get(`task:${id}`)!.icon?.id, 'thumbsup');
+    await run('syncord.startTask', { taskId: id, as: 'instance-3' });
     assert.deepEqual([taskById(id)?.list, taskById(id)?.task.status], ['active_tasks', 'in_progress']);
     assert.equal(readJson('instance-registry.json').instances['instance-3'].current_task, id);
     await run('syncord.completeTask', { taskId: id, as: 'instance-3' });

@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { Decision, DecisionLog, DecisionOption, PendingDecision } from './schemas';
-import { conflict, CoordinationStore, usage } from './store';
+import { conflict, CoordinationStore, defineOperation, usage } from './store';
 import { requireTask } from './tasks';
 
 /** Input an instance gave on a pending decision (kept as `inputs` on the decision). */
@@ -60,8 +60,12 @@ export async function proposeDecision(store: CoordinationStore, input: ProposeIn
   if (!input.title.trim()) throw usage('a decision needs a title');
   const options = uniq(input.options);
   if (options.length < 2) throw usage('a decision to make needs at least two options (--option A --option B)');
-  await checkTasks(store, input.relatedTasks);
-  return store.update(['decisions', 'registry'], ({ decisions, registry }, now) => {
+  return store.run(PROPOSE, { ...input, options });
+}
+
+const PROPOSE = defineOperation('decisions', 'decision.propose', ({ decisions, registry, tasks }, input: ProposeInput, now): PendingDecision => {
+    const options = input.options;
+    for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
     requireInstance(registry, input.by);
     const from = uniq(input.inputFrom ?? []);
     for (const i of from) requireInstance(registry, i);
@@ -78,8 +82,7 @@ export async function proposeDecision(store: CoordinationStore, input: ProposeIn
     if (input.relatedTasks?.length) d.related_tasks = uniq(input.relatedTasks);
     decisions.pending_decisions.push(d);
     return structuredClone(d);
-  });
-}
+});
 
 /** Adds an option to a pending decision, or pros and cons to an existing one. */
 export async function addOption(
@@ -105,8 +108,14 @@ export async function giveInput(
   store: CoordinationStore,
   input: { id: string; by: string; option?: string; comment?: string },
 ): Promise<PendingDecision> {
-  if (!input.option?.trim() && !input.comment?.trim()) throw usage('give a preferred option (--option) or a comment (-m), or both');
-  return store.update(['decisions', 'registry'], ({ decisions, registry }, now) => {
+  if (!input.option?.trim() && !input.comment?.trim()) throw usage('give a preferred option (--option) or a comment (--text), or both');
+  return store.run(GIVE_INPUT, input);
+}
+
+const GIVE_INPUT = defineOperation(
+  'decisions',
+  'decision.input',
+  ({ decisions, registry }, input: { id: string; by: string; option?: string; comment?: string }, now): PendingDecision => {
     requireInstance(registry, input.by);
     const d = requirePending(decisions, input.id);
     let option: string | null = null;
@@ -118,8 +127,8 @@ export async function giveInput(
     const entry: DecisionInput = { from: input.by, option, comment: input.comment?.trim() ?? '', date: now };
     d.inputs = [...inputsOf(d).filter((i) => i.from !== input.by), entry];
     return structuredClone(d);
-  });
-}
+  },
+);
 
 export interface DecideInput {
   id: string;
@@ -146,8 +155,11 @@ export interface DecideResult {
 export async function decide(store: CoordinationStore, input: DecideInput): Promise<DecideResult> {
   if (!input.rationale.trim()) throw usage('a decision needs a rationale (--rationale)');
   if (!input.option?.trim() && !input.decision?.trim()) throw usage('name the chosen option (--option) or state the decision (--decision)');
-  await checkTasks(store, input.relatedTasks);
-  return store.update(['decisions', 'registry'], ({ decisions, registry }, now) => {
+  return store.run(DECIDE, input);
+}
+
+const DECIDE = defineOperation('decisions', 'decision.decide', ({ decisions, registry, tasks }, input: DecideInput, now): DecideResult => {
+    for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
     requireInstance(registry, input.by);
     const p = requirePending(decisions, input.id);
     let chosen: string | undefined;
@@ -183,8 +195,7 @@ export async function decide(store: CoordinationStore, input: DecideInput): Prom
     decisions.pending_decisions.splice(decisions.pending_decisions.indexOf(p), 1);
     decisions.decisions.push(d);
     return { decision: structuredClone(d), missingInput: missing };
-  });
-}
+});
 
 export interface RecordInput {
   by: string;

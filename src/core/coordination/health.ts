@@ -46,7 +46,7 @@ export function hasProblems(r: HealthReport): boolean {
 }
 
 const TASK_LIST_STATUSES: Record<TaskList, string[]> = {
-  pending_tasks: ['pending_assignment', 'assigned'],
+  pending_tasks: ['pending_assignment', 'assigned', 'accepted'],
   active_tasks: ['in_progress', 'blocked'],
   completed_tasks: ['completed', 'cancelled'],
 };

@@ -1,7 +1,7 @@
 import { SyncordError } from '../errors';
 import { checkInstanceId, uniq } from './ids';
 import { Instance, Registry, TaskQueue } from './schemas';
-import { conflict, CoordinationStore, usage } from './store';
+import { conflict, CoordinationStore, defineOperation, usage } from './store';
 
 /** An instance with its id, as listed and returned by the operations. */
 export type InstanceEntry = Instance & { id: string };
@@ -30,6 +30,8 @@ export interface CheckInInput {
   session?: string;
   expertise?: string[];
   available?: boolean;
+  /** The status to record (default `active`). */
+  status?: string;
 }
 
 export interface CheckInResult {
@@ -45,8 +47,11 @@ export interface CheckInResult {
  * makes it available for consultation. An instance not yet registered is added when a role is given.
  */
 export async function checkIn(store: CoordinationStore, input: CheckInInput): Promise<CheckInResult> {
-  const id = checkInstanceId(input.instance);
-  return store.update(['registry'], ({ registry }, now) => {
+  return store.run(CHECK_IN, { ...input, instance: checkInstanceId(input.instance) });
+}
+
+const CHECK_IN = defineOperation('registry', 'instance.checkin', ({ registry }, input: CheckInInput, now): CheckInResult => {
+    const id = input.instance;
     let created = false;
     let rec = registry.instances[id];
     const previousUpdate = rec?.last_update ?? null;
@@ -70,14 +75,13 @@ export async function checkIn(store: CoordinationStore, input: CheckInInput): Pr
     if (input.expertise) rec.expertise_areas = uniq([...(rec.expertise_areas ?? []), ...input.expertise]);
     if (input.task !== undefined) rec.current_task = input.task;
     else if (rec.current_task === undefined) rec.current_task = null;
-    rec.status = 'active';
+    rec.status = input.status?.trim() || 'active';
     rec.last_update = now;
     rec.available_for_consultation = input.available ?? true;
     rec.current_session_id = input.session?.trim() || `session_${now.replace(/[-:]/g, '')}`;
     registry.last_registry_update = now;
     return { id, created, instance: structuredClone(rec), previousUpdate };
-  });
-}
+});
 
 export interface CheckOutInput {
   instance: string;
@@ -87,7 +91,10 @@ export interface CheckOutInput {
 
 /** Marks the instance as no longer working: not available, session ended. Its current task is kept. */
 export async function checkOut(store: CoordinationStore, input: CheckOutInput): Promise<CheckInResult> {
-  return store.update(['registry'], ({ registry }, now) => {
+  return store.run(CHECK_OUT, input);
+}
+
+const CHECK_OUT = defineOperation('registry', 'instance.checkout', ({ registry }, input: CheckOutInput, now): CheckInResult => {
     const rec = requireInstance(registry, input.instance);
     const previousUpdate = rec.last_update ?? null;
     rec.status = input.status ?? 'offline';
@@ -96,8 +103,7 @@ export async function checkOut(store: CoordinationStore, input: CheckOutInput): 
     rec.current_session_id = null;
     registry.last_registry_update = now;
     return { id: input.instance, created: false, instance: structuredClone(rec), previousUpdate };
-  });
-}
+});
 
 export interface AddInstanceInput {
   id: string;

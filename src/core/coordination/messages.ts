@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { CommunicationLog, Message, Priority } from './schemas';
-import { conflict, CoordinationStore, usage } from './store';
+import { conflict, CoordinationStore, defineOperation, usage } from './store';
 import { requireTask, checkPriority } from './tasks';
 import { isoTime, timeOf } from './time';
 
@@ -44,40 +44,41 @@ export interface SendResult {
 export async function sendMessage(store: CoordinationStore, input: SendInput): Promise<SendResult> {
   if (!input.subject.trim()) throw usage('a message needs a subject');
   if (!input.body.trim()) throw usage('a message needs a body');
+  checkPriority(input.priority ?? 'medium');
+  return store.run(SEND, input);
+}
+
+const SEND = defineOperation('messages', 'msg.send', ({ messages, registry, tasks }, input: SendInput, now): SendResult => {
   const priority: Priority = checkPriority(input.priority ?? 'medium');
   const type = input.type?.trim() || 'consultation_request';
-  // The task file is only read, to check the related task exists.
-  const { tasks } = input.relatedTask ? await store.read('tasks') : { tasks: undefined };
-  if (tasks && input.relatedTask) requireTask(tasks, input.relatedTask);
-  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
-    requireInstance(registry, input.from);
-    if (input.to !== BROADCAST) requireInstance(registry, input.to);
-    if (input.to === input.from) throw usage('a message to yourself is a note; send it to another instance or "all"');
-    const requires = input.requiresResponse ?? (ASKING_TYPES.has(type) && input.to !== BROADCAST);
-    if (requires && input.to === BROADCAST) throw usage('a message to "all" cannot require a response; address one instance');
-    const message: Message = {
-      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
-      from: input.from,
-      to: input.to,
-      type,
-      timestamp: now,
-      subject: input.subject.trim(),
-      message: input.body.trim(),
-      priority,
-      requires_response: requires,
-      context: { related_task: input.relatedTask ?? null, related_files: uniq(input.relatedFiles ?? []) },
-      status: requires ? 'pending_response' : 'sent',
-    };
-    messages.messages.push(message);
-    let awaiting: SendResult['awaiting'];
-    if (requires) {
-      const due = input.expectBy ?? isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
-      awaiting = { responding_to: message.message_id, from: input.to, status: 'pending', expected_response_time: due };
-      messages.response_queue.push(awaiting);
-    }
-    return { message: structuredClone(message), awaiting: awaiting && { ...awaiting } };
-  });
-}
+  requireInstance(registry, input.from);
+  if (input.to !== BROADCAST) requireInstance(registry, input.to);
+  if (input.to === input.from) throw usage('a message to yourself is a note; send it to another instance or "all"');
+  if (input.relatedTask) requireTask(tasks, input.relatedTask);
+  const requires = input.requiresResponse ?? (ASKING_TYPES.has(type) && input.to !== BROADCAST);
+  if (requires && input.to === BROADCAST) throw usage('a message to "all" cannot require a response; address one instance');
+  const message: Message = {
+    message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
+    from: input.from,
+    to: input.to,
+    type,
+    timestamp: now,
+    subject: input.subject.trim(),
+    message: input.body.trim(),
+    priority,
+    requires_response: requires,
+    context: { related_task: input.relatedTask ?? null, related_files: uniq(input.relatedFiles ?? []) },
+    status: requires ? 'pending_response' : 'sent',
+  };
+  messages.messages.push(message);
+  let awaiting: SendResult['awaiting'];
+  if (requires) {
+    const due = input.expectBy ?? isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
+    awaiting = { responding_to: message.message_id, from: input.to, status: 'pending', expected_response_time: due };
+    messages.response_queue.push(awaiting);
+  }
+  return { message: structuredClone(message), awaiting: awaiting && { ...awaiting } };
+});
 
 /** Recipients of a message: its `to`, or every instance but the sender for "all". */
 export function isRecipient(m: Message, instance: string): boolean {
@@ -93,7 +94,13 @@ export async function replyToMessage(
   input: { id: string; from: string; body: string; subject?: string; requiresResponse?: boolean },
 ): Promise<SendResult> {
   if (!input.body.trim()) throw usage('a reply needs a body');
-  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+  return store.run(REPLY, input);
+}
+
+const REPLY = defineOperation(
+  'messages',
+  'msg.reply',
+  ({ messages, registry }, input: { id: string; from: string; body: string; subject?: string; requiresResponse?: boolean }, now): SendResult => {
     requireInstance(registry, input.from);
     const original = requireMessage(messages, input.id);
     if (original.from === input.from) {
@@ -143,8 +150,8 @@ export async function replyToMessage(
       messages.response_queue.push(awaiting);
     }
     return { message: structuredClone(reply), awaiting };
-  });
-}
+  },
+);
 
 /**
  * Protocol 3, step 4: the instance that asked acknowledges the answer and closes the thread. Replies it
@@ -154,7 +161,10 @@ export async function closeThread(
   store: CoordinationStore,
   input: { id: string; by: string; force?: boolean },
 ): Promise<{ closed: string[] }> {
-  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+  return store.run(CLOSE, input);
+}
+
+const CLOSE = defineOperation('messages', 'msg.close', ({ messages, registry }, input: { id: string; by: string; force?: boolean }, now): { closed: string[] } => {
     requireInstance(registry, input.by);
     const root = threadRoot(messages, requireMessage(messages, input.id));
     if (root.from !== input.by && !input.force) {
@@ -176,15 +186,17 @@ export async function closeThread(
     const ids = new Set(thread.map((m) => m.message_id));
     for (const r of messages.response_queue) if (ids.has(r.responding_to) && r.status === 'pending') r.status = 'cancelled';
     return { closed };
-  });
-}
+});
 
 /** Marks a message (that needs no answer) as read by its recipient. For "all", records who has read it. */
 export async function acknowledgeMessage(
   store: CoordinationStore,
   input: { id: string; by: string },
 ): Promise<{ message: Message; changed: boolean }> {
-  return store.update(['messages', 'registry'], ({ messages, registry }, now) => {
+  return store.run(ACK, input);
+}
+
+const ACK = defineOperation('messages', 'msg.ack', ({ messages, registry }, input: { id: string; by: string }, now): { message: Message; changed: boolean } => {
     requireInstance(registry, input.by);
     const m = requireMessage(messages, input.id);
     if (!isRecipient(m, input.by)) throw conflict(`${input.id} is addressed to ${m.to}, not ${input.by}`);
@@ -204,8 +216,7 @@ export async function acknowledgeMessage(
       changed = true;
     }
     return { message: structuredClone(m), changed };
-  });
-}
+});
 
 /** The first message of the thread that `m` belongs to. */
 export function threadRoot(log: CommunicationLog, m: Message): Message {

@@ -15,7 +15,7 @@ const open = (examples: readonly string[], description: string) =>
 const ids = () => z.array(z.string());
 
 export const INSTANCE_STATUSES = ['active', 'idle', 'pending', 'offline'] as const;
-export const TASK_STATUSES = ['pending_assignment', 'assigned', 'in_progress', 'blocked', 'completed', 'cancelled'] as const;
+export const TASK_STATUSES = ['pending_assignment', 'assigned', 'accepted', 'in_progress', 'blocked', 'completed', 'cancelled'] as const;
 export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 export const MESSAGE_TYPES = ['consultation_request', 'consultation_response', 'info', 'handoff', 'question', 'reply'] as const;
 export const MESSAGE_STATUSES = ['pending_response', 'responded', 'sent', 'acknowledged', 'closed'] as const;
@@ -48,7 +48,7 @@ export const TaskSchema = z.looseObject({
   title: z.string(),
   description: z.string().optional(),
   assigned_to: z.string().nullable(),
-  status: open(TASK_STATUSES, 'pending_assignment/assigned in pending_tasks, in_progress/blocked in active_tasks, completed/cancelled in completed_tasks.'),
+  status: open(TASK_STATUSES, 'pending_assignment/assigned/accepted in pending_tasks, in_progress/blocked in active_tasks, completed/cancelled in completed_tasks.'),
   priority: open(PRIORITIES, 'critical, high, medium or low.'),
   created: isoTime().optional(),
   due: isoTime().nullable().optional(),

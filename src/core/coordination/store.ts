@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, Logger, silentLogger, systemClock } from '../ports';
-import { DocumentsOf, JsonFileSpec, readJsonFiles, updateJsonFiles } from '../store';
+import { CombinedFile, DocumentsOf, JsonFileSpec, readJsonFiles, submitOperation, updateJsonFiles } from '../store';
 import { COORDINATION_FILES } from './init';
 import {
   CommunicationLog,
@@ -40,9 +40,37 @@ export interface CoordinationStoreOptions {
   lockWaitMs?: number;
 }
 
+type OperationFn = (files: CoordinationValues, input: any, now: string) => unknown;
+const OPERATIONS: Record<CoordinationKey, Record<string, OperationFn>> = { registry: {}, tasks: {}, messages: {}, decisions: {} };
+
+/** A named change to one coordination file that any Syncord process can apply (see `CoordinationStore.run`). */
+export interface OperationRef<K extends CoordinationKey, I, R> {
+  key: K;
+  name: string;
+  /** Type carrier only. */
+  readonly types?: (input: I) => R;
+}
+
 /**
- * The four coordination files of one workspace. Every change goes through `update`: the files it names are
- * locked, re-read, changed in place and written back atomically; a thrown SyncordError changes nothing.
+ * Declares an operation that writes the file `key` and may read the others. `apply` gets the file's draft under
+ * its key and the other files (read-only) under theirs; it throws a SyncordError to refuse, before changing
+ * anything. It must be a pure function of the files, `input` (plain JSON) and `now`, because the process that
+ * applies it may not be the one that asked for it.
+ */
+export function defineOperation<K extends CoordinationKey, I, R>(
+  key: K,
+  name: string,
+  apply: (files: CoordinationValues, input: I, now: string) => R,
+): OperationRef<K, I, R> {
+  if (OPERATIONS[key][name]) throw new Error(`operation ${name} is defined twice`);
+  (OPERATIONS[key] as Record<string, OperationFn>)[name] = apply as OperationFn;
+  return { key, name };
+}
+
+/**
+ * The four coordination files of one workspace. Every change goes through `run` (one file written, combined
+ * with other processes' changes to it) or `update` (several files locked together): the files are locked,
+ * re-read, changed and written back atomically; a thrown SyncordError changes nothing.
  */
 export class CoordinationStore {
   readonly clock: Clock;
@@ -88,6 +116,31 @@ export class CoordinationStore {
     const out: Partial<CoordinationValues> = {};
     for (const k of Object.keys(docs) as K[]) (out as Record<K, unknown>)[k] = docs[k].value;
     return out as Pick<CoordinationValues, K>;
+  }
+
+  /**
+   * Applies an operation declared with `defineOperation`. Operations of several processes on the same file are
+   * applied together by whichever process holds the file's lock (see src/core/store/combine.ts).
+   */
+  async run<K extends CoordinationKey, I, R>(op: OperationRef<K, I, R>, input: I): Promise<R> {
+    const specs = this.specs(ALL_KEYS);
+    const reads: Record<string, JsonFileSpec<unknown>> = {};
+    for (const k of ALL_KEYS) if (k !== op.key) reads[k] = specs[k];
+    const operations: CombinedFile<unknown>['operations'] = {};
+    for (const [name, fn] of Object.entries(OPERATIONS[op.key])) {
+      operations[name] = (draft, inp, ctx) => {
+        const files = {} as CoordinationValues;
+        for (const k of ALL_KEYS) {
+          if (k === op.key) Object.defineProperty(files, k, { value: draft, enumerable: true });
+          else Object.defineProperty(files, k, { get: () => ctx.read(k), enumerable: true });
+        }
+        return fn(files, inp, ctx.now);
+      };
+    }
+    const target: CombinedFile<unknown> = { spec: specs[op.key], reads, operations };
+    const result = await submitOperation(target, op.name, input, this.now(), { waitMs: this.options.lockWaitMs });
+    this.logger.trace(`${op.name} applied to ${path.basename(specs[op.key].file)}`);
+    return result as R;
   }
 
   /** Changes the named files as one locked operation and returns what `mutate` returns. */

@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { Priority, PRIORITIES, Registry, Task, TaskQueue } from './schemas';
-import { conflict, CoordinationStore, usage } from './store';
+import { conflict, CoordinationStore, defineOperation, usage } from './store';
 import { timeOf } from './time';
 
 export type TaskList = 'active_tasks' | 'pending_tasks' | 'completed_tasks';
@@ -81,50 +81,122 @@ export interface AddTaskInput {
   by?: string;
 }
 
+/**
+ * The registered instance whose expertise overlaps most with `required` (case-insensitive), preferring instances
+ * available for consultation, then active ones; undefined when nobody has any of it.
+ */
+export function suggestAssignee(registry: Registry, required: string[]): string | undefined {
+  const want = new Set(required.map((e) => e.toLowerCase()));
+  if (!want.size) return undefined;
+  let best: { id: string; score: number } | undefined;
+  for (const [id, rec] of Object.entries(registry.instances)) {
+    const overlap = (rec.expertise_areas ?? []).filter((e) => want.has(e.toLowerCase())).length;
+    if (!overlap) continue;
+    const score = overlap * 4 + (rec.available_for_consultation ? 2 : 0) + (rec.status === 'active' ? 1 : 0);
+    if (!best || score > best.score) best = { id, score };
+  }
+  return best?.id;
+}
+
+/** Whether following dependencies from `deps` leads back to `id`. */
+function reaches(queue: TaskQueue, deps: string[], id: string): string[] | undefined {
+  const seen = new Set<string>();
+  const walk = (from: string, trail: string[]): string[] | undefined => {
+    if (from === id) return trail;
+    if (seen.has(from)) return undefined;
+    seen.add(from);
+    for (const d of findTask(queue, from)?.task.dependencies ?? []) {
+      const r = walk(d, [...trail, d]);
+      if (r) return r;
+    }
+    return undefined;
+  };
+  for (const d of deps) {
+    const r = walk(d, [d]);
+    if (r) return r;
+  }
+  return undefined;
+}
+
 /** Protocol 2, step 1–2: a new task in `pending_tasks`, waiting for assignment. */
 export async function addTask(store: CoordinationStore, input: AddTaskInput): Promise<TaskEntry> {
   if (!input.title.trim()) throw usage('a task needs a title');
-  const priority = checkPriority(input.priority ?? 'medium');
-  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
-    const deps = uniq(input.dependencies ?? []);
-    for (const d of deps) requireTask(tasks, d);
-    if (input.suggestedAssignee) requireInstance(registry, input.suggestedAssignee);
-    if (input.by) requireInstance(registry, input.by);
-    const id = nextId('task', allTasks(tasks).map((t) => t.task_id));
-    const task: Task = {
-      task_id: id,
-      title: input.title.trim(),
-      description: input.description?.trim() ?? '',
-      assigned_to: null,
-      status: 'pending_assignment',
-      priority,
-      created: now,
-      due: input.due ?? null,
-      dependencies: deps,
-    };
-    if (input.deliverables?.length) task.deliverables = uniq(input.deliverables);
-    if (input.requiredExpertise?.length) task.required_expertise = uniq(input.requiredExpertise);
-    if (input.suggestedAssignee) task.suggested_assignee = input.suggestedAssignee;
-    if (input.by) task.created_by = input.by;
-    tasks.pending_tasks.push(task);
-    return { ...structuredClone(task), list: 'pending_tasks' as const };
-  });
+  checkPriority(input.priority ?? 'medium');
+  return store.run(ADD_TASK, input);
 }
 
-/** Protocol 2, step 3: offer a pending task to an instance, which then claims (accepts) or declines it. */
+const ADD_TASK = defineOperation('tasks', 'task.add', ({ tasks, registry }, input: AddTaskInput, now): TaskEntry => {
+  const priority = checkPriority(input.priority ?? 'medium');
+  const deps = uniq(input.dependencies ?? []);
+  for (const d of deps) {
+    if (!findTask(tasks, d)) throw new SyncordError(`unknown dependency ${JSON.stringify(d)}: no such task`, 'not-found');
+  }
+  if (input.suggestedAssignee) requireInstance(registry, input.suggestedAssignee);
+  if (input.by) requireInstance(registry, input.by);
+  const id = nextId('task', allTasks(tasks).map((t) => t.task_id));
+  // Hand-written dependencies may already name the id this task gets.
+  const loop = reaches(tasks, deps, id);
+  if (loop) throw conflict(`dependency cycle: ${[id, ...loop].join(' → ')}`);
+  const task: Task = {
+    task_id: id,
+    title: input.title.trim(),
+    description: input.description?.trim() ?? '',
+    assigned_to: null,
+    status: 'pending_assignment',
+    priority,
+    created: now,
+    due: input.due ?? null,
+    dependencies: deps,
+  };
+  if (input.deliverables?.length) task.deliverables = uniq(input.deliverables);
+  if (input.requiredExpertise?.length) task.required_expertise = uniq(input.requiredExpertise);
+  const suggested = input.suggestedAssignee ?? suggestAssignee(registry, input.requiredExpertise ?? []);
+  if (suggested) task.suggested_assignee = suggested;
+  if (input.by) task.created_by = input.by;
+  tasks.pending_tasks.push(task);
+  return { ...structuredClone(task), list: 'pending_tasks' as const };
+});
+
+/** Protocol 2, step 3: offer a pending task to an instance, which then accepts (or claims) or declines it. */
 export async function assignTask(store: CoordinationStore, input: { id: string; to: string }): Promise<TaskEntry> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }) => {
-    requireInstance(registry, input.to);
-    const at = requireTask(tasks, input.id);
-    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${at.task.status}`);
-    if (at.list === 'active_tasks') {
-      throw conflict(`task ${input.id} is already in progress by ${at.task.assigned_to ?? 'nobody'}; release it first`);
-    }
-    at.task.assigned_to = input.to;
-    at.task.status = 'assigned';
-    return { ...structuredClone(at.task), list: at.list };
-  });
+  return store.run(ASSIGN_TASK, input);
 }
+
+const ASSIGN_TASK = defineOperation('tasks', 'task.assign', ({ tasks, registry }, input: { id: string; to: string }): TaskEntry => {
+  requireInstance(registry, input.to);
+  const at = requireTask(tasks, input.id);
+  if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${at.task.status}`);
+  if (at.list === 'active_tasks') {
+    throw conflict(`task ${input.id} is already in progress by ${at.task.assigned_to ?? 'nobody'}; release it first`);
+  }
+  at.task.assigned_to = input.to;
+  at.task.status = 'assigned';
+  delete at.task.accepted_at;
+  return { ...structuredClone(at.task), list: at.list };
+});
+
+/**
+ * Protocol 2, step 3: the instance accepts a task offered to it (or an unassigned one, which it takes). The task
+ * stays in `pending_tasks` with status `accepted` until the instance starts it.
+ */
+export async function acceptTask(store: CoordinationStore, input: { id: string; by: string }): Promise<TaskEntry> {
+  return store.run(ACCEPT_TASK, input);
+}
+
+const ACCEPT_TASK = defineOperation('tasks', 'task.accept', ({ tasks, registry }, input: { id: string; by: string }, now): TaskEntry => {
+  requireInstance(registry, input.by);
+  const at = requireTask(tasks, input.id);
+  const t = at.task;
+  if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
+  if (at.list === 'active_tasks') throw conflict(`task ${input.id} is already in progress by ${t.assigned_to ?? 'nobody'}`);
+  if (t.assigned_to && t.assigned_to !== input.by) throw conflict(`task ${input.id} is assigned to ${t.assigned_to}, not ${input.by}`);
+  if (t.status !== 'accepted') {
+    t.assigned_to = input.by;
+    t.status = 'accepted';
+    t.accepted_at = now;
+  }
+  return { ...structuredClone(t), list: at.list };
+});
 
 export interface ClaimResult {
   task: TaskEntry;
@@ -160,6 +232,7 @@ export async function claimTask(
     t.assigned_to = input.by;
     t.status = 'in_progress';
     t.claimed_at = now;
+    delete t.accepted_at;
     move(tasks, at, 'active_tasks');
     me.current_task = t.task_id;
     me.status = 'active';
@@ -174,7 +247,10 @@ export async function declineTask(
   store: CoordinationStore,
   input: { id: string; by: string; reason?: string },
 ): Promise<TaskEntry> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
+  return store.run(DECLINE_TASK, input);
+}
+
+const DECLINE_TASK = defineOperation('tasks', 'task.decline', ({ tasks, registry }, input: { id: string; by: string; reason?: string }, now): TaskEntry => {
     requireInstance(registry, input.by);
     const at = requireTask(tasks, input.id);
     const t = at.task;
@@ -189,8 +265,13 @@ export async function declineTask(
       const notes = Array.isArray(t.decline_notes) ? (t.decline_notes as unknown[]) : [];
       t.decline_notes = [...notes, { from: input.by, date: now, reason: input.reason.trim() }];
     }
+    delete t.accepted_at;
     return { ...structuredClone(t), list: at.list };
-  });
+});
+
+/** Protocol 2, step 4: the assignee starts its task (as `claimTask`, without `force`). */
+export async function startTask(store: CoordinationStore, input: { id: string; by: string }): Promise<ClaimResult> {
+  return claimTask(store, { id: input.id, by: input.by });
 }
 
 /** Gives an in-progress task back to the queue, unassigned. Only its assignee may, unless `force`. */

@@ -199,6 +199,7 @@ const INSTANCE_ICONS: Record<string, NodeIcon> = {
 const TASK_ICONS: Record<string, NodeIcon> = {
   pending_assignment: { id: 'circle-large-outline' },
   assigned: { id: 'account' },
+  accepted: { id: 'thumbsup', color: 'charts.blue' },
   in_progress: { id: 'sync', color: 'charts.blue' },
   blocked: { id: 'debug-pause', color: 'charts.orange' },
   completed: { id: 'pass', color: 'charts.green' },

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { JsonFileSpec } from './jsonFile';
 import { parseJsonc, stripBom, validateValue } from './jsonText';
-import { pidIsDead, SELF, stateDirOf, tryAcquireLock } from './lock';
+import { lockHolder, pidIsDead, SELF, stateDirOf, tryAcquireLock } from './lock';
 import { detectFormatting, prettyJson, renderUpdate } from './render';
 
 /**
@@ -574,7 +574,11 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
 
   // Validate: the new elements only when they are all that changed (the rest was validated when read).
   if (changed) {
-    const subject = appends ? { ...draft, ...Object.fromEntries([...appends].map(([k, v]) => [k, v])) } : draft;
+    let subject = draft;
+    if (appends) {
+      subject = { ...draft };
+      for (const k of Object.keys(subject)) if (Array.isArray(subject[k])) subject[k] = appends.get(k) ?? [];
+    }
     if (schemaIssue(target as CombinedFile<unknown>, subject) !== undefined) {
       // Find the operations at fault, one by one, and refuse only those.
       const good: Pending[] = [];
@@ -652,24 +656,18 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
   } catch (e) {
     abortAll();
     fs.rmSync(temp, { force: true });
-    throw new SyncordError(`could not replace ${target.spec.file}: ${(e as Error).message}; the file was not changed`, 'io', { file: target.spec.file });
+    const err = new SyncordError(`could not replace ${target.spec.file}: ${(e as Error).message}; the file was not changed`, 'io', { file: target.spec.file });
+    claimAll(
+      null,
+      pending.map(() => ({ error: serializeError(err) })),
+    );
+    return;
   }
   const sig = statSig(file);
   if (sig) {
-    const value = appends ? draft : structuredClone(draft);
-    if (appends) for (const v of appends.values()) deepFreeze(v);
-    deepFreeze(value);
-    docCache.set(file, { sig, bom: doc.bom, text, value, layout: layout ?? (text.length < 1_000_000 || !doc.layout ? topLevelLayoutSafe(text) : undefined) });
-  }
-}
-
-function topLevelLayoutSafe(text: string): TopEntry[] | undefined {
-  try {
-    JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return topLevelLayout(text);
+    deepFreeze(draft);
+    docCache.set(file, { sig, bom: doc.bom, text, value: draft, layout: layout ?? (doc.layout ? topLevelLayout(text) : undefined) });
+  } else docCache.delete(file);
 }
 
 // ------------------------------------------------------------------------------------------ submitting
@@ -747,7 +745,7 @@ export async function submitOperation<T>(target: CombinedFile<T>, op: string, in
         }
       } else if (state.withdrawn) {
         fs.rmSync(intentPath, { force: true });
-        throw lockTimeout(target, waitMs);
+        throw lockTimeout(target as CombinedFile<unknown>, waitMs);
       } else if (withdrawing) {
         // Our withdraw came while a claim was active, which was then aborted: withdraw again.
         fs.appendFileSync(intentPath, JSON.stringify({ w: 1 }) + '\n');
@@ -789,8 +787,10 @@ export async function submitOperation<T>(target: CombinedFile<T>, op: string, in
 }
 
 function lockTimeout(target: CombinedFile<unknown>, waitMs: number): SyncordError {
+  const h = lockHolder(target.spec.file);
+  const who = h ? ` (process ${h.pid}${h.host !== SELF.host ? ` on ${h.host}` : ''})` : '';
   return new SyncordError(
-    `${path.basename(target.spec.file)} is locked by another Syncord operation that has held it for over ${Math.round(waitMs / 100) / 10}s; ` +
+    `${path.basename(target.spec.file)} is locked by another Syncord operation${who} that has held it for over ${Math.round(waitMs / 100) / 10}s; ` +
       `try again, or remove ${target.spec.file}.lock if that process is no longer running`,
     'lock-timeout',
     { file: target.spec.file },

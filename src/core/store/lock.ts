@@ -282,7 +282,14 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
   const before = s.tail;
   s.tail = before.then(() => mine);
   s.queued++;
-  const inProcess = await Promise.race([before.then(() => true), sleep(waitMs).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const inProcess = await Promise.race([
+    before.then(() => true),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), waitMs);
+    }),
+  ]);
+  clearTimeout(timer);
   if (!inProcess) {
     // Leave the queue in order: our turn passes straight on once it comes.
     void before.then(done);

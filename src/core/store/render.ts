@@ -178,7 +178,7 @@ export function renderUpdate(text: string, before: unknown, after: unknown): str
 
 /** Beyond this many separate edits, or this many characters re-parsed in all, the file is re-printed whole. */
 const MAX_EDITS = 200;
-const MAX_EDIT_WORK = 40_000_000;
+const MAX_EDIT_WORK = 2_000_000;
 
 const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false };
 

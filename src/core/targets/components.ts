@@ -7,7 +7,7 @@ import { WorkspacePaths } from '../workspace';
 import { ResolvedTarget } from './registry';
 import { checkRelative } from './rules';
 import { ConfigRule, MergeStrategy, SyncRules } from './schema';
-import { FileInfo, infoOf, lstatOrUndefined, walk } from './fsutil';
+import { FileInfo, infoOf, lstatOrUndefined, lstatSyncOrUndefined, Slicer, walk } from './fsutil';
 import { git, isGitRepo } from './git';
 
 /** A component of the rules, resolved for one target. */
@@ -143,14 +143,13 @@ export async function sourceFiles(root: string, comp: ResolvedComponent, useGit?
     const out = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', `${comp.source}/`]);
     const prefix = comp.source.length + 1;
     const rels = [...new Set(out.split('\0').filter(Boolean))].map((p) => p.slice(prefix)).filter((r) => comp.selects(r));
-    await Promise.all(
-      rels.map(async (rel) => {
-        const s = await lstatOrUndefined(path.join(comp.sourceAbs, rel));
-        if (!s) return; // deleted in the working tree
-        if (s.isFile()) files.set(rel, infoOf(s));
-        else skipped.push(rel);
-      }),
-    );
+    const slicer = new Slicer();
+    for (const rel of rels) {
+      const s = lstatSyncOrUndefined(comp.sourceAbs + path.sep + rel);
+      if (s?.isFile()) files.set(rel, infoOf(s));
+      else if (s) skipped.push(rel); // (missing: deleted in the working tree)
+      await slicer.tick();
+    }
     return { files, skipped };
   }
   const w = await walk(comp.sourceAbs);

@@ -15,6 +15,24 @@ export function git(cwd: string, args: string[], opts: { allowFail?: boolean } =
   });
 }
 
+/** Runs git and returns its exit code and output; never rejects because git failed (only when it cannot start). */
+export function gitResult(cwd: string, args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (err, stdout) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new SyncordError(`git is not installed or not on PATH (needed in ${cwd})`, 'io'));
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code?: number }).code as number) : 1) : 0, stdout });
+    });
+  });
+}
+
+/** Whether `cwd` is inside a git work tree and its HEAD commit (undefined before the first commit), in one process. */
+export async function repoState(cwd: string): Promise<{ repo: boolean; head?: string }> {
+  const r = await gitResult(cwd, ['rev-parse', '--is-inside-work-tree', '--verify', '-q', 'HEAD']);
+  const [inside, head] = r.stdout.split('\n');
+  if (inside !== 'true') return { repo: false };
+  return r.code === 0 && /^[0-9a-f]{40,64}$/.test(head ?? '') ? { repo: true, head } : { repo: true };
+}
+
 export async function isGitRepo(cwd: string): Promise<boolean> {
   return (await git(cwd, ['rev-parse', '--is-inside-work-tree'], { allowFail: true })).trim() === 'true';
 }
@@ -81,6 +99,22 @@ export async function changesSince(cwd: string, since: string | undefined, paths
   );
   const [a, b] = await Promise.all([tracked, untracked]);
   return a.concat(b);
+}
+
+/**
+ * Paths that differ from HEAD in the index or the working tree, plus untracked files (not ignored), from one
+ * `git status --porcelain -z --no-renames`: a rename shows as its old path deleted and its new path added.
+ */
+export async function dirtyPaths(cwd: string, pathspecs: string[] = []): Promise<GitChange[]> {
+  const out = await git(cwd, ['-c', 'core.quotepath=off', 'status', '--porcelain', '-z', '--no-renames', '--untracked-files=all', ...(pathspecs.length ? ['--', ...pathspecs] : [])]);
+  const changes: GitChange[] = [];
+  for (const entry of splitZ(out)) {
+    if (entry.length < 4) continue;
+    const xy = entry.slice(0, 2);
+    const p = entry.slice(3);
+    changes.push({ status: xy === '??' ? '?' : ((xy[0] !== ' ' ? xy[0] : xy[1]) as ChangeStatus), path: p });
+  }
+  return changes;
 }
 
 function splitZ(out: string): string[] {

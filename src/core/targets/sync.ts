@@ -7,8 +7,8 @@ import { WorkspacePaths } from '../workspace';
 import { BackupSummary, BackupUnit, backupUnits, ensureSyncordDir, SYNCORD_DIR, toSummary } from './backup';
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
-import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, infoOf, lstatOrUndefined, noSymlinkOnPath, pool, sameStat } from './fsutil';
-import { changesSince, describeVersion, GitChange, headCommit, isGitRepo, resolveCommit } from './git';
+import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, writeNewFileSync } from './fsutil';
+import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
 import { ResolvedTarget, updateTarget } from './registry';
 import { writeFileAtomic } from './registryStore';
 import { SyncRules } from './schema';
@@ -87,13 +87,26 @@ export interface PlanOptions {
   full?: boolean;
 }
 
-async function compare(src: FileInfo, dest: FileInfo | undefined, srcAbs: string, destAbs: string): Promise<'add' | 'update' | 'retime' | 'same'> {
+/** Verdict from metadata alone; 'hash' when only the contents can tell (same size, different time). */
+function quickCompare(src: FileInfo, dest: FileInfo | undefined): 'add' | 'update' | 'same' | 'hash' {
   if (!dest) return 'add';
   if (dest.kind !== 'file') return 'update';
   if (sameStat(src, dest)) return 'same';
   if (src.size !== dest.size) return 'update';
-  const [a, b] = await Promise.all([hashFile(srcAbs), hashFile(destAbs)]);
+  return 'hash';
+}
+
+async function compareContents(srcAbs: string, destAbs: string, size: number): Promise<'update' | 'retime'> {
+  const [a, b] = await Promise.all([hashFile(srcAbs, size), hashFile(destAbs, size)]);
   return a === b ? 'retime' : 'update';
+}
+
+/** Fills in the 'hash' verdicts (a few files at a time: they read contents). */
+async function resolveVerdicts(verdicts: string[], sizes: number[], srcOf: (i: number) => string, destOf: (i: number) => string): Promise<void> {
+  const open = verdicts.map((v, i) => (v === 'hash' ? i : -1)).filter((i) => i >= 0);
+  await pool(open, 8, async (i) => {
+    verdicts[i] = await compareContents(srcOf(i), destOf(i), sizes[i]);
+  });
 }
 
 function emptyPlan(c: ResolvedComponent, incremental: boolean): ComponentPlan {
@@ -110,10 +123,13 @@ async function planFull(root: string, c: ResolvedComponent, useGit: boolean): Pr
   const [src, dst] = await Promise.all([sourceFiles(root, c, useGit), destFiles(c)]);
   plan.skipped = src.skipped;
   const entries = [...src.files];
-  const verdicts = new Array<string>(entries.length);
-  await pool(entries, 16, async ([rel, info], i) => {
-    verdicts[i] = await compare(info, dst.files.get(rel), joinRel(c.sourceAbs, rel), joinRel(c.destAbs, rel));
-  });
+  const verdicts = entries.map(([rel, info]): string => quickCompare(info, dst.files.get(rel)));
+  await resolveVerdicts(
+    verdicts,
+    entries.map(([, info]) => info.size),
+    (i) => joinRel(c.sourceAbs, entries[i][0]),
+    (i) => joinRel(c.destAbs, entries[i][0]),
+  );
   entries.forEach(([rel], i) => {
     const v = verdicts[i];
     if (v === 'add') plan.adds.push(rel);
@@ -153,13 +169,25 @@ async function planIncremental(c: ResolvedComponent, since: string, changes: Git
   }
   const list = [...candidates].filter((r) => c.selects(r)).sort();
   const verdicts = new Array<string>(list.length);
-  await pool(list, 16, async (rel, i) => {
-    const s = await lstatOrUndefined(joinRel(c.sourceAbs, rel));
-    const d = await lstatOrUndefined(joinRel(c.destAbs, rel));
+  const sizes = new Array<number>(list.length).fill(0);
+  const slicer = new Slicer();
+  for (let i = 0; i < list.length; i++) {
+    const s = lstatSyncOrUndefined(joinRel(c.sourceAbs, list[i]));
+    const d = lstatSyncOrUndefined(joinRel(c.destAbs, list[i]));
     if (!s) verdicts[i] = d && !d.isDirectory() ? 'delete' : 'none';
     else if (!s.isFile()) verdicts[i] = 'skip';
-    else verdicts[i] = await compare(infoOf(s), d && !d.isDirectory() ? infoOf(d) : undefined, joinRel(c.sourceAbs, rel), joinRel(c.destAbs, rel));
-  });
+    else {
+      verdicts[i] = quickCompare(infoOf(s), d && !d.isDirectory() ? infoOf(d) : undefined);
+      sizes[i] = s.size;
+    }
+    await slicer.tick();
+  }
+  await resolveVerdicts(
+    verdicts,
+    sizes,
+    (i) => joinRel(c.sourceAbs, list[i]),
+    (i) => joinRel(c.destAbs, list[i]),
+  );
   const emptied = new Set<string>();
   list.forEach((rel, i) => {
     const v = verdicts[i];
@@ -172,7 +200,7 @@ async function planIncremental(c: ResolvedComponent, since: string, changes: Git
       for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) emptied.add(d);
     } else plan.unchanged++;
   });
-  for (const d of emptied) if (!(await lstatOrUndefined(path.join(c.sourceAbs, d)))) plan.dirsToRemove.push(d);
+  for (const d of emptied) if (!lstatSyncOrUndefined(path.join(c.sourceAbs, d))) plan.dirsToRemove.push(d);
   plan.dirsToRemove.sort((a, b) => b.length - a.length);
   return plan;
 }
@@ -206,7 +234,7 @@ async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
 
 /** What a sync would do, component by component. Nothing is written. */
 export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: PlanOptions = {}): Promise<SyncPlan> {
-  const st = await lstatOrUndefined(target.absPath);
+  const st = lstatSyncOrUndefined(target.absPath);
   if (!st?.isDirectory()) throw new SyncordError(`the folder of target "${target.name}" does not exist: ${target.absPath}`, 'not-found');
   const sel = selectComponents(paths, rules, target, opts.components);
   for (const c of [...sel.components, ...sel.configs]) {
@@ -217,30 +245,36 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
       throw new SyncordError(`refusing to sync ${c.name}: ${c.source} is reached through a symlink in the main project`, 'conflict', { file: path.join(paths.root, c.source) });
     }
   }
-  const useGit = await isGitRepo(paths.root);
-  const head = useGit ? await headCommit(paths.root) : undefined;
-  const state = head && !opts.full ? await readSyncState(paths, target.name) : { components: {} as SyncState['components'] };
-  // Components that can be planned from git: one `git diff` per distinct last-synced commit.
+  // One round of git processes: the repository check and, for components synced before, the diffs since
+  // their last synced commits (started speculatively; a commit that no longer exists means a full compare).
+  const state = opts.full ? { components: {} as SyncState['components'] } : await readSyncState(paths, target.name);
   const bySince = new Map<string, ResolvedComponent[]>();
   const full: ResolvedComponent[] = [];
   for (const c of sel.components) {
     const s = state.components[c.name];
-    if (head && s && s.fingerprint === c.fingerprint && s.commit) {
+    if (s && s.fingerprint === c.fingerprint && s.commit && /^[0-9a-f]{40,64}$/.test(s.commit)) {
       if (!bySince.has(s.commit)) bySince.set(s.commit, []);
       bySince.get(s.commit)!.push(c);
     } else full.push(c);
   }
+  const diffs = new Map<string, Promise<GitChange[] | undefined>>();
+  const repoP = repoState(paths.root);
+  for (const [since, comps] of bySince) {
+    const specs = comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
+    diffs.set(since, changesSince(paths.root, `${since}^{commit}`, specs).catch(() => undefined));
+  }
+  const repo = await repoP;
+  const useGit = repo.repo;
+  const head = repo.head;
   const plans = new Map<string, ComponentPlan>();
-  await Promise.all([
-    ...[...bySince].map(async ([since, comps]) => {
-      if (!(await resolveCommit(paths.root, since))) {
-        full.push(...comps); // history rewritten: compare everything
-        return;
-      }
-      const changes = await changesSince(paths.root, since, comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source)));
-      for (const c of comps) plans.set(c.name, await planIncremental(c, since, changes, Object.keys(state.components[c.name].dirty ?? {})));
-    }),
-  ]);
+  for (const [since, comps] of bySince) {
+    const changes = await diffs.get(since)!;
+    if (!head || !changes) {
+      full.push(...comps); // not a repository any more, or history rewritten: compare everything
+      continue;
+    }
+    for (const c of comps) plans.set(c.name, await planIncremental(c, since, changes, Object.keys(state.components[c.name].dirty ?? {})));
+  }
   await Promise.all(full.map(async (c) => plans.set(c.name, await planFull(paths.root, c, useGit))));
   const components = sel.components.map((c) => plans.get(c.name)!);
   const configs = await Promise.all(sel.configs.map(planConfig));
@@ -299,14 +333,48 @@ function stripText(plan: SyncPlan): SyncPlan {
 async function dirtyFiles(root: string, comps: ResolvedComponent[]): Promise<Record<string, string | null>> {
   const specs = comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
   if (!specs.length) return {};
-  const changes = await changesSince(root, 'HEAD', specs);
+  const changes = await dirtyPaths(root, specs);
   const out: Record<string, string | null> = {};
   await pool(changes, 8, async (ch) => {
-    const st = await lstatOrUndefined(path.join(root, ch.path));
-    out[ch.path] = st?.isFile() ? await hashFile(path.join(root, ch.path)) : null;
-    if (ch.oldPath !== undefined) out[ch.oldPath] = null;
+    const st = lstatSyncOrUndefined(path.join(root, ch.path));
+    out[ch.path] = st?.isFile() ? await hashFile(path.join(root, ch.path), st.size) : null;
   });
   return out;
+}
+
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Copies one source file of a component into the target: opened without following a symlink (a source
+ * that became a link since the plan is refused), written by temp file + rename with the source's
+ * permission bits and modification time. Small files go in one synchronous sequence; larger ones through
+ * `copyFileAtomic`.
+ */
+async function copyIntoTarget(src: string, dest: string, destRel: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = fs.openSync(src, fs.constants.O_RDONLY | O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new SyncordError(`${src} became a symlink during the sync; not followed`, 'conflict', { file: src });
+    throw e;
+  }
+  let st: fs.Stats;
+  let data: Buffer | undefined;
+  try {
+    st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new SyncordError(`${src} is no longer a regular file`, 'conflict', { file: src });
+    if (st.size <= SMALL_FILE) data = fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    if (data) writeNewFileSync(dest, data, st.mtimeMs, st.mode);
+    else await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+    throw e;
+  }
 }
 
 /**
@@ -359,36 +427,32 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     for (const rel of p.retime) ops.push({ kind: 'retime', comp, rel });
   }
   const verified = new Set<string>();
+  const slicer = new Slicer();
   let done = 0;
   try {
-    // Deletions first (a folder may replace a deleted file of the same name).
-    const firstCopy = ops.findIndex((o) => o.kind !== 'delete');
-    const deletes = firstCopy < 0 ? ops : ops.slice(0, firstCopy);
-    const rest = firstCopy < 0 ? [] : ops.slice(firstCopy);
-    const run = async (op: (typeof ops)[number]) => {
+    // Deletions come first in `ops` (a folder may replace a deleted file of the same name).
+    for (const op of ops) {
+      if (opts.signal?.aborted) break;
       const destRel = joinRel(op.comp.destination, op.rel);
       const dest = path.join(target.absPath, destRel);
       if (op.kind === 'delete') {
-        const st = await lstatOrUndefined(dest);
+        const st = lstatSyncOrUndefined(dest);
         if (st && !st.isDirectory()) {
-          await fs.promises.unlink(dest);
+          fs.unlinkSync(dest);
           result.deleted++;
         }
       } else if (op.kind === 'copy') {
-        await ensureRealDir(target.absPath, path.posix.dirname(destRel), verified);
-        const st = await lstatOrUndefined(dest);
-        if (st?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
-        await copyFileAtomic(joinRel(op.comp.sourceAbs, op.rel), dest);
+        ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
+        await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel);
         result.written++;
       } else {
-        const s = await fs.promises.stat(joinRel(op.comp.sourceAbs, op.rel));
-        await fs.promises.utimes(dest, s.atime, s.mtime);
+        const s = fs.statSync(joinRel(op.comp.sourceAbs, op.rel));
+        fs.lutimesSync(dest, s.atime, s.mtime);
       }
       done++;
       if (done === 1 || done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
-    };
-    await pool(deletes, 32, run, opts.signal);
-    if (!opts.signal?.aborted) await pool(rest, 32, run, opts.signal);
+      if (slicer.due()) await slicer.yield();
+    }
     if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
     for (const p of plan.components) {
       const comp = compByName.get(p.name)!;
@@ -400,7 +464,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     for (const c of cfgs) {
       if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
       const cfg = cfgByName.get(c.name)!;
-      await ensureRealDir(target.absPath, path.posix.dirname(c.destination), verified);
+      ensureRealDirSync(target.absPath, path.posix.dirname(c.destination), verified);
       // Re-check just before writing: the file must still be what the plan merged into.
       const now = await planConfig(cfg);
       await writeFileAtomic(cfg.destAbs, now.text!);

@@ -117,17 +117,17 @@ export interface TargetsSnapshot {
   errors: { message: string; file: string; line?: number; column?: number }[];
 }
 
-/** The status shown for a target. A failed last verify wins over "synchronized" until the next verify or sync. */
+/**
+ * The status shown for a target. A computed status is shown as `syncord sync status` prints it (the core
+ * already counts a `needs_sync` written by a restore); without one (Restricted Mode, an error) the status
+ * recorded in targets.json shows. A failed last verify wins over "synchronized" until the next verify or sync.
+ */
 export function displayStatus(info: TargetInfo): DisplayStatus {
   const s = info.status;
   if (s?.status === 'missing') return 'missing';
   if (s?.status === 'sync_failed' || (!s && info.target.status === 'sync_failed')) return 'sync_failed';
   if (info.verify && !info.verify.result.passed) return 'verify_failed';
-  if (s) {
-    // A status set in the registry by a restore or by hand ("needs_sync") stands until the next sync.
-    if (s.status === 'needs_sync' || info.target.status === 'needs_sync') return 'needs_sync';
-    return 'synchronized';
-  }
+  if (s) return s.status === 'needs_sync' ? 'needs_sync' : 'synchronized';
   if (info.target.status === 'needs_sync') return 'needs_sync';
   if (info.target.status === 'synchronized') return 'synchronized';
   return 'unknown';
@@ -301,7 +301,9 @@ function addTarget(tree: TreeModel, snap: TargetsSnapshot, info: TargetInfo, now
       ? fileCount
         ? `${plural(fileCount, 'file')} in ${plural(pending.length, 'category', 'categories')}`
         : status === 'needs_sync'
-          ? 'none in the main project; targets.json says needs sync (after a restore, sync again)'
+          ? info.status.since
+            ? 'no new commits; marked needs sync (restored or set by hand)'
+            : info.status.reason
           : 'none'
       : (info.statusNote ?? 'unknown'),
     tooltip: info.status?.reason ?? info.statusNote,
@@ -457,6 +459,40 @@ function joinPath(base: string, rel: string): string {
 function relativeTo(file: string, root: string): string {
   const r = root.replace(/[\\/]+$/, '');
   return file.startsWith(r + '/') || file.startsWith(r + '\\') ? file.slice(r.length + 1) : file;
+}
+
+/**
+ * A fingerprint of everything a snapshot shows: equal fingerprints mean a recomputation found nothing new,
+ * so the view need not redraw. (The snapshot holds plain data read from files and git; JSON is cheap.)
+ */
+export function snapshotFingerprint(snap: TargetsSnapshot | undefined): string {
+  return snap ? JSON.stringify(snap) : '';
+}
+
+/** What the editor renders for one node, with its children's ids: equal keys mean the row looks the same. */
+export function nodeRenderKey(tree: TreeModel, node: ViewNode): string {
+  return JSON.stringify([node, tree.children(node.id).map((c) => c.id)]);
+}
+
+/**
+ * The nodes of `next` whose row or children differ from `prev` (a node whose children were added, removed or
+ * reordered counts as changed; descendants of a changed node are left out, as redrawing it redraws them).
+ * `all` when the top-level rows differ.
+ */
+export function changedNodes(prev: TreeModel, next: TreeModel): { all: boolean; nodes: ViewNode[] } {
+  const ids = (l: ViewNode[]) => l.map((n) => n.id).join('\0');
+  if (ids(prev.roots) !== ids(next.roots)) return { all: true, nodes: [] };
+  const out: ViewNode[] = [];
+  const visit = (n: ViewNode) => {
+    const old = prev.get(n.id);
+    if (!old || nodeRenderKey(prev, old) !== nodeRenderKey(next, n)) {
+      out.push(n);
+      return;
+    }
+    for (const c of next.children(n.id)) visit(c);
+  };
+  for (const r of next.roots) visit(r);
+  return { all: false, nodes: out };
 }
 
 export interface StatusBarView {

@@ -5,7 +5,7 @@ import { checkIn, checkOut } from '../../core/coordination/instances';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
 import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationStore } from '../../core/coordination/store';
-import { addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked } from '../../core/coordination/tasks';
+import { acceptTask, addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
 import { ViewNode } from '../../core/coordination/view';
 import { locatePath } from '../../core/store';
@@ -300,25 +300,33 @@ export function registerCoordinationCommands(services: Services): void {
     return r;
   });
 
-  const claimLike = (cmd: string, verb: string, filter: (s: string, who: string | null, me: string) => boolean) =>
-    reg(cmd, async (a) => {
-      const args = argsOf(a);
-      const me = await identity(c, args);
-      if (!me) return undefined;
-      const id = await pickTask(c, a, `Task to ${verb}`, (s, who) => filter(s, who, me));
-      if (!id) return undefined;
-      const r = await write(`${verb[0].toUpperCase()}${verb.slice(1)} ${id}`, (store) => claimTask(store, { id, by: me }));
-      if (r) info(`${me} has ${id} in progress.`);
-      return r;
-    });
-  claimLike(CoordinationCommand.claimTask, 'claim', (s, who, me) => s === 'pending_assignment' || (s === 'assigned' && who === me));
-  claimLike(CoordinationCommand.acceptTask, 'accept', (s, who, me) => s === 'assigned' && who === me);
+  reg(CoordinationCommand.claimTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to claim (it starts at once)', (s, who) => s === 'pending_assignment' || ((s === 'assigned' || s === 'accepted') && who === me));
+    if (!id) return undefined;
+    const r = await write(`Claim ${id}`, (store) => claimTask(store, { id, by: me }));
+    if (r) info(`${me} has ${id} in progress.`);
+    return r;
+  });
+
+  reg(CoordinationCommand.acceptTask, async (a) => {
+    const args = argsOf(a);
+    const me = await identity(c, args);
+    if (!me) return undefined;
+    const id = await pickTask(c, a, 'Task to accept', (s, who) => (s === 'assigned' && who === me) || s === 'pending_assignment');
+    if (!id) return undefined;
+    const r = await write(`Accept ${id}`, (store) => acceptTask(store, { id, by: me }));
+    if (r) info(`${me} accepted ${id}; start it when ready.`);
+    return r;
+  });
 
   reg(CoordinationCommand.declineTask, async (a) => {
     const args = argsOf(a);
     const me = await identity(c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to decline', (s, who) => s === 'assigned' && who === me);
+    const id = await pickTask(c, a, 'Task to decline', (s, who) => (s === 'assigned' || s === 'accepted') && who === me);
     if (!id) return undefined;
     const reason = args.reason ?? (isNode(a) || !args.taskId ? await input(`Decline ${id}`, 'Why (optional)', { optional: true }) : undefined);
     if (reason === undefined && (isNode(a) || !args.taskId)) return undefined;
@@ -331,11 +339,11 @@ export function registerCoordinationCommands(services: Services): void {
     const args = argsOf(a);
     const me = await identity(c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to start', (s, who) => (s === 'blocked' && who === me) || s === 'pending_assignment' || (s === 'assigned' && who === me));
+    const id = await pickTask(c, a, 'Task to start', (s, who) => ((s === 'blocked' || s === 'accepted' || s === 'assigned') && who === me) || s === 'pending_assignment');
     if (!id) return undefined;
-    const q = c.model.value('tasks');
-    const blocked = q?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
-    const r = await write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : claimTask(store, { id, by: me }).then((x) => x.task)));
+    // A blocked task resumes; a pending one moves to active_tasks, in progress.
+    const blocked = c.model.value('tasks')?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
+    const r = await write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : startTask(store, { id, by: me }).then((x) => x.task)));
     if (r) info(`${id} is in progress.`);
     return r;
   });
@@ -346,8 +354,9 @@ export function registerCoordinationCommands(services: Services): void {
     if (!me) return undefined;
     const id = await pickTask(c, a, 'Task that is blocked', (s, who) => s === 'in_progress' && who === me);
     if (!id) return undefined;
-    const reason = args.reason ?? (await input(`Block ${id}`, 'What blocks it (optional)', { optional: true }));
-    if (reason === undefined) return undefined;
+    const interactive = isNode(a) || !args.taskId;
+    const reason = args.reason ?? (interactive ? await input(`Block ${id}`, 'What blocks it (optional)', { optional: true }) : undefined);
+    if (reason === undefined && interactive) return undefined;
     const r = await write(`Block ${id}`, (store) => setTaskBlocked(store, { id, by: me, blocked: true, reason }));
     if (r) info(`${id} is blocked.`);
     return r;

@@ -43,7 +43,7 @@ export function targetsApi(services: Services): TargetsApi {
       return node && provider ? provider.getTreeItem(node) : undefined;
     },
     onDidChange: t.model.onDidChange,
-    version: () => ({ count: t.model.version, reason: t.model.lastReason }),
+    version: () => ({ count: t.model.reloads, reason: t.model.lastReason }),
     diagnostics: (file) => t.diagnostics.collection.get(vscode.Uri.file(file)) ?? [],
     statusBarText: () => {
       const s = targetViewsOf(services)?.statusBar;

@@ -45,6 +45,7 @@ import { reportError } from '../errors';
 import { Services } from '../services';
 import { BUSY_CONTEXT_KEY, TargetCommand } from './commandIds';
 import { Targets, targetsOf } from './context';
+import { targetViewsOf } from './views';
 
 export { TargetCommand } from './commandIds';
 
@@ -160,7 +161,7 @@ class Handlers {
 
   private async reveal(id: string, expand: boolean | number = false): Promise<void> {
     const view = this.t.treeView;
-    const node = this.t.model.tree()?.get(id);
+    const node = targetViewsOf(this.services)?.provider.node(id);
     if (!view?.visible || !node) return;
     await Promise.resolve(view.reveal(node, { expand, select: true, focus: false })).catch(() => undefined);
   }
@@ -214,6 +215,7 @@ class Handlers {
       if (!type) return undefined;
     }
     try {
+      this.t.model.noteOwnWrites();
       const added = await addTarget(paths, { name, path: abs, type });
       await this.t.model.reload('target added');
       void vscode.window.showInformationMessage(`Syncord: added target ${added.name} (${added.type}) at ${added.path}.`);
@@ -240,6 +242,7 @@ class Handlers {
       if (ok !== 'Remove') return false;
     }
     try {
+      this.t.model.noteOwnWrites();
       await removeTarget(paths, name);
       this.t.model.setVerify(name, undefined);
       await this.t.model.reload('target removed');

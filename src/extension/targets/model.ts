@@ -1,14 +1,21 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, VerifyResult } from '../../core/targets';
-import { buildTree, componentsFor, TargetInfo, TargetsSnapshot, TreeModel } from '../../core/targets/view';
+import { SYNCORD_DIR } from '../../core/targets/backup';
+import { buildTree, componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot, TreeModel } from '../../core/targets/view';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { onDidChangeSettings } from '../settings';
 
 /** Commits, checkouts and saves arrive in bursts: recompute once things are quiet for this long. */
 export const RECOMPUTE_DEBOUNCE_MS = 400;
+/**
+ * Backups, backup manifests and targets.json are written by Syncord's own commands, which recompute when
+ * they are done; the watcher events those writes cause arrive a little later and are ignored for this long.
+ */
+const OWN_WRITES_GRACE_MS = 3000;
 const VERIFY_STATE_KEY = 'syncord.targets.lastVerify';
 export const RESTRICTED_NOTE = 'Restricted Mode: trust the workspace to detect changes';
 
@@ -18,7 +25,8 @@ type StoredVerify = Record<string, { result: VerifyResult; at: string }>;
  * The targets as last read, shared by the tree, the status bar, the Problems panel and the commands. Nothing
  * is read until something asks (`ensureLoaded`). Watchers on the main project's HEAD and refs, on the synced
  * sources, on the registry and rules, and on the backup manifests recompute it (debounced) without the user
- * asking; the extension's own changes call `reload()` at once.
+ * asking; the extension's own changes call `reload()` at once, and the events their own writes cause are
+ * ignored. A recomputation that finds nothing new fires no change, so the view stays still.
  */
 export class TargetsModel extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
@@ -31,11 +39,16 @@ export class TargetsModel extends Disposable {
   private debounce: NodeJS.Timeout | undefined;
   private watchers: vscode.Disposable[] = [];
   private watchKey = '';
+  private fingerprint = '';
+  /** Until when watcher events on Syncord's own files are taken to come from its own commands. */
+  private ownWritesUntil = 0;
   private readonly busyTargets = new Map<string, string>();
   private readonly verifies: Map<string, { result: VerifyResult; at: string }>;
   private cachedTree: { version: number; minute: number; model: TreeModel } | undefined;
-  /** Completed reloads, for tests. */
+  /** Changes of what the view shows (a reload that found something new, a busy or verify change). */
   version = 0;
+  /** Completed reloads, for tests and the log. */
+  reloads = 0;
   /** Why the last reload happened (for tests and the log). */
   lastReason = '';
 
@@ -53,7 +66,8 @@ export class TargetsModel extends Disposable {
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.snap && void this.reload('workspace trusted')));
     this.register({ dispose: () => this.debounce && clearTimeout(this.debounce) });
     this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
-    // Relative times ("synced 5 minutes ago") age: redraw once a minute (no file is read).
+    // Relative times ("synced 5 minutes ago") age: redraw once a minute (no file is read); the view redraws
+    // only the rows whose text changed.
     const tick = setInterval(() => this.snap && this.changed.fire(), 60_000);
     this.register({ dispose: () => clearInterval(tick) });
   }
@@ -110,13 +124,22 @@ export class TargetsModel extends Disposable {
       try {
         do {
           this.pendingReload = false;
+          let snap: TargetsSnapshot | undefined;
           try {
-            this.snap = await this.load();
+            snap = await this.load();
           } catch (e) {
             this.services.log.error(`Targets: cannot read the targets: ${(e as Error).message}`);
           }
-          this.version++;
-          this.changed.fire();
+          this.reloads++;
+          if (!snap) continue;
+          const fp = snapshotFingerprint(snap);
+          const first = !this.snap;
+          this.snap = snap;
+          if (first || fp !== this.fingerprint) {
+            this.fingerprint = fp;
+            this.version++;
+            this.changed.fire();
+          }
         } while (this.pendingReload);
       } finally {
         this.loading = undefined;
@@ -128,9 +151,15 @@ export class TargetsModel extends Disposable {
   /** Marks a target as being worked on (the tree and status bar spin), or clears the mark. */
   setBusy(name: string, what: string | undefined): void {
     if (what) this.busyTargets.set(name, what);
-    else this.busyTargets.delete(name);
+    else if (!this.busyTargets.delete(name)) return;
+    this.noteOwnWrites();
     this.version++;
     this.changed.fire();
+  }
+
+  /** Says that Syncord itself just wrote its own files (targets.json, backups): their watcher events are ignored. */
+  noteOwnWrites(): void {
+    this.ownWritesUntil = Date.now() + OWN_WRITES_GRACE_MS;
   }
 
   /** Records (or forgets) a target's last verify result; it is kept across restarts in the workspace state. */
@@ -215,16 +244,22 @@ export class TargetsModel extends Disposable {
       for (const c of Object.values(rules.config)) globs.add(c.source);
       for (const c of Object.values(rules.categories)) for (const p of c.patterns) globs.add(p);
     }
-    globs.add('.syncord/backups/*/manifests/*.json');
     const sources = `{${[...globs].map((g) => g.replace(/[{},]/g, '?')).join(',')}}`;
     const key = `${root}\0${coordinationDir}\0${sources}`;
     if (key === this.watchKey) return;
     this.watchKey = key;
     this.watchers.forEach((w) => w.dispose());
     this.watchers = [];
-    const on = (base: string, pattern: string, reason: string) => {
+    const stateDir = vscode.Uri.file(path.join(root, SYNCORD_DIR)).path + '/';
+    const on = (base: string, pattern: string, reason: string, own?: (uri: vscode.Uri) => boolean) => {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), pattern));
-      const fire = (uri: vscode.Uri) => this.scheduleReload(`${reason}: ${vscode.workspace.asRelativePath(uri)}`);
+      const fire = (uri: vscode.Uri) => {
+        // Syncord's state folder (sync state, verify logs, backup objects) is never a synced source.
+        if (pattern === sources && uri.path.startsWith(stateDir)) return;
+        // Syncord's own writes: the command that made them recomputes when it is done.
+        if (own?.(uri) && (this.busyTargets.size > 0 || Date.now() < this.ownWritesUntil)) return;
+        this.scheduleReload(`${reason}: ${vscode.workspace.asRelativePath(uri)}`);
+      };
       w.onDidChange(fire);
       w.onDidCreate(fire);
       w.onDidDelete(fire);
@@ -232,6 +267,7 @@ export class TargetsModel extends Disposable {
     };
     on(root, '.git/{HEAD,packed-refs,refs/**}', 'HEAD moved');
     on(root, sources, 'synced sources changed');
-    on(coordinationDir, '{targets.json,sync-rules.jsonc}', 'registry or rules changed');
+    on(root, `${SYNCORD_DIR}/backups/*/manifests/*.json`, 'backups changed', () => true);
+    on(coordinationDir, '{targets.json,sync-rules.jsonc}', 'registry or rules changed', (uri) => uri.path.endsWith('/targets.json'));
   }
 }

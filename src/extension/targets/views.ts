@@ -1,22 +1,27 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { statusBarView, TreeModel, ViewNode } from '../../core/targets/view';
+import { changedNodes, statusBarView, TreeModel, ViewNode } from '../../core/targets/view';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { TargetCommand } from './commandIds';
 import { Targets, targetsOf } from './context';
 
 /**
- * Maps the tree model (core/targets/view.ts) to TreeItems. Nodes keep stable ids, so expansion and selection
- * survive the recomputations the watchers trigger.
+ * Maps the tree model (core/targets/view.ts) to TreeItems. Nodes keep stable ids, and the objects handed to
+ * the editor stay the same across recomputations (updated in place): after a change only the rows whose text,
+ * icon or children changed are redrawn, so a row the user is hovering or clicking is not replaced under the
+ * pointer by a recomputation that changed nothing about it.
  */
 export class TargetsTreeProvider extends Disposable implements vscode.TreeDataProvider<ViewNode> {
-  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | undefined>());
+  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | ViewNode[] | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
+  /** The tree the editor was last given, and the node objects it holds, by id. */
+  private shown: TreeModel | undefined;
+  private readonly nodes = new Map<string, ViewNode>();
 
   constructor(private readonly targets: Targets) {
     super();
-    this.register(targets.model.onDidChange(() => this.emitter.fire(undefined)));
+    this.register(targets.model.onDidChange(() => this.update()));
   }
 
   /** The model the tree shows now (tests read labels and descriptions through getTreeItem). */
@@ -24,16 +29,57 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
     return this.targets.model.tree();
   }
 
+  /** The node object the editor holds for an id (for reveal). */
+  node(id: string): ViewNode | undefined {
+    if (!this.shown) this.adopt(this.targets.model.tree());
+    return this.nodes.get(id);
+  }
+
+  /** Redraws what changed since the editor last asked. */
+  private update(): void {
+    const prev = this.shown;
+    const next = this.targets.model.tree();
+    if (!prev || !next) {
+      this.adopt(next);
+      this.emitter.fire(undefined);
+      return;
+    }
+    if (next === prev) return;
+    const d = changedNodes(prev, next);
+    this.adopt(next);
+    if (d.all) this.emitter.fire(undefined);
+    else if (d.nodes.length) this.emitter.fire(d.nodes.map((n) => this.nodes.get(n.id)!));
+  }
+
+  /** Makes `tree` the one shown, keeping the objects of nodes the editor already holds (updated in place). */
+  private adopt(tree: TreeModel | undefined): void {
+    if (!tree || tree === this.shown) return;
+    this.shown = tree;
+    const seen = new Set<string>();
+    for (const n of tree.all()) {
+      seen.add(n.id);
+      const old = this.nodes.get(n.id);
+      if (old) {
+        for (const k of Object.keys(old) as (keyof ViewNode)[]) delete old[k];
+        Object.assign(old, n);
+      } else this.nodes.set(n.id, { ...n });
+    }
+    for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
+  }
+
   async getChildren(element?: ViewNode): Promise<ViewNode[]> {
     await this.targets.model.ensureLoaded();
-    const model = this.targets.model.tree();
+    // The tree as last adopted: a newer one is adopted (and its changes announced) by update().
+    if (!this.shown) this.adopt(this.targets.model.tree());
+    const model = this.shown;
     if (!model) return [];
-    if (!element) return model.roots;
-    return model.children(element.id);
+    const list = element ? model.children(element.id) : model.roots;
+    return list.map((n) => this.nodes.get(n.id)!);
   }
 
   getParent(element: ViewNode): ViewNode | undefined {
-    return this.targets.model.tree()?.parent(element.id);
+    const p = this.shown?.parent(element.id);
+    return p && this.nodes.get(p.id);
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {

@@ -65,7 +65,13 @@ export async function refusal(p: Promise<unknown>): Promise<SyncordError> {
   throw new Error('expected the operation to be refused');
 }
 
-/** Snapshot of the four files' bytes, to prove a refused operation wrote nothing. */
+/** Snapshot of the folder's files' bytes (not Syncord's private .syncord folder), to prove a refused operation wrote nothing. */
 export function snapshot(ws: TestWorkspace): Record<string, string> {
-  return Object.fromEntries(fs.readdirSync(ws.dir).sort().map((f) => [f, ws.read(f)]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(ws.dir)
+      .filter((f) => fs.statSync(path.join(ws.dir, f)).isFile())
+      .sort()
+      .map((f) => [f, ws.read(f)]),
+  );
 }

@@ -55,7 +55,7 @@ describe('coordination/tasks (protocol 2)', () => {
     const before = snapshot(ws);
     const e = await refusal(addTask(ws.store, { title: 'x', dependencies: ['task_099'] }));
     assert.equal(e.code, 'not-found');
-    assert.match(e.message, /task "task_099" does not exist/);
+    assert.match(e.message, /unknown dependency "task_099": no such task/);
     assert.deepEqual(snapshot(ws), before);
   });
 
@@ -146,8 +146,10 @@ describe('coordination/tasks (protocol 2)', () => {
     const { tasks, registry } = await ws.store.read('tasks', 'registry');
     const s = suggestTasks(tasks, registry, 'instance-1');
     // task_003 waits on task_002, so it is not ready; task_002 is suggested for instance-1.
-    assert.deepEqual(s.map((x) => x.task.task_id), ['task_002', 'task_004']);
-    assert.deepEqual(s[0].reasons, ['suggested for you', 'matches your expertise: api-design', 'high priority']);
-    assert.deepEqual(s[1].reasons, ['matches your expertise: api-design', 'critical priority']);
+    // task_004 got instance-1 as suggested assignee from its expertise (api-design), and is more urgent.
+    assert.equal(tasks.pending_tasks.find((t) => t.task_id === 'task_004')?.suggested_assignee, 'instance-1');
+    assert.deepEqual(s.map((x) => x.task.task_id), ['task_004', 'task_002']);
+    assert.deepEqual(s[0].reasons, ['suggested for you', 'matches your expertise: api-design', 'critical priority']);
+    assert.deepEqual(s[1].reasons, ['suggested for you', 'matches your expertise: api-design', 'high priority']);
   });
 });

@@ -15,6 +15,8 @@ import {
   displayStatus,
   pendingByCategory,
   relativeTime,
+  snapshotFingerprint,
+  changedNodes,
   statusBarView,
   TargetContext,
   TargetInfo,
@@ -181,13 +183,41 @@ describe('targets view model', () => {
     assert.match(describeVerify(failedVerify), /^Verify ComfyUI_windows_portable: 3 of 4 checks failed \(links, config:opencode, files:rag\); 3 problems\.$/);
   });
 
-  it('lets a needs_sync written by a restore stand over a computed "synchronized"', () => {
-    const info: TargetInfo = { target: target('a', 'source', { status: 'needs_sync' }), status: status('a', 'synchronized'), components: [], backups: [] };
-    assert.equal(displayStatus(info), 'needs_sync');
-    assert.match(buildTree(snapshot([info]), NOW).get('target:a/changes')!.description!, /^none in the main project; targets.json says needs sync/);
-    assert.equal(displayStatus({ ...info, target: target('a', 'source') }), 'synchronized');
+  it('shows the computed status as `syncord sync status` prints it, and the recorded one only when none was computed', () => {
+    // After a restore the core computes needs_sync (the registry marks it) although git shows no new commits.
+    const restored: TargetInfo = {
+      target: target('a', 'source', { status: 'needs_sync' }),
+      status: { ...status('a', 'needs_sync'), reason: 'marked needs_sync in the registry (restored from a backup, or set by hand)' },
+      components: [],
+      backups: [],
+    };
+    assert.equal(displayStatus(restored), 'needs_sync');
+    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'no new commits; marked needs sync (restored or set by hand)');
+    // The computed status is the one shown, whatever targets.json says.
+    assert.equal(displayStatus({ ...restored, status: status('a', 'synchronized') }), 'synchronized');
+    assert.equal(displayStatus({ target: target('a', 'source'), status: status('a', 'needs_sync'), components: [], backups: [] }), 'needs_sync');
     // Restricted mode: no computed status, the recorded one shows.
     assert.equal(displayStatus({ target: target('a', 'source'), components: [], backups: [], statusNote: 'Restricted Mode' }), 'synchronized');
+    assert.equal(displayStatus({ target: target('a', 'source', { status: 'needs_sync' }), components: [], backups: [], statusNote: 'Restricted Mode' }), 'needs_sync');
+  });
+
+  it('tells a recomputation that found nothing new from one that did, and which rows changed', () => {
+    const info = (s: TargetStatus['status'], backups: BackupSummary[] = []): TargetInfo => ({ target: target('a', 'source'), status: status('a', s), components: componentsFor(DEFAULT_RULES, 'source'), backups });
+    const b = target('b', 'site-packages');
+    const other: TargetInfo = { target: b, status: status('b', 'synchronized'), components: [], backups: [] };
+    assert.equal(snapshotFingerprint(snapshot([info('synchronized'), other])), snapshotFingerprint(snapshot([info('synchronized'), other])));
+    assert.notEqual(snapshotFingerprint(snapshot([info('synchronized'), other])), snapshotFingerprint(snapshot([info('needs_sync'), other])));
+
+    const t1 = buildTree(snapshot([info('synchronized'), other]), NOW);
+    assert.deepEqual(changedNodes(t1, buildTree(snapshot([info('synchronized'), other]), NOW)), { all: false, nodes: [] });
+    // A status change redraws that target's row (and its children with it), not the other target.
+    const t2 = buildTree(snapshot([info('needs_sync'), other]), NOW);
+    assert.deepEqual(changedNodes(t1, t2).nodes.map((n) => n.id), ['target:a']);
+    // A new backup redraws the Backups node only.
+    const t3 = buildTree(snapshot([info('synchronized', [backup]), other]), NOW);
+    assert.deepEqual(changedNodes(t1, t3).nodes.map((n) => n.id), ['target:a/backups']);
+    // A target added or removed redraws everything.
+    assert.equal(changedNodes(t1, buildTree(snapshot([info('synchronized')]), NOW)).all, true);
   });
 
   it('says in the status bar how many targets need sync, spins while syncing, and hides with no targets', () => {
