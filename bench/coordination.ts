@@ -1,11 +1,13 @@
 /**
- * Coordination benchmarks. Each line prints Syncord's number beside a reference measured in the same run:
- *  1. one agent appending messages: the store (lock, re-read, validate, minimal edit, fsync, rename) against a
- *     bare JSON.parse / writeFileSync round trip;
- *  2. four agents appending at once: how many messages survive, store against the bare round trip;
+ * Coordination benchmarks. Each line prints Syncord's number beside a baseline measured in the same run:
+ *  1. 8 processes adding tasks to task-queue.json at once (read-modify-write of a small file): ops/s and lost
+ *     updates, Syncord's store against proper-lockfile + write-file-atomic (JSON.parse / JSON.stringify);
+ *  2. 8 processes appending messages to a communication log that already holds 10,000 messages (about 5 MB),
+ *     same comparison;
  *  3. one CLI call (`syncord msg send`, the bundled dist/cli.js) against `jq` doing the same append and
  *     against an empty `node -e ''`;
  *  4. health check of a large workspace against just parsing its four files.
+ * Targets: 0 lost; at least 1,000 ops/s on the small file; at least the baseline on the 10,000-message log.
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,9 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { checkHealth } from '../src/core/coordination/health';
 import { initCoordination } from '../src/core/coordination/init';
-import { CommunicationLogSchema } from '../src/core/coordination/schemas';
 import { CoordinationStore } from '../src/core/coordination/store';
-import { updateJsonFile } from '../src/core/store';
 
 /** The project root: above the compiled bench (out/bench) when it holds package.json, else the current folder. */
 const ROOT = fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) ? path.resolve(__dirname, '..', '..') : process.cwd();
@@ -62,20 +62,35 @@ function seedLog(file: string, messages: number): void {
   fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
 }
 
-function runWorkers(mode: string, file: string, agents: number, each: number): Promise<number> {
-  const t = Date.now();
-  return Promise.all(
-    Array.from(
-      { length: agents },
-      (_, a) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, [WORKER, mode, file, `agent${a}`, String(each)], { stdio: ['ignore', 'ignore', 'pipe'] });
-          let err = '';
-          child.stderr.on('data', (d) => (err += d));
-          child.on('close', (code) => (code === 0 || mode === 'naive' ? resolve() : reject(new Error(err))));
-        }),
-    ),
-  ).then(() => Date.now() - t);
+interface Race {
+  ms: number;
+}
+
+/** Starts `agents` workers, lets them load, then starts them together; resolves with the time from start to last done. */
+function race(mode: string, target: string, agents: string[], each: number): Promise<Race> {
+  const children = agents.map((a) => spawn(process.execPath, [WORKER, mode, target, a, String(each)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const seen = (child: ReturnType<typeof spawn>, word: string) =>
+    new Promise<void>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes(word)) resolve();
+      });
+      child.stderr!.on('data', (d) => (err += d));
+      child.on('exit', (code) => (code ? reject(new Error(`${mode} worker failed: ${err}`)) : resolve()));
+    });
+  return Promise.all(children.map((c) => seen(c, 'ready'))).then(async () => {
+    const t = process.hrtime.bigint();
+    const done = children.map((c) => seen(c, 'done'));
+    for (const c of children) c.stdin!.write('go\n');
+    await Promise.all(done);
+    return { ms: Number(process.hrtime.bigint() - t) / 1e6 };
+  });
+}
+
+function rate(ops: number, ms: number): string {
+  return `${Math.round((ops / ms) * 1000)} ops/s`;
 }
 
 function countSurvivors(file: string): number {
@@ -86,51 +101,64 @@ function countSurvivors(file: string): number {
   }
 }
 
+function taskCount(file: string): number {
+  try {
+    const q = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown[]>;
+    return q.active_tasks.length + q.pending_tasks.length + q.completed_tasks.length;
+  } catch {
+    return -1;
+  }
+}
+
 export async function runCoordinationBench(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-bench-coord-'));
   try {
-    // 1. Sequential appends to a log of 500 messages.
-    const N = 100;
-    const storeFile = path.join(dir, 'store.json');
-    const naiveFile = path.join(dir, 'naive.json');
-    seedLog(storeFile, 500);
-    seedLog(naiveFile, 500);
-    const storeTimes: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const [, t] = await timeAsync(() =>
-        updateJsonFile({ file: storeFile, schema: CommunicationLogSchema }, (log) => {
-          log.messages.push({ message_id: `x_${i}`, from: 'a', to: 'b', type: 'info', timestamp: '2024-01-15T11:20:00Z', subject: 's', message: 'm', status: 'sent' });
-        }),
-      );
-      storeTimes.push(t);
-    }
-    const naiveTimes: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const [, t] = time(() => {
-        const log = JSON.parse(fs.readFileSync(naiveFile, 'utf8')) as { messages: unknown[] };
-        log.messages.push({ message_id: `x_${i}` });
-        fs.writeFileSync(naiveFile, JSON.stringify(log, null, 2) + '\n');
-      });
-      naiveTimes.push(t);
-    }
-    console.log(`append 1 message to a 500-message log (median of ${N}):`);
-    console.log(`  syncord store (lock + re-read + validate + minimal edit + fsync + rename)  ${ms(median(storeTimes))}`);
-    console.log(`  reference: JSON.parse + writeFileSync, no lock, no fsync                   ${ms(median(naiveTimes))}`);
+    const agents = Array.from({ length: 8 }, (_, i) => `agent-${i}`);
+    const registry = {
+      instances: Object.fromEntries(
+        ['instance-1', ...agents].map((id) => [
+          id,
+          { role: 'bench', status: 'active', current_task: null, last_update: null, expertise_areas: [], available_for_consultation: true, current_session_id: null },
+        ]),
+      ),
+      coordination_protocol_version: '1.0',
+      last_registry_update: null,
+    };
+    const workspaceWith = async (name: string) => {
+      const d = path.join(dir, name, 'coordination');
+      await initCoordination(d);
+      fs.writeFileSync(path.join(d, 'instance-registry.json'), JSON.stringify(registry, null, 2) + '\n');
+      return d;
+    };
 
-    // 2. Four agents appending 40 messages each at the same time.
-    const agents = 4;
-    const each = 40;
-    const contended = path.join(dir, 'contended-store.json');
-    const contendedNaive = path.join(dir, 'contended-naive.json');
-    seedLog(contended, 0);
-    seedLog(contendedNaive, 0);
-    const storeMs = await runWorkers('store', contended, agents, each);
-    const naiveMs = await runWorkers('naive', contendedNaive, agents, each);
-    const kept = countSurvivors(contended);
-    const keptNaive = countSurvivors(contendedNaive);
-    console.log(`${agents} agents append ${each} messages each at once (${agents * each} sent):`);
-    console.log(`  syncord store  kept ${kept}/${agents * each} in ${storeMs} ms`);
-    console.log(`  reference: bare read-modify-write  kept ${keptNaive < 0 ? 'nothing (file torn)' : `${keptNaive}/${agents * each}`} in ${naiveMs} ms`);
+    // 1. Read-modify-write of the small task queue by 8 processes at once.
+    const each = Number(process.env.SYNCORD_BENCH_TASK_OPS ?? 150);
+    const total = agents.length * each;
+    const sDir = await workspaceWith('tasks-syncord');
+    const bDir = await workspaceWith('tasks-baseline');
+    const sRace = await race('syncord-tasks', sDir, agents, each);
+    const bRace = await race('baseline-tasks', path.join(bDir, 'task-queue.json'), agents, each);
+    const sKept = taskCount(path.join(sDir, 'task-queue.json'));
+    const bKept = taskCount(path.join(bDir, 'task-queue.json'));
+    console.log(`8 processes add ${each} tasks each to task-queue.json at once (${total} read-modify-writes):`);
+    console.log(`  syncord store                             ${rate(total, sRace.ms).padStart(11)}   lost ${total - sKept}`);
+    console.log(`  baseline: proper-lockfile + write-file-atomic ${rate(total, bRace.ms).padStart(7)}   lost ${bKept < 0 ? 'all (file torn)' : total - bKept}`);
+
+    // 2. Appends to a log that already holds 10,000 messages.
+    const eachLog = Number(process.env.SYNCORD_BENCH_LOG_OPS ?? 12);
+    const totalLog = agents.length * eachLog;
+    const sLogDir = await workspaceWith('log-syncord');
+    const bLogDir = await workspaceWith('log-baseline');
+    seedLog(path.join(sLogDir, 'communication-log.json'), 10_000);
+    seedLog(path.join(bLogDir, 'communication-log.json'), 10_000);
+    const mb = (fs.statSync(path.join(sLogDir, 'communication-log.json')).size / 1e6).toFixed(1);
+    const sLog = await race('syncord-log', sLogDir, agents, eachLog);
+    const bLog = await race('baseline-log', path.join(bLogDir, 'communication-log.json'), agents, eachLog);
+    const sMsgs = countSurvivors(path.join(sLogDir, 'communication-log.json'));
+    const bMsgs = countSurvivors(path.join(bLogDir, 'communication-log.json'));
+    console.log(`8 processes append ${eachLog} messages each to a log of 10,000 messages (${mb} MB, ${totalLog} appends):`);
+    console.log(`  syncord store                             ${rate(totalLog, sLog.ms).padStart(11)}   lost ${10_000 + totalLog - sMsgs}`);
+    console.log(`  baseline: proper-lockfile + write-file-atomic ${rate(totalLog, bLog.ms).padStart(7)}   lost ${bMsgs < 0 ? 'all (file torn)' : 10_000 + totalLog - bMsgs}`);
 
     // 3. One CLI call against jq and against node's own start-up.
     const cli = path.join(ROOT, 'dist', 'cli.js');

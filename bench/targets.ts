@@ -20,14 +20,62 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function report(name: string, ours: number[], ref: number[], refName: string, target: number, extra = ''): void {
-  const a = median(ours);
-  const b = median(ref);
+/**
+ * Runs Syncord and the reference tool on the same data, alternating which goes first (so neither always
+ * gets the warmer cache), and keeps every time; `prepare` resets the data before each pair.
+ */
+async function pairs(reps: number, prepare: (k: number) => void | Promise<void>, ours: () => Promise<unknown>, ref: () => Promise<unknown>): Promise<{ ours: number[]; ref: number[] }> {
+  const out = { ours: [] as number[], ref: [] as number[] };
+  for (let k = 0; k < reps; k++) {
+    await prepare(k);
+    if (k % 2 === 0) {
+      out.ref.push(await time(ref));
+      out.ours.push(await time(ours));
+    } else {
+      out.ours.push(await time(ours));
+      out.ref.push(await time(ref));
+    }
+  }
+  return out;
+}
+
+interface Row {
+  name: string;
+  ours: number[];
+  ref: number[];
+  refName: string;
+  target: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+
+function report(row: Row): void {
+  rows.push(row);
+  const a = median(row.ours);
+  const b = median(row.ref);
   const ratio = a / b;
-  console.log(`${name.padEnd(44)} syncord ${a.toFixed(1).padStart(8)} ms   ${refName} ${b.toFixed(1).padStart(8)} ms   ratio ${ratio.toFixed(2)}x (target <= ${target}x) ${ratio <= target ? 'OK' : 'MISSED'}${extra}`);
+  console.log(
+    `  ${row.name}: syncord ${a.toFixed(1)} ms, ${row.refName} ${b.toFixed(1)} ms, ratio ${ratio.toFixed(2)}x (target <= ${row.target}x) ${ratio <= row.target ? 'ok' : 'MISSED'}` +
+      `   [syncord ${row.ours.map((x) => x.toFixed(0)).join(' ')} | ${row.refName} ${row.ref.map((x) => x.toFixed(0)).join(' ')}]${row.note ? `\n    ${row.note}` : ''}`,
+  );
+}
+
+function printTable(): void {
+  const head = ['case', 'syncord (median)', 'reference (median)', 'ratio', 'target', ''];
+  const body = rows.map((r) => {
+    const a = median(r.ours);
+    const b = median(r.ref);
+    return [r.name, `${a.toFixed(1)} ms`, `${r.refName} ${b.toFixed(1)} ms`, `${(a / b).toFixed(2)}x`, `<= ${r.target}x`, a / b <= r.target ? 'ok' : 'MISSED'];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log('\n' + line(head));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of body) console.log(line(r));
 }
 
 export function content(i: number, rev = 0): string {
@@ -71,24 +119,33 @@ export function writeTree(root: string, n: number): void {
 
 export async function runTargetsBench(): Promise<void> {
   const hasRsync = spawnSync('rsync', ['--version']).status === 0;
+  const [l1, l5] = os.loadavg();
+  console.log(
+    `Medians of interleaved runs; Syncord and each reference run on the same data in the same process.\n` +
+      `Machine: ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) / ${l5.toFixed(1)} (5 min). ` +
+      `On a shared machine single runs vary a lot; compare the ratios, and the per-run times in brackets.`,
+  );
+  rows.length = 0;
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-bench-targets-'));
   try {
     // 1. Change detection: 20,000 files, 2,000 commits.
     const repo = path.join(base, 'history');
-    let t0 = Date.now();
+    const t0 = Date.now();
     makeHistoryRepo(repo, 20_000, 2_000);
     console.log(`(generated a 20,000-file repository with 2,000 commits in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     const paths = resolveWorkspace(repo);
     for (const back of [20, 1999]) {
       const since = execFileSync('git', ['rev-parse', `HEAD~${back}`], { cwd: repo, encoding: 'utf8' }).trim();
-      const ours: number[] = [];
-      const ref: number[] = [];
       let changed = 0;
-      for (let k = 0; k < 9; k++) {
-        ref.push(await time(() => run('git', ['diff', '--name-only', since], repo)));
-        ours.push(await time(async () => (changed = (await detectChanges(paths, DEFAULT_RULES, since)).files.length)));
-      }
-      report(`detect since HEAD~${back} (${changed} changed files)`, ours, ref, 'git diff --name-only', 1.1);
+      await detectChanges(paths, DEFAULT_RULES, since); // warm-up (both read the same index and objects)
+      await run('git', ['diff', '--name-only', since], repo);
+      const r = await pairs(
+        11,
+        () => undefined,
+        async () => (changed = (await detectChanges(paths, DEFAULT_RULES, since)).files.length),
+        () => run('git', ['diff', '--name-only', since], repo),
+      );
+      report({ name: `detect since HEAD~${back} (${changed} changed of 20,000)`, ...r, refName: 'git diff --name-only', target: 1.1 });
     }
 
     // 2-4. Sync and backup: a 10,000-file docs tree.
@@ -107,63 +164,82 @@ export async function runTargetsBench(): Promise<void> {
     const rsyncDest = path.join(base, 'rsync-dest');
 
     if (hasRsync) {
-      // Full sync into an empty target.
-      const ours: number[] = [];
-      const ref: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        fs.rmSync(path.join(tgt, 'docs'), { recursive: true, force: true });
-        fs.rmSync(rsyncDest, { recursive: true, force: true });
-        fs.rmSync(path.join(main, '.syncord'), { recursive: true, force: true });
-        execFileSync('sync');
-        ref.push(await time(() => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`])));
-        ours.push(await time(async () => {
-          const r = await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), { full: true });
-          if (!r.ok || r.written !== 10_000) throw new Error(`full sync: ${r.error ?? r.written}`);
-        }));
-      }
-      report('full sync, 10,000 files into an empty target', ours, ref, 'rsync -a', 1.5);
+      // Full sync into an empty target (both start from nothing, after the same flush of dirty pages).
+      const r = await pairs(
+        5,
+        () => {
+          fs.rmSync(path.join(tgt, 'docs'), { recursive: true, force: true });
+          fs.rmSync(rsyncDest, { recursive: true, force: true });
+          fs.rmSync(path.join(main, '.syncord'), { recursive: true, force: true });
+          execFileSync('sync');
+        },
+        async () => {
+          const res = await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), { full: true });
+          if (!res.ok || res.written !== 10_000) throw new Error(`full sync: ${res.error ?? res.written}`);
+        },
+        () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]),
+      );
+      report({ name: 'full sync, 10,000 files into an empty target', ...r, refName: 'rsync -a', target: 1.5 });
 
-      // Incremental sync: 10 files changed (committed), target and rsync copy in step.
-      const oursI: number[] = [];
-      const refI: number[] = [];
-      for (let k = 0; k < 7; k++) {
-        for (let j = 0; j < 10; j++) {
-          const i = (k * 1000 + j * 97) % 10_000;
-          fs.writeFileSync(path.join(main, 'docs', `d${Math.floor(i / 200)}`, `f${i}.md`), content(i, k + 1));
-        }
-        execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-am', `edit ${k}`], { cwd: main });
-        refI.push(await time(() => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`])));
-        oursI.push(await time(async () => {
-          const r = await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), {});
-          if (!r.ok || r.written !== 10 || !r.plan.components[0].incremental) throw new Error(`incremental sync: ${r.error ?? r.written}`);
-        }));
-      }
-      report('incremental sync, 10 of 10,000 files changed', oursI, refI, 'rsync -a', 1.0);
+      // Incremental sync: 10 files changed (committed); the target and the rsync copy start in step.
+      const ri = await pairs(
+        9,
+        (k) => {
+          for (let j = 0; j < 10; j++) {
+            const i = (k * 1000 + j * 97) % 10_000;
+            fs.writeFileSync(path.join(main, 'docs', `d${Math.floor(i / 200)}`, `f${i}.md`), content(i, k + 1));
+          }
+          execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-am', `edit ${k}`], { cwd: main });
+        },
+        async () => {
+          const res = await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), {});
+          if (!res.ok || res.written !== 10 || !res.plan.components[0].incremental) throw new Error(`incremental sync: ${res.error ?? res.written}`);
+        },
+        () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]),
+      );
+      report({ name: 'incremental sync, 10 of 10,000 files changed', ...ri, refName: 'rsync -a', target: 1.0 });
     } else {
       console.log('(rsync not installed: sync benchmarks skipped; apt-get install -y rsync)');
       await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), { full: true });
     }
 
-    // Backup when 10 files changed in the target.
-    const oursB: number[] = [];
-    const refB: number[] = [];
+    // Backup when 10 files changed in the target (after one full backup), vs a hard-linked copy of the tree.
     let growth = 0;
     let changedBytes = 0;
+    const storeBytes = () => {
+      let n = 0;
+      const objects = path.join(main, '.syncord', 'backups', 'bench', 'objects');
+      for (const d of fs.readdirSync(objects)) for (const f of fs.readdirSync(path.join(objects, d))) n += fs.statSync(path.join(objects, d, f)).size;
+      return n;
+    };
     await backupTarget(ws, rulesDocs, 'bench');
-    for (let k = 0; k < 5; k++) {
-      changedBytes = 0;
-      for (let j = 0; j < 10; j++) {
-        const i = (k * 1500 + j * 211 + 5) % 10_000;
-        const text = content(i, 100 + k);
-        changedBytes += Buffer.byteLength(text);
-        fs.writeFileSync(path.join(destDocs, `d${Math.floor(i / 200)}`, `f${i}.md`), text);
-      }
-      const cpDest = path.join(base, `cp-al-${k}`);
-      refB.push(await time(() => run('cp', ['-al', destDocs, cpDest])));
-      oursB.push(await time(async () => (growth = (await backupTarget(ws, rulesDocs, 'bench')).newBytes)));
-    }
-    report('backup, 10 of 10,000 files changed', oursB, refB, 'cp -al', 1.5, `   store growth ${growth} B for ${changedBytes} B changed`);
-    t0 = Date.now();
+    const rb = await pairs(
+      7,
+      (k) => {
+        changedBytes = 0;
+        for (let j = 0; j < 10; j++) {
+          const i = (k * 1500 + j * 211 + 5) % 10_000;
+          const text = content(i, 100 + k);
+          changedBytes += Buffer.byteLength(text);
+          fs.writeFileSync(path.join(destDocs, `d${Math.floor(i / 200)}`, `f${i}.md`), text);
+        }
+        growth = storeBytes();
+      },
+      async () => {
+        const s = await backupTarget(ws, rulesDocs, 'bench');
+        if (s.files !== 10_000) throw new Error(`backup: ${s.files} files`);
+      },
+      () => run('cp', ['-al', destDocs, path.join(base, `cp-al-${Date.now()}`)]),
+    );
+    growth = storeBytes() - growth;
+    report({
+      name: 'backup, 10 of 10,000 files changed',
+      ...rb,
+      refName: 'cp -al',
+      target: 1.5,
+      note: `store growth of the last backup: ${growth} B of objects for ${changedBytes} B changed (manifest not counted)`,
+    });
+    printTable();
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }

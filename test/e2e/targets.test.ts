@@ -91,8 +91,9 @@ describe('Targets view (demo workspace)', () => {
   it('syncs from the row\'s inline action after the plan is confirmed; the row and the status bar change', async () => {
     const before = (await statusItem(wb()).innerText()).trim();
     await clickInline(wb(), targetRow(wb(), COMFY), 'Sync Target');
-    const plan = await confirmDialog(wb(), 'Sync', new RegExp(`Sync ${COMFY}: \\d+ to add, \\d+ to update, \\d+ to delete`));
-    assert.match(plan, /docs → python_embeded\/Lib\/site-packages\/opencode\/docs: \+\d+ ~\d+ −\d+/);
+    const plan = await confirmDialog(wb(), 'Sync', new RegExp(`Sync ${COMFY}\\? 1 file to add, 3 to update, 1 config file to merge\\.`));
+    // Per component, in words; every file is listed by Show Plan.
+    assert.match(plan, /docs: 2 files to update plans: 1 file to update rag: 1 file to add opencode\.toml: 3 keys to merge/);
     await wb().waitForNotification(new RegExp(`Synced ${COMFY}`));
     const text = await waitForRow(wb(), COMFY, /synchronized/);
     assert.match(text, /synchronized · site-packages · synced just now/);

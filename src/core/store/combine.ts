@@ -51,7 +51,7 @@ export interface SubmitOptions {
 
 const DEFAULT_WAIT_MS = 10_000;
 /** A lock holder keeps combining while new intents arrive, for at most this long. */
-const LEADER_MS = 250;
+const LEADER_MS = 300;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -319,6 +319,8 @@ function renderAppends(doc: CachedDoc, appends: Map<string, unknown[]>): { text:
   const unit = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
   const edits: { at: number; end: number; insert: string }[] = [];
   for (const [key, added] of appends) {
+    // Arrays of plain values may print on one line: leave those to the full renderer.
+    if (added.some((v) => v === null || typeof v !== 'object')) return undefined;
     const e = layout.find((x) => x.key === key);
     if (!e || text[e.valueStart] !== '[') return undefined;
     const close = e.valueEnd - 1;
@@ -419,17 +421,69 @@ function schemaIssue(target: CombinedFile<unknown>, value: unknown): string | un
   return check.success ? undefined : (check.error.issues[0]?.message ?? 'invalid');
 }
 
-/** Runs batches while intents keep arriving; the caller holds the file's lock. Returns how many were applied. */
-async function lead<T>(target: CombinedFile<T>): Promise<number> {
-  const started = Date.now();
-  let total = 0;
-  for (;;) {
-    const n = runBatch(target);
-    total += n;
-    if (n === 0 || Date.now() - started > LEADER_MS) return total;
-    // Let the callers whose intents were just done, and new ones, run before looking again.
-    await new Promise<void>((r) => setImmediate(r));
-  }
+/** Files this process is currently applying batches to (it holds their locks), and who waits for a batch. */
+const leading = new Map<string, Promise<void>>();
+const batchWaiters = new Set<() => void>();
+
+function wakeWaiters(): void {
+  for (const w of [...batchWaiters]) w();
+  batchWaiters.clear();
+}
+
+/**
+ * Applies batches while intents keep arriving, then releases the lock. It runs beside the operation that took
+ * the lock, so that operation (and the next ones of this process) go on while it works.
+ */
+function lead<T>(target: CombinedFile<T>, file: string, release: () => Promise<void>): void {
+  const run = async () => {
+    const started = Date.now();
+    let idle = 0;
+    if (STATS) STATS.leads++;
+    try {
+      while (Date.now() - started < LEADER_MS) {
+        let n = 0;
+        const t0 = process.hrtime.bigint();
+        try {
+          n = runBatch(target);
+        } finally {
+          if (STATS) {
+            STATS.rounds++;
+            if (n) {
+              STATS.batches++;
+              STATS.intents += n;
+              STATS.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+            }
+          }
+          wakeWaiters();
+        }
+        if (n > 0) idle = 0;
+        // Other processes queue their next change a few ms after seeing their result: wait that long for it.
+        else if (++idle > IDLE_ROUNDS) break;
+        await sleep(n > 0 ? 0 : 1);
+      }
+    } catch {
+      // A failing batch records its error in every intent it took; nothing more to report here.
+    } finally {
+      await release();
+      leading.delete(file);
+      wakeWaiters();
+    }
+  };
+  leading.set(file, run());
+}
+
+const IDLE_ROUNDS = 4;
+
+/** SYNCORD_COMBINE_STATS=1: print how batches went when the process exits (for the benchmark). */
+const STATS = process.env.SYNCORD_COMBINE_STATS ? { rounds: 0, batches: 0, intents: 0, ms: 0, leads: 0 } : undefined;
+if (STATS) {
+  process.on('exit', () => {
+    if (STATS.batches) {
+      process.stderr.write(
+        `combine: ${STATS.leads} leads, ${STATS.batches} batches of ${(STATS.intents / STATS.batches).toFixed(1)} on average, ${(STATS.ms / STATS.batches).toFixed(1)} ms each\n`,
+      );
+    }
+  });
 }
 
 function openIntent(p: string): number | undefined {
@@ -464,12 +518,17 @@ function runBatch<T>(target: CombinedFile<T>): number {
   }
   const pending: Pending[] = [];
   const staleTemps: string[] = [];
+  const deadPids = new Map<number, boolean>();
+  const isDead = (pid: number, start = 0) => {
+    if (!deadPids.has(pid)) deadPids.set(pid, pid !== process.pid && pidIsDead(pid, start));
+    return deadPids.get(pid)!;
+  };
   const close = (ps: Pending[]) => ps.forEach((p) => fs.closeSync(p.fd));
   for (const name of names) {
     const p = path.join(spool, name);
     if (name.endsWith('.tmp')) {
       const pid = Number(name.split('-')[0]);
-      if (pid !== process.pid && pidIsDead(pid)) staleTemps.push(p);
+      if (isDead(pid)) staleTemps.push(p);
       continue;
     }
     if (!name.endsWith('.op')) continue;
@@ -488,7 +547,7 @@ function runBatch<T>(target: CombinedFile<T>): number {
       staleTemps.push(state.claim.t);
       state = { withdrawn: false };
     }
-    const dead = pidIsDead(intent.pid, intent.start);
+    const dead = isDead(intent.pid, intent.start);
     if (state.claim || state.withdrawn || dead || !target.operations[intent.op]) {
       fs.closeSync(fd);
       // Done or given up, and nobody left to read it.
@@ -743,6 +802,8 @@ export async function submitOperation<T>(target: CombinedFile<T>, op: string, in
           lastSize = -1;
           continue;
         }
+        // Claimed, not yet renamed into place: the file's size will not tell when it is, so look again next time.
+        lastSize = -1;
       } else if (state.withdrawn) {
         fs.rmSync(intentPath, { force: true });
         throw lockTimeout(target as CombinedFile<unknown>, waitMs);
@@ -753,20 +814,17 @@ export async function submitOperation<T>(target: CombinedFile<T>, op: string, in
         continue;
       }
     }
-    // 2. Try to become the one who applies pending intents.
+    // 2. Try to become the one who applies pending intents (unless this process already is).
     if (!withdrawing) {
-      const lock = await tryAcquireLock(file);
+      const lock = leading.has(file) ? undefined : await tryAcquireLock(file);
       if (lock) {
-        try {
-          await lead(target);
-        } finally {
-          await lock.release();
-        }
+        lead(target, file, () => lock.release());
         lastSize = -1;
         delay = 0.5;
+        await waitForBatch(0);
         continue;
       }
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline && !leading.has(file)) {
         withdrawing = true;
         fs.appendFileSync(intentPath, JSON.stringify({ w: 1 }) + '\n');
         lastSize = -1;
@@ -781,9 +839,23 @@ export async function submitOperation<T>(target: CombinedFile<T>, op: string, in
         { file: target.spec.file },
       );
     }
-    await sleep(delay);
-    delay = Math.min(delay * 1.5, 8);
+    // Results come within milliseconds: poll quickly (woken at once when this process applied the batch).
+    await waitForBatch(delay);
+    delay = Math.min(delay * 1.5, 2);
   }
+}
+
+/** Sleeps `ms`, or less when a batch of this process finishes first. */
+function waitForBatch(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      batchWaiters.delete(done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    batchWaiters.add(done);
+  });
 }
 
 function lockTimeout(target: CombinedFile<unknown>, waitMs: number): SyncordError {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, hashLink, infoOf, lstatOrUndefined, noSymlinkOnPath, pool, sameStat, tempNameFor, walk } from './fsutil';
+import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, hashLink, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, tempNameFor, walk } from './fsutil';
 import { ResolvedTarget } from './registry';
 import { writeFileAtomic } from './registryStore';
 
@@ -22,7 +22,12 @@ export interface ManifestEntry {
   mode: number;
   /** For symlinks: the link text (restored as a link, never followed). */
   link?: string;
+  /**
+   * Inode number, recorded when the file's modification time was safely in the past: a later backup that
+   * finds the same size, modification time (1 ms window) and inode reuses the hash without reading the file.
+   */
   ino?: number;
+  /** Written by earlier versions; not used. */
   ctimeMs?: number;
 }
 
@@ -136,13 +141,104 @@ async function copyIntoStore(store: string, file: string): Promise<{ hash: strin
   return { hash, bytes, added: true };
 }
 
-async function latestManifest(store: string): Promise<Manifest | undefined> {
+/** How many older manifests the stat cache looks through (newest first, up to the newest full snapshot). */
+const STAT_CACHE_MANIFESTS = 20;
+
+/**
+ * Size, modification time and inode of files seen by earlier backups, with their hashes: from the newest
+ * full snapshot and the partial (pre-sync) ones taken after it, newer entries first.
+ */
+async function statCache(store: string): Promise<Map<string, ManifestEntry>> {
+  const cache = new Map<string, ManifestEntry>();
   const ids = await manifestIds(store);
-  for (let i = ids.length - 1; i >= 0; i--) {
+  for (let i = ids.length - 1, seen = 0; i >= 0 && seen < STAT_CACHE_MANIFESTS; i--, seen++) {
     const m = await readManifest(store, ids[i]).catch(() => undefined);
-    if (m) return m;
+    if (!m) continue;
+    for (const c of Object.values(m.components)) {
+      for (const [rel, e] of Object.entries(c.files)) {
+        const key = `${c.destination}\0${rel}`;
+        if (e.ino !== undefined && !e.link && !cache.has(key)) cache.set(key, e);
+      }
+    }
+    if (!m.partial) break;
   }
-  return undefined;
+  return cache;
+}
+
+/** Modification times this close to the start of a backup (or later) are too fresh to vouch for the content. */
+const RACY_MS = 2000;
+
+/** Below this many files, a backup hashes them all rather than reading earlier manifests for a stat cache. */
+const STAT_CACHE_MIN_FILES = 64;
+
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** A regular file's bytes and metadata, read without following a symlink; undefined when it is not one (any more). */
+function readRegularSync(file: string): { data: Buffer; st: fs.Stats } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    return { data: fs.readFileSync(fd), st };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** New objects waiting to be written (temp file, fsync, rename), a few at a time. */
+class ObjectWriter {
+  private jobs: { hash: string; data: Buffer }[] = [];
+  private bytes = 0;
+  private queued = new Set<string>();
+  added = 0;
+  addedBytes = 0;
+  constructor(private readonly store: string) {}
+
+  /** Queues `data` under `hash` unless the store (or the queue) has it already. Returns whether it is new. */
+  async put(hash: string, data: Buffer): Promise<boolean> {
+    if (this.queued.has(hash) || lstatSyncOrUndefined(objectPath(this.store, hash))) return false;
+    this.queued.add(hash);
+    this.jobs.push({ hash, data });
+    this.bytes += data.length;
+    this.added++;
+    this.addedBytes += data.length;
+    if (this.bytes >= 32 << 20) await this.flush();
+    return true;
+  }
+
+  async flush(): Promise<void> {
+    const jobs = this.jobs;
+    this.jobs = [];
+    this.bytes = 0;
+    if (!jobs.length) return;
+    const tmpDir = path.join(this.store, 'objects', 'tmp');
+    await fs.promises.mkdir(tmpDir, { recursive: true });
+    await pool(jobs, 8, async ({ hash, data }) => {
+      const obj = objectPath(this.store, hash);
+      const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        const fh = await fs.promises.open(tmp, 'wx', 0o444);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fs.promises.mkdir(path.dirname(obj), { recursive: true });
+        await fs.promises.rename(tmp, obj);
+      } catch (e) {
+        await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
 }
 
 async function manifestIds(store: string): Promise<string[]> {
@@ -182,12 +278,8 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
   await ensureSyncordDir(paths);
   const store = backupDir(paths, target.name);
   await fs.promises.mkdir(path.join(store, 'manifests'), { recursive: true });
-  const prev = await latestManifest(store);
-  const cache = new Map<string, ManifestEntry>();
-  if (prev) {
-    for (const c of Object.values(prev.components)) for (const [rel, e] of Object.entries(c.files)) cache.set(`${c.destination}\0${rel}`, e);
-  }
   const now = opts.now ?? new Date();
+  const startedMs = Date.now();
   const manifest: Manifest = {
     version: 1,
     id: newId(now),
@@ -200,18 +292,22 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
   };
   if (opts.syncVersion) manifest.sync_version = opts.syncVersion;
   if (opts.commit) manifest.commit = opts.commit;
+  const slicer = new Slicer();
+  const cancelled = () => new SyncordError('backup cancelled', 'cancelled');
 
+  // 1. What each unit covers: metadata only.
+  const listed: { unit: BackupUnit; mc: ManifestComponent; destAbs: string; entries: [string, FileInfo][] }[] = [];
   for (const unit of units) {
     if (!(await noSymlinkOnPath(target.absPath, unit.destination))) {
       throw new SyncordError(`refusing to back up through a symlink: ${path.join(target.absPath, unit.destination)}`, 'conflict');
     }
     const destAbs = path.join(target.absPath, unit.destination);
-    const destSt = await lstatOrUndefined(destAbs);
+    const destSt = lstatSyncOrUndefined(destAbs);
     const mc: ManifestComponent = { destination: unit.destination, kind: unit.kind, files: {}, existed: !!destSt };
     manifest.components[unit.name] = mc;
     const missing: string[] = [];
     for (let d = unit.kind === 'dir' ? unit.destination : path.posix.dirname(unit.destination); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
-      if (await lstatOrUndefined(path.join(target.absPath, d))) break;
+      if (lstatSyncOrUndefined(path.join(target.absPath, d))) break;
       missing.push(d);
     }
     if (missing.length) mc.missingAncestors = missing;
@@ -219,65 +315,117 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
     if (unit.only) {
       mc.absent = [];
       const absentDirs = new Set<string>();
+      const presentDirs = new Set<string>();
       for (const rel of unit.only) {
-        const st = await lstatOrUndefined(rel ? path.join(destAbs, rel) : destAbs);
+        // Below a missing destination nothing exists: no need to ask.
+        const st = destSt ? lstatSyncOrUndefined(rel ? path.join(destAbs, rel) : destAbs) : undefined;
         if (st && (st.isFile() || st.isSymbolicLink())) entries.push([rel, infoOf(st)]);
         else if (!st) {
           mc.absent.push(rel);
           // Folders a sync would create: remember the missing ones so a restore removes them again.
           for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
-            if (absentDirs.has(d)) break;
-            if (await lstatOrUndefined(path.join(destAbs, d))) break;
+            if (absentDirs.has(d) || presentDirs.has(d)) break;
+            if (destSt && lstatSyncOrUndefined(path.join(destAbs, d))) {
+              presentDirs.add(d);
+              break;
+            }
             absentDirs.add(d);
           }
+        }
+        if (slicer.due()) {
+          await slicer.yield();
+          if (opts.signal?.aborted) throw cancelled();
         }
       }
       if (absentDirs.size) mc.absentDirs = [...absentDirs].sort();
     } else if (unit.kind === 'file') {
       if (destSt && (destSt.isFile() || destSt.isSymbolicLink())) entries.push(['', infoOf(destSt)]);
     } else if (destSt?.isDirectory()) {
-      const w = await walk(destAbs);
+      const w = await walk(destAbs, slicer);
       entries = [...w.files].filter(([rel]) => !unit.selects || unit.selects(rel));
       mc.dirs = w.dirs;
     }
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const results: (ManifestEntry | undefined)[] = new Array(entries.length);
-    await pool(
-      entries,
-      32,
-      async ([rel, info], i) => {
-        const abs = rel ? path.join(destAbs, rel) : destAbs;
-        if (info.kind === 'symlink') {
-          const { hash, link } = await hashLink(abs);
-          results[i] = { hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, link };
-          return;
+    listed.push({ unit, mc, destAbs, entries });
+  }
+  if (opts.signal?.aborted) throw cancelled();
+
+  // 2. Hashes: from the stat cache when size, modification time and inode are unchanged; otherwise read
+  // (once: the bytes that are hashed are the bytes stored) and new contents queued for the object store.
+  const fileCount = listed.reduce((n, l) => n + l.entries.length, 0);
+  const cache = fileCount >= STAT_CACHE_MIN_FILES ? await statCache(store) : new Map<string, ManifestEntry>();
+  const objects = new ObjectWriter(store);
+  const large: { mc: ManifestComponent; rel: string; abs: string; info: FileInfo }[] = [];
+  for (const { unit, mc, destAbs, entries } of listed) {
+    for (const [rel, info] of entries) {
+      const abs = rel ? path.join(destAbs, rel) : destAbs;
+      let entry: ManifestEntry | undefined;
+      const cached = info.kind === 'file' ? cache.get(`${unit.destination}\0${rel}`) : undefined;
+      if (cached && sameStat(cached, info) && cached.ino === info.ino) {
+        entry = { hash: cached.hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, ino: info.ino };
+      } else if (info.kind === 'symlink') {
+        const link = fs.readlinkSync(abs);
+        entry = { hash: createHash('sha256').update(`symlink:${link}`).digest('hex'), size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, link };
+      } else if (info.size > SMALL_FILE) {
+        large.push({ mc, rel, abs, info });
+      } else {
+        const r = readRegularSync(abs);
+        if (r) {
+          const hash = createHash('sha256').update(r.data).digest('hex');
+          await objects.put(hash, r.data);
+          entry = { hash, size: r.st.size, mtimeMs: r.st.mtimeMs, mode: r.st.mode & 0o7777 };
+          if (r.st.mtimeMs < startedMs - RACY_MS) entry.ino = r.st.ino;
+        } else {
+          // Replaced by a link or removed since it was listed: snapshot what is there now.
+          const st = lstatSyncOrUndefined(abs);
+          if (st?.isSymbolicLink()) {
+            const link = fs.readlinkSync(abs);
+            entry = { hash: createHash('sha256').update(`symlink:${link}`).digest('hex'), size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, link };
+          } else if (mc.absent) mc.absent.push(rel);
         }
-        const st = info;
-        const cached = cache.get(`${unit.destination}\0${rel}`);
-        if (cached && !cached.link && sameStat(cached, st) && cached.ino === st.ino && cached.ctimeMs === st.ctimeMs) {
-          results[i] = { ...cached, mode: st.mode };
-          return;
+      }
+      if (entry) mc.files[rel] = entry;
+      if (slicer.due()) {
+        await slicer.yield();
+        if (opts.signal?.aborted) throw cancelled();
+      }
+    }
+  }
+  await pool(
+    large,
+    4,
+    async ({ mc, rel, abs, info }) => {
+      let hash = await hashFile(abs, info.size);
+      if (!lstatSyncOrUndefined(objectPath(store, hash))) {
+        const r = await copyIntoStore(store, abs);
+        hash = r.hash;
+        if (r.added) {
+          manifest.totals.newObjects++;
+          manifest.totals.newBytes += r.bytes;
         }
-        let hash = await hashFile(abs);
-        if (!(await lstatOrUndefined(objectPath(store, hash)))) {
-          const r = await copyIntoStore(store, abs);
-          hash = r.hash;
-          if (r.added) {
-            manifest.totals.newObjects++;
-            manifest.totals.newBytes += r.bytes;
-          }
-        }
-        results[i] = { hash, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode, ino: st.ino, ctimeMs: st.ctimeMs };
-      },
-      opts.signal,
-    );
-    if (opts.signal?.aborted) throw new SyncordError('backup cancelled', 'cancelled');
-    entries.forEach(([rel], i) => {
-      const e = results[i]!;
+      }
+      const e: ManifestEntry = { hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode };
+      if (info.mtimeMs < startedMs - RACY_MS) e.ino = info.ino;
       mc.files[rel] = e;
+    },
+    opts.signal,
+  );
+  if (opts.signal?.aborted) throw cancelled();
+  await objects.flush();
+  manifest.totals.newObjects += objects.added;
+  manifest.totals.newBytes += objects.addedBytes;
+
+  // 3. The manifest, files in path order.
+  for (const { mc, entries } of listed) {
+    const files: Record<string, ManifestEntry> = {};
+    for (const [rel] of entries) {
+      const e = mc.files[rel];
+      if (!e) continue;
+      files[rel] = e;
       manifest.totals.files++;
       manifest.totals.bytes += e.size;
-    });
+    }
+    mc.files = files;
   }
   await writeFileAtomic(path.join(store, 'manifests', `${manifest.id}.json`), JSON.stringify(manifest) + '\n');
   return manifest;
@@ -399,7 +547,7 @@ export async function restoreBackup(
       const p = abs(rel);
       const st = await lstatOrUndefined(p);
       if (st?.isDirectory()) await fs.promises.rm(p, { recursive: true, force: true });
-      else if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p)) === e.hash) {
+      else if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p, st.size)) === e.hash) {
         if ((st.mode & 0o7777) !== e.mode) await fs.promises.chmod(p, e.mode & 0o7777);
         if (!sameStat(infoOf(st), e)) await fs.promises.utimes(p, e.mtimeMs / 1000, e.mtimeMs / 1000);
         return;
@@ -426,7 +574,7 @@ export async function restoreBackup(
     for (const [rel, e] of Object.entries(c.files)) {
       const p = abs(rel);
       const st = await lstatOrUndefined(p);
-      const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p)) === e.hash;
+      const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
       if (!ok) result.mismatches.push(destRel(rel));
     }
     for (const rel of toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));

@@ -190,6 +190,33 @@ export function copySmallFileSync(src: string, dest: string, mtimeMs: number, mo
   writeNewFileSync(dest, data, mtimeMs, mode);
 }
 
+/**
+ * Creates `dest`, which must not exist (an exclusive create: never through a link, never over a file), with
+ * the given bytes, permission bits and modification time. Returns false, having written nothing, when
+ * something is already there. A new file has no old version that a reader could lose, so it needs no temp
+ * file; if writing fails, the partial file is removed.
+ */
+export function writeFreshFileSync(dest: string, data: Uint8Array, mtimeMs: number, mode: number): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(dest, 'wx', mode & 0o777);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+    fs.fchmodSync(fd, mode & 0o777);
+    fs.futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(dest, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  return true;
+}
+
 /** Writes `data` to `dest` by exclusive temp file + rename, with the given permission bits and modification time. */
 export function writeNewFileSync(dest: string, data: Uint8Array, mtimeMs: number, mode: number): void {
   const tmp = tempNameFor(dest);

@@ -7,7 +7,7 @@ import { WorkspacePaths } from '../workspace';
 import { BackupSummary, BackupUnit, backupUnits, ensureSyncordDir, SYNCORD_DIR, toSummary } from './backup';
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
-import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, writeNewFileSync } from './fsutil';
+import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, writeFreshFileSync, writeNewFileSync } from './fsutil';
 import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
 import { ResolvedTarget, updateTarget } from './registry';
 import { writeFileAtomic } from './registryStore';
@@ -348,9 +348,10 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
  * Copies one source file of a component into the target: opened without following a symlink (a source
  * that became a link since the plan is refused), written by temp file + rename with the source's
  * permission bits and modification time. Small files go in one synchronous sequence; larger ones through
- * `copyFileAtomic`.
+ * `copyFileAtomic`. A file the plan adds (`fresh`) is created in place, exclusively; should something have
+ * appeared there since the plan, it is replaced by temp file + rename like any update.
  */
-async function copyIntoTarget(src: string, dest: string, destRel: string): Promise<void> {
+async function copyIntoTarget(src: string, dest: string, destRel: string, fresh: boolean): Promise<void> {
   let fd: number;
   try {
     fd = fs.openSync(src, fs.constants.O_RDONLY | O_NOFOLLOW);
@@ -368,11 +369,11 @@ async function copyIntoTarget(src: string, dest: string, destRel: string): Promi
     fs.closeSync(fd);
   }
   try {
-    if (data) writeNewFileSync(dest, data, st.mtimeMs, st.mode);
-    else await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
+    if (data) {
+      if (!fresh || !writeFreshFileSync(dest, data, st.mtimeMs, st.mode)) writeNewFileSync(dest, data, st.mtimeMs, st.mode);
+    } else await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+    if (lstatSyncOrUndefined(dest)?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
     throw e;
   }
 }
@@ -387,6 +388,8 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   const clock = opts.clock ?? systemClock;
   const progress = opts.onProgress ?? (() => undefined);
   progress({ phase: 'plan', done: 0, total: 1 });
+  // `git describe` (for the recorded sync_version) runs beside the plan's git processes.
+  const versionP = opts.dryRun ? Promise.resolve(undefined) : describeVersion(paths.root);
   const plan = await planSync(paths, rules, target, opts);
   const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: stripText(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
   if (opts.dryRun) return result;
@@ -401,7 +404,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     if (only.length) units.push({ name: p.name, kind: p.kind, destination: p.destination, only });
   }
   for (const c of plan.configs) if (c.changed) units.push({ name: c.name, kind: 'file', destination: c.destination, only: [''] });
-  const version = (await describeVersion(paths.root)) ?? null;
+  const version = (await versionP) ?? null;
   if (units.length) {
     progress({ phase: 'backup', done: 0, total: units.length });
     let m;
@@ -416,14 +419,15 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   }
 
   // 2. Apply.
-  const ops: { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string }[] = [];
+  const ops: { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string; fresh?: boolean }[] = [];
   for (const p of plan.components) {
     const comp = compByName.get(p.name)!;
     for (const rel of p.deletes) ops.push({ kind: 'delete', comp, rel });
   }
   for (const p of plan.components) {
     const comp = compByName.get(p.name)!;
-    for (const rel of [...p.adds, ...p.updates]) ops.push({ kind: 'copy', comp, rel });
+    for (const rel of p.adds) ops.push({ kind: 'copy', comp, rel, fresh: true });
+    for (const rel of p.updates) ops.push({ kind: 'copy', comp, rel });
     for (const rel of p.retime) ops.push({ kind: 'retime', comp, rel });
   }
   const verified = new Set<string>();
@@ -443,7 +447,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         }
       } else if (op.kind === 'copy') {
         ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
-        await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel);
+        await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
         result.written++;
       } else {
         const s = fs.statSync(joinRel(op.comp.sourceAbs, op.rel));
@@ -482,10 +486,10 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   // 4. Record.
   progress({ phase: 'record', done: 0, total: 1 });
   const now = clock.now().toISOString();
-  if (plan.commit) {
-    await ensureSyncordDir(paths);
-    const state = await readSyncState(paths, target.name);
-    const dirty = await dirtyFiles(paths.root, sel.components);
+  // The incremental state and the registry are separate files: written side by side.
+  const recordState = async () => {
+    if (!plan.commit) return;
+    const [state, dirty] = await Promise.all([readSyncState(paths, target.name), dirtyFiles(paths.root, sel.components), ensureSyncordDir(paths)]);
     for (const c of sel.components) {
       const mine: Record<string, string | null> = {};
       for (const [p, h] of Object.entries(dirty)) if (c.kind === 'dir' ? p.startsWith(c.source + '/') : p === c.source) mine[p] = h;
@@ -493,12 +497,14 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     }
     await fs.promises.mkdir(path.dirname(stateFile(paths, target.name)), { recursive: true });
     await writeFileAtomic(stateFile(paths, target.name), JSON.stringify(state, null, 2) + '\n');
-  }
-  if (sel.all) {
+  };
+  const recordRegistry = async () => {
+    if (!sel.all) return;
     const rec = { last_sync: now, sync_version: version, status: 'synchronized', ...(plan.commit ? { last_sync_commit: plan.commit } : {}) };
     await updateTarget(paths, target.name, rec);
     result.recorded = { last_sync: now, sync_version: version, status: 'synchronized', commit: plan.commit };
-  }
+  };
+  await Promise.all([recordState(), recordRegistry()]);
   return result;
 }
 

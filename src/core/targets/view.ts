@@ -32,7 +32,8 @@ export interface NodeIcon {
 
 const STATUS_ICON: Record<DisplayStatus, NodeIcon> = {
   synchronized: { id: 'pass-filled', color: 'testing.iconPassed' },
-  needs_sync: { id: 'sync', color: 'editorWarning.foreground' },
+  // Not the sync icon: the row's inline Sync action shows that one beside it.
+  needs_sync: { id: 'arrow-circle-down', color: 'editorWarning.foreground' },
   verify_failed: { id: 'error', color: 'testing.iconFailed' },
   sync_failed: { id: 'warning', color: 'editorError.foreground' },
   missing: { id: 'question', color: 'editorError.foreground' },
@@ -299,10 +300,10 @@ function addTarget(tree: TreeModel, snap: TargetsSnapshot, info: TargetInfo, now
     label: 'Pending changes',
     description: info.status
       ? fileCount
-        ? `${plural(fileCount, 'file')} in ${plural(pending.length, 'category', 'categories')}`
+        ? `${plural(fileCount, 'file')} · ${plural(pending.length, 'category', 'categories')}`
         : status === 'needs_sync'
           ? info.status.since
-            ? 'no new commits; marked needs sync (restored or set by hand)'
+            ? 'none new; marked needs sync'
             : info.status.reason
           : 'none'
       : (info.statusNote ?? 'unknown'),
@@ -536,21 +537,30 @@ export function statusBarView(snap: TargetsSnapshot | undefined, busy: ReadonlyM
   return { visible: true, text, tooltip: [...lines, '', click].join('\n') };
 }
 
+/** "1 file to add, 3 to update, 1 config file to merge": the counts that are not zero. */
+function fileCounts(adds: number, updates: number, deletes: number, configs: number): string {
+  const parts: string[] = [];
+  for (const [n, verb] of [[adds, 'add'], [updates, 'update'], [deletes, 'delete']] as const) {
+    if (n) parts.push(`${parts.length ? n : plural(n, 'file')} to ${verb}`);
+  }
+  if (configs) parts.push(`${plural(configs, 'config file')} to merge`);
+  return parts.join(', ');
+}
+
 /** What the confirmation of a sync shows: a one-line summary, a detail per component, and a Markdown preview. */
 export function describePlan(plan: SyncPlan): { empty: boolean; summary: string; detail: string; markdown: string } {
   const { adds, updates, deletes, configs } = plan.totals;
   const empty = adds + updates + deletes + configs === 0 && plan.components.every((c) => !c.retime.length);
   const summary = empty
     ? `${plan.target} is already up to date: nothing to copy, delete or merge.`
-    : `Sync ${plan.target}: ${adds} to add, ${updates} to update, ${deletes} to delete${configs ? `, ${plural(configs, 'config file')} to merge` : ''}.`;
+    : `Sync ${plan.target}? ${fileCounts(adds, updates, deletes, configs)}.`;
   const lines: string[] = [];
   for (const c of plan.components) {
-    const n = c.adds.length + c.updates.length + c.deletes.length;
-    if (!n) continue;
-    lines.push(`${c.name} → ${c.destination}: +${c.adds.length} ~${c.updates.length} −${c.deletes.length}`);
+    if (!c.adds.length && !c.updates.length && !c.deletes.length) continue;
+    lines.push(`${c.name}: ${fileCounts(c.adds.length, c.updates.length, c.deletes.length, 0)}`);
   }
-  for (const c of plan.configs) if (c.changed) lines.push(`${c.name} → ${c.destination}: ${c.created ? 'created' : `${plural(c.changes.length, 'key')} merged`}`);
-  if (!empty) lines.push('', 'Everything the sync touches is backed up first.');
+  for (const c of plan.configs) if (c.changed) lines.push(`${c.destination}: ${c.created ? 'to be created' : `${plural(c.changes.length, 'key')} to merge`}`);
+  if (!empty) lines.push('', 'Everything the sync touches is backed up first. Show Plan lists every file.');
   const md: string[] = [`# Sync plan for ${plan.target}`, '', summary, ''];
   if (plan.commit) md.push(`Main project commit: \`${plan.commit.slice(0, 12)}\``, '');
   for (const c of plan.components) {

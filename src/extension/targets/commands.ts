@@ -44,6 +44,7 @@ import {
 import { reportError } from '../errors';
 import { Services } from '../services';
 import { BUSY_CONTEXT_KEY, TargetCommand } from './commandIds';
+import { MergedConfigProvider } from './configDiff';
 import { Targets, targetsOf } from './context';
 import { targetViewsOf } from './views';
 
@@ -334,13 +335,22 @@ class Handlers {
       }
       const right = this.t.configDocs.set(target.name, c.name, c.destination, merged);
       const left = c.created ? this.t.configDocs.set(target.name, `${c.name}.absent`, c.destination, '') : vscode.Uri.file(destAbs);
-      await vscode.commands.executeCommand('vscode.diff', left, right, `${c.destination} (${target.name}) ↔ merged from the main project`, {
+      // "opencode.toml (ComfyUI_windows_portable) ↔ After Sync": the target's file now, and what the sync writes.
+      await vscode.commands.executeCommand('vscode.diff', left, right, `${c.destination} (${target.name}) ↔ After Sync`, {
         preview: true,
         preserveFocus: true,
       });
       shown++;
     }
     return shown;
+  }
+
+  /** Closes the diff editors that previewed a target's config merge. */
+  private async closeConfigPreviews(target: string): Promise<void> {
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === MergedConfigProvider.scheme && t.input.modified.path.startsWith(`/${target}/`) && !t.isDirty);
+    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
   }
 
   async showConfigDiff(a?: unknown, b?: unknown): Promise<ConfigPlan[] | undefined> {
@@ -370,12 +380,14 @@ class Handlers {
   }
 
   /** Asks to confirm a plan; "Show Plan" opens it as Markdown and asks again. */
-  private async confirmPlan(summary: string, detail: string, markdown: string, button: string): Promise<boolean> {
+  private async confirmPlan(summary: string, detail: string, markdown: string, button: string, name: string): Promise<boolean> {
     for (;;) {
       const pick = await vscode.window.showInformationMessage(summary, { modal: true, detail }, button, 'Show Plan');
       if (pick === button) return true;
       if (pick !== 'Show Plan') return false;
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+      // A read-only document (nothing to save when it is closed), named after what it shows.
+      const uri = this.t.configDocs.set(name, 'plan', `Sync Plan (${name}).md`, markdown);
+      const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'markdown');
       await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     }
   }
@@ -397,9 +409,11 @@ class Handlers {
       const d = describePlan(plan);
       if (args.confirm !== false && !d.empty) {
         if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
-        if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync'))) return undefined;
+        if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync', name))) return undefined;
       }
       const [result] = await this.runSyncs(ctx, [target], args);
+      // The previews of the config merge now compare the synced file with itself.
+      if (result?.ok) await this.closeConfigPreviews(name);
       return result;
     } catch (e) {
       fail(this.services, 'Sync Target', e);
@@ -430,7 +444,7 @@ class Handlers {
         const n = described.filter((d) => !d.empty).length;
         const summary = `Sync ${n} of ${targets.length} targets?`;
         const detail = [...described.map((d) => d.summary), '', 'Everything each sync touches is backed up first.'].join('\n');
-        if (!(await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All'))) return undefined;
+        if (!(await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All', 'all targets'))) return undefined;
       }
       return await this.runSyncs(ctx, targets, args);
     } catch (e) {

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 
 /**
  * Read-only documents holding what config sync would write into a target's config file, so the diff editor
- * can show the target's file beside the merged result. URIs: `syncord-merged:/<target>/<config>/<file name>`.
+ * can show the target's file beside the merged result, and the Markdown sync plans the confirmation offers.
+ * URIs: `syncord-merged:/<target>/<config>/<file name>`.
  */
 export class MergedConfigProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   static readonly scheme = 'syncord-merged';

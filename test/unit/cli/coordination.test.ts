@@ -134,7 +134,8 @@ describe('syncord coordination verbs', function () {
 
   it('maps refusals to exit codes and never changes the files', async () => {
     seedWorkspace();
-    const before = fs.readdirSync(path.join(root, 'coordination')).map((f) => fs.readFileSync(file(f), 'utf8'));
+    const jsonFiles = () => fs.readdirSync(path.join(root, 'coordination')).filter((f) => f.endsWith('.json'));
+    const before = jsonFiles().map((f) => fs.readFileSync(file(f), 'utf8'));
 
     const noIdentity = await syncord(root, ['task', 'claim', 'task_002']);
     assert.equal(noIdentity.code, 2);
@@ -156,7 +157,7 @@ describe('syncord coordination verbs', function () {
     assert.equal(taken.code, 5);
     assert.match(taken.stderr, /task task_001 is held by instance-2, not instance-1/);
 
-    const after = fs.readdirSync(path.join(root, 'coordination')).map((f) => fs.readFileSync(file(f), 'utf8'));
+    const after = jsonFiles().map((f) => fs.readFileSync(file(f), 'utf8'));
     assert.deepEqual(after, before);
   });
 

@@ -100,11 +100,11 @@ describe('targets view model', () => {
     assert.equal(root.label, 'ComfyUI_windows_portable');
     assert.equal(root.description, 'needs sync · site-packages · synced 7 days ago · v1.2.2');
     assert.equal(root.contextValue, `${TargetContext.target}:needs_sync`);
-    assert.equal(root.icon?.id, 'sync');
+    assert.equal(root.icon?.id, 'arrow-circle-down');
     assert.deepEqual(
       tree.children(root.id).map((n) => [n.label, n.description]),
       [
-        ['Pending changes', '2 files in 2 categories'],
+        ['Pending changes', '2 files · 2 categories'],
         ['Components', '6'],
         ['Backups', '1'],
       ],
@@ -192,7 +192,7 @@ describe('targets view model', () => {
       backups: [],
     };
     assert.equal(displayStatus(restored), 'needs_sync');
-    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'no new commits; marked needs sync (restored or set by hand)');
+    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'none new; marked needs sync');
     // The computed status is the one shown, whatever targets.json says.
     assert.equal(displayStatus({ ...restored, status: status('a', 'synchronized') }), 'synchronized');
     assert.equal(displayStatus({ target: target('a', 'source'), status: status('a', 'needs_sync'), components: [], backups: [] }), 'needs_sync');
@@ -250,9 +250,12 @@ describe('targets view model', () => {
     };
     const d = describePlan(plan);
     assert.equal(d.empty, false);
-    assert.equal(d.summary, 'Sync ComfyUI_windows_portable: 1 to add, 2 to update, 1 to delete, 1 config file to merge.');
-    assert.equal(d.detail.split('\n')[0], 'docs → x/docs: +1 ~2 −1');
-    assert.match(d.detail, /opencode → opencode.toml: 1 key merged/);
+    assert.equal(d.summary, 'Sync ComfyUI_windows_portable? 1 file to add, 2 to update, 1 to delete, 1 config file to merge.');
+    assert.equal(d.detail.split('\n')[0], 'docs: 1 file to add, 2 to update, 1 to delete');
+    assert.match(d.detail, /^opencode\.toml: 1 key to merge$/m);
+    assert.doesNotMatch(d.detail, /rag/, 'components without changes are left out');
+    const updatesOnly = describePlan({ ...plan, components: [{ ...plan.components[0], adds: [], deletes: [] }], configs: [], totals: { adds: 0, updates: 2, deletes: 0, configs: 0 } });
+    assert.equal(updatesOnly.summary, 'Sync ComfyUI_windows_portable? 2 files to update.');
     assert.match(d.markdown, /\*\*Delete\*\* \(1\)\n\n- `old.md`/);
     assert.match(d.markdown, /No changes \(3 unchanged\)/);
 
