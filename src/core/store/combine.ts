@@ -464,6 +464,7 @@ function lead<T>(target: CombinedFile<T>, file: string, release: () => Promise<v
     } catch {
       // A failing batch records its error in every intent it took; nothing more to report here.
     } finally {
+      for (const p of committedHere) if (path.dirname(p) === spoolDirOf(file)) committedHere.delete(p);
       await release();
       leading.delete(file);
       wakeWaiters();
@@ -502,8 +503,9 @@ function readFrom(fd: number, from: number): string {
   return buf.toString('utf8', 0, n);
 }
 
-function append(fd: number, line: object): void {
-  fs.writeSync(fd, JSON.stringify(line) + '\n');
+/** Appends one line; returns its length in bytes. */
+function append(fd: number, line: object): number {
+  return fs.writeSync(fd, JSON.stringify(line) + '\n');
 }
 
 /** One batch under the lock: drain, apply, write, claim, commit. */
@@ -518,10 +520,14 @@ function runBatch<T>(target: CombinedFile<T>): number {
   }
   const pending: Pending[] = [];
   const staleTemps: string[] = [];
-  const deadPids = new Map<number, boolean>();
+  const seenCommitted = new Set<string>();
   const isDead = (pid: number, start = 0) => {
-    if (!deadPids.has(pid)) deadPids.set(pid, pid !== process.pid && pidIsDead(pid, start));
-    return deadPids.get(pid)!;
+    if (pid === process.pid) return false;
+    const known = liveness.get(pid);
+    if (known && Date.now() - known.at < 200) return known.dead;
+    const dead = pidIsDead(pid, start);
+    liveness.set(pid, { dead, at: Date.now() });
+    return dead;
   };
   const close = (ps: Pending[]) => ps.forEach((p) => fs.closeSync(p.fd));
   for (const name of names) {
@@ -532,6 +538,11 @@ function runBatch<T>(target: CombinedFile<T>): number {
       continue;
     }
     if (!name.endsWith('.op')) continue;
+    // Done by this process in an earlier batch and not yet collected by its caller: nothing to read.
+    if (committedHere.has(p)) {
+      seenCommitted.add(p);
+      continue;
+    }
     const fd = openIntent(p);
     if (fd === undefined) continue;
     const text = readFrom(fd, 0);
@@ -557,20 +568,30 @@ function runBatch<T>(target: CombinedFile<T>): number {
     pending.push({ name, path: p, fd, readSize: Buffer.byteLength(text), intent });
   }
   for (const t of staleTemps) fs.rmSync(t, { force: true });
+  for (const p of committedHere) if (!seenCommitted.has(p)) committedHere.delete(p);
   if (!pending.length) return 0;
 
   try {
-    commitBatch(target, file, spool, pending);
+    if (commitBatch(target, file, spool, pending)) for (const p of pending) committedHere.add(p.path);
   } finally {
     close(pending);
   }
   return pending.length;
 }
 
-function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pending: Pending[]): void {
+/** Intents this process committed while holding the lock (it still holds it: nobody else changed them since). */
+const committedHere = new Set<string>();
+/** Recent answers to "is this process gone?", for a short while. */
+const liveness = new Map<number, { dead: boolean; at: number }>();
+
+/** Applies and commits one batch; true when every intent got its final result (false: aborted, to run again). */
+function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pending: Pending[]): boolean {
   const batchId = `${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const claimBytes: number[] = [];
   const claimAll = (t: string | null, outcomes: Outcome[]) =>
-    pending.forEach((p, i) => append(p.fd, { b: batchId, t, ...(outcomes[i].error ? { e: outcomes[i].error } : { r: outcomes[i].result }) }));
+    pending.forEach((p, i) => {
+      claimBytes[i] = append(p.fd, { b: batchId, t, ...(outcomes[i].error ? { e: outcomes[i].error } : { r: outcomes[i].result }) });
+    });
   const abortAll = () => pending.forEach((p) => append(p.fd, { a: batchId }));
 
   let doc: CachedDoc;
@@ -582,7 +603,7 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
       null,
       pending.map(() => ({ error: serializeError(e) })),
     );
-    return;
+    return true;
   }
   const otherCache = new Map<string, unknown>();
   const readOther = (key: string) => {
@@ -670,7 +691,7 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
   }
   if (text === undefined) {
     claimAll(null, outcomes);
-    return;
+    return true;
   }
 
   const temp = path.join(spool, `${process.pid}-${batchId}.tmp`);
@@ -690,12 +711,14 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
       null,
       pending.map(() => ({ error: serializeError(err) })),
     );
-    return;
+    return true;
   }
   claimAll(temp, outcomes);
   // A caller may have withdrawn just before our claim: then nothing of this batch is committed; the others
   // are applied again in the next batch.
-  const withdrawnMeanwhile = pending.some((p) => {
+  const withdrawnMeanwhile = pending.some((p, i) => {
+    // Usually nothing but our claim was appended since we read the intent: its size tells.
+    if (fs.fstatSync(p.fd).size === p.readSize + claimBytes[i]) return false;
     const { rest } = parseLines('x\n' + readFrom(p.fd, p.readSize));
     for (const l of rest) {
       if (l.w) return true;
@@ -708,7 +731,7 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
   if (withdrawnMeanwhile || !now || !sameSig(now, doc.sig)) {
     abortAll();
     fs.rmSync(temp, { force: true });
-    return;
+    return false;
   }
   try {
     fs.renameSync(temp, file);
@@ -720,13 +743,14 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, spool: string, pe
       null,
       pending.map(() => ({ error: serializeError(err) })),
     );
-    return;
+    return true;
   }
   const sig = statSig(file);
   if (sig) {
     deepFreeze(draft);
     docCache.set(file, { sig, bom: doc.bom, text, value: draft, layout: layout ?? (doc.layout ? topLevelLayout(text) : undefined) });
   } else docCache.delete(file);
+  return true;
 }
 
 // ------------------------------------------------------------------------------------------ submitting

@@ -40,10 +40,9 @@ type Matcher = (p: string) => boolean;
 export function globMatcher(patterns: string[]): Matcher {
   const tests = patterns.map((pattern): Matcher => {
     const re = picomatch.makeRe(pattern, { dot: true });
-    const scan = picomatch.scan(pattern);
-    const literalBase = scan.isGlob && !scan.negated && /^[A-Za-z0-9_-][A-Za-z0-9_ .-]*(\/[A-Za-z0-9_ .-]+)*$/.test(scan.base) && !/(^|\/)\.\.?(\/|$)/.test(scan.base);
-    if (literalBase) {
-      const prefix = scan.base + '/';
+    const base = literalBase(pattern);
+    if (base) {
+      const prefix = base + '/';
       return (p) => p === pattern || (p.startsWith(prefix) && re.test(p));
     }
     return (p) => p === pattern || re.test(p);
@@ -52,27 +51,72 @@ export function globMatcher(patterns: string[]): Matcher {
   return (p) => p !== '' && one(p);
 }
 
-/** Category matchers compiled once per rules object. */
-const compiled = new WeakMap<SyncRules, [string, Matcher][]>();
-function matchers(rules: SyncRules): [string, Matcher][] {
+const SAFE_PATH = /^[A-Za-z0-9_-][A-Za-z0-9_ .-]*(\/[A-Za-z0-9_ .-]+)*$/;
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
+/** The literal folders a glob starts with (every match is below them), or undefined when there are none or it is not plain. */
+function literalBase(pattern: string): string | undefined {
+  const scan = picomatch.scan(pattern);
+  return scan.isGlob && !scan.negated && SAFE_PATH.test(scan.base) && !DOT_SEGMENT.test(scan.base) ? scan.base : undefined;
+}
+
+/** The first path segment every match of `pattern` has, or undefined when it can vary. */
+function firstSegment(pattern: string): string | undefined {
+  const scan = picomatch.scan(pattern);
+  const literal = !scan.isGlob ? (SAFE_PATH.test(pattern) && !DOT_SEGMENT.test(pattern) ? pattern : undefined) : literalBase(pattern);
+  return literal === undefined ? undefined : literal.split('/')[0];
+}
+
+interface CompiledRules {
+  names: string[];
+  match: Matcher[];
+  /** Per first path segment: the categories that can match there (in rule order). */
+  bySegment: Map<string, number[]>;
+  /** Categories whose patterns can match anywhere. */
+  anywhere: number[];
+}
+
+/** Category matchers compiled once per rules object, indexed by the first path segment they can match. */
+const compiled = new WeakMap<SyncRules, CompiledRules>();
+function compile(rules: SyncRules): CompiledRules {
   let m = compiled.get(rules);
-  if (!m) {
-    m = Object.entries(rules.categories).map(([name, c]) => [name, globMatcher(c.patterns)]);
-    compiled.set(rules, m);
+  if (m) return m;
+  const entries = Object.entries(rules.categories);
+  const segs = entries.map(([, c]) => {
+    const s = c.patterns.map(firstSegment);
+    return s.some((x) => x === undefined) ? undefined : new Set(s as string[]);
+  });
+  const anywhere = segs.flatMap((s, i) => (s ? [] : [i]));
+  const bySegment = new Map<string, number[]>();
+  for (const seg of new Set(segs.flatMap((s) => (s ? [...s] : [])))) {
+    bySegment.set(seg, segs.flatMap((s, i) => (!s || s.has(seg) ? [i] : [])));
   }
+  m = { names: entries.map(([n]) => n), match: entries.map(([, c]) => globMatcher(c.patterns)), bySegment, anywhere };
+  compiled.set(rules, m);
   return m;
+}
+
+function candidates(m: CompiledRules, p: string): number[] {
+  const slash = p.indexOf('/');
+  return m.bySegment.get(slash < 0 ? p : p.slice(0, slash)) ?? m.anywhere;
 }
 
 /** Classifies git changes into the rules' categories. */
 export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectResult, 'since'> {
-  const ms = matchers(rules);
+  const m = compile(rules);
   const byCat = new Map<string, ChangedFile[]>();
   const files: ChangedFile[] = [];
   const uncategorized: ChangedFile[] = [];
   for (const c of changes) {
     const cats: string[] = [];
-    for (const [name, match] of ms) {
-      if (match(c.path) || (c.oldPath !== undefined && match(c.oldPath))) cats.push(name);
+    if (c.oldPath === undefined) {
+      for (const i of candidates(m, c.path)) if (m.match[i](c.path)) cats.push(m.names[i]);
+    } else {
+      const a = candidates(m, c.path);
+      const b = candidates(m, c.oldPath);
+      for (let i = 0; i < m.names.length; i++) {
+        if ((a.includes(i) && m.match[i](c.path)) || (b.includes(i) && m.match[i](c.oldPath))) cats.push(m.names[i]);
+      }
     }
     const f: ChangedFile = { status: c.status, path: c.path, categories: cats };
     if (c.oldPath !== undefined) f.oldPath = c.oldPath;
