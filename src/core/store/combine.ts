@@ -3,7 +3,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { JsonFileSpec } from './jsonFile';
 import { parseJsonc, stripBom, validateValue } from './jsonText';
-import { lockHolder, pidIsDead, SELF, stateDirOf, tryAcquireLock } from './lock';
+import { ignoreStateDir, lockHolder, pidIsDead, SELF, stateDirOf, tryAcquireLock } from './lock';
 import { detectFormatting, prettyJson, renderUpdate } from './render';
 
 /**
@@ -769,6 +769,7 @@ function prepareSpool(file: string): string {
     if (code === 'ENOENT') throw new SyncordError(`folder ${path.dirname(file)} does not exist`, 'not-found', { file: path.dirname(file) });
     if (code !== 'EEXIST') throw new SyncordError(`could not create ${state}: ${(e as Error).message}`, 'io', { file: state });
   }
+  ignoreStateDir(state);
   fs.mkdirSync(spool, { recursive: true });
   preparedSpools.add(spool);
   return spool;

@@ -54,6 +54,18 @@ export function stateDirOf(file: string): string {
   return path.join(path.dirname(file), '.syncord');
 }
 
+/**
+ * Keeps the state folder out of version control: the coordination files are often committed, their locks and
+ * pending operations never should be.
+ */
+export function ignoreStateDir(stateDir: string): void {
+  try {
+    fs.writeFileSync(path.join(stateDir, '.gitignore'), '# Syncord locks and pending operations (local only)\n*\n', { flag: 'wx' });
+  } catch {
+    // Already there, or the folder is read-only: either way nothing to do.
+  }
+}
+
 const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost';
 
 function processStart(pid: number | 'self'): number {
@@ -158,6 +170,7 @@ function prepare(s: Slot): void {
   if (s.ready) return;
   try {
     fs.mkdirSync(path.join(s.privateDir, s.ownerName), { recursive: true });
+    ignoreStateDir(stateDirOf(s.file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { changesSince, ChangeStatus, GitChange, resolveCommit } from './git';
+import { ChangeStatus, GitChange, resolveCommit, streamChangesSince } from './git';
 import { Priority, PRIORITIES, SyncRules } from './schema';
 
 export interface ChangedFile {
@@ -43,7 +43,7 @@ export function globMatcher(patterns: string[]): Matcher {
     const base = literalBase(pattern);
     if (base) {
       const prefix = base + '/';
-      return (p) => p === pattern || (p.startsWith(prefix) && re.test(p));
+      return (p) => p === pattern || ((p.startsWith(prefix) || p === base) && re.test(p));
     }
     return (p) => p === pattern || re.test(p);
   });
@@ -101,13 +101,18 @@ function candidates(m: CompiledRules, p: string): number[] {
   return m.bySegment.get(slash < 0 ? p : p.slice(0, slash)) ?? m.anywhere;
 }
 
-/** Classifies git changes into the rules' categories. */
-export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectResult, 'since'> {
-  const m = compile(rules);
-  const byCat = new Map<string, ChangedFile[]>();
-  const files: ChangedFile[] = [];
-  const uncategorized: ChangedFile[] = [];
-  for (const c of changes) {
+/** Classifies changes one at a time (as git reports them), in arrival order. */
+class Classifier {
+  private readonly m: CompiledRules;
+  readonly files: ChangedFile[] = [];
+  readonly uncategorized: ChangedFile[] = [];
+  readonly byCat = new Map<string, ChangedFile[]>();
+  constructor(private readonly rules: SyncRules) {
+    this.m = compile(rules);
+  }
+
+  readonly add = (c: GitChange): void => {
+    const m = this.m;
     const cats: string[] = [];
     if (c.oldPath === undefined) {
       for (const i of candidates(m, c.path)) if (m.match[i](c.path)) cats.push(m.names[i]);
@@ -120,22 +125,39 @@ export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectRes
     }
     const f: ChangedFile = { status: c.status, path: c.path, categories: cats };
     if (c.oldPath !== undefined) f.oldPath = c.oldPath;
-    files.push(f);
-    if (!cats.length) uncategorized.push(f);
+    this.files.push(f);
+    if (!cats.length) this.uncategorized.push(f);
     for (const cat of cats) {
-      let list = byCat.get(cat);
-      if (!list) byCat.set(cat, (list = []));
+      let list = this.byCat.get(cat);
+      if (!list) this.byCat.set(cat, (list = []));
       list.push(f);
     }
+  };
+
+  /** The result; `more` (classified with the same rules) is appended after this one's files. */
+  result(more?: Classifier): Omit<DetectResult, 'since'> {
+    const byCat = new Map(this.byCat);
+    for (const [cat, list] of more?.byCat ?? []) byCat.set(cat, (byCat.get(cat) ?? []).concat(list));
+    const categories: CategoryChanges[] = [...byCat.entries()].map(([category, fs]) => {
+      const rule = this.rules.categories[category];
+      const out: CategoryChanges = { category, priority: rule.priority, sync: rule.sync, files: fs };
+      if (rule.description) out.description = rule.description;
+      return out;
+    });
+    categories.sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.category.localeCompare(b.category));
+    return {
+      files: more ? this.files.concat(more.files) : this.files,
+      categories,
+      uncategorized: more ? this.uncategorized.concat(more.uncategorized) : this.uncategorized,
+    };
   }
-  const categories: CategoryChanges[] = [...byCat.entries()].map(([category, fs]) => {
-    const rule = rules.categories[category];
-    const out: CategoryChanges = { category, priority: rule.priority, sync: rule.sync, files: fs };
-    if (rule.description) out.description = rule.description;
-    return out;
-  });
-  categories.sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.category.localeCompare(b.category));
-  return { files, categories, uncategorized };
+}
+
+/** Classifies git changes into the rules' categories. */
+export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectResult, 'since'> {
+  const c = new Classifier(rules);
+  for (const ch of changes) c.add(ch);
+  return c.result();
 }
 
 /**
@@ -143,20 +165,25 @@ export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectRes
  * classified into the rules' categories. Without `since`, every file counts as new.
  */
 export async function detectChanges(paths: WorkspacePaths, rules: SyncRules, since?: string): Promise<DetectResult> {
-  if (!since) return { since: null, ...classify(await changesSince(paths.root, undefined), rules) };
-  // The commit is resolved beside the diff (not before it): one process less on the critical path.
-  // A full commit id needs no `rev-parse` at all: the diff of `<id>^{commit}` succeeds only for a commit.
-  const diff = changesSince(paths.root, `${since}^{commit}`);
+  // Changes are classified as git reports them; tracked changes are listed before untracked files.
+  const tracked = new Classifier(rules);
+  const untracked = new Classifier(rules);
+  if (!since) {
+    await streamChangesSince(paths.root, undefined, [], tracked.add, untracked.add);
+    return { since: null, ...tracked.result(untracked) };
+  }
+  // The commit is resolved beside the diff (not before it): one process less on the critical path. A full
+  // commit id needs no `rev-parse` at all: the diff of `<id>^{commit}` succeeds only for a commit.
+  const diff = streamChangesSince(paths.root, `${since}^{commit}`, [], tracked.add, untracked.add);
   diff.catch(() => undefined);
   const fullId = /^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/.test(since) ? since.toLowerCase() : undefined;
   const id = fullId ?? (since.startsWith('-') ? undefined : await resolveCommit(paths.root, since));
   const notCommit = () => new SyncordError(`"${since}" is not a commit of the main project (${paths.root})`, 'not-found');
   if (!id) throw notCommit();
-  let changes: GitChange[];
   try {
-    changes = await diff;
+    await diff;
   } catch (e) {
     throw fullId ? notCommit() : e;
   }
-  return { since: id, ...classify(changes, rules) };
+  return { since: id, ...tracked.result(untracked) };
 }

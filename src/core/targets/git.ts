@@ -1,10 +1,12 @@
-import { execFile } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import { SyncordError } from '../errors';
+
+const GIT_ENV = () => ({ ...process.env, GIT_OPTIONAL_LOCKS: '0' });
 
 /** Runs git in the main project and returns its standard output. */
 export function git(cwd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (err, stdout, stderr) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: GIT_ENV() }, (err, stdout, stderr) => {
       if (err) {
         if (opts.allowFail) return resolve('');
         const msg = (stderr || err.message).trim().split('\n')[0];
@@ -18,7 +20,7 @@ export function git(cwd: string, args: string[], opts: { allowFail?: boolean } =
 /** Runs git and returns its exit code and output; never rejects because git failed (only when it cannot start). */
 export function gitResult(cwd: string, args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (err, stdout) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 30, encoding: 'utf8', env: GIT_ENV() }, (err, stdout) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new SyncordError(`git is not installed or not on PATH (needed in ${cwd})`, 'io'));
       resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code?: number }).code as number) : 1) : 0, stdout });
     });
@@ -65,39 +67,111 @@ export interface GitChange {
   similarity?: number;
 }
 
-/** Parses `git diff --name-status -z` output. */
-export function parseNameStatus(out: string): GitChange[] {
-  const parts = out.split('\0');
-  const changes: GitChange[] = [];
-  for (let i = 0; i < parts.length; ) {
-    const code = parts[i++];
-    if (!code) continue;
+/**
+ * Runs git and hands each NUL-terminated field of its output to `onField` as it arrives (so the caller's
+ * work overlaps git's output). Rejects like `git` when git fails.
+ */
+export function gitFields(cwd: string, args: string[], onField: (field: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, env: GIT_ENV(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let rest = '';
+    let stderr = '';
+    let failed: unknown;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (failed !== undefined) return;
+      let text = rest + chunk;
+      let start = 0;
+      try {
+        for (let end = text.indexOf('\0'); end >= 0; end = text.indexOf('\0', start)) {
+          onField(text.slice(start, end));
+          start = end + 1;
+        }
+      } catch (e) {
+        failed = e;
+        child.kill();
+      }
+      rest = start ? text.slice(start) : text;
+      text = '';
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      if (stderr.length < 4096) stderr += c;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      failed ??= new SyncordError(`git ${args[0]} failed in ${cwd}: ${err.message}`, err.code === 'ENOENT' ? 'io' : 'usage');
+      reject(failed); // ('close' may not follow when git could not be started)
+    });
+    child.on('close', (code) => {
+      if (failed !== undefined) return reject(failed);
+      if (code !== 0) {
+        const msg = (stderr || `exit code ${code}`).trim().split('\n')[0];
+        return reject(new SyncordError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? args[0]} failed in ${cwd}: ${msg}`, 'usage'));
+      }
+      if (rest) onField(rest);
+      resolve();
+    });
+  });
+}
+
+/** A parser of `git diff --name-status -z` fields: call it with each field; it calls `emit` per change. */
+export function nameStatusParser(emit: (change: GitChange) => void): (field: string) => void {
+  let code: string | undefined;
+  let oldPath: string | undefined;
+  return (field) => {
+    if (code === undefined) {
+      if (field) code = field;
+      return;
+    }
     const letter = code[0] as ChangeStatus;
     if (letter === 'R' || letter === 'C') {
-      const oldPath = parts[i++];
-      const newPath = parts[i++];
-      changes.push({ status: letter, path: newPath, oldPath, similarity: Number.parseInt(code.slice(1), 10) || undefined });
+      if (oldPath === undefined) {
+        oldPath = field;
+        return;
+      }
+      emit({ status: letter, path: field, oldPath, similarity: Number.parseInt(code.slice(1), 10) || undefined });
+      oldPath = undefined;
     } else {
-      changes.push({ status: letter, path: parts[i++] });
+      emit({ status: letter, path: field });
     }
-  }
+    code = undefined;
+  };
+}
+
+/** Parses `git diff --name-status -z` output. */
+export function parseNameStatus(out: string): GitChange[] {
+  const changes: GitChange[] = [];
+  const parse = nameStatusParser((c) => changes.push(c));
+  for (const field of out.split('\0')) parse(field);
   return changes;
 }
 
 /**
- * Changes in the working tree since a commit: one `git diff --name-status -M <since>` (committed and
- * uncommitted changes to tracked files, renames found by git) and untracked files from
+ * Changes in the working tree since a commit, streamed: one `git diff --name-status -M <since>` (committed
+ * and uncommitted changes to tracked files, renames found by git) and untracked files from
  * `git ls-files --others --exclude-standard`, run side by side. Without `since`, every tracked file is "A".
  */
-export async function changesSince(cwd: string, since: string | undefined, pathspecs: string[] = []): Promise<GitChange[]> {
+export function streamChangesSince(
+  cwd: string,
+  since: string | undefined,
+  pathspecs: string[],
+  onTracked: (change: GitChange) => void,
+  onUntracked: (change: GitChange) => void,
+): Promise<void> {
   const spec = pathspecs.length ? ['--', ...pathspecs] : [];
   const tracked = since
-    ? git(cwd, ['-c', 'core.quotepath=off', 'diff', '--name-status', '-z', '-M', since, ...spec]).then(parseNameStatus)
-    : git(cwd, ['ls-files', '-z', ...spec]).then((o) => splitZ(o).map((p): GitChange => ({ status: 'A', path: p })));
-  const untracked = git(cwd, ['ls-files', '-z', '--others', '--exclude-standard', ...spec]).then((o) =>
-    splitZ(o).map((p): GitChange => ({ status: '?', path: p })),
-  );
-  const [a, b] = await Promise.all([tracked, untracked]);
+    ? gitFields(cwd, ['-c', 'core.quotepath=off', 'diff', '--name-status', '-z', '-M', since, ...spec], nameStatusParser(onTracked))
+    : gitFields(cwd, ['ls-files', '-z', ...spec], (p) => onTracked({ status: 'A', path: p }));
+  const untracked = gitFields(cwd, ['ls-files', '-z', '--others', '--exclude-standard', ...spec], (p) => onUntracked({ status: '?', path: p }));
+  untracked.catch(() => undefined);
+  return Promise.all([tracked, untracked]).then(() => undefined);
+}
+
+/** `streamChangesSince`, collected: tracked changes first, then untracked files. */
+export async function changesSince(cwd: string, since: string | undefined, pathspecs: string[] = []): Promise<GitChange[]> {
+  const a: GitChange[] = [];
+  const b: GitChange[] = [];
+  await streamChangesSince(cwd, since, pathspecs, (c) => a.push(c), (c) => b.push(c));
   return a.concat(b);
 }
 

@@ -200,7 +200,12 @@ async function planIncremental(c: ResolvedComponent, since: string, changes: Git
       for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) emptied.add(d);
     } else plan.unchanged++;
   });
-  for (const d of emptied) if (!lstatSyncOrUndefined(path.join(c.sourceAbs, d))) plan.dirsToRemove.push(d);
+  // Folders the deletions may leave empty, unless the main project still has them with something inside
+  // (what a full comparison would keep).
+  for (const d of emptied) {
+    const st = lstatSyncOrUndefined(path.join(c.sourceAbs, d));
+    if (!st?.isDirectory() || fs.readdirSync(path.join(c.sourceAbs, d)).length === 0) plan.dirsToRemove.push(d);
+  }
   plan.dirsToRemove.sort((a, b) => b.length - a.length);
   return plan;
 }

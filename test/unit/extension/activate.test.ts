@@ -22,6 +22,7 @@ function standIn(name: string): unknown {
       if (prop === Symbol.iterator) return function* () {};
       return standIn(`${name}.${String(prop)}`);
     },
+    set: () => true,
     apply: () => standIn(`${name}()`),
     construct: () => standIn(`new ${name}`) as object,
   });
@@ -91,6 +92,7 @@ describe('extension activation', () => {
       recording.on = false;
       assert.deepEqual(calls, [], `activate() touched the file system or started a process:\n${calls.join('\n')}`);
       assert.ok(context.subscriptions.length > 5, 'activate() registered its commands and views as disposables');
+      for (const d of context.subscriptions) (d as { dispose?: () => void }).dispose?.();
     } finally {
       recording.on = false;
       Module._load = originalLoad;
