@@ -11,7 +11,7 @@ import {
   recordDecision,
   retireDecision,
 } from '../core/coordination/decisions';
-import { checkHealth, hasProblems } from '../core/coordination/health';
+import { checkHealth, DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS, hasProblems } from '../core/coordination/health';
 import { getInbox, inboxCount } from '../core/coordination/inbox';
 import { initCoordination } from '../core/coordination/init';
 import {
@@ -851,21 +851,32 @@ function registerHealth(program: Command): void {
     .command('health')
     .description('check the coordination files (seed 004 health checks); exits 1 when there are warnings or errors')
     .option('--now <time>', 'evaluate as of this ISO time instead of now')
-    .option('--stale-hours <n>', 'active instances should check in within this many hours', '24')
-    .option('--response-hours <n>', 'messages should be answered within this many hours', '4')
+    .addOption(
+      new Option('--stale-hours <n>', 'active instances should check in within this many hours')
+        .env('SYNCORD_STALE_HOURS')
+        .default(String(DEFAULT_STALE_HOURS)),
+    )
+    .addOption(
+      new Option('--response-hours <n>', 'messages should be answered within this many hours')
+        .env('SYNCORD_RESPONSE_HOURS')
+        .default(String(DEFAULT_RESPONSE_HOURS)),
+    )
     .action(async (...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const o = cmd.opts<{ now?: string; staleHours: string; responseHours: string }>();
-      const hours = (v: string, flag: string) => {
+      // A flag wins over the environment variable, which wins over the seed's default.
+      const hours = (key: 'staleHours' | 'responseHours', flag: string, env: string) => {
+        const v = o[key];
         const n = Number(v);
-        if (!Number.isFinite(n) || n <= 0) throw new SyncordError(`${flag} needs a positive number of hours, not ${JSON.stringify(v)}`, 'usage');
+        const from = cmd.getOptionValueSource(key) === 'env' ? env : flag;
+        if (!Number.isFinite(n) || n <= 0) throw new SyncordError(`${from} needs a positive number of hours, not ${JSON.stringify(v)}`, 'usage');
         return n;
       };
       const report = await checkHealth(storeOf(ctx), {
         now: o.now ? new Date(parseTimeInput(o.now, new Date(), '--now time')) : undefined,
-        staleHours: hours(o.staleHours, '--stale-hours'),
-        responseHours: hours(o.responseHours, '--response-hours'),
+        staleHours: hours('staleHours', '--stale-hours', 'SYNCORD_STALE_HOURS'),
+        responseHours: hours('responseHours', '--response-hours', 'SYNCORD_RESPONSE_HOURS'),
       });
       ctx.print(healthText(report, process.cwd()), report);
       if (hasProblems(report)) process.exitCode = ExitCode.problemsFound;

@@ -1,15 +1,27 @@
 import * as vscode from 'vscode';
+import { DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS } from '../core/coordination/health';
 import { DEFAULT_COORDINATION_DIR } from '../core/workspace';
 
 /** Every setting key Syncord reads, in one place. */
 export const SettingKey = {
   coordinationDir: 'syncord.coordinationDir',
   instanceId: 'syncord.instanceId',
+  healthStaleCheckinHours: 'syncord.health.staleCheckinHours',
+  healthResponseHours: 'syncord.health.responseHours',
 } as const;
 
 export interface SyncordSettings {
   coordinationDir: string;
   instanceId: string | undefined;
+  /** Health thresholds: an active instance is stale past this many hours without a check-in… */
+  staleCheckinHours: number;
+  /** …and a message waiting for a response is overdue past this many hours (when it names no time itself). */
+  responseHours: number;
+}
+
+/** A positive number of hours, else the default (a cleared or nonsensical setting means the seed's rule). */
+function hours(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 /** Reads the settings for the (first) workspace folder. */
@@ -19,6 +31,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): SyncordSettings
   return {
     coordinationDir: c.get<string>('coordinationDir')?.trim() || DEFAULT_COORDINATION_DIR,
     instanceId: instanceId || undefined,
+    staleCheckinHours: hours(c.get('health.staleCheckinHours'), DEFAULT_STALE_HOURS),
+    responseHours: hours(c.get('health.responseHours'), DEFAULT_RESPONSE_HOURS),
   };
 }
 

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { checkHealth, Finding, HealthReport } from '../../core/coordination/health';
+import { Finding, HealthDocuments, healthOf, HealthReport } from '../../core/coordination/health';
 import { CoordinationKey } from '../../core/coordination/store';
 import { FileState } from '../../core/coordination/view';
 import { Disposable } from '../lifecycle';
+import { SettingKey } from '../settings';
 import { Coordination } from './context';
 
 const KEYS: CoordinationKey[] = ['registry', 'tasks', 'messages', 'decisions'];
@@ -35,25 +36,29 @@ class LineIndex {
 
 /**
  * The seed's health checks (core/coordination/health.ts) as entries in the Problems panel, on the coordination
- * files at the positions the findings name, plus one error for a file that cannot be read. Refreshed whenever
- * the files change.
+ * files at the positions the findings name, plus one error for a file that cannot be read. The checks run on
+ * the files the model already holds (no second read); when one file is broken, the others are still checked.
+ * Refreshed whenever the files change, the thresholds (`syncord.health.*`) change, and every few minutes.
  */
 export class HealthDiagnostics extends Disposable {
   private readonly collection = this.register(vscode.languages.createDiagnosticCollection('syncord-coordination'));
   private readonly emitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.emitter.event;
-  private running: Promise<void> | undefined;
-  private again = false;
   report: HealthReport | undefined;
   /** Files that cannot be read (each counts as a problem). */
   broken = 0;
 
   constructor(private readonly coordination: Coordination) {
     super();
-    this.register(coordination.model.onDidChange(() => void this.refresh()));
+    this.register(coordination.model.onDidChange(() => this.refresh()));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SettingKey.healthStaleCheckinHours) || e.affectsConfiguration(SettingKey.healthResponseHours)) this.refresh();
+      }),
+    );
     // Findings such as "not answered within 4 h" appear with time alone, without any file change.
     const tick = setInterval(() => {
-      if (this.coordination.model.snapshot?.exists) void this.refresh();
+      if (this.coordination.model.snapshot?.exists) this.refresh();
     }, 5 * 60_000);
     this.register({ dispose: () => clearInterval(tick) });
   }
@@ -63,28 +68,10 @@ export class HealthDiagnostics extends Disposable {
     return this.broken + (this.report ? this.report.counts.error + this.report.counts.warning : 0);
   }
 
-  refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.compute();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
-
-  private async compute(): Promise<void> {
+  /** Checks the files as the model holds them now and replaces the Problems panel's entries. */
+  refresh(): void {
     const snap = this.coordination.model.snapshot;
-    const store = this.coordination.model.store();
-    if (!snap || !store || !snap.exists) {
+    if (!snap || !snap.exists) {
       this.collection.clear();
       this.report = undefined;
       this.broken = 0;
@@ -97,9 +84,11 @@ export class HealthDiagnostics extends Disposable {
       if (!list) byFile.set(file, (list = []));
       list.push(d);
     };
-    const states = KEYS.map((k) => snap[k] as FileState<unknown>);
+    const states = KEYS.map((k) => [k, snap[k] as FileState<unknown>] as const);
+    const docs: Record<string, { file: string; text: string; value: unknown }> = {};
     this.broken = 0;
-    for (const st of states) {
+    for (const [key, st] of states) {
+      if (st.state === 'ok') docs[key] = st;
       if (st.state !== 'invalid') continue;
       this.broken++;
       const line = Math.max(0, (st.line ?? 1) - 1);
@@ -109,16 +98,15 @@ export class HealthDiagnostics extends Disposable {
       d.code = 'invalid-file';
       add(st.file, d);
     }
+    const settings = this.coordination.services.settings();
     this.report = undefined;
-    if (states.every((s) => s.state === 'ok')) {
-      try {
-        this.report = await checkHealth(store);
-      } catch (e) {
-        this.coordination.services.log.warn(`health check failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
+    try {
+      this.report = healthOf(docs as HealthDocuments, { staleHours: settings.staleCheckinHours, responseHours: settings.responseHours });
+    } catch (e) {
+      this.coordination.services.log.warn(`health check failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     const texts = new Map<string, LineIndex>();
-    for (const st of states) if (st.state === 'ok') texts.set(st.file, new LineIndex(st.text));
+    for (const [, st] of states) if (st.state === 'ok') texts.set(st.file, new LineIndex(st.text));
     for (const f of this.report?.findings ?? []) {
       if (!f.location) continue;
       const lines = texts.get(f.location.file) ?? new LineIndex('');
@@ -128,7 +116,7 @@ export class HealthDiagnostics extends Disposable {
       add(f.location.file, d);
     }
     this.collection.clear();
-    for (const st of states) this.collection.set(vscode.Uri.file(st.file), byFile.get(st.file) ?? []);
+    for (const [, st] of states) this.collection.set(vscode.Uri.file(st.file), byFile.get(st.file) ?? []);
     this.emitter.fire();
   }
 

@@ -36,7 +36,7 @@ export class CoordinationModel extends Disposable {
   private debounce: NodeJS.Timeout | undefined;
   private watcher: vscode.Disposable | undefined;
   private dir: string | undefined;
-  private cachedTree: { snap: CoordinationSnapshot; me: string | undefined; at: number; model: TreeModel } | undefined;
+  private cachedTree: { snap: CoordinationSnapshot; me: string | undefined; staleAfterMs: number; at: number; model: TreeModel } | undefined;
   private cachedThreads: { log: unknown; threads: Thread[] } | undefined;
   /** Loads that changed something, for tests. */
   version = 0;
@@ -44,6 +44,7 @@ export class CoordinationModel extends Disposable {
   constructor(private readonly services: Services) {
     super();
     let me = this.services.settings().instanceId;
+    let staleHours = this.services.settings().staleCheckinHours;
     this.register(
       onDidChangeSettings(() => {
         const dir = this.services.paths()?.coordinationDir;
@@ -55,9 +56,14 @@ export class CoordinationModel extends Disposable {
         const nowMe = this.services.settings().instanceId;
         const identityChanged = nowMe !== me;
         me = nowMe;
+        const nowStale = this.services.settings().staleCheckinHours;
+        const staleChanged = nowStale !== staleHours;
+        staleHours = nowStale;
         void this.reload().then(() => {
-          // "(you)", "mine" and unread counts depend on who the user is, not only on the files.
+          // "(you)", "mine" and unread counts depend on who the user is, and the stale marker on the
+          // threshold, not only on the files.
           if (identityChanged && this.snap) this.fire(new Set(KEYS));
+          else if (staleChanged && this.snap) this.fire(new Set<CoordinationKey>(['registry']));
         });
       }),
     );
@@ -169,16 +175,21 @@ export class CoordinationModel extends Disposable {
     this.changed.fire(keys);
   }
 
-  /** The tree model for the current snapshot and identity, rebuilt only when either changed (or half a minute passed). */
+  /**
+   * The tree model for the current snapshot, identity and stale threshold (`syncord.health.staleCheckinHours`),
+   * rebuilt only when one of them changed (or half a minute passed).
+   */
   tree(): TreeModel | undefined {
     const snap = this.snap;
     if (!snap) return undefined;
-    const me = this.services.settings().instanceId;
+    const settings = this.services.settings();
+    const me = settings.instanceId;
+    const staleAfterMs = settings.staleCheckinHours * 3_600_000;
     const now = Date.now();
     const c = this.cachedTree;
-    if (c && c.snap === snap && c.me === me && now - c.at < 30_000) return c.model;
-    const model = buildTreeModel(snap, { now, me });
-    this.cachedTree = { snap, me, at: now, model };
+    if (c && c.snap === snap && c.me === me && c.staleAfterMs === staleAfterMs && now - c.at < 30_000) return c.model;
+    const model = buildTreeModel(snap, { now, me, staleAfterMs });
+    this.cachedTree = { snap, me, staleAfterMs, at: now, model };
     return model;
   }
 
