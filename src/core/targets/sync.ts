@@ -7,7 +7,8 @@ import { WorkspacePaths } from '../workspace';
 import { BackupSummary, BackupUnit, backupUnits, ensureSyncordDir, SYNCORD_DIR, toSummary } from './backup';
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
-import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, writeFreshFileSync, writeNewFileSync } from './fsutil';
+import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, tempNameFor, writeFreshFileSync, writeNewFileSync } from './fsutil';
+import { performance } from 'perf_hooks';
 import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
 import { ResolvedTarget, updateTarget } from './registry';
 import { writeFileAtomic } from './registryStore';
@@ -308,6 +309,11 @@ export interface SyncProgress {
 
 export interface SyncOptions extends PlanOptions {
   dryRun?: boolean;
+  /**
+   * Copy files several at a time through the thread pool (true), one after the other synchronously (false),
+   * or start synchronously and switch when the file system turns out to be slow (default).
+   */
+  parallelCopies?: boolean;
   onProgress?: (p: SyncProgress) => void;
   signal?: AbortSignal;
   clock?: Clock;
@@ -384,6 +390,73 @@ async function copyIntoTarget(src: string, dest: string, destRel: string, fresh:
 }
 
 /**
+ * `copyIntoTarget` through libuv's thread pool, for when the file system answers slowly: several copies are
+ * then in flight at once. Same steps, same safety: no symlink followed, adds created exclusively, updates by
+ * temp file + rename.
+ */
+export async function copyIntoTargetParallel(src: string, dest: string, destRel: string, fresh: boolean): Promise<void> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(src, fs.constants.O_RDONLY | O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new SyncordError(`${src} became a symlink during the sync; not followed`, 'conflict', { file: src });
+    throw e;
+  }
+  let st: fs.Stats;
+  let data: Buffer | undefined;
+  try {
+    st = await fh.stat();
+    if (!st.isFile()) throw new SyncordError(`${src} is no longer a regular file`, 'conflict', { file: src });
+    if (st.size <= SMALL_FILE) data = await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+  /** Creates `file` exclusively and fills it; a file it created and could not finish is removed. */
+  const createWith = async (file: string): Promise<void> => {
+    const out = await fs.promises.open(file, 'wx', st.mode & 0o777);
+    try {
+      await out.writeFile(data!);
+      await out.chmod(st.mode & 0o777);
+      await out.utimes(st.mtimeMs / 1000, st.mtimeMs / 1000);
+    } catch (e) {
+      await out.close();
+      await fs.promises.rm(file, { force: true });
+      throw e;
+    }
+    await out.close();
+  };
+  try {
+    if (!data) return await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
+    if (fresh) {
+      try {
+        return await createWith(dest);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+    const tmp = tempNameFor(dest);
+    await createWith(tmp);
+    try {
+      await fs.promises.rename(tmp, dest);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  } catch (e) {
+    if ((await lstatOrUndefined(dest))?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+    throw e;
+  }
+}
+
+/**
+ * Copies are made synchronously while the file system answers fast (no thread hand-offs); when creating
+ * files turns slow (a busy or remote disk, or ext4 skipping thousands of recently freed inodes), the rest
+ * goes through the thread pool, this many at a time, so the waits overlap.
+ */
+const SLOW_COPY_MS = 0.25;
+const PARALLEL_COPIES = 8;
+
+/**
  * Synchronizes a target: plans, snapshots everything the plan touches (so a failed or cancelled sync can be
  * undone exactly), copies files by temp file + rename, merges config files, removes what mirror components
  * no longer have, and records `last_sync`, `sync_version` and `status` in the registry. Failures and
@@ -440,8 +513,10 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   let done = 0;
   try {
     // Deletions come first in `ops` (a folder may replace a deleted file of the same name).
-    for (const op of ops) {
-      if (opts.signal?.aborted) break;
+    let parallel = opts.parallelCopies === true;
+    let copies = 0;
+    let copyMs = 0;
+    const runOp = async (op: (typeof ops)[number]) => {
       const destRel = joinRel(op.comp.destination, op.rel);
       const dest = path.join(target.absPath, destRel);
       if (op.kind === 'delete') {
@@ -452,7 +527,16 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         }
       } else if (op.kind === 'copy') {
         ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
-        await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
+        if (parallel) await copyIntoTargetParallel(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
+        else {
+          const t0 = performance.now();
+          await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
+          copyMs += performance.now() - t0;
+          if (++copies % 64 === 0) {
+            if (copyMs / 64 > SLOW_COPY_MS && opts.parallelCopies !== false) parallel = true;
+            copyMs = 0;
+          }
+        }
         result.written++;
       } else {
         const s = fs.statSync(joinRel(op.comp.sourceAbs, op.rel));
@@ -460,8 +544,14 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
       }
       done++;
       if (done === 1 || done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
+    };
+    let i = 0;
+    for (; i < ops.length && (!parallel || ops[i].kind === 'delete'); i++) {
+      if (opts.signal?.aborted) break;
+      await runOp(ops[i]);
       if (slicer.due()) await slicer.yield();
     }
+    if (parallel && i < ops.length && !opts.signal?.aborted) await pool(ops.slice(i), PARALLEL_COPIES, runOp, opts.signal);
     if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
     for (const p of plan.components) {
       const comp = compByName.get(p.name)!;

@@ -116,9 +116,11 @@ describe('targets: fast paths give the same results', () => {
     assert.ok(again.plan.components.every((c) => c.retime.length === 0));
   });
 
-  it('updates replace files by rename (a hard link to the old file keeps the old bytes); adds are created new', async () => {
+  for (const parallelCopies of [false, true]) {
+  const how = parallelCopies ? ' (copies in parallel)' : ' (copies one by one)';
+  it('updates replace files by rename (a hard link to the old file keeps the old bytes); adds are created new' + how, async () => {
     const { applySync, getTarget, paths, rules } = await api();
-    assert.equal((await applySync(paths, rules, await getTarget(paths, 'app'))).ok, true);
+    assert.equal((await applySync(paths, rules, await getTarget(paths, 'app'), { parallelCopies })).ok, true);
     const target = path.join(ws.src, 'docs/opencode/docs/SETUP.md');
     const keep = path.join(ws.dir, 'kept-link.md');
     fs.linkSync(target, keep);
@@ -127,7 +129,7 @@ describe('targets: fast paths give the same results', () => {
     fs.chmodSync(path.join(ws.main, 'docs/SETUP.md'), 0o640);
     write(ws.main, 'docs/ADDED.md', '# Added\n');
     ws.commit('update and add');
-    const r = await applySync(paths, rules, await getTarget(paths, 'app'));
+    const r = await applySync(paths, rules, await getTarget(paths, 'app'), { parallelCopies });
     assert.equal(r.ok, true, r.error);
     assert.equal(read(ws.src, 'docs/opencode/docs/SETUP.md'), '# Setup, rewritten\n');
     assert.equal(fs.readFileSync(keep, 'utf8'), oldText, 'the old file was not written in place');
@@ -139,28 +141,34 @@ describe('targets: fast paths give the same results', () => {
     assert.deepEqual(fs.readdirSync(path.join(ws.src, 'docs/opencode/docs')).filter((n) => n.endsWith('.tmp')), [], 'no temp files left');
   });
 
-  it('a source file that becomes a symlink during the sync is not followed', async () => {
+  it('a source file that becomes a symlink during the sync is not followed' + how, async () => {
     const { applySync, getTarget, paths, rules } = await api();
     const outside = path.join(ws.dir, 'outside-secret.md');
     fs.writeFileSync(outside, 'secret\n');
+    // Enough files that the swapped one is still waiting when the first copy is reported (even with 8 in flight).
+    for (let i = 0; i < 40; i++) write(ws.main, `docs/many/n${String(i).padStart(2, '0')}.md`, `# ${i}\n`);
+    ws.commit('many');
+    const last = 'docs/many/n39.md';
     let swapped = false;
     const r = await applySync(paths, rules, await getTarget(paths, 'app'), {
+      parallelCopies,
       onProgress: (p) => {
         if (p.phase === 'apply' && !swapped) {
           swapped = true;
           // The last file of the docs component, not copied yet: now a link to a file outside.
-          fs.rmSync(path.join(ws.main, 'docs/api/REST.md'));
-          fs.symlinkSync(outside, path.join(ws.main, 'docs/api/REST.md'));
+          fs.rmSync(path.join(ws.main, last));
+          fs.symlinkSync(outside, path.join(ws.main, last));
         }
       },
     });
     assert.equal(swapped, true);
     assert.equal(r.ok, false);
     assert.match(r.error!, /symlink/);
-    const copied = path.join(ws.src, 'docs/opencode/docs/api/REST.md');
-    assert.ok(!fs.existsSync(copied) || read(ws.src, 'docs/opencode/docs/api/REST.md') !== 'secret\n');
+    const copied = path.join(ws.src, 'docs/opencode/docs/many/n39.md');
+    assert.ok(!fs.existsSync(copied), 'not copied through the link');
     assert.ok(r.backup, 'the backup taken first restores the target');
   });
+  }
 
   it('detection matches categories exactly as picomatch does', async () => {
     const { classify } = await api();
