@@ -113,15 +113,27 @@ function detectText(d: T.DetectResult, title: string): string {
   return L.join('\n');
 }
 
-async function verifyAll(ctx: CliContext, names: string[], opts: { components?: string[]; commands?: boolean }): Promise<void> {
+const TESTS_HELP = [
+  '',
+  'Check groups for --tests (comma-separated; default: all):',
+  ...Object.entries(T.VERIFY_TEST_GROUPS).map(([g, kinds]) => `  ${g.padEnd(12)} ${kinds.join(' + ')}`),
+  '',
+  'files: every source file present in the target with the same hash, counts equal; links: no broken relative links',
+  'in synced Markdown; config: config files parse ("configuration loads"); commands: the verify commands of the',
+  'rules, run in the target with their timeout.',
+].join('\n');
+
+async function verifyAll(ctx: CliContext, names: string[], opts: { components?: string[]; commands?: boolean; tests?: string[] }): Promise<void> {
   const rules = await rulesOf(ctx);
+  T.checkKindsOf(opts.tests); // unknown groups are refused before anything runs
   const results: T.VerifyResult[] = [];
   const L: string[] = [];
   for (const name of names) {
     const target = await T.getTarget(ctx.paths, name);
-    const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false });
+    const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false, tests: opts.tests });
     results.push(r);
-    L.push(`Verify ${name}: ${r.passed ? 'PASSED' : 'FAILED'}`);
+    L.push(`Verify ${name}${opts.tests?.length ? ` (${opts.tests.join(', ')})` : ''}: ${r.passed ? 'PASSED' : 'FAILED'}`);
+    if (!r.checks.length) L.push('  no checks in the selected groups (for core: the rules define no verify commands for this target type)');
     for (const c of r.checks) {
       L.push(`  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`);
       for (const p of c.problems.slice(0, 30)) L.push(`        ${problemLine(ctx, p)}`);
@@ -139,12 +151,39 @@ async function restoreText(ctx: CliContext, r: T.RestoreResult, what: string): P
     r.verified ? 'Verified: every restored file matches the backup by SHA-256.' : `NOT verified: ${r.mismatches.length} path(s) differ: ${r.mismatches.slice(0, 10).join(', ')}`,
     `The state before the restore was saved as backup ${r.preRestoreBackup}.`,
   ];
+  if (r.syncRecord) {
+    const s = r.syncRecord;
+    human.push(`Sync record set back to before that sync: last_sync ${s.last_sync ?? 'never'}, sync_version ${s.sync_version ?? '-'}, commit ${s.last_sync_commit?.slice(0, 12) ?? 'none'}.`);
+  }
   if (!r.verified) process.exitCode = ExitCode.io;
   ctx.print(human.join('\n'), r);
 }
 
+/**
+ * `syncord target tag --version <v>` (the seed's spelling) meets the program's own `-V, --version`, which
+ * commander recognizes anywhere on the line. While the words `target tag` are on the line, the program's
+ * version option is set aside so `--version <v>` reaches the tag command; `syncord --version` is unchanged.
+ */
+function letTagTakeVersion(program: Command): void {
+  const parseOptions = program.parseOptions.bind(program);
+  program.parseOptions = (args: string[]) => {
+    const tagging = args.some((a, i) => a === 'target' && args[i + 1] === 'tag');
+    const versionOpt = tagging ? program.options.find((o) => o.long === '--version') : undefined;
+    if (!versionOpt) return parseOptions(args);
+    const options = program.options as typeof program.options & unknown[];
+    const at = options.indexOf(versionOpt);
+    options.splice(at, 1);
+    try {
+      return parseOptions(args);
+    } finally {
+      options.splice(at, 0, versionOpt);
+    }
+  };
+}
+
 /** Target verbs (seed 002): target, sync, config. */
 export function registerTargetCommands(program: Command): void {
+  letTagTakeVersion(program);
   const target = program
     .command('target')
     .description('the registry of target projects (coordination/targets.json) and their backups')
@@ -234,9 +273,27 @@ export function registerTargetCommands(program: Command): void {
     .command('verify <name>')
     .description('same as `syncord sync verify --target <name>`')
     .option('--component <names>', 'only these components', collect)
+    .option('--tests <groups>', 'only these check groups: core, integration, docs (or files, links, config, commands)', collect)
     .option('--no-commands', 'do not run the verify commands of the rules')
-    .action(async (name: string, o: { component?: string[]; commands?: boolean }, cmd: Command) => {
-      await verifyAll(contextFrom(cmd), [name], { components: o.component, commands: o.commands });
+    .addHelpText('after', TESTS_HELP)
+    .action(async (name: string, o: { component?: string[]; commands?: boolean; tests?: string[] }, cmd: Command) => {
+      await verifyAll(contextFrom(cmd), [name], { components: o.component, commands: o.commands, tests: o.tests });
+    });
+
+  target
+    .command('tag [name]')
+    .description('record a release version as the sync_version of synchronized targets (e.g. after a push)')
+    .option('--all', 'every target that is synchronized now (the others are listed as skipped; exit 1 if any)')
+    .requiredOption('--version <version>', 'the version, e.g. $(git describe --tags)')
+    .addHelpText('after', '\nA named target must be synchronized (`syncord sync status`); otherwise nothing is written.\nThe commit it was synced from stays in last_sync_commit, so change detection keeps its base.')
+    .action(async (name: string | undefined, o: { all?: boolean; version: string }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      if (!!name === !!o.all) throw new SyncordError('give either a target name or --all', 'usage');
+      const r = await T.tagTargets(ctx.paths, await rulesOf(ctx), o.all ? 'all' : [name!], o.version);
+      const L = [r.tagged.length ? `Tagged ${r.tagged.join(', ')} with ${r.version} (sync_version in ${T.registryFile(ctx.paths)}).` : `No target tagged with ${r.version}.`];
+      for (const s of r.skipped) L.push(`Skipped ${s.name}: ${s.status} (${s.reason})`);
+      if (r.skipped.length) process.exitCode = ExitCode.problemsFound;
+      ctx.print(L.join('\n'), r);
     });
 
   target
@@ -317,10 +374,12 @@ export function registerTargetCommands(program: Command): void {
     .option('--target <name>', 'the target')
     .option('--all-targets', 'every registered target')
     .option('--component <names>', 'only these components', collect)
+    .option('--tests <groups>', 'only these check groups: core, integration, docs (or files, links, config, commands)', collect)
     .option('--no-commands', 'do not run the verify commands of the rules')
-    .action(async (o: { target?: string; allTargets?: boolean; component?: string[]; commands?: boolean }, cmd: Command) => {
+    .addHelpText('after', TESTS_HELP)
+    .action(async (o: { target?: string; allTargets?: boolean; component?: string[]; commands?: boolean; tests?: string[] }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      await verifyAll(ctx, await targetsFor(ctx, o.target, o.allTargets), { components: o.component, commands: o.commands });
+      await verifyAll(ctx, await targetsFor(ctx, o.target, o.allTargets), { components: o.component, commands: o.commands, tests: o.tests });
     });
 
   sync

@@ -60,8 +60,11 @@ export interface Manifest {
   partial: boolean;
   components: Record<string, ManifestComponent>;
   totals: { files: number; bytes: number; newObjects: number; newBytes: number };
+  /** Pre-sync backups: the target's `sync_version` and `last_sync_commit` before that sync (absent: none). */
   sync_version?: string;
   commit?: string;
+  /** Pre-sync backups: the target's `last_sync` before that sync (null: never synced; absent in older manifests). */
+  last_sync?: string | null;
 }
 
 /** What a backup covers: a folder or single file of the target, relative to the target root. */
@@ -267,6 +270,8 @@ export interface BackupOptions {
   now?: Date;
   syncVersion?: string;
   commit?: string;
+  /** Recorded as the manifest's `last_sync` (null: never synced). */
+  lastSync?: string | null;
   signal?: AbortSignal;
 }
 
@@ -295,6 +300,7 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
   };
   if (opts.syncVersion) manifest.sync_version = opts.syncVersion;
   if (opts.commit) manifest.commit = opts.commit;
+  if (opts.lastSync !== undefined) manifest.last_sync = opts.lastSync;
   const slicer = new Slicer();
   const cancelled = () => new SyncordError('backup cancelled', 'cancelled');
 
@@ -486,6 +492,11 @@ export interface RestoreResult {
   /** Every file of the snapshot was hashed in the target after the restore and matched. */
   verified: boolean;
   mismatches: string[];
+  /**
+   * A full restore of a pre-sync backup: the sync record of the registry entry as it was set back to (what it
+   * was before that sync), so pending changes list the files that sync had brought over.
+   */
+  syncRecord?: { last_sync_commit: string | null; sync_version: string | null; last_sync: string | null };
 }
 
 /**

@@ -1,9 +1,10 @@
 import { WorkspacePaths } from '../workspace';
 import { selectComponents, sourceFiles } from './components';
-import { DetectResult } from './detect';
+import { CategoryChanges, ChangedFile, DetectResult } from './detect';
 import { isGitRepo } from './git';
 import { ResolvedTarget } from './registry';
 import { SyncRules } from './schema';
+import { lastSyncedCommit, relevantChanges } from './status';
 
 const MAX_FILES_LISTED = 15;
 
@@ -19,26 +20,44 @@ function code(s: string): string {
 export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, changes: DetectResult): Promise<string> {
   const sel = selectComponents(paths, rules, target);
   const useGit = await isGitRepo(paths.root);
+  // Counted as `syncord sync status` counts: files in synced categories or in component / config sources.
+  const relevant = await relevantChanges(paths, rules, target, changes, await lastSyncedCommit(paths, target));
+  const inPlan = new Set(relevant.map((f) => f.path));
+  const categories: CategoryChanges[] = changes.categories.map((c) => ({ ...c, files: c.files.filter((f) => inPlan.has(f.path)) })).filter((c) => c.files.length);
+  const outsideCategories = relevant.filter((f) => !f.categories.length);
+  const notSynced = changes.files.filter((f) => !inPlan.has(f.path));
+  const listFile = (f: ChangedFile) => `  - ${f.status === '?' ? 'untracked' : f.status} ${code(f.path)}${f.oldPath ? ` (from ${code(f.oldPath)})` : ''}`;
   const L: string[] = [];
+  L.push(`# Sync checklist for ${target.name}`, '');
   L.push(`## Verification Checklist for ${target.name}`, '');
   L.push(`Target: ${code(target.path)} (${target.type}) · last sync: ${target.last_sync ?? 'never'} · version: ${target.sync_version ?? 'none'}`);
-  L.push(`Changes since: ${changes.since ? code(changes.since.slice(0, 12)) : 'the beginning (never synced)'} · ${changes.files.length} changed file(s)`, '');
+  L.push(`Changes since: ${changes.since ? code(changes.since.slice(0, 12)) : 'the beginning (never synced)'} · ${relevant.length} changed file(s) to synchronize`, '');
   L.push('### Changes to Synchronize', '');
-  if (!changes.categories.length) L.push('No changes in any category.', '');
+  if (!relevant.length) L.push('No changes in synchronized categories or components.', '');
   else {
-    L.push('| Category | Priority | Files |', '|----------|----------|-------|');
-    for (const c of changes.categories) L.push(`| ${c.category} | ${c.priority[0].toUpperCase()}${c.priority.slice(1)} | ${c.files.length} |`);
-    L.push('');
-    for (const c of changes.categories) {
+    if (categories.length) {
+      L.push('| Category | Priority | Files |', '|----------|----------|-------|');
+      for (const c of categories) L.push(`| ${c.category} | ${c.priority[0].toUpperCase()}${c.priority.slice(1)} | ${c.files.length} |`);
+      L.push('');
+    }
+    for (const c of categories) {
       L.push(`- [ ] **${c.category}** (${c.priority}):`);
-      for (const f of c.files.slice(0, MAX_FILES_LISTED)) L.push(`  - ${f.status === '?' ? 'untracked' : f.status} ${code(f.path)}${f.oldPath ? ` (from ${code(f.oldPath)})` : ''}`);
+      for (const f of c.files.slice(0, MAX_FILES_LISTED)) L.push(listFile(f));
       if (c.files.length > MAX_FILES_LISTED) L.push(`  - … and ${c.files.length - MAX_FILES_LISTED} more`);
+    }
+    if (outsideCategories.length) {
+      L.push(`- [ ] **component files outside every category**:`);
+      for (const f of outsideCategories.slice(0, MAX_FILES_LISTED)) L.push(listFile(f));
+      if (outsideCategories.length > MAX_FILES_LISTED) L.push(`  - … and ${outsideCategories.length - MAX_FILES_LISTED} more`);
     }
     L.push('');
   }
+  if (notSynced.length) {
+    L.push(`Not synchronized (outside synced categories and components, not counted above): ${notSynced.length} file(s), e.g. ${notSynced.slice(0, 5).map((f) => code(f.path)).join(', ')}`, '');
+  }
   const covered = new Set<string>();
-  for (const c of [...sel.components, ...sel.configs]) for (const cat of changes.categories) if (cat.files.some((f) => f.path === c.source || f.path.startsWith(c.source + '/'))) covered.add(cat.category);
-  const codeCats = changes.categories.filter((c) => !covered.has(c.category) && c.sync).map((c) => c.category);
+  for (const c of [...sel.components, ...sel.configs]) for (const cat of categories) if (cat.files.some((f) => f.path === c.source || f.path.startsWith(c.source + '/'))) covered.add(cat.category);
+  const codeCats = categories.filter((c) => !covered.has(c.category) && c.sync).map((c) => c.category);
   L.push('### Core Functionality', '');
   if (codeCats.length) {
     L.push(

@@ -25,20 +25,20 @@ export type { ResolvedTarget, AddTargetInput, TargetPatch } from './registry';
 /** Change detection from git: one diff plus untracked files, classified by the rules' categories. */
 export { detectChanges, classify } from './detect';
 export type { DetectResult, ChangedFile, CategoryChanges } from './detect';
-export { detectForTargets, targetStatuses, lastSyncedCommit, restoreTarget, rollbackComponent } from './status';
-export type { TargetDetect, TargetStatus } from './status';
+export { detectForTargets, targetStatuses, lastSyncedCommit, restoreTarget, rollbackComponent, relevantChanges, tagTargets } from './status';
+export type { TargetDetect, TargetStatus, TagResult } from './status';
 /** The seed's verification checklist as Markdown. */
 export { buildChecklist } from './checklist';
 /** Backups: list, load, restore (byte-exact, proved by hash). */
 export { listBackups, loadManifest, restoreBackup, backupDir } from './backup';
 export type { BackupSummary, Manifest, RestoreResult } from './backup';
 /** Sync: plan (nothing written), apply (backup first; progress and cancel), config diff. */
-export { planSync, applySync, configDiff, readSyncState } from './sync';
+export { planSync, applySync, configDiff, readSyncState, planDifferences } from './sync';
 export type { SyncPlan, ComponentPlan, ConfigPlan, SyncOptions, SyncProgress, SyncResult, PlanOptions } from './sync';
 export { mergeConfig } from './configMerge';
 /** Verification; `runVerifyCommand` is the one function that runs processes (gate it on workspace trust). */
-export { verifyTarget, runVerifyCommand, brokenLinks } from './verify';
-export type { VerifyResult, VerifyCheck, VerifyProblem, CommandResult, VerifyOptions } from './verify';
+export { verifyTarget, runVerifyCommand, brokenLinks, VERIFY_TEST_GROUPS, checkKindsOf } from './verify';
+export type { VerifyResult, VerifyCheck, VerifyProblem, CommandResult, VerifyOptions, CheckKind } from './verify';
 export { componentNames } from './components';
 
 /**

@@ -119,7 +119,8 @@ export interface TargetPatch {
   extra?: Record<string, unknown>;
   last_sync?: string | null;
   sync_version?: string | null;
-  last_sync_commit?: string;
+  /** null removes the field (the target was never synced from a known commit). */
+  last_sync_commit?: string | null;
 }
 
 /** Changes fields of a registered target; other fields, including unknown ones, are kept. */
@@ -137,7 +138,8 @@ export async function updateTarget(paths: WorkspacePaths, name: string, patch: T
     if (abs) t.path = path.relative(paths.root, abs).split(path.sep).join('/');
     if (patch.last_sync !== undefined) t.last_sync = patch.last_sync;
     if (patch.sync_version !== undefined) t.sync_version = patch.sync_version;
-    if (patch.last_sync_commit !== undefined) t.last_sync_commit = patch.last_sync_commit;
+    if (patch.last_sync_commit === null) delete t.last_sync_commit;
+    else if (patch.last_sync_commit !== undefined) t.last_sync_commit = patch.last_sync_commit;
     for (const [k, v] of Object.entries(patch.extra ?? {})) if (v !== undefined) (t as Record<string, unknown>)[k] = v;
     return resolve(paths, t);
   });

@@ -1,11 +1,11 @@
 import * as path from 'path';
 import { WorkspacePaths } from '../workspace';
-import { BackupSummary, lastPreSyncBackup, restoreBackup, RestoreResult, SYNCORD_DIR } from './backup';
+import { BackupSummary, lastPreSyncBackup, loadManifest, restoreBackup, RestoreResult, SYNCORD_DIR } from './backup';
 import { selectComponents } from './components';
 import { ChangedFile, DetectResult, detectChanges } from './detect';
 import { hashFile, lstatOrUndefined } from './fsutil';
 import { isGitRepo, resolveCommit } from './git';
-import { getTarget, listTargets, ResolvedTarget, updateTarget } from './registry';
+import { getTarget, listTargets, registryFile, ResolvedTarget, updateTarget } from './registry';
 import { writeFileAtomic } from './registryStore';
 import { SyncRules } from './schema';
 import { readSyncState } from './sync';
@@ -38,6 +38,37 @@ export async function detectForTargets(paths: WorkspacePaths, rules: SyncRules, 
     out.push({ target: t.name, ...(await cache.get(key)!) });
   }
   return out;
+}
+
+/**
+ * The changes that make a target need sync: files in synced categories or in the sources of its components
+ * and config files. With `syncedSince` equal to the diff's base (the target's last synced commit), a file
+ * synced from an uncommitted state and unchanged since then does not count. `targetStatuses` and the
+ * checklist both count with this, so their numbers agree.
+ */
+export async function relevantChanges(paths: WorkspacePaths, rules: SyncRules, t: ResolvedTarget, d: DetectResult, syncedSince?: string): Promise<ChangedFile[]> {
+  const sel = selectComponents(paths, rules, t);
+  const sources = [...sel.components.map((c) => (c.kind === 'dir' ? c.source + '/' : c.source)), ...sel.configs.map((c) => c.source)];
+  const inSources = (p: string) => sources.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s));
+  const skipSynced = !!syncedSince && d.since === syncedSince;
+  const dirty: Record<string, string | null> = {};
+  if (skipSynced) {
+    const state = await readSyncState(paths, t.name);
+    for (const c of Object.values(state.components)) Object.assign(dirty, c.dirty ?? {});
+  }
+  const relevant: ChangedFile[] = [];
+  for (const f of d.files) {
+    const counts = f.categories.some((c) => rules.categories[c]?.sync) || inSources(f.path) || (f.oldPath !== undefined && inSources(f.oldPath));
+    if (!counts) continue;
+    if (skipSynced && Object.prototype.hasOwnProperty.call(dirty, f.path)) {
+      // Synced from an uncommitted state: unchanged since then if the content is still the same.
+      const st = await lstatOrUndefined(path.join(paths.root, f.path));
+      const now = st?.isFile() ? await hashFile(path.join(paths.root, f.path)) : null;
+      if (now === dirty[f.path]) continue;
+    }
+    relevant.push(f);
+  }
+  return relevant;
 }
 
 export interface TargetStatus {
@@ -85,24 +116,7 @@ export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): P
     const key = since ?? '';
     if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
     const d = await cache.get(key)!;
-    const sel = selectComponents(paths, rules, t);
-    const sources = [...sel.components.map((c) => (c.kind === 'dir' ? c.source + '/' : c.source)), ...sel.configs.map((c) => c.source)];
-    const inSources = (p: string) => sources.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s));
-    const state = await readSyncState(paths, t.name);
-    const dirty: Record<string, string | null> = {};
-    for (const c of Object.values(state.components)) Object.assign(dirty, c.dirty ?? {});
-    const relevant: ChangedFile[] = [];
-    for (const f of d.files) {
-      const counts = f.categories.some((c) => rules.categories[c]?.sync) || inSources(f.path) || (f.oldPath !== undefined && inSources(f.oldPath));
-      if (!counts) continue;
-      if (since && Object.prototype.hasOwnProperty.call(dirty, f.path)) {
-        // Synced from an uncommitted state: unchanged since then if the content is still the same.
-        const st = await lstatOrUndefined(path.join(paths.root, f.path));
-        const now = st?.isFile() ? await hashFile(path.join(paths.root, f.path)) : null;
-        if (now === dirty[f.path]) continue;
-      }
-      relevant.push(f);
-    }
+    const relevant = await relevantChanges(paths, rules, t, d, since);
     const categories = [...new Set(relevant.flatMap((f) => f.categories))];
     const marked = t.status === 'needs_sync' && !relevant.length && since;
     const status = !since || relevant.length || marked ? 'needs_sync' : 'synchronized';
@@ -118,22 +132,40 @@ export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): P
   return out;
 }
 
-/** Forgets what Syncord knew about components after a restore: the next sync compares every file. */
-async function forgetSyncState(paths: WorkspacePaths, target: string, components: string[]): Promise<void> {
+/** Forgets what Syncord knew about components after a restore (all of them: `undefined`): the next sync compares every file. */
+async function forgetSyncState(paths: WorkspacePaths, target: string, components: string[] | undefined): Promise<void> {
   const file = path.join(paths.root, SYNCORD_DIR, 'state', `${target}.json`);
   const state = await readSyncState(paths, target);
   let changed = false;
-  for (const c of components) if (state.components[c]) (delete state.components[c], (changed = true));
+  for (const c of components ?? Object.keys(state.components)) if (state.components[c]) (delete state.components[c], (changed = true));
   if (changed) await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
 }
 
-/** Restores a backup (all its components, or some) and marks the target as needing sync. */
-export async function restoreTarget(paths: WorkspacePaths, targetName: string, backupId: string, components?: string[]): Promise<RestoreResult> {
+async function restoreAndRecord(paths: WorkspacePaths, targetName: string, backupId: string, components: string[] | undefined, rewind: boolean): Promise<RestoreResult> {
   const target = await getTarget(paths, targetName);
+  const m = await loadManifest(paths, targetName, backupId);
   const r = await restoreBackup(paths, target, backupId, { components });
-  await forgetSyncState(paths, targetName, r.components);
-  await updateTarget(paths, targetName, { status: 'needs_sync' });
-  return r;
+  const full = rewind && m.reason === 'pre-sync' && Object.keys(m.components).every((n) => r.components.includes(n));
+  if (!full) {
+    await forgetSyncState(paths, targetName, r.components);
+    await updateTarget(paths, targetName, { status: 'needs_sync' });
+    return r;
+  }
+  // Everything that sync wrote is undone: the sync record goes back to what it was before it, so the
+  // pending changes computed from git are again the files that sync had brought over.
+  const record = { last_sync_commit: m.commit ?? null, sync_version: m.sync_version ?? null, last_sync: m.last_sync !== undefined ? m.last_sync : (target.last_sync ?? null) };
+  await forgetSyncState(paths, targetName, undefined);
+  await updateTarget(paths, targetName, { status: 'needs_sync', ...record });
+  return { ...r, syncRecord: record };
+}
+
+/**
+ * Restores a backup (all its components, or some) and marks the target as needing sync. Restoring every
+ * component of a pre-sync backup also sets the target's `last_sync_commit`, `sync_version` and `last_sync`
+ * back to what they were before that sync.
+ */
+export async function restoreTarget(paths: WorkspacePaths, targetName: string, backupId: string, components?: string[]): Promise<RestoreResult> {
+  return restoreAndRecord(paths, targetName, backupId, components, true);
 }
 
 /** Restores one component ("config" = every config file) from the newest pre-sync backup that has it. */
@@ -145,10 +177,46 @@ export async function rollbackComponent(paths: WorkspacePaths, rules: SyncRules,
     const m = await lastPreSyncBackup(paths, targetName, n);
     if (m) {
       const covered = names.filter((x) => m.components[x]);
-      return restoreTarget(paths, targetName, m.id, covered);
+      return restoreAndRecord(paths, targetName, m.id, covered, false);
     }
   }
   throw new SyncordError(`no pre-sync backup of "${component}" for target "${targetName}" (the component was not changed by any sync yet)`, 'not-found');
 }
 
 
+
+export interface TagResult {
+  version: string;
+  /** Targets whose `sync_version` now is the version. */
+  tagged: string[];
+  /** Targets left alone, with the reason (not synchronized, folder missing, …). */
+  skipped: { name: string; status: string; reason: string }[];
+}
+
+/**
+ * Records a release version (e.g. `git describe --tags` after a push) as the `sync_version` of synchronized
+ * targets: the named ones (each must be synchronized, else a 'conflict' refusal and nothing is written) or,
+ * with `'all'`, every target that is synchronized now (the others are reported as skipped). The commit the
+ * target was synced from is kept in `last_sync_commit`, so change detection keeps its base.
+ */
+export async function tagTargets(paths: WorkspacePaths, rules: SyncRules, which: string[] | 'all', version: string): Promise<TagResult> {
+  const v = version.trim();
+  if (!v || /[\s\x00-\x1f]/.test(v)) throw new SyncordError(`invalid version "${version}" (one word, e.g. v1.2.0)`, 'usage');
+  const statuses = await targetStatuses(paths, rules);
+  if (which !== 'all') {
+    for (const n of which) if (!statuses.some((s) => s.name === n)) await getTarget(paths, n); // throws not-found, naming the known ones
+  }
+  const chosen = which === 'all' ? statuses : statuses.filter((s) => which.includes(s.name));
+  const notSynced = chosen.filter((s) => s.status !== 'synchronized' || !s.since);
+  if (which !== 'all' && notSynced.length) {
+    const list = notSynced.map((s) => `"${s.name}" is ${s.status} (${s.reason})`).join('; ');
+    throw new SyncordError(`only synchronized targets can be tagged: ${list}; sync first (syncord sync run --target <name>)`, 'conflict', { file: registryFile(paths) });
+  }
+  const result: TagResult = { version: v, tagged: [], skipped: notSynced.map((s) => ({ name: s.name, status: s.status, reason: s.reason })) };
+  for (const s of chosen) {
+    if (s.status !== 'synchronized' || !s.since) continue;
+    await updateTarget(paths, s.name, { sync_version: v, last_sync_commit: s.since });
+    result.tagged.push(s.name);
+  }
+  return result;
+}

@@ -79,6 +79,12 @@ export interface SyncPlan {
   /** Every component and config file of the target type is part of this plan. */
   all: boolean;
   totals: { adds: number; updates: number; deletes: number; configs: number };
+  /**
+   * Size and modification time (`size:mtimeMs`, '-' when absent) of every file the plan touches, in the main
+   * project (`source:<path>`) and in the target (`target:<path>`): `applySync` with this plan as
+   * `options.plan` refuses when any of them changed since.
+   */
+  fingerprints?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -297,7 +303,71 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
     },
   };
   if (head) plan.commit = head;
+  plan.fingerprints = planFingerprints(sel.components, sel.configs, components);
   return plan;
+}
+
+function fingerprintOf(abs: string): string {
+  const st = lstatSyncOrUndefined(abs);
+  if (!st) return '-';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'link';
+  return `${st.size}:${st.mtimeMs}`;
+}
+
+function planFingerprints(comps: ResolvedComponent[], cfgs: ResolvedConfig[], plans: ComponentPlan[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of plans) {
+    const c = comps.find((x) => x.name === p.name)!;
+    for (const rel of [...p.adds, ...p.updates, ...p.deletes, ...p.retime]) {
+      out[`source:${joinRel(c.source, rel)}`] = fingerprintOf(joinRel(c.sourceAbs, rel));
+      out[`target:${joinRel(c.destination, rel)}`] = fingerprintOf(joinRel(c.destAbs, rel));
+    }
+  }
+  for (const c of cfgs) {
+    out[`source:${c.source}`] = fingerprintOf(c.sourceAbs);
+    out[`target:${c.destination}`] = fingerprintOf(c.destAbs);
+  }
+  return out;
+}
+
+/**
+ * How a new plan differs from a confirmed one: other files to add, update or delete, other config merges,
+ * or planned files whose size or modification time changed. Empty when the confirmed plan still holds.
+ */
+export function planDifferences(confirmed: SyncPlan, now: SyncPlan): string[] {
+  const out: string[] = [];
+  if (confirmed.target !== now.target) return [`the plan is for target "${confirmed.target}", not "${now.target}"`];
+  const byName = new Map(confirmed.components.map((c) => [c.name, c]));
+  for (const c of now.components) {
+    const old = byName.get(c.name);
+    byName.delete(c.name);
+    for (const k of ['adds', 'updates', 'deletes', 'retime'] as const) {
+      const before = new Set(old?.[k] ?? []);
+      const after = new Set(c[k]);
+      const verb = { adds: 'add', updates: 'update', deletes: 'delete', retime: 'retouch' }[k];
+      for (const r of after) if (!before.has(r)) out.push(`now also ${verb}s ${joinRel(c.destination, r)}`);
+      for (const r of before) if (!after.has(r)) out.push(`no longer ${verb}s ${joinRel(c.destination, r)}`);
+    }
+  }
+  for (const name of byName.keys()) out.push(`component ${name} is no longer part of the sync`);
+  const cfgByName = new Map(confirmed.configs.map((c) => [c.name, c]));
+  for (const c of now.configs) {
+    const old = cfgByName.get(c.name);
+    cfgByName.delete(c.name);
+    if (!old || old.changed !== c.changed || old.diff !== c.diff || old.note !== c.note) out.push(`the config merge into ${c.destination} changed`);
+  }
+  for (const name of cfgByName.keys()) out.push(`config file ${name} is no longer part of the sync`);
+  const fa = confirmed.fingerprints ?? {};
+  const fb = now.fingerprints ?? {};
+  const named = new Set(out.map((x) => x));
+  for (const key of new Set([...Object.keys(fa), ...Object.keys(fb)])) {
+    if (fa[key] === undefined || fb[key] === undefined || fa[key] === fb[key]) continue;
+    const [side, ...rest] = key.split(':');
+    const msg = `${rest.join(':')} changed in the ${side === 'source' ? 'main project' : 'target'}`;
+    if (!named.has(msg)) out.push(msg);
+  }
+  return out;
 }
 
 export interface SyncProgress {
@@ -309,6 +379,12 @@ export interface SyncProgress {
 
 export interface SyncOptions extends PlanOptions {
   dryRun?: boolean;
+  /**
+   * The plan the user confirmed (from `planSync`). The sync is planned again and refused with a 'conflict'
+   * error, nothing written, when the files changed since: other files to touch, or planned files with another
+   * size or modification time. Without it, whatever the fresh plan says is applied.
+   */
+  plan?: SyncPlan;
   /**
    * Copy files several at a time through the thread pool (true), one after the other synchronously (false),
    * or start synchronously and switch when the file system turns out to be slow (default).
@@ -468,7 +544,18 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   progress({ phase: 'plan', done: 0, total: 1 });
   // `git describe` (for the recorded sync_version) runs beside the plan's git processes.
   const versionP = opts.dryRun ? Promise.resolve(undefined) : describeVersion(paths.root);
+  if (opts.plan && opts.components === undefined && !opts.plan.all) {
+    // The same selection as the confirmed plan.
+    opts = { ...opts, components: [...opts.plan.components.map((c) => c.name), ...opts.plan.configs.map((c) => c.name)] };
+  }
   const plan = await planSync(paths, rules, target, opts);
+  if (opts.plan) {
+    const diffs = planDifferences(opts.plan, plan);
+    if (diffs.length) {
+      const shown = diffs.slice(0, 8).join('; ') + (diffs.length > 8 ? `; and ${diffs.length - 8} more` : '');
+      throw new SyncordError(`files changed since the sync plan of "${target.name}" was made (${shown}); nothing was written. Review the new plan and confirm it again.`, 'conflict');
+    }
+  }
   const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: stripText(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
   if (opts.dryRun) return result;
   const sel = selectComponents(paths, rules, target, opts.components);
@@ -487,7 +574,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     progress({ phase: 'backup', done: 0, total: units.length });
     let m;
     try {
-      m = await backupUnits(paths, target, units, { reason: 'pre-sync', now: clock.now(), syncVersion: target.sync_version ?? undefined, commit: target.last_sync_commit, signal: opts.signal });
+      m = await backupUnits(paths, target, units, { reason: 'pre-sync', now: clock.now(), syncVersion: target.sync_version ?? undefined, commit: target.last_sync_commit, lastSync: target.last_sync ?? null, signal: opts.signal });
     } catch (e) {
       if (!(e instanceof SyncordError && e.code === 'cancelled')) throw e;
       return { ...result, ok: false, cancelled: true, error: 'sync cancelled during the backup; the target was not changed' };

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import MarkdownIt from 'markdown-it';
-import { isSyncordError } from '../errors';
+import { isSyncordError, SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
 import { SYNCORD_DIR } from './backup';
 import { destFiles, joinRel, ResolvedComponent, selectComponents, sourceFiles } from './components';
@@ -185,8 +185,40 @@ async function checkComponent(root: string, c: ResolvedComponent, useGit: boolea
   };
 }
 
+/**
+ * `--tests` groups (the seed's names) and the checks they run: `docs` = the synced files (present with the same
+ * hash, counts) and the links in synced Markdown; `integration` = the config files parse ("configuration
+ * loads"); `core` = the verify commands of the rules, run in the target. The check kinds themselves
+ * (`files`, `links`, `config`, `commands`) are accepted too.
+ */
+export const VERIFY_TEST_GROUPS: Record<string, readonly CheckKind[]> = {
+  core: ['commands'],
+  integration: ['config'],
+  docs: ['files', 'links'],
+  files: ['files'],
+  links: ['links'],
+  config: ['config'],
+  commands: ['commands'],
+};
+
+export type CheckKind = 'files' | 'links' | 'config' | 'commands';
+
+/** The check kinds the named `--tests` groups run (all of them for none); unknown names are refused. */
+export function checkKindsOf(tests: string[] | undefined): Set<CheckKind> {
+  if (!tests || !tests.length) return new Set(['files', 'links', 'config', 'commands']);
+  const out = new Set<CheckKind>();
+  for (const t of tests) {
+    const kinds = Object.prototype.hasOwnProperty.call(VERIFY_TEST_GROUPS, t) ? VERIFY_TEST_GROUPS[t] : undefined;
+    if (!kinds) throw new SyncordError(`unknown verify test group "${t}" (known: ${Object.keys(VERIFY_TEST_GROUPS).join(', ')})`, 'usage');
+    for (const k of kinds) out.add(k);
+  }
+  return out;
+}
+
 export interface VerifyOptions {
   components?: string[];
+  /** Only these check groups (see `VERIFY_TEST_GROUPS`); default: every check. */
+  tests?: string[];
   /** Whether to run the rules' verify commands (the editor passes false in an untrusted workspace). */
   runCommands?: boolean;
   signal?: AbortSignal;
@@ -199,11 +231,12 @@ export interface VerifyOptions {
  * commands passing in the target. A pass/fail per check; problems name the file and line in the target.
  */
 export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const kinds = checkKindsOf(opts.tests);
   const sel = selectComponents(paths, rules, target, opts.components);
-  const useGit = await isGitRepo(paths.root);
+  const useGit = kinds.has('files') ? await isGitRepo(paths.root) : false;
   const checks: VerifyCheck[] = [];
-  for (const c of sel.components) checks.push(await checkComponent(paths.root, c, useGit));
-  if (rules.verify.check_links) {
+  if (kinds.has('files')) for (const c of sel.components) checks.push(await checkComponent(paths.root, c, useGit));
+  if (rules.verify.check_links && kinds.has('links')) {
     const problems: VerifyProblem[] = [];
     let files = 0;
     for (const c of sel.components) {
@@ -217,7 +250,7 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
     problems.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
     checks.push({ name: 'links', status: problems.length ? 'fail' : 'pass', detail: `${files} Markdown files checked, ${problems.length} broken links`, problems });
   }
-  for (const cfg of sel.configs) {
+  for (const cfg of kinds.has('config') ? sel.configs : []) {
     const st = await lstatOrUndefined(cfg.destAbs);
     if (!st) {
       checks.push({ name: `config:${cfg.name}`, status: 'fail', detail: `${cfg.destination} is missing`, problems: [{ file: cfg.destAbs, message: 'missing' }] });
@@ -235,7 +268,7 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
     }
   }
   const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:.]/g, '');
-  for (const cmd of rules.verify.commands) {
+  for (const cmd of kinds.has('commands') ? rules.verify.commands : []) {
     if (cmd.types && !cmd.types.includes(target.type)) continue;
     if (opts.runCommands === false) {
       checks.push({ name: `command:${cmd.name}`, status: 'skipped', detail: `not run (commands are disabled here): ${cmd.command}`, problems: [] });

@@ -411,7 +411,7 @@ class Handlers {
         if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
         if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync', name))) return undefined;
       }
-      const [result] = await this.runSyncs(ctx, [target], args);
+      const [result] = await this.runSyncs(ctx, [target], args, [plan]);
       // The previews of the config merge now compare the synced file with itself.
       if (result?.ok) await this.closeConfigPreviews(name);
       return result;
@@ -446,22 +446,26 @@ class Handlers {
         const detail = [...described.map((d) => d.summary), '', 'Everything each sync touches is backed up first.'].join('\n');
         if (!(await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All', 'all targets'))) return undefined;
       }
-      return await this.runSyncs(ctx, targets, args);
+      return await this.runSyncs(ctx, targets, args, plans);
     } catch (e) {
       fail(this.services, 'Sync All Targets', e);
       return undefined;
     }
   }
 
-  /** Applies syncs one target after another, with progress in the view; reports each result. */
-  private async runSyncs(ctx: { paths: WorkspacePaths; rules: SyncRules }, targets: ResolvedTarget[], args: TargetCommandArgs): Promise<SyncResult[]> {
+  /**
+   * Applies syncs one target after another, with progress in the view; reports each result. `plans` are the
+   * plans shown for confirmation (same order as `targets`): a target whose files changed since is refused.
+   */
+  private async runSyncs(ctx: { paths: WorkspacePaths; rules: SyncRules }, targets: ResolvedTarget[], args: TargetCommandArgs, plans?: SyncPlan[]): Promise<SyncResult[]> {
     const results: SyncResult[] = [];
     for (const t of targets) this.setBusy(t.name, 'Syncing');
     try {
       await this.inView(targets.length === 1 ? `Syncing ${targets[0].name}…` : `Syncing ${targets.length} targets…`, async (progress, signal) => {
-        for (const t of targets) {
+        for (const [i, t] of targets.entries()) {
           if (signal.aborted) break;
           const r = await applySync(ctx.paths, ctx.rules, t, {
+            plan: plans?.[i],
             signal,
             onProgress: (p) => progress.report({ message: `${t.name}: ${p.phase}${p.total > 1 ? ` ${p.done}/${p.total}` : ''}${p.path ? ` ${p.path}` : ''}` }),
           });
