@@ -337,22 +337,7 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     done();
     throw e;
   }
-  let released = false;
-  return {
-    file: s.file,
-    tookOver,
-    get compromised() {
-      if (released) return false;
-      const o = readOwner(s.lockDir);
-      return !o || o.name !== s.ownerName;
-    },
-    async release() {
-      if (released) return;
-      released = true;
-      releaseSync(s);
-      done();
-    },
-  };
+  return heldLock(s, tookOver, done);
 }
 
 /** Tries the lock once without waiting; undefined when another operation holds it. */
@@ -387,6 +372,11 @@ export async function tryAcquireLock(file: string): Promise<AcquireResult | unde
     done();
     throw e;
   }
+  return heldLock(s, tookOver, done);
+}
+
+/** The handle of a taken lock; `done` lets the next operation of this process waiting for the file go on. */
+function heldLock(s: Slot, tookOver: boolean, done: () => void): AcquireResult {
   let released = false;
   return {
     file: s.file,

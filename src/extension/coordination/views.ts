@@ -6,6 +6,7 @@ import { Services } from '../services';
 import { Coordination, coordinationOf } from './context';
 import { HealthDiagnostics, registerHealthDiagnostics } from './diagnostics';
 import { CoordinationStatusBar, registerStatusBar } from './statusBar';
+import { baseTreeItem } from '../treeItem';
 
 /** Commands that nodes run when clicked (ids also in commands.ts). */
 export const NodeCommand = {
@@ -96,17 +97,7 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
   getTreeItem(element: ViewNode): vscode.TreeItem {
     // The element may be an object from an earlier model (see `handed`): show the newest version of it.
     const node = this.coordination.model.tree()?.get(element.id) ?? element;
-    const state =
-      node.collapsible === 'none'
-        ? vscode.TreeItemCollapsibleState.None
-        : node.collapsible === 'expanded'
-          ? vscode.TreeItemCollapsibleState.Expanded
-          : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(node.label, state);
-    item.id = node.id;
-    item.description = node.description;
-    item.contextValue = node.contextValue;
-    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    const item = baseTreeItem(node);
     if (node.kind === 'error' && node.location) {
       item.command = { command: NodeCommand.openAt, title: 'Open at Problem', arguments: [node] };
     } else if (node.kind === 'missing') {

@@ -5,6 +5,7 @@ import { Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { TargetCommand } from './commandIds';
 import { Targets, targetsOf } from './context';
+import { baseTreeItem } from '../treeItem';
 
 /**
  * Maps the tree model (core/targets/view.ts) to TreeItems. Nodes keep stable ids, and the objects handed to
@@ -83,19 +84,9 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {
-    const state =
-      node.collapsible === 'none'
-        ? vscode.TreeItemCollapsibleState.None
-        : node.collapsible === 'expanded'
-          ? vscode.TreeItemCollapsibleState.Expanded
-          : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(node.label, state);
-    item.id = node.id;
-    item.description = node.description;
-    item.contextValue = node.contextValue;
+    const item = baseTreeItem(node);
     // Plain text: messages and paths come from files and must not be read as Markdown.
     if (node.tooltip) item.tooltip = node.tooltip;
-    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
     if ((node.kind === 'problem' || node.kind === 'error' || node.kind === 'check') && node.location) {
       item.command = { command: TargetCommand.openLocation, title: 'Open', arguments: [node] };
     } else if (node.kind === 'changedFile' && node.target) {
