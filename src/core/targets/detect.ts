@@ -1,7 +1,10 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import picomatch from 'picomatch';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { ChangeStatus, GitChange, resolveCommit, streamChangesSince } from './git';
+import { ensureSyncordDir, SYNCORD_DIR } from './backup';
+import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus } from './git';
 import { Priority, PRIORITIES, SyncRules } from './schema';
 
 export interface ChangedFile {
@@ -111,7 +114,10 @@ class Classifier {
     this.m = compile(rules);
   }
 
-  readonly add = (c: GitChange): void => {
+  readonly add = (c: GitChange): void => this.push(this.categorize(c));
+
+  /** The change with its categories (not yet added). */
+  readonly categorize = (c: GitChange): ChangedFile => {
     const m = this.m;
     const cats: string[] = [];
     if (c.oldPath === undefined) {
@@ -125,6 +131,12 @@ class Classifier {
     }
     const f: ChangedFile = { status: c.status, path: c.path, categories: cats };
     if (c.oldPath !== undefined) f.oldPath = c.oldPath;
+    return f;
+  };
+
+  /** Adds a categorized change. */
+  readonly push = (f: ChangedFile): void => {
+    const cats = f.categories;
     this.files.push(f);
     if (!cats.length) this.uncategorized.push(f);
     for (const cat of cats) {
@@ -160,11 +172,124 @@ export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectRes
   return c.result();
 }
 
+const FULL_ID = /^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/;
+
+/** Where the committed changes between two commits are kept: `.syncord/cache/detect/<since>-<head>.z`. */
+export function committedCacheDir(paths: WorkspacePaths): string {
+  return path.join(paths.root, SYNCORD_DIR, 'cache', 'detect');
+}
+
+/** Paths in git's output order (byte order of the UTF-8 path). */
+function gitOrder(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Paths whose state in the dirty case is asked of git again, at most (more: one full comparison instead). */
+const MAX_RECHECK = 1000;
+
 /**
  * Files changed in the main project since a commit (committed, uncommitted, renamed, deleted and untracked),
  * classified into the rules' categories. Without `since`, every file counts as new.
+ *
+ * When the main project's root holds its `.git` folder, the working tree is compared with `since` in two
+ * parts: `git status` (uncommitted changes and untracked files, one process) and the committed changes
+ * between `since` and HEAD, a pure object comparison that never changes for a pair of commits and is kept in
+ * `.syncord/cache/detect/` (a later run with the same HEAD only reads it). With no uncommitted changes the
+ * committed changes are the answer; paths with uncommitted changes, and every path that can take part in a
+ * rename, are compared with `since` again by git, so the result is the one of `git diff -M <since>`.
  */
 export async function detectChanges(paths: WorkspacePaths, rules: SyncRules, since?: string): Promise<DetectResult> {
+  if (since && !since.startsWith('-')) {
+    const head = await readHeadId(paths.root);
+    if (head) {
+      const r = await detectFromHead(paths, rules, since, head);
+      if (r) return r;
+    }
+  }
+  return detectDirect(paths, rules, since);
+}
+
+function notCommit(paths: WorkspacePaths, since: string): SyncordError {
+  return new SyncordError(`"${since}" is not a commit of the main project (${paths.root})`, 'not-found');
+}
+
+/** `detectChanges` by status + committed changes (cached); undefined when HEAD is not the one read from `.git`. */
+async function detectFromHead(paths: WorkspacePaths, rules: SyncRules, since: string, head: string): Promise<DetectResult | undefined> {
+  const root = paths.root;
+  const status = workTreeStatus(root);
+  status.catch(() => undefined);
+  const fullId = FULL_ID.test(since) ? since.toLowerCase() : undefined;
+  const sinceId = fullId ?? (await resolveCommit(root, since));
+  if (!sinceId) throw notCommit(paths, since);
+
+  // Committed changes, categorized while git status runs.
+  const tracked = new Classifier(rules);
+  const committed: { c: GitChange; f: ChangedFile }[] = [];
+  const parse = nameStatusParser((c) => committed.push({ c, f: tracked.categorize(c) }));
+  const cacheFile = path.join(committedCacheDir(paths), `${sinceId}-${head}.z`);
+  const cached = await fs.promises.readFile(cacheFile, 'utf8').catch(() => undefined);
+  let saved: Promise<void> | undefined;
+  if (cached !== undefined) {
+    for (const field of cached.split('\0')) parse(field);
+  } else {
+    const fields: string[] = [];
+    try {
+      await gitFields(root, ['-c', 'core.quotepath=off', 'diff', '--name-status', '-z', '-M', `${sinceId}^{commit}`, head], (f) => {
+        fields.push(f);
+        parse(f);
+      });
+    } catch (e) {
+      throw fullId ? notCommit(paths, since) : e;
+    }
+    saved = saveCommitted(paths, cacheFile, head, fields.join('\0') + '\0').catch(() => undefined);
+  }
+
+  const st = await status;
+  await saved;
+  if (st.head !== head) return undefined;
+  let files = committed.map((x) => x.f);
+  if (st.dirty.length) {
+    // Every path that differs between HEAD and the working tree, and every path a rename can start or end at.
+    const recheck = new Set(st.dirty);
+    for (const { c } of committed) {
+      if (c.status === 'M' || c.status === 'T') continue;
+      recheck.add(c.path);
+      if (c.oldPath !== undefined) recheck.add(c.oldPath);
+    }
+    if (recheck.size > MAX_RECHECK) return undefined;
+    const again: ChangedFile[] = [];
+    const spec = [...recheck].map((p) => `:(literal)${p}`);
+    await gitFields(root, ['-c', 'core.quotepath=off', 'diff', '--name-status', '-z', '-M', sinceId, '--', ...spec], nameStatusParser((c) => again.push(tracked.categorize(c))));
+    const kept = committed.filter((x) => !recheck.has(x.c.path)).map((x) => x.f);
+    files = [];
+    let i = 0;
+    let j = 0;
+    while (i < kept.length || j < again.length) {
+      if (j >= again.length || (i < kept.length && gitOrder(kept[i].path, again[j].path) < 0)) files.push(kept[i++]);
+      else files.push(again[j++]);
+    }
+  }
+  for (const f of files) tracked.push(f);
+  const untracked = new Classifier(rules);
+  for (const p of st.untracked) untracked.add({ status: '?', path: p });
+  return { since: sinceId, ...tracked.result(untracked) };
+}
+
+/** Writes the committed changes for (since, HEAD) and removes those kept for other HEADs. */
+async function saveCommitted(paths: WorkspacePaths, file: string, head: string, text: string): Promise<void> {
+  await ensureSyncordDir(paths);
+  const dir = path.dirname(file);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.promises.writeFile(tmp, text);
+  await fs.promises.rename(tmp, file);
+  for (const name of await fs.promises.readdir(dir)) {
+    if (!name.endsWith(`-${head}.z`) && !name.endsWith('.tmp')) await fs.promises.rm(path.join(dir, name), { force: true });
+  }
+}
+
+/** `detectChanges` by one `git diff -M <since>` of the working tree beside `git ls-files --others`. */
+async function detectDirect(paths: WorkspacePaths, rules: SyncRules, since?: string): Promise<DetectResult> {
   // Changes are classified as git reports them; tracked changes are listed before untracked files.
   const tracked = new Classifier(rules);
   const untracked = new Classifier(rules);
@@ -176,14 +301,13 @@ export async function detectChanges(paths: WorkspacePaths, rules: SyncRules, sin
   // commit id needs no `rev-parse` at all: the diff of `<id>^{commit}` succeeds only for a commit.
   const diff = streamChangesSince(paths.root, `${since}^{commit}`, [], tracked.add, untracked.add);
   diff.catch(() => undefined);
-  const fullId = /^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/.test(since) ? since.toLowerCase() : undefined;
+  const fullId = FULL_ID.test(since) ? since.toLowerCase() : undefined;
   const id = fullId ?? (since.startsWith('-') ? undefined : await resolveCommit(paths.root, since));
-  const notCommit = () => new SyncordError(`"${since}" is not a commit of the main project (${paths.root})`, 'not-found');
-  if (!id) throw notCommit();
+  if (!id) throw notCommit(paths, since);
   try {
     await diff;
   } catch (e) {
-    throw fullId ? notCommit() : e;
+    throw fullId ? notCommit(paths, since) : e;
   }
   return { since: id, ...tracked.result(untracked) };
 }

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'child_process';
+import * as fs from 'fs';
 import { SyncordError } from '../errors';
 
 const GIT_ENV = () => ({ ...process.env, GIT_OPTIONAL_LOCKS: '0' });
@@ -195,4 +196,80 @@ function splitZ(out: string): string[] {
   const parts = out.split('\0');
   if (parts.length && parts[parts.length - 1] === '') parts.pop();
   return parts;
+}
+
+const OID = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+
+/**
+ * HEAD's commit id read from the files of a plain `.git` folder at `root` (detached HEAD, loose ref or packed
+ * ref), without starting git; undefined when `root` has no `.git` folder of that shape (a linked worktree, a
+ * subfolder of a repository, an unborn branch, another ref storage). Callers confirm it with git's own answer.
+ */
+export async function readHeadId(root: string): Promise<string | undefined> {
+  const gitDir = `${root}/.git`;
+  try {
+    const head = (await fs.promises.readFile(`${gitDir}/HEAD`, 'utf8')).trim();
+    if (OID.test(head)) return head;
+    const m = /^ref: (refs\/[^\0\s]+)$/.exec(head);
+    if (!m || m[1].includes('..')) return undefined;
+    const loose = await fs.promises.readFile(`${gitDir}/${m[1]}`, 'utf8').catch(() => undefined);
+    if (loose !== undefined) return OID.test(loose.trim()) ? loose.trim() : undefined;
+    const packed = await fs.promises.readFile(`${gitDir}/packed-refs`, 'utf8').catch(() => '');
+    for (const line of packed.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0 && line.slice(sp + 1) === m[1] && OID.test(line.slice(0, sp))) return line.slice(0, sp);
+    }
+  } catch {
+    // no readable .git/HEAD here
+  }
+  return undefined;
+}
+
+export interface WorkTreeStatus {
+  /** HEAD's commit id as git saw it, or undefined before the first commit. */
+  head?: string;
+  /** Tracked paths whose index or working-tree state differs from HEAD (renames appear as both paths). */
+  dirty: string[];
+  /** Untracked files that are not ignored (every file, not only the folder). */
+  untracked: string[];
+}
+
+/** One `git status --porcelain=v2 --branch -z --untracked-files=all --no-renames`, parsed as it streams. */
+export async function workTreeStatus(cwd: string): Promise<WorkTreeStatus> {
+  const st: WorkTreeStatus = { dirty: [], untracked: [] };
+  let origPathNext = false;
+  const pathAfter = (field: string, spaces: number): string => {
+    let i = -1;
+    for (let k = 0; k < spaces; k++) i = field.indexOf(' ', i + 1);
+    return field.slice(i + 1);
+  };
+  await gitFields(cwd, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames'], (f) => {
+    if (origPathNext) {
+      origPathNext = false;
+      st.dirty.push(f);
+      return;
+    }
+    switch (f[0]) {
+      case '#':
+        if (f.startsWith('# branch.oid ')) {
+          const id = f.slice('# branch.oid '.length);
+          if (OID.test(id)) st.head = id;
+        }
+        break;
+      case '1':
+        st.dirty.push(pathAfter(f, 8));
+        break;
+      case '2':
+        st.dirty.push(pathAfter(f, 9));
+        origPathNext = true;
+        break;
+      case 'u':
+        st.dirty.push(pathAfter(f, 10));
+        break;
+      case '?':
+        st.untracked.push(f.slice(2));
+        break;
+    }
+  });
+  return st;
 }
