@@ -431,6 +431,12 @@ async function dirtyFiles(root: string, comps: ResolvedComponent[]): Promise<Rec
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 
+/** Opening a source with O_NOFOLLOW fails with ELOOP when it became a symlink: say so instead. */
+function symlinkRefusal(e: unknown, src: string): unknown {
+  if ((e as NodeJS.ErrnoException).code === 'ELOOP') return new SyncordError(`${src} became a symlink during the sync; not followed`, 'conflict', { file: src });
+  return e;
+}
+
 /**
  * Copies one source file of a component into the target: opened without following a symlink (a source
  * that became a link since the plan is refused), written by temp file + rename with the source's
@@ -443,8 +449,7 @@ async function copyIntoTarget(src: string, dest: string, destRel: string, fresh:
   try {
     fd = fs.openSync(src, fs.constants.O_RDONLY | O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new SyncordError(`${src} became a symlink during the sync; not followed`, 'conflict', { file: src });
-    throw e;
+    throw symlinkRefusal(e, src);
   }
   let st: fs.Stats;
   let data: Buffer | undefined;
@@ -475,8 +480,7 @@ export async function copyIntoTargetParallel(src: string, dest: string, destRel:
   try {
     fh = await fs.promises.open(src, fs.constants.O_RDONLY | O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new SyncordError(`${src} became a symlink during the sync; not followed`, 'conflict', { file: src });
-    throw e;
+    throw symlinkRefusal(e, src);
   }
   let st: fs.Stats;
   let data: Buffer | undefined;

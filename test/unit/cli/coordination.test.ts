@@ -1,37 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { acquireLock } from '../../../src/core/store/lock';
 import { SEED_DIR } from '../coordination/helpers';
+import { CLI, runSyncord } from './runSyncord';
 
-/** The compiled CLI entry beside the compiled tests. */
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function syncord(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...opts.env };
-    delete env.SYNCORD_INSTANCE;
-    delete env.SYNCORD_WORKSPACE;
-    delete env.SYNCORD_COORDINATION_DIR;
-    Object.assign(env, opts.env);
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
+const syncord = runSyncord;
 
 async function ok(cwd: string, args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<string> {
   const r = await syncord(cwd, args, opts);

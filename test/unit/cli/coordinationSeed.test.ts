@@ -1,35 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SEED_DIR } from '../coordination/helpers';
+import { runSyncord } from './runSyncord';
 
-/** The compiled CLI entry beside the compiled tests. */
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function syncord(cwd: string, args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.SYNCORD_INSTANCE;
-    delete env.SYNCORD_WORKSPACE;
-    delete env.SYNCORD_COORDINATION_DIR;
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const syncord = (cwd: string, args: string[], input = '') => runSyncord(cwd, args, { input });
 
 /** Runs a verb with --json, expecting exit 0, and returns its parsed output. */
 async function json(cwd: string, args: string[], input?: string): Promise<any> {

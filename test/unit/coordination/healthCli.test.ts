@@ -1,24 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
+import { Run, runSyncord } from '../cli/runSyncord';
 import { TestWorkspace, workspace } from './helpers';
 
-/** The compiled CLI entry beside the compiled tests. */
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
-
-function health(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, ...env };
-    for (const k of ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR']) delete e[k];
-    for (const k of ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS']) if (!(k in env)) delete e[k];
-    const child = spawn(process.execPath, [CLI, 'health', '--json', '--now', '2024-01-15T16:00:00Z', ...args], { cwd, env: e });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function health(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runSyncord(cwd, ['health', '--json', '--now', '2024-01-15T16:00:00Z', ...args], { env });
 }
 
 const warnings = (stdout: string) =>

@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+/** The compiled CLI entry beside the compiled tests. */
+export const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Variables the CLI reads, cleared so the test's own environment never leaks into a run. */
+const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS'];
+
+/** Runs `syncord <args>` as a real process in `cwd`, with `env` on top of a cleared environment and `input` on stdin. */
+export function runSyncord(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of SYNCORD_ENV) delete env[k];
+    Object.assign(env, opts.env);
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
