@@ -55,6 +55,7 @@ import {
 } from '../core/coordination/tasks';
 import { parseTimeInput } from '../core/coordination/time';
 import { CliContext, contextFrom } from './context';
+import { nudgeSessions } from './sessions';
 import {
   decisionDetail,
   decisionsTable,
@@ -176,7 +177,7 @@ function registerCheckInOut(program: Command): void {
     .description('start work as the acting instance: mark it active and show what waits for it (protocol 1)')
     .option('--role <role>', 'role (required the first time; registers the instance)')
     .option('--task <task>', 'what you are working on now')
-    .option('--session <id>', 'session id (default: a new one)')
+    .option('--session <id>', 'session id (default: $SYNCORD_SESSION, else a new one)')
     .option('--expertise <areas>', 'expertise areas to add (comma-separated, repeatable)', list)
     .option('--unavailable', 'not available for consultation')
     .option('--status <status>', 'status to record (default: active)')
@@ -189,7 +190,7 @@ function registerCheckInOut(program: Command): void {
         instance: me(ctx),
         role: o.role,
         task: o.task,
-        session: o.session,
+        session: o.session ?? (process.env.SYNCORD_SESSION || undefined),
         expertise: o.expertise,
         available: !o.unavailable,
         status: o.status,
@@ -568,8 +569,9 @@ function registerMessage(program: Command): void {
         relatedFiles: o.file,
         expectBy: time(o.expectBy, 'response time'),
       });
+      const nudged = await nudgeSessions(ctx, r.message.message_id);
       ctx.print(
-        `Sent ${r.message.message_id} to ${to}${r.awaiting ? `; response expected by ${r.awaiting.expected_response_time}` : ''}.`,
+        `Sent ${r.message.message_id} to ${to}${r.awaiting ? `; response expected by ${r.awaiting.expected_response_time}` : ''}.${nudged}`,
         r,
       );
     });
@@ -594,7 +596,8 @@ function registerMessage(program: Command): void {
         subject: o.subject,
         requiresResponse: o.requiresResponse || o.requireResponse || undefined,
       });
-      ctx.print(`Sent ${r.message.message_id} in reply to ${id}.`, r);
+      const nudged = await nudgeSessions(ctx, r.message.message_id);
+      ctx.print(`Sent ${r.message.message_id} in reply to ${id}.${nudged}`, r);
     });
 
   msg

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSyncordError } from '../core/errors';
 import { ExitCode, exitCodeFor } from './exit';
 import { registerCoordinationCommands } from './coordination';
+import { registerSessionCommands } from './sessions';
 import { registerTargetCommands } from './targets';
 
 export const VERSION = process.env.SYNCORD_VERSION ?? '0.0.0-dev';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCoordinationCommands(program);
   registerTargetCommands(program);
+  registerSessionCommands(program);
   return program;
 }
 

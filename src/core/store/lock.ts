@@ -68,7 +68,8 @@ export function ignoreStateDir(stateDir: string): void {
 
 const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost';
 
-function processStart(pid: number | 'self'): number {
+/** A process's start time (Linux clock ticks since boot), 0 when unknown: with the pid it names one process. */
+export function processStart(pid: number | 'self'): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22 (starttime) counts from the field after the command name, which may hold spaces.
@@ -115,6 +116,9 @@ export function pidIsDead(pid: number, start = 0): boolean {
 }
 
 export const SELF = { pid: process.pid, start: SELF_START, host: HOST };
+
+/** This machine's name as Syncord records it next to process ids. */
+export const HOST_NAME = HOST;
 
 /** The owner entry of a lock directory, or undefined when it has none (free) or does not exist. */
 function readOwner(lockDir: string): { name: string; owner?: LockOwner } | undefined {

@@ -11,7 +11,7 @@ export interface Run {
 }
 
 /** Variables the CLI reads, cleared so the test's own environment never leaks into a run. */
-const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS'];
+const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_SESSION'];
 
 /** Runs `syncord <args>` as a real process in `cwd`, with `env` on top of a cleared environment and `input` on stdin. */
 export function runSyncord(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {

@@ -1,0 +1,225 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { SyncordError } from '../core/errors';
+import {
+  clearExited,
+  DeliveryRecord,
+  headlessLauncher,
+  listSessions,
+  nudgeRecipients,
+  readWorkspaceSessionsConfig,
+  requireSession,
+  resendDeliveries,
+  runSupervisor,
+  SessionContext,
+  sessionContext,
+  SessionView,
+  slingTask,
+  spawnSession,
+  stopSession,
+  SyncordCli,
+} from '../core/sessions';
+import { CliContext, contextFrom } from './context';
+import { ExitCode } from './exit';
+
+/** Session verbs (seed 003): spawn, sling, agents, session list|stop|resend|log|clear (and the supervisor, run). */
+export function registerSessionCommands(program: Command): void {
+  program
+    .command('spawn')
+    .description('start an agent session for an instance, detached, its output logged (in VS Code: a terminal)')
+    .argument('<instance>', 'the instance the agent works as (registered if new: give --role)')
+    .option('--runtime <name>', 'claude, opencode or one from syncord.sessions.runtimes (default: from the name or role)')
+    .option('--role <role>', 'the role (required for a new instance)')
+    .option('--worktree', 'give the session its own git worktree, on branch syncord/<instance>')
+    .option('--prompt <text>', 'more for the first prompt, after the startup checklist')
+    .action(async (instance: string, ...args: unknown[]) => {
+      const cmd = cmdOf(args);
+      const ctx = contextFrom(cmd);
+      const o = cmd.opts<{ runtime?: string; role?: string; worktree?: boolean; prompt?: string }>();
+      const sctx = sessionsOf(ctx);
+      const r = await spawnSession(
+        sctx,
+        { instance, role: o.role, runtime: o.runtime, worktree: o.worktree, prompt: o.prompt, mode: 'headless' },
+        headlessLauncher(sctx.paths),
+      );
+      const s = r.session;
+      const why = r.runtimeReason === 'explicit' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by ${r.runtimeReason.replace(/^map /, 'the mapping ')})`;
+      const lines = [
+        `Started ${s.instance}${r.registered ? ' (newly registered)' : ''} with ${s.runtime}${why}: session ${short(s.session_id)}, process ${s.pid ?? '?'}.`,
+        `  working folder: ${rel(s.cwd)}${s.worktree ? ' (its own worktree)' : ''}`,
+        s.log ? `  output: ${rel(s.log)}` : '',
+        `  first prompt: ${r.prompt}`,
+      ].filter(Boolean);
+      ctx.print(lines.join('\n'), r);
+    });
+
+  program
+    .command('sling')
+    .description('assign a task to an instance and hand it to its live session; the hand-over is recorded in the message log')
+    .argument('<task>')
+    .argument('<instance>')
+    .action(async (task: string, instance: string, ...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      const r = await slingTask(sessionsOf(ctx), { task, instance }, { launch: headlessLauncher(ctx.paths) });
+      const head = `Assigned ${r.task.task_id} to ${instance}`;
+      ctx.print(`${head}; ${deliveryText(r.delivery)} (recorded as ${r.message.message_id}).`, r);
+      if (r.delivery.status === 'failed') process.exitCode = ExitCode.problemsFound;
+    });
+
+  program
+    .command('agents')
+    .description('the agent sessions: state, runtime, instance, current task (live ones; --all adds exited)')
+    .option('--all', 'include exited sessions')
+    .action(listAction);
+
+  const session = program.command('session').description('agent sessions (seed 003)');
+  session.command('list').description('the same as `syncord agents`').option('--all', 'include exited sessions').action(listAction);
+
+  session
+    .command('stop')
+    .description('stop a session (by session id or instance): its agent is ended, the instance checked out')
+    .argument('<session>', 'a session id (or its first 8 characters) or an instance id')
+    .action(async (id: string, ...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      const s = await stopSession(sessionsOf(ctx), id, { by: ctx.instance });
+      ctx.print(`Session ${short(s.session_id)} of ${s.instance} is ${s.state}${s.end_reason ? ` (${s.end_reason})` : ''}.`, s);
+    });
+
+  session
+    .command('resend')
+    .description("hand a message's undelivered hand-overs to the recipients' live sessions again")
+    .argument('<message>', 'the message id (see `syncord msg show`)')
+    .option('--all', 'also the hand-overs that were delivered')
+    .action(async (id: string, ...args: unknown[]) => {
+      const cmd = cmdOf(args);
+      const ctx = contextFrom(cmd);
+      const ds = await resendDeliveries(sessionsOf(ctx), id, { launch: headlessLauncher(ctx.paths) }, { all: cmd.opts<{ all?: boolean }>().all });
+      ctx.print(ds.map((d) => `${d.instance}: ${deliveryText(d)}`).join('\n'), ds);
+      if (ds.some((d) => d.status === 'failed')) process.exitCode = ExitCode.problemsFound;
+    });
+
+  session
+    .command('log')
+    .description("print a headless session's output")
+    .argument('<session>', 'a session id (or its first 8 characters) or an instance id')
+    .option('--tail <lines>', 'only the last lines', (v) => Number(v))
+    .action(async (id: string, ...args: unknown[]) => {
+      const cmd = cmdOf(args);
+      const ctx = contextFrom(cmd);
+      const s = requireSession(await sessionsOf(ctx).sessions.list(), id);
+      if (!s.log) throw new SyncordError(`session ${short(s.session_id)} of ${s.instance} runs in a VS Code terminal (${s.terminal ?? 'no name'}); its output is there`, 'not-found');
+      let text: string;
+      try {
+        text = fs.readFileSync(s.log, 'utf8');
+      } catch (e) {
+        throw new SyncordError(`could not read ${s.log}: ${(e as Error).message}`, 'io', { file: s.log });
+      }
+      const tail = cmd.opts<{ tail?: number }>().tail;
+      if (tail && Number.isFinite(tail)) text = text.split('\n').slice(-tail - 1).join('\n');
+      ctx.print(text, { session: s.session_id, log: s.log, text });
+    });
+
+  session
+    .command('clear')
+    .description('remove exited sessions from sessions.json')
+    .action(async (...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      const n = await clearExited(sessionsOf(ctx));
+      ctx.print(n ? `Removed ${n} exited session${n > 1 ? 's' : ''}.` : 'No exited session to remove.', { removed: n });
+    });
+
+  session
+    .command('run', { hidden: true })
+    .description("a session's supervisor: runs its agent and records how it ends (started by spawn)")
+    .argument('<session>')
+    .action(async (id: string, ...args: unknown[]) => {
+      const ctx = contextFrom(cmdOf(args));
+      process.exitCode = await runSupervisor(sessionsOf(ctx), id);
+    });
+}
+
+async function listAction(...args: unknown[]): Promise<void> {
+  const cmd = cmdOf(args);
+  const ctx = contextFrom(cmd);
+  const list = await listSessions(sessionsOf(ctx), { all: cmd.opts<{ all?: boolean }>().all });
+  ctx.print(sessionsTable(list), list);
+}
+
+/**
+ * After a message is sent: nudges the recipients' live sessions. Returns a sentence for the output ('' when no
+ * recipient has a live session). The message itself is already written; a failed nudge only warns.
+ */
+export async function nudgeSessions(ctx: CliContext, messageId: string): Promise<string> {
+  try {
+    const ds = await nudgeRecipients(sessionsOf(ctx), messageId, { launch: headlessLauncher(ctx.paths) });
+    return ds.length ? `\n${ds.map((d) => `Nudged ${d.instance}: ${deliveryText(d)}.`).join('\n')}` : '';
+  } catch (e) {
+    ctx.logger.warn(`the message was sent, but its recipients' sessions could not be nudged: ${(e as Error).message}`);
+    return '';
+  }
+}
+
+function cmdOf(args: unknown[]): Command {
+  return args[args.length - 1] as Command;
+}
+
+/** How this CLI runs itself: for the agents' `syncord` command and for supervisors. */
+export function selfCli(): SyncordCli {
+  const script = process.env.SYNCORD_CLI_SCRIPT || require.main?.filename || process.argv[1];
+  return { node: process.execPath, script: path.resolve(script) };
+}
+
+function sessionsOf(ctx: CliContext): SessionContext {
+  const wait = Number(process.env.SYNCORD_LOCK_WAIT_MS);
+  return sessionContext(ctx.paths, {
+    config: readWorkspaceSessionsConfig(ctx.paths.root),
+    cli: selfCli(),
+    actor: ctx.instance,
+    logger: ctx.logger,
+    lockWaitMs: Number.isFinite(wait) && wait >= 0 ? wait : undefined,
+  });
+}
+
+const short = (id: string) => id.slice(0, 8);
+const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+
+export function deliveryText(d: DeliveryRecord): string {
+  const where = d.session ? `session ${short(d.session)}` : 'no session';
+  const how = d.via === 'terminal' ? 'typed into its terminal' : d.via === 'prompt' ? 'as a prompt' : '';
+  switch (d.status) {
+    case 'delivered':
+      return `handed to ${where} ${how}`.trim();
+    case 'pending':
+      return d.via === 'terminal'
+        ? `waiting for the VS Code window of ${where} to type it`
+        : `queued for ${where}; it is handed over when the agent finishes its current prompt`;
+    default:
+      return `NOT delivered: ${d.error ?? 'unknown reason'}`;
+  }
+}
+
+function age(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+export function sessionsTable(list: SessionView[]): string {
+  if (!list.length) return 'No agent session. Start one with `syncord spawn <instance> --role <role>`.';
+  const rows = list.map((s) => [
+    s.instance,
+    s.runtime,
+    s.state === 'exited' ? `exited${s.exit_code != null ? ` (${s.exit_code})` : ''}` : s.state,
+    s.current_task ?? '-',
+    short(s.session_id),
+    s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}` : `pid ${s.pid ?? '-'}`,
+    age(s.started),
+  ]);
+  const head = ['INSTANCE', 'RUNTIME', 'STATE', 'TASK', 'SESSION', 'WHERE', 'STARTED'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,338 @@
+import { SyncordError } from '../errors';
+import { nextId } from '../coordination/ids';
+import { requireInstance } from '../coordination/instances';
+import { BROADCAST, requireMessage } from '../coordination/messages';
+import { Message } from '../coordination/schemas';
+import { assignTask, requireTask, TaskEntry } from '../coordination/tasks';
+import { SessionContext, SYSTEM_SENDER } from './context';
+import { headlessLauncher, Launcher, supervisorCommand } from './launch';
+import { nudgePrompt, taskPrompt } from './prompts';
+import { Delivery, isLive, SessionRecord } from './schema';
+import { reconcileSessions } from './sessions';
+import { liveSessionOf } from './store';
+
+/**
+ * Deliveries: handing a message (a task assignment, or a nudge about a new message) to an agent session. Each is
+ * recorded on its message in communication-log.json (`deliveries`) before anything is attempted, so a delivery
+ * that never happens stays visible as pending or failed and can be sent again. Sessions queue the message ids
+ * in sessions.json; who empties a queue depends on the session:
+ * - a headless session's supervisor hands each queued prompt to the runtime's non-interactive form, one at a
+ *   time (an idle session gets a supervisor started for it);
+ * - a terminal session's prompts are typed into its terminal by the VS Code window that owns it.
+ */
+
+export interface DeliveryRecord extends Omit<Delivery, 'session' | 'via'> {
+  session: string | null;
+  via: Delivery['via'] | null;
+  /** The exact words handed to the agent. */
+  prompt: string;
+}
+
+type WithDeliveries = Message & { deliveries?: DeliveryRecord[] };
+
+export function deliveriesOf(m: Message): DeliveryRecord[] {
+  const d = (m as WithDeliveries).deliveries;
+  return Array.isArray(d) ? d : [];
+}
+
+/** What a caller can do for deliveries beyond starting processes: type into terminals it owns. */
+export interface DeliveryHooks {
+  /** Starts a supervisor for an idle headless session (default: a detached process). */
+  launch?: Launcher;
+  /**
+   * Empties a terminal session's queue into its terminal when this caller owns that terminal; returns false
+   * when it does not (the prompt then waits, pending, for the window that does).
+   */
+  pumpTerminal?: (session: SessionRecord) => Promise<boolean>;
+}
+
+const viaOf = (s: SessionRecord): Delivery['via'] => (s.mode === 'terminal' ? 'terminal' : 'prompt');
+
+/** Changes the delivery of `messageId` to `sessionId` (the newest entry for that session). */
+export async function markDelivery(
+  ctx: SessionContext,
+  messageId: string,
+  sessionId: string,
+  patch: Partial<Pick<DeliveryRecord, 'status' | 'error' | 'attempts'>> & { attempt?: boolean },
+): Promise<DeliveryRecord | undefined> {
+  return ctx.store.update(['messages'], ({ messages }, now) => {
+    const m = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
+    const d = m?.deliveries?.filter((x) => x.session === sessionId).pop();
+    if (!d) return undefined;
+    if (patch.status) d.status = patch.status;
+    if (patch.error !== undefined) d.error = patch.error;
+    if (patch.attempt) d.attempts = (d.attempts ?? 0) + 1;
+    d.updated = now;
+    return { ...d };
+  });
+}
+
+/** Marks queued deliveries failed (their session ended or could not take them). */
+export async function failQueued(ctx: SessionContext, session: SessionRecord, messageIds: string[], error: string): Promise<void> {
+  for (const id of messageIds) await markDelivery(ctx, id, session.session_id, { status: 'failed', error });
+}
+
+/** The prompt recorded for a session on a message, for whoever hands it over. */
+export async function promptFor(ctx: SessionContext, messageId: string, sessionId: string): Promise<string | undefined> {
+  const { messages } = await ctx.store.read('messages');
+  const m = messages.messages.find((x) => x.message_id === messageId);
+  return m && deliveriesOf(m).filter((d) => d.session === sessionId).pop()?.prompt;
+}
+
+type QueueOutcome = 'launch' | 'queued' | 'terminal' | 'gone';
+
+async function enqueue(ctx: SessionContext, sessionId: string, messageId: string): Promise<QueueOutcome> {
+  return ctx.sessions.update((file, now) => {
+    const rec = file.sessions.find((s) => s.session_id === sessionId);
+    if (!rec || !isLive(rec)) return 'gone';
+    rec.queue = [...(rec.queue ?? []).filter((q) => q !== messageId), messageId];
+    rec.updated = now;
+    if (rec.mode === 'terminal') return 'terminal';
+    if (rec.state === 'idle') {
+      // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
+      rec.state = 'spawning';
+      rec.pid = null;
+      return 'launch';
+    }
+    return 'queued';
+  });
+}
+
+/** Hands a message (already recorded with a pending delivery for `session`) to the session. */
+async function handOver(ctx: SessionContext, session: SessionRecord, messageId: string, hooks: DeliveryHooks): Promise<void> {
+  const outcome = await enqueue(ctx, session.session_id, messageId);
+  if (outcome === 'gone') {
+    await markDelivery(ctx, messageId, session.session_id, { status: 'failed', error: 'the session ended before it was handed over' });
+  } else if (outcome === 'launch') {
+    const launch = hooks.launch ?? headlessLauncher(ctx.paths);
+    const sup = supervisorCommand(ctx.cli, ctx.paths, session.session_id, { ...stringEnv(ctx.env) });
+    try {
+      const r = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title: session.instance });
+      await ctx.sessions.update((file, now) => {
+        const rec = file.sessions.find((s) => s.session_id === session.session_id);
+        if (rec && rec.pid == null && r.pid) rec.pid = r.pid;
+        if (rec) rec.updated = now;
+      });
+    } catch (e) {
+      const error = `could not start the session's process: ${e instanceof Error ? e.message : String(e)}`;
+      const queued = await ctx.sessions.update((file, now) => {
+        const rec = file.sessions.find((s) => s.session_id === session.session_id);
+        if (!rec) return [];
+        const q = rec.queue ?? [];
+        rec.queue = [];
+        rec.state = 'idle';
+        rec.updated = now;
+        return q;
+      });
+      await failQueued(ctx, session, queued, error);
+    }
+  } else if (outcome === 'terminal' && hooks.pumpTerminal) {
+    await hooks.pumpTerminal(session);
+  }
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * Types a terminal session's queued prompts: takes the queue under the lock (so two windows never type the same
+ * prompt), calls `type` for each and records the outcome. Returns how many were handed over.
+ */
+export async function pumpTerminalQueue(
+  ctx: SessionContext,
+  sessionId: string,
+  type: (prompt: string) => Promise<void> | void,
+): Promise<number> {
+  const taken = await ctx.sessions.update((file, now) => {
+    const rec = file.sessions.find((s) => s.session_id === sessionId);
+    if (!rec || !isLive(rec) || rec.mode !== 'terminal' || !rec.queue?.length) return [];
+    const q = rec.queue;
+    rec.queue = [];
+    rec.updated = now;
+    return q;
+  });
+  let handed = 0;
+  for (const id of taken) {
+    const prompt = await promptFor(ctx, id, sessionId);
+    if (prompt === undefined) continue;
+    try {
+      await type(prompt);
+      await markDelivery(ctx, id, sessionId, { status: 'delivered', error: null, attempt: true });
+      handed++;
+    } catch (e) {
+      await markDelivery(ctx, id, sessionId, { status: 'failed', error: `could not type into the terminal: ${(e as Error).message}`, attempt: true });
+    }
+  }
+  return handed;
+}
+
+/** Appends a message written by Syncord (a hand-over) with its deliveries. */
+async function recordMessage(
+  ctx: SessionContext,
+  input: { to: string; subject: string; body: string; type: string; priority?: string; relatedTask?: string; deliveries: DeliveryRecord[] },
+): Promise<Message> {
+  return ctx.store.update(['messages'], ({ messages }, now) => {
+    const message: WithDeliveries = {
+      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
+      from: ctx.actor ?? SYSTEM_SENDER,
+      to: input.to,
+      type: input.type,
+      timestamp: now,
+      subject: input.subject,
+      message: input.body,
+      priority: input.priority ?? 'medium',
+      requires_response: false,
+      context: { related_task: input.relatedTask ?? null, related_files: [] },
+      status: 'sent',
+      deliveries: input.deliveries.map((d) => ({ ...d, updated: now })),
+    };
+    messages.messages.push(message);
+    return structuredClone(message);
+  });
+}
+
+function pendingFor(session: SessionRecord, prompt: string): DeliveryRecord {
+  return { session: session.session_id, instance: session.instance, via: viaOf(session), status: 'pending', attempts: 0, updated: '', error: null, prompt };
+}
+
+function noSession(instance: string, prompt: string): DeliveryRecord {
+  return {
+    session: null,
+    instance,
+    via: null,
+    status: 'failed',
+    attempts: 0,
+    updated: '',
+    error: `${instance} has no live session; start one (\`syncord spawn ${instance}\`), then resend`,
+    prompt,
+  };
+}
+
+export interface SlingResult {
+  task: TaskEntry;
+  message: Message;
+  delivery: DeliveryRecord;
+  session?: SessionRecord;
+}
+
+/**
+ * Assigns a task to an instance and hands it to the instance's live session (`gt sling`). The hand-over is
+ * recorded in the message log as a `handoff` message about the task; without a live session it is recorded
+ * as failed, to be resent once a session runs.
+ */
+export async function slingTask(ctx: SessionContext, input: { task: string; instance: string }, hooks: DeliveryHooks = {}): Promise<SlingResult> {
+  const { tasks, registry } = await ctx.store.read('tasks', 'registry');
+  requireInstance(registry, input.instance);
+  const at = requireTask(tasks, input.task);
+  const alreadyTheirs = at.task.assigned_to === input.instance && at.list !== 'completed_tasks';
+  const task: TaskEntry = alreadyTheirs ? { ...at.task, list: at.list } : await assignTask(ctx.store, { id: input.task, to: input.instance });
+  await reconcileSessions(ctx);
+  const session = liveSessionOf(await ctx.sessions.list(), input.instance);
+  const prompt = taskPrompt(task);
+  const message = await recordMessage(ctx, {
+    to: input.instance,
+    type: 'handoff',
+    subject: `Task ${task.task_id}: ${task.title}`,
+    body: prompt,
+    priority: task.priority,
+    relatedTask: task.task_id,
+    deliveries: [session ? pendingFor(session, prompt) : noSession(input.instance, prompt)],
+  });
+  if (session) await handOver(ctx, session, message.message_id, hooks);
+  const after = await messageById(ctx, message.message_id);
+  const delivery = deliveriesOf(after).pop() as DeliveryRecord;
+  return { task, message: after, delivery, session };
+}
+
+async function messageById(ctx: SessionContext, id: string): Promise<Message> {
+  const { messages } = await ctx.store.read('messages');
+  return requireMessage(messages, id);
+}
+
+/**
+ * Tells the live sessions among a message's recipients that it arrived (one line pointing at `syncord msg show`).
+ * Recipients without a live session read it in their inbox when they next start; nothing is recorded for them.
+ */
+export async function nudgeRecipients(ctx: SessionContext, messageId: string, hooks: DeliveryHooks = {}): Promise<DeliveryRecord[]> {
+  const m = await messageById(ctx, messageId);
+  const sessions = (await ctx.sessions.list()).filter(isLive);
+  const targets =
+    m.to === BROADCAST
+      ? [...new Set(sessions.map((s) => s.instance))].filter((i) => i !== m.from)
+      : [m.to];
+  const live = targets.map((i) => liveSessionOf(sessions, i)).filter((s): s is SessionRecord => Boolean(s));
+  if (!live.length) return [];
+  const prompt = nudgePrompt(m);
+  await ctx.store.update(['messages'], ({ messages }, now) => {
+    const msg = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
+    if (!msg) throw new SyncordError(`message ${messageId} vanished from the log`, 'conflict');
+    msg.deliveries = [...deliveriesOf(msg), ...live.map((s) => ({ ...pendingFor(s, prompt), updated: now }))];
+  });
+  for (const s of live) await handOver(ctx, s, messageId, hooks);
+  return deliveriesOf(await messageById(ctx, messageId));
+}
+
+/**
+ * Sends a message's undelivered hand-overs again (all of them with `all`), each to its instance's live session
+ * now, which may be a newer session than the first attempt's.
+ */
+export async function resendDeliveries(
+  ctx: SessionContext,
+  messageId: string,
+  hooks: DeliveryHooks = {},
+  opts: { all?: boolean } = {},
+): Promise<DeliveryRecord[]> {
+  await reconcileSessions(ctx);
+  const m = await messageById(ctx, messageId);
+  const current = deliveriesOf(m);
+  const latest = new Map<string, DeliveryRecord>();
+  for (const d of current) latest.set(d.instance, d);
+  const todo = [...latest.values()].filter((d) => opts.all || d.status !== 'delivered');
+  if (!todo.length) {
+    throw new SyncordError(
+      current.length
+        ? `every hand-over of ${messageId} was delivered; pass --all to send it again anyway`
+        : `${messageId} was never handed to a session (only hand-overs and nudges are); see \`syncord sling\``,
+      'conflict',
+    );
+  }
+  const sessions = await ctx.sessions.list();
+  const plan = todo.map((d) => ({ d, session: liveSessionOf(sessions, d.instance) }));
+  await ctx.store.update(['messages'], ({ messages }, now) => {
+    const msg = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
+    if (!msg) throw new SyncordError(`message ${messageId} vanished from the log`, 'conflict');
+    const list = deliveriesOf(msg);
+    for (const { d, session } of plan) {
+      const entry = list.filter((x) => x.instance === d.instance).pop();
+      if (!entry) continue;
+      if (session) {
+        entry.session = session.session_id;
+        entry.via = viaOf(session);
+        entry.status = 'pending';
+        entry.error = null;
+      } else {
+        entry.status = 'failed';
+        entry.error = noSession(d.instance, d.prompt).error;
+      }
+      entry.updated = now;
+    }
+    msg.deliveries = list;
+  });
+  for (const { session } of plan) if (session) await handOver(ctx, session, messageId, hooks);
+  return deliveriesOf(await messageById(ctx, messageId));
+}
+
+/** Messages with a hand-over that is not delivered (pending or failed), newest first. */
+export async function undelivered(ctx: SessionContext): Promise<{ message: Message; delivery: DeliveryRecord }[]> {
+  const { messages } = await ctx.store.read('messages');
+  const out: { message: Message; delivery: DeliveryRecord }[] = [];
+  for (const m of messages.messages) {
+    const latest = new Map<string, DeliveryRecord>();
+    for (const d of deliveriesOf(m)) latest.set(d.instance, d);
+    for (const d of latest.values()) if (d.status !== 'delivered') out.push({ message: m, delivery: d });
+  }
+  return out.reverse();
+}

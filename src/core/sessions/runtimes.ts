@@ -1,0 +1,188 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import picomatch from 'picomatch';
+import which from 'which';
+import { z } from 'zod';
+import { SyncordError } from '../errors';
+import { parseJsonc, validateValue } from '../store/jsonText';
+
+/**
+ * A runtime is a command-line agent Syncord can start: built-in `claude` and `opencode`, or one defined in the
+ * settings. Each form is an argument list whose items may hold placeholders:
+ * `{prompt}` the first prompt or the work to hand over, `{instance}` the instance id, `{cwd}` the working
+ * folder, `{session}` Syncord's session id (a UUID), `{role}` the instance's role.
+ */
+export interface RuntimeSpec {
+  name: string;
+  /** Starts an interactive session (in a terminal). */
+  command: string[];
+  /** Starts a session that runs without a terminal and ends when its prompt is done. */
+  headless?: string[];
+  /** Hands a prompt to an existing session without a terminal (its non-interactive mode). */
+  send?: string[];
+  /** Said when the command is not installed. */
+  install?: string;
+}
+
+export const PLACEHOLDERS = ['prompt', 'instance', 'cwd', 'session', 'role'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+export type PlaceholderValues = Record<Placeholder, string>;
+
+export const BUILTIN_RUNTIMES: Record<string, RuntimeSpec> = {
+  claude: {
+    name: 'claude',
+    command: ['claude', '--session-id', '{session}', '{prompt}'],
+    headless: ['claude', '--print', '--session-id', '{session}', '{prompt}'],
+    send: ['claude', '--print', '--resume', '{session}', '{prompt}'],
+    install: 'install Claude Code (npm install -g @anthropic-ai/claude-code)',
+  },
+  opencode: {
+    name: 'opencode',
+    command: ['opencode', '--prompt', '{prompt}'],
+    headless: ['opencode', 'run', '--title', '{instance} {session}', '{prompt}'],
+    send: ['opencode', 'run', '--continue', '{prompt}'],
+    install: 'install opencode (npm install -g opencode-ai)',
+  },
+};
+
+/** The default mapping from instance id or role to runtime: the runtime's name appearing in either picks it. */
+export const DEFAULT_RUNTIME_MAP: Record<string, string> = { '*opencode*': 'opencode', '*claude*': 'claude' };
+export const DEFAULT_RUNTIME = 'claude';
+
+const argv = z.array(z.string()).min(1, { message: 'needs at least the command' });
+export const RuntimeSettingSchema = z.strictObject({
+  command: argv.meta({ description: 'Starts an interactive session, e.g. ["aider", "--message", "{prompt}"].' }),
+  headless: argv.optional().meta({ description: 'Starts a session without a terminal that ends when its prompt is done.' }),
+  send: argv.optional().meta({ description: "Hands a prompt to an existing session (the runtime's non-interactive mode)." }),
+  install: z.string().optional().meta({ description: 'How to install the command, said when it is missing.' }),
+});
+
+/** The `syncord.sessions.*` settings, as the extension and the CLI (from .vscode/settings.json) read them. */
+export const SessionsSettingsSchema = z.looseObject({
+  'syncord.sessions.defaultRuntime': z.string().min(1).optional(),
+  'syncord.sessions.runtimeMap': z.record(z.string(), z.string()).optional(),
+  'syncord.sessions.runtimes': z.record(z.string(), RuntimeSettingSchema).optional(),
+  'syncord.sessions.worktreeFolder': z.string().optional(),
+});
+
+export interface SessionsConfig {
+  defaultRuntime: string;
+  /** Glob (matched against the instance id, then its role) → runtime name; the first match wins. */
+  runtimeMap: Record<string, string>;
+  /** Runtimes from the settings, by name; a built-in name overrides the built-in. */
+  runtimes: Record<string, Omit<RuntimeSpec, 'name'>>;
+  /** Where worktrees go; relative paths from the workspace root. Default: `../<workspace name>.worktrees`. */
+  worktreeFolder?: string;
+  /** Where the settings came from, for error messages. */
+  source?: string;
+}
+
+export function defaultSessionsConfig(): SessionsConfig {
+  return { defaultRuntime: DEFAULT_RUNTIME, runtimeMap: { ...DEFAULT_RUNTIME_MAP }, runtimes: {} };
+}
+
+/** Builds the config from setting values (either face); checks custom runtimes' placeholders. */
+export function sessionsConfigFrom(values: z.infer<typeof SessionsSettingsSchema>, source?: string): SessionsConfig {
+  const config: SessionsConfig = {
+    defaultRuntime: values['syncord.sessions.defaultRuntime']?.trim() || DEFAULT_RUNTIME,
+    runtimeMap: values['syncord.sessions.runtimeMap'] ?? { ...DEFAULT_RUNTIME_MAP },
+    runtimes: values['syncord.sessions.runtimes'] ?? {},
+    worktreeFolder: values['syncord.sessions.worktreeFolder']?.trim() || undefined,
+    source,
+  };
+  for (const [name, spec] of Object.entries(config.runtimes)) {
+    for (const form of ['command', 'headless', 'send'] as const) {
+      for (const arg of spec[form] ?? []) {
+        for (const m of arg.matchAll(/\{([^{}]*)\}/g)) {
+          if (!(PLACEHOLDERS as readonly string[]).includes(m[1])) {
+            throw new SyncordError(
+              `runtime ${JSON.stringify(name)}: unknown placeholder {${m[1]}} in its ${form} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
+              'invalid-file',
+              source ? { file: source } : undefined,
+            );
+          }
+        }
+      }
+    }
+  }
+  return config;
+}
+
+/**
+ * Reads the `syncord.sessions.*` settings of a workspace from `.vscode/settings.json`, so the CLI starts agents
+ * as the editor would. A missing file means the defaults; a broken one is an error with line and column.
+ */
+export function readWorkspaceSessionsConfig(root: string): SessionsConfig {
+  const file = path.join(root, '.vscode', 'settings.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return defaultSessionsConfig();
+    throw new SyncordError(`could not read ${file}: ${(e as Error).message}`, 'io', { file });
+  }
+  if (!text.trim()) return defaultSessionsConfig();
+  const value = validateValue(file, text, parseJsonc(file, text), SessionsSettingsSchema);
+  return sessionsConfigFrom(value, file);
+}
+
+export function runtimeNames(config: SessionsConfig): string[] {
+  return [...new Set([...Object.keys(BUILTIN_RUNTIMES), ...Object.keys(config.runtimes)])].sort();
+}
+
+export function runtimeSpec(config: SessionsConfig, name: string): RuntimeSpec {
+  const custom = Object.prototype.hasOwnProperty.call(config.runtimes, name) ? config.runtimes[name] : undefined;
+  if (custom) return { ...custom, name };
+  const builtin = BUILTIN_RUNTIMES[name];
+  if (builtin) return builtin;
+  throw new SyncordError(
+    `unknown runtime ${JSON.stringify(name)} (known: ${runtimeNames(config).join(', ')}); define it in the setting syncord.sessions.runtimes`,
+    'usage',
+    config.source ? { file: config.source } : undefined,
+  );
+}
+
+export interface RuntimeChoice {
+  runtime: string;
+  /** Why this runtime: `explicit`, `map <glob>` or `default`. */
+  reason: string;
+}
+
+/** The runtime for an instance: the explicit one, else the first mapping glob matching its id or role, else the default. */
+export function chooseRuntime(config: SessionsConfig, input: { instance: string; role?: string; explicit?: string }): RuntimeChoice {
+  if (input.explicit?.trim()) {
+    runtimeSpec(config, input.explicit.trim());
+    return { runtime: input.explicit.trim(), reason: 'explicit' };
+  }
+  for (const subject of [input.instance, input.role]) {
+    if (!subject) continue;
+    for (const [glob, runtime] of Object.entries(config.runtimeMap)) {
+      if (picomatch.isMatch(subject, glob, { nocase: true, dot: true })) {
+        runtimeSpec(config, runtime);
+        return { runtime, reason: `map ${glob}` };
+      }
+    }
+  }
+  runtimeSpec(config, config.defaultRuntime);
+  return { runtime: config.defaultRuntime, reason: 'default' };
+}
+
+/** Fills the placeholders of a command form. */
+export function expandArgs(template: readonly string[], values: PlaceholderValues): string[] {
+  return template.map((arg) => arg.replace(/\{(prompt|instance|cwd|session|role)\}/g, (_, k: Placeholder) => values[k]));
+}
+
+/**
+ * The full path of a runtime's command on PATH (or as given, when it names a file), or a clear error saying
+ * it is not installed and how to install it.
+ */
+export function resolveCommand(spec: RuntimeSpec, env: NodeJS.ProcessEnv = process.env): string {
+  const cmd = spec.command[0];
+  const found = which.sync(cmd, { nothrow: true, path: env.PATH ?? env.Path ?? '' });
+  if (found) return found;
+  const how = spec.install ? `; ${spec.install}` : '';
+  throw new SyncordError(
+    `runtime ${spec.name}: the command ${JSON.stringify(cmd)} is not installed (not found on PATH)${how}, or choose another runtime with --runtime`,
+    'not-found',
+  );
+}

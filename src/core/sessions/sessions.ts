@@ -1,0 +1,292 @@
+import { randomUUID } from 'crypto';
+import { SyncordError } from '../errors';
+import { checkInstanceId } from '../coordination/ids';
+import { checkIn, checkOut } from '../coordination/instances';
+import { Registry } from '../coordination/schemas';
+import { HOST_NAME, pidIsDead } from '../store/lock';
+import { SessionContext } from './context';
+import { failQueued } from './deliveries';
+import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
+import { startupPrompt } from './prompts';
+import { chooseRuntime, expandArgs, resolveCommand, runtimeSpec } from './runtimes';
+import { isLive, SessionMode, SessionRecord } from './schema';
+import { liveSessionOf, requireSession } from './store';
+import { ensureWorktree } from './worktree';
+
+export interface SpawnInput {
+  instance: string;
+  /** Registers the instance when it is new; required then. */
+  role?: string;
+  /** A runtime name; default: from the mapping, else the default runtime. */
+  runtime?: string;
+  /** Give the session its own git worktree (branch `syncord/<instance>`). */
+  worktree?: boolean;
+  /** More words for the first prompt, after the startup checklist. */
+  prompt?: string;
+  mode: SessionMode;
+}
+
+export interface SpawnResult {
+  session: SessionRecord;
+  /** Why this runtime was chosen: `explicit`, `map <glob>` or `default`. */
+  runtimeReason: string;
+  prompt: string;
+  registered: boolean;
+}
+
+/** A session that is spawning but has not recorded a process after this long never started. */
+export const SPAWN_GRACE_MS = 60_000;
+
+/**
+ * Starts an agent session: chooses the runtime, checks its command is installed, makes the worktree, registers
+ * (or checks in) the instance with the new session id, records the session and starts its supervisor through
+ * `launch` (a terminal in VS Code, a detached process from the CLI). The agent's first prompt is the startup
+ * checklist, which begins with `syncord inbox`.
+ */
+export async function spawnSession(ctx: SessionContext, input: SpawnInput, launch: Launcher): Promise<SpawnResult> {
+  const instance = checkInstanceId(input.instance);
+  const { registry } = await ctx.store.read('registry');
+  const known = Object.prototype.hasOwnProperty.call(registry.instances, instance) ? registry.instances[instance] : undefined;
+  const role = input.role?.trim() || known?.role;
+  if (!role) {
+    throw new SyncordError(`instance ${JSON.stringify(instance)} is not registered yet; give its role to register it (--role <role>)`, 'usage');
+  }
+  const choice = chooseRuntime(ctx.config, { instance, role, explicit: input.runtime });
+  const spec = runtimeSpec(ctx.config, choice.runtime);
+  const form = input.mode === 'terminal' ? spec.command : spec.headless;
+  if (!form) {
+    throw new SyncordError(
+      `runtime ${spec.name} has no way to run without a terminal (no "headless" form); start it from VS Code, or add one in the setting syncord.sessions.runtimes`,
+      'usage',
+    );
+  }
+  const executable = resolveCommand({ ...spec, command: form }, ctx.env);
+
+  await reconcileSessions(ctx);
+  const live = liveSessionOf(await ctx.sessions.list(), instance);
+  if (live) throw alreadyLive(live);
+
+  let cwd = ctx.paths.root;
+  let worktree: string | null = null;
+  if (input.worktree) {
+    worktree = (await ensureWorktree(ctx.paths.root, instance, ctx.config.worktreeFolder)).path;
+    cwd = worktree;
+  }
+
+  const sessionId = randomUUID();
+  const prompt = startupPrompt({ instance, role, coordinationDir: ctx.paths.coordinationDir, extra: input.prompt });
+  const values = { prompt, instance, cwd, session: sessionId, role };
+  const command = [executable, ...expandArgs(form.slice(1), values)];
+  const send = spec.send ? expandArgs(spec.send, { ...values, prompt: '{prompt}' }) : null;
+  if (send) send[0] = resolveSendCommand(send[0], ctx.env) ?? send[0];
+
+  const record = await ctx.sessions.update((file, now) => {
+    const racing = file.sessions.find((s) => s.instance === instance && isLive(s));
+    if (racing && !isGone(racing, Date.parse(now))) throw alreadyLive(racing);
+    const rec: SessionRecord = {
+      session_id: sessionId,
+      instance,
+      runtime: spec.name,
+      mode: input.mode,
+      state: 'spawning',
+      host: HOST_NAME,
+      pid: null,
+      pid_start: null,
+      agent_pid: null,
+      terminal: null,
+      cwd,
+      worktree,
+      log: null,
+      command,
+      send_command: send,
+      started: now,
+      updated: now,
+      ended: null,
+      exit_code: null,
+      end_reason: null,
+      queue: [],
+    };
+    file.sessions.push(rec);
+    return structuredClone(rec);
+  });
+
+  let registered = false;
+  try {
+    const r = await checkIn(ctx.store, { instance, role, session: sessionId, status: 'pending', available: false });
+    registered = r.created;
+    const shimDir = writeShim(ctx.paths, ctx.cli);
+    const env = agentEnv(ctx.env, { paths: ctx.paths, instance, session: sessionId, shimDir });
+    const sup = supervisorCommand(ctx.cli, ctx.paths, sessionId, env);
+    const title = `${instance} (${spec.name})`;
+    const launched = await launch({ session: record, file: sup.file, args: sup.args, cwd, env: sup.env, title });
+    const session = await ctx.sessions.update((file, now) => {
+      const rec = file.sessions.find((s) => s.session_id === sessionId);
+      if (!rec) throw new SyncordError(`session ${sessionId} vanished from ${ctx.sessions.file}`, 'conflict', { file: ctx.sessions.file });
+      if (rec.pid == null && launched.pid) rec.pid = launched.pid;
+      if (launched.terminal) rec.terminal = launched.terminal;
+      if (launched.log) rec.log = launched.log;
+      rec.updated = now;
+      return structuredClone(rec);
+    });
+    return { session, runtimeReason: choice.reason, prompt, registered };
+  } catch (e) {
+    await endSession(ctx, sessionId, { exitCode: null, reason: `could not start: ${e instanceof Error ? e.message : String(e)}` }).catch(() => undefined);
+    throw e;
+  }
+}
+
+function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return resolveCommand({ name: cmd, command: [cmd] }, env);
+  } catch {
+    return undefined;
+  }
+}
+
+function alreadyLive(s: SessionRecord): SyncordError {
+  return new SyncordError(
+    `${s.instance} already has a live session ${s.session_id.slice(0, 8)} (${s.state}, ${s.runtime}); stop it first (\`syncord session stop ${s.instance}\`)`,
+    'conflict',
+  );
+}
+
+/** Whether a live record's process is certainly gone (on this host), or it never started. */
+function isGone(s: SessionRecord, nowMs: number): boolean {
+  if (s.state === 'exited' || s.host !== HOST_NAME) return false;
+  if (s.state === 'idle') return false;
+  if (s.pid == null) return nowMs - Date.parse(s.updated) > SPAWN_GRACE_MS;
+  return pidIsDead(s.pid, s.pid_start ?? 0);
+}
+
+export interface EndInput {
+  exitCode: number | null;
+  reason: string;
+  /** Only end it when it is still in this state (a supervisor racing a stop). */
+  onlyIfLive?: boolean;
+}
+
+/**
+ * Marks a session exited, fails the deliveries still queued for it and checks its instance out when this was
+ * the instance's current session. Ending an exited session changes nothing.
+ */
+export async function endSession(ctx: SessionContext, sessionId: string, input: EndInput): Promise<SessionRecord | undefined> {
+  const ended = await ctx.sessions.update((file, now) => {
+    const rec = file.sessions.find((s) => s.session_id === sessionId);
+    if (!rec || rec.state === 'exited') return undefined;
+    const queued = rec.queue ?? [];
+    rec.state = 'exited';
+    rec.pid = null;
+    rec.agent_pid = null;
+    rec.ended = now;
+    rec.updated = now;
+    rec.exit_code = input.exitCode;
+    rec.end_reason = input.reason;
+    rec.queue = [];
+    return { rec: structuredClone(rec), queued };
+  });
+  if (!ended) return undefined;
+  if (ended.queued.length) await failQueued(ctx, ended.rec, ended.queued, `the session ended before it was handed over (${input.reason})`);
+  await checkOutIfCurrent(ctx, ended.rec);
+  return ended.rec;
+}
+
+async function checkOutIfCurrent(ctx: SessionContext, s: SessionRecord): Promise<void> {
+  const { registry } = await ctx.store.read('registry');
+  const rec = (registry as Registry).instances[s.instance];
+  if (rec && rec.current_session_id === s.session_id) await checkOut(ctx.store, { instance: s.instance, status: 'offline' });
+}
+
+/**
+ * Finds sessions whose process is gone (killed, crashed, machine restarted) and marks them exited. Sessions of
+ * other hosts are left as they are: their processes cannot be checked from here.
+ */
+export async function reconcileSessions(ctx: SessionContext): Promise<SessionRecord[]> {
+  const nowMs = Date.now();
+  const all = await ctx.sessions.list();
+  const gone = all.filter((s) => isLive(s) && isGone(s, nowMs));
+  const ended: SessionRecord[] = [];
+  for (const s of gone) {
+    const reason = s.pid == null ? 'never started' : 'its process ended without recording an exit (killed or crashed)';
+    const r = await endSession(ctx, s.session_id, { exitCode: null, reason, onlyIfLive: true });
+    if (r) ended.push(r);
+  }
+  return ended;
+}
+
+/** A session as listed: the record with its instance's status and current task. */
+export interface SessionView extends SessionRecord {
+  instance_status: string | null;
+  current_task: string | null;
+}
+
+/** The sessions, live first then newest first; exited ones only with `all`. Dead processes are noticed first. */
+export async function listSessions(ctx: SessionContext, opts: { all?: boolean } = {}): Promise<SessionView[]> {
+  await reconcileSessions(ctx);
+  const sessions = await ctx.sessions.list();
+  let registry: Registry | undefined;
+  try {
+    registry = (await ctx.store.read('registry')).registry;
+  } catch {
+    registry = undefined;
+  }
+  const rank = (s: SessionRecord) => (isLive(s) ? 0 : 1);
+  return sessions
+    .filter((s) => opts.all || isLive(s))
+    .map((s) => {
+      const inst = registry?.instances[s.instance];
+      return { ...s, instance_status: inst?.status ?? null, current_task: inst?.current_task ?? null };
+    })
+    .sort((a, b) => rank(a) - rank(b) || b.started.localeCompare(a.started));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Stops a session: its supervisor gets SIGTERM (and passes it to the agent), then SIGKILL if it is still there
+ * after `graceMs`. The session is marked exited and its instance checked out. A session on another machine
+ * cannot be stopped from here.
+ */
+export async function stopSession(
+  ctx: SessionContext,
+  idOrInstance: string,
+  opts: { graceMs?: number; by?: string } = {},
+): Promise<SessionRecord> {
+  await reconcileSessions(ctx);
+  const s = requireSession(await ctx.sessions.list(), idOrInstance);
+  if (!isLive(s)) return s;
+  if (s.host !== HOST_NAME) {
+    throw new SyncordError(`session ${s.session_id.slice(0, 8)} of ${s.instance} runs on ${s.host}; stop it there`, 'conflict');
+  }
+  const pids = [s.pid, s.agent_pid].filter((p): p is number => typeof p === 'number' && p > 0);
+  // Recorded first, so the supervisor seeing its agent die does not record it as a crash.
+  const ended = await endSession(ctx, s.session_id, { exitCode: null, reason: `stopped${opts.by ? ` by ${opts.by}` : ''}` });
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      // Headless supervisors lead their own process group: signal the group so the agent's children go too.
+      for (const target of s.mode === 'headless' && pid === s.pid ? [-pid, pid] : [pid]) {
+        try {
+          process.kill(target, sig);
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  if (pids.length) {
+    signal('SIGTERM');
+    const deadline = Date.now() + (opts.graceMs ?? 3_000);
+    while (Date.now() < deadline && pids.some((p) => !pidIsDead(p))) await sleep(50);
+    if (pids.some((p) => !pidIsDead(p))) signal('SIGKILL');
+  }
+  const after = (await ctx.sessions.list()).find((x) => x.session_id === s.session_id);
+  return after ?? ended ?? s;
+}
+
+/** Removes exited sessions from the file; returns how many. */
+export async function clearExited(ctx: SessionContext): Promise<number> {
+  return ctx.sessions.update((file) => {
+    const before = file.sessions.length;
+    file.sessions = file.sessions.filter(isLive);
+    return before - file.sessions.length;
+  });
+}

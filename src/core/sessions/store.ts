@@ -1,0 +1,86 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { SyncordError } from '../errors';
+import { Clock, systemClock } from '../ports';
+import { JsonFileSpec, readJsonFile, updateJsonFile } from '../store';
+import { renderFresh } from '../store/render';
+import { isoTime } from '../coordination/time';
+import { SessionRecord, SessionsFile, SessionsFileSchema } from './schema';
+
+export const SESSIONS_FILE = 'sessions.json';
+
+/**
+ * `coordination/sessions.json`. Missing means "no session yet": it is created on the first write. Every change
+ * takes the file's lock, so a supervisor recording an exit and a CLI queueing work never lose each other's edit.
+ */
+export class SessionStore {
+  readonly file: string;
+  private readonly spec: JsonFileSpec<SessionsFile>;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: { clock?: Clock; lockWaitMs?: number } = {},
+  ) {
+    this.file = path.join(dir, SESSIONS_FILE);
+    this.spec = { file: this.file, schema: SessionsFileSchema };
+  }
+
+  now(): string {
+    return isoTime((this.opts.clock ?? systemClock).now());
+  }
+
+  async read(): Promise<SessionsFile> {
+    try {
+      return (await readJsonFile(this.spec)).value;
+    } catch (e) {
+      if (e instanceof SyncordError && e.code === 'not-found' && !fs.existsSync(this.file)) return { sessions: [] };
+      throw e;
+    }
+  }
+
+  async list(): Promise<SessionRecord[]> {
+    return (await this.read()).sessions;
+  }
+
+  /** Changes the file under its lock; `mutate` may throw a SyncordError to change nothing. */
+  async update<R>(mutate: (file: SessionsFile, now: string) => R): Promise<R> {
+    if (!fs.existsSync(this.dir)) {
+      throw new SyncordError(`${this.dir} does not exist; initialize coordination first (\`syncord init\`)`, 'not-found', { file: this.dir });
+    }
+    try {
+      fs.writeFileSync(this.file, renderFresh({ sessions: [] }), { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new SyncordError(`could not create ${this.file}: ${(e as Error).message}`, 'io', { file: this.file });
+      }
+    }
+    const now = this.now();
+    const { result } = await updateJsonFile(this.spec, (v) => mutate(v, now), { waitMs: this.opts.lockWaitMs });
+    return result;
+  }
+}
+
+/** The session with this id, or the live (else the newest) session of the instance with this id. */
+export function findSession(sessions: SessionRecord[], idOrInstance: string): SessionRecord | undefined {
+  const byId = sessions.find((s) => s.session_id === idOrInstance || (idOrInstance.length >= 8 && s.session_id.startsWith(idOrInstance)));
+  if (byId) return byId;
+  const mine = sessions.filter((s) => s.instance === idOrInstance);
+  return mine.filter((s) => s.state !== 'exited').pop() ?? mine.pop();
+}
+
+export function requireSession(sessions: SessionRecord[], idOrInstance: string): SessionRecord {
+  const s = findSession(sessions, idOrInstance);
+  if (!s) {
+    const known = [...new Set(sessions.map((x) => x.instance))];
+    throw new SyncordError(
+      `no session ${JSON.stringify(idOrInstance)}${known.length ? ` (sessions exist for: ${known.join(', ')})` : ' (no session was started yet; start one with `syncord spawn <instance>`)'}`,
+      'not-found',
+    );
+  }
+  return s;
+}
+
+/** The live session of an instance (spawning, running or idle), if any. */
+export function liveSessionOf(sessions: SessionRecord[], instance: string): SessionRecord | undefined {
+  return sessions.filter((s) => s.instance === instance && s.state !== 'exited').pop();
+}
