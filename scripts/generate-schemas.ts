@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { coordinationJsonSchemas } from '../src/core/coordination/schemas';
+import { sessionsJsonSchema } from '../src/core/sessions/schema';
 
 /** The project root: above this script (scripts/ or out/scripts/), else the current folder. */
 function projectRoot(): string {
@@ -20,7 +21,8 @@ function projectRoot(): string {
 }
 
 export function renderSchemas(): Record<string, string> {
-  return Object.fromEntries(Object.entries(coordinationJsonSchemas()).map(([name, schema]) => [name, JSON.stringify(schema, null, 2) + '\n']));
+  const all = { ...coordinationJsonSchemas(), 'sessions.schema.json': sessionsJsonSchema() };
+  return Object.fromEntries(Object.entries(all).map(([name, schema]) => [name, JSON.stringify(schema, null, 2) + '\n']));
 }
 
 function main(): void {

@@ -193,7 +193,7 @@ export function deliveryText(d: DeliveryRecord): string {
     case 'pending':
       return d.via === 'terminal'
         ? `waiting for the VS Code window of ${where} to type it`
-        : `queued for ${where}; it is handed over when the agent finishes its current prompt`;
+        : `queued for ${where}; its agent gets it as its next prompt`;
     default:
       return `NOT delivered: ${d.error ?? 'unknown reason'}`;
   }

@@ -5,7 +5,7 @@ import { BROADCAST, requireMessage } from '../coordination/messages';
 import { Message } from '../coordination/schemas';
 import { assignTask, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
-import { headlessLauncher, Launcher, supervisorCommand } from './launch';
+import { agentEnv, headlessLauncher, Launcher, supervisorCommand, writeShim } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions } from './sessions';
@@ -105,7 +105,9 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
     await markDelivery(ctx, messageId, session.session_id, { status: 'failed', error: 'the session ended before it was handed over' });
   } else if (outcome === 'launch') {
     const launch = hooks.launch ?? headlessLauncher(ctx.paths);
-    const sup = supervisorCommand(ctx.cli, ctx.paths, session.session_id, { ...stringEnv(ctx.env) });
+    const shimDir = writeShim(ctx.paths, ctx.cli);
+    const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: session.session_id, shimDir });
+    const sup = supervisorCommand(ctx.cli, ctx.paths, session.session_id, env);
     try {
       const r = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title: session.instance });
       await ctx.sessions.update((file, now) => {
@@ -129,12 +131,6 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
   } else if (outcome === 'terminal' && hooks.pumpTerminal) {
     await hooks.pumpTerminal(session);
   }
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 /**

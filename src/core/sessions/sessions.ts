@@ -155,7 +155,8 @@ function isGone(s: SessionRecord, nowMs: number): boolean {
   if (s.state === 'exited' || s.host !== HOST_NAME) return false;
   if (s.state === 'idle') return false;
   if (s.pid == null) return nowMs - Date.parse(s.updated) > SPAWN_GRACE_MS;
-  return pidIsDead(s.pid, s.pid_start ?? 0);
+  // The agent may outlive a killed supervisor: the session lasts as long as either process.
+  return pidIsDead(s.pid, s.pid_start ?? 0) && (s.agent_pid == null || pidIsDead(s.agent_pid));
 }
 
 export interface EndInput {

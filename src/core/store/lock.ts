@@ -82,6 +82,16 @@ export function processStart(pid: number | 'self'): number {
 
 const SELF_START = processStart('self');
 
+/** The state letter of a process (R, S, D, Z, ...) from /proc, or undefined when unknown. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 function randomToken(): string {
   return Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
 }
@@ -104,6 +114,8 @@ export function ownerIsDead(o: LockOwner): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true;
   }
+  // A zombie (ended, not yet reaped by its parent) is gone too.
+  if (processState(o.pid) === 'Z') return true;
   // Alive, or a pid now used by a newer process.
   if (o.start === 0) return false;
   const now = processStart(o.pid);
