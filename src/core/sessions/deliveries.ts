@@ -1,4 +1,5 @@
 import { SyncordError } from '../errors';
+import { processStart } from '../store/lock';
 import { nextId } from '../coordination/ids';
 import { requireInstance } from '../coordination/instances';
 import { BROADCAST, requireMessage } from '../coordination/messages';
@@ -92,6 +93,7 @@ async function enqueue(ctx: SessionContext, sessionId: string, messageId: string
       // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
       rec.state = 'spawning';
       rec.pid = null;
+      rec.pid_start = null;
       return 'launch';
     }
     return 'queued';
@@ -112,7 +114,10 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
       const r = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title: session.instance });
       await ctx.sessions.update((file, now) => {
         const rec = file.sessions.find((s) => s.session_id === session.session_id);
-        if (rec && rec.pid == null && r.pid) rec.pid = r.pid;
+        if (rec && rec.pid == null && r.pid) {
+          rec.pid = r.pid;
+          rec.pid_start = processStart(r.pid);
+        }
         if (rec) rec.updated = now;
       });
     } catch (e) {

@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import which from 'which';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
-import { parseJsonc, validateValue } from '../store/jsonText';
+import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
 
 /**
  * A runtime is a command-line agent Syncord can start: built-in `claude` and `opencode`, or one defined in the
@@ -49,7 +49,10 @@ export const BUILTIN_RUNTIMES: Record<string, RuntimeSpec> = {
 export const DEFAULT_RUNTIME_MAP: Record<string, string> = { '*opencode*': 'opencode', '*claude*': 'claude' };
 export const DEFAULT_RUNTIME = 'claude';
 
-const argv = z.array(z.string()).min(1, { message: 'needs at least the command' });
+const argv = z
+  .array(z.string())
+  .min(1, { message: 'needs at least the command' })
+  .refine((a) => Boolean(a[0]?.trim()), { message: 'the command (its first item) must not be empty' });
 export const RuntimeSettingSchema = z.strictObject({
   command: argv.meta({ description: 'Starts an interactive session, e.g. ["aider", "--message", "{prompt}"].' }),
   headless: argv.optional().meta({ description: 'Starts a session without a terminal that ends when its prompt is done.' }),
@@ -85,7 +88,9 @@ export function defaultSessionsConfig(): SessionsConfig {
 export function sessionsConfigFrom(values: z.infer<typeof SessionsSettingsSchema>, source?: string): SessionsConfig {
   const config: SessionsConfig = {
     defaultRuntime: values['syncord.sessions.defaultRuntime']?.trim() || DEFAULT_RUNTIME,
-    runtimeMap: values['syncord.sessions.runtimeMap'] ?? { ...DEFAULT_RUNTIME_MAP },
+    runtimeMap: Object.fromEntries(
+      Object.entries(values['syncord.sessions.runtimeMap'] ?? DEFAULT_RUNTIME_MAP).map(([glob, runtime]) => [glob.trim(), runtime.trim()]),
+    ),
     runtimes: values['syncord.sessions.runtimes'] ?? {},
     worktreeFolder: values['syncord.sessions.worktreeFolder']?.trim() || undefined,
     source,
@@ -121,6 +126,7 @@ export function readWorkspaceSessionsConfig(root: string): SessionsConfig {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return defaultSessionsConfig();
     throw new SyncordError(`could not read ${file}: ${(e as Error).message}`, 'io', { file });
   }
+  text = stripBom(text);
   if (!text.trim()) return defaultSessionsConfig();
   const value = validateValue(file, text, parseJsonc(file, text), SessionsSettingsSchema);
   return sessionsConfigFrom(value, file);
@@ -131,9 +137,10 @@ export function runtimeNames(config: SessionsConfig): string[] {
 }
 
 export function runtimeSpec(config: SessionsConfig, name: string): RuntimeSpec {
-  const custom = Object.prototype.hasOwnProperty.call(config.runtimes, name) ? config.runtimes[name] : undefined;
+  const own = <T>(o: Record<string, T>): T | undefined => (Object.prototype.hasOwnProperty.call(o, name) ? o[name] : undefined);
+  const custom = own(config.runtimes);
   if (custom) return { ...custom, name };
-  const builtin = BUILTIN_RUNTIMES[name];
+  const builtin = own(BUILTIN_RUNTIMES);
   if (builtin) return builtin;
   throw new SyncordError(
     `unknown runtime ${JSON.stringify(name)} (known: ${runtimeNames(config).join(', ')}); define it in the setting syncord.sessions.runtimes`,
@@ -176,13 +183,25 @@ export function expandArgs(template: readonly string[], values: PlaceholderValue
  * The full path of a runtime's command on PATH (or as given, when it names a file), or a clear error saying
  * it is not installed and how to install it.
  */
-export function resolveCommand(spec: RuntimeSpec, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveCommand(spec: RuntimeSpec, env: NodeJS.ProcessEnv = process.env, cwd?: string): string {
   const cmd = spec.command[0];
-  const found = which.sync(cmd, { nothrow: true, path: env.PATH ?? env.Path ?? '' });
-  if (found) return found;
   const how = spec.install ? `; ${spec.install}` : '';
-  throw new SyncordError(
-    `runtime ${spec.name}: the command ${JSON.stringify(cmd)} is not installed (not found on PATH)${how}, or choose another runtime with --runtime`,
-    'not-found',
-  );
+  const missing = () =>
+    new SyncordError(
+      `runtime ${spec.name}: the command ${JSON.stringify(cmd)} is not installed (not found on PATH)${how}, or choose another runtime with --runtime`,
+      'not-found',
+    );
+  // A command with a folder in it names a file (relative to the working folder); a bare name is looked up on PATH.
+  if (cmd.includes('/') || cmd.includes(path.sep)) {
+    const file = path.resolve(cwd ?? process.cwd(), cmd);
+    const found = which.sync(file, { nothrow: true, path: path.dirname(file) });
+    if (!found) throw missing();
+    return found;
+  }
+  const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
+  const searchPath = pathKey ? env[pathKey] : undefined;
+  if (!searchPath) throw missing();
+  const found = which.sync(cmd, { nothrow: true, path: searchPath, pathExt: env.PATHEXT });
+  if (!found || !path.isAbsolute(found)) throw missing();
+  return found;
 }

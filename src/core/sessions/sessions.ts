@@ -3,7 +3,7 @@ import { SyncordError } from '../errors';
 import { checkInstanceId } from '../coordination/ids';
 import { checkIn, checkOut } from '../coordination/instances';
 import { Registry } from '../coordination/schemas';
-import { HOST_NAME, pidIsDead } from '../store/lock';
+import { HOST_NAME, pidIsDead, processStart } from '../store/lock';
 import { SessionContext } from './context';
 import { failQueued } from './deliveries';
 import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
@@ -60,7 +60,7 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
       'usage',
     );
   }
-  const executable = resolveCommand({ ...spec, command: form }, ctx.env);
+  const executable = resolveCommand({ ...spec, command: form }, ctx.env, ctx.paths.root);
 
   await reconcileSessions(ctx);
   const live = liveSessionOf(await ctx.sessions.list(), instance);
@@ -78,7 +78,7 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
   const values = { prompt, instance, cwd, session: sessionId, role };
   const command = [executable, ...expandArgs(form.slice(1), values)];
   const send = spec.send ? expandArgs(spec.send, { ...values, prompt: '{prompt}' }) : null;
-  if (send) send[0] = resolveSendCommand(send[0], ctx.env) ?? send[0];
+  if (send) send[0] = resolveSendCommand(send[0], ctx.env, ctx.paths.root) ?? send[0];
 
   const record = await ctx.sessions.update((file, now) => {
     const racing = file.sessions.find((s) => s.instance === instance && isLive(s));
@@ -122,7 +122,10 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
     const session = await ctx.sessions.update((file, now) => {
       const rec = file.sessions.find((s) => s.session_id === sessionId);
       if (!rec) throw new SyncordError(`session ${sessionId} vanished from ${ctx.sessions.file}`, 'conflict', { file: ctx.sessions.file });
-      if (rec.pid == null && launched.pid) rec.pid = launched.pid;
+      if (rec.pid == null && launched.pid) {
+        rec.pid = launched.pid;
+        rec.pid_start = processStart(launched.pid);
+      }
       if (launched.terminal) rec.terminal = launched.terminal;
       if (launched.log) rec.log = launched.log;
       rec.updated = now;
@@ -135,9 +138,9 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
   }
 }
 
-function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
+function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   try {
-    return resolveCommand({ name: cmd, command: [cmd] }, env);
+    return resolveCommand({ name: cmd, command: [cmd] }, env, cwd);
   } catch {
     return undefined;
   }

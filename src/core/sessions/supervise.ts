@@ -89,6 +89,7 @@ async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: n
     if (!rec.send_command) return { next: undefined, end: true };
     rec.state = 'idle';
     rec.pid = null;
+    rec.pid_start = null;
     rec.agent_pid = null;
     rec.updated = now;
     return { next: undefined, end: false };
