@@ -227,18 +227,16 @@ export interface SessionView extends SessionRecord {
 export async function listSessions(ctx: SessionContext, opts: { all?: boolean } = {}): Promise<SessionView[]> {
   await reconcileSessions(ctx);
   const sessions = await ctx.sessions.list();
-  let registry: Registry | undefined;
-  try {
-    registry = (await ctx.store.read('registry')).registry;
-  } catch {
-    registry = undefined;
-  }
+  // A broken coordination file must not hide the sessions: they are listed without status and task then.
+  const registry = await ctx.store.read('registry').then((f) => f.registry, () => undefined);
+  const queue = await ctx.store.read('tasks').then((f) => f.tasks, () => undefined);
   const rank = (s: SessionRecord) => (isLive(s) ? 0 : 1);
   return sessions
     .filter((s) => opts.all || isLive(s))
     .map((s) => {
       const inst = registry?.instances[s.instance];
-      return { ...s, instance_status: inst?.status ?? null, current_task: inst?.current_task ?? null };
+      const working = queue?.active_tasks.find((t) => t.assigned_to === s.instance && t.status === 'in_progress')?.task_id;
+      return { ...s, instance_status: inst?.status ?? null, current_task: inst?.current_task ?? working ?? null };
     })
     .sort((a, b) => rank(a) - rank(b) || b.started.localeCompare(a.started));
 }

@@ -1,0 +1,141 @@
+import * as assert from 'node:assert/strict';
+import { ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initCoordination } from '../../../src/core/coordination/init';
+import { addTask } from '../../../src/core/coordination/tasks';
+import {
+  defaultSessionsConfig,
+  Launcher,
+  pumpTerminalQueue,
+  SessionContext,
+  sessionContext,
+  slingTask,
+  spawnSession,
+} from '../../../src/core/sessions';
+import { resolveWorkspace } from '../../../src/core/workspace';
+import { PROJECT_ROOT } from '../coordination/helpers';
+import { CLI, runSyncord } from '../cli/runSyncord';
+
+const FAKES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'runtimes', 'bin');
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let v: T | undefined | false;
+    try {
+      v = probe();
+    } catch {
+      v = undefined;
+    }
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Terminal sessions without VS Code: the launcher below stands where the extension's terminal launcher does,
+ * with pipes for the terminal, so the core's typing path (queue → the owning window types → delivered) runs for
+ * real against the fake interactive agent.
+ */
+describe('sessions: terminal hand-overs (core)', function () {
+  this.timeout(60_000);
+  let root: string;
+  let ctx: SessionContext;
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let output = '';
+
+  const launcher: Launcher = async (req) => {
+    child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    await new Promise((r) => child!.once('spawn', r));
+    return { pid: child.pid, terminal: `${req.title}` };
+  };
+  const typeInto = (prompt: string) => {
+    child!.stdin.write(`${prompt}\n`);
+  };
+  const json = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(ctx.paths.coordinationDir, name), 'utf8')) as T;
+
+  beforeEach(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-term-'));
+    execFileSync('git', ['init', '-q'], { cwd: root });
+    const paths = resolveWorkspace(root);
+    await initCoordination(paths.coordinationDir);
+    output = '';
+    ctx = sessionContext(paths, {
+      config: defaultSessionsConfig(),
+      cli: { node: process.execPath, script: CLI },
+      env: { ...process.env, PATH: `${FAKES}${path.delimiter}${process.env.PATH}` },
+      actor: undefined,
+    });
+    delete ctx.env.SYNCORD_INSTANCE;
+  });
+
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    child = undefined;
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('types a slung task into the terminal of the owning window and records it delivered', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    assert.equal(r.session.mode, 'terminal');
+    assert.equal(r.session.terminal, 'ui-claude (claude)');
+    // The interactive form: the first prompt is an argument, the session id is claude's own.
+    assert.deepEqual(r.session.command.slice(1, 3), ['--session-id', r.session.session_id]);
+    await until('the agent to be ready', () => /fake-claude: ready/.test(output));
+    await until('the check-in', () => json<{ instances: Record<string, { status: string }> }>('instance-registry.json').instances['ui-claude']?.status === 'active');
+
+    await addTask(ctx.store, { title: 'Build the dashboard', priority: 'high' });
+    const pumpTerminal = async () => {
+      await pumpTerminalQueue(ctx, r.session.session_id, typeInto);
+      return true;
+    };
+    const sling = await slingTask(ctx, { task: 'task_001', instance: 'ui-claude' }, { pumpTerminal });
+    assert.equal(sling.delivery.via, 'terminal');
+    assert.equal(sling.delivery.status, 'delivered');
+    assert.equal(sling.delivery.attempts, 1);
+    await until('the task to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
+    assert.match(output, /fake-claude: prompt: Syncord: task task_001 "Build the dashboard"/);
+  });
+
+  it('leaves a hand-over queued by another process pending until the owning window types it', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    await until('the agent to be ready', () => /fake-claude: ready/.test(output));
+    await addTask(ctx.store, { title: 'Fix the header' });
+
+    // The CLI cannot reach a VS Code terminal: it queues the prompt and says so.
+    const cli = await runSyncord(root, ['sling', 'task_001', 'ui-claude'], { env: { PATH: `${FAKES}${path.delimiter}${process.env.PATH}` } });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /waiting for the VS Code window of session .* to type it/);
+    const pending = json<{ messages: { deliveries?: { status: string; via: string }[] }[] }>('communication-log.json').messages[0].deliveries![0];
+    assert.deepEqual([pending.status, pending.via], ['pending', 'terminal']);
+    const queued = json<{ sessions: { queue: string[] }[] }>('sessions.json').sessions[0].queue;
+    assert.deepEqual(queued, ['msg_001']);
+
+    assert.equal(await pumpTerminalQueue(ctx, r.session.session_id, typeInto), 1);
+    // A second pump (another window, a repeated watcher event) finds nothing left to type.
+    assert.equal(await pumpTerminalQueue(ctx, r.session.session_id, typeInto), 0);
+    await until('the task to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
+    const delivered = json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages[0].deliveries![0];
+    assert.equal(delivered.status, 'delivered');
+  });
+
+  it('records the end when the agent in the terminal exits, and checks the instance out', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    await until('the agent to be ready', () => /fake-claude: ready/.test(output));
+    child!.stdin.write('/exit\n');
+    const ended = await until('the session to be exited', () => {
+      const s = json<{ sessions: { session_id: string; state: string; exit_code: number | null; end_reason: string | null }[] }>('sessions.json').sessions.find(
+        (x) => x.session_id === r.session.session_id,
+      );
+      return s?.state === 'exited' ? s : undefined;
+    });
+    assert.equal(ended.exit_code, 0);
+    assert.equal(ended.end_reason, 'the agent exited with code 0');
+    assert.equal(json<{ instances: Record<string, { status: string }> }>('instance-registry.json').instances['ui-claude'].status, 'offline');
+  });
+});
