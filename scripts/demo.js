@@ -126,6 +126,11 @@ const FIXTURES = {
   'demo-no-coordination': (dir) => withFolder(createDemoWorkspace(dir, { coordination: false })),
   /** Coordination folder with the seed 004 files but no targets.json. */
   'demo-no-targets': (dir) => withFolder(createDemoWorkspace(dir, { targetsRegistry: false })),
+  /**
+   * The full demo again, for the agent-session tests: a workspace of their own, since sessions leave
+   * sessions.json, agent logs and git worktrees behind that other suites' change detection would see.
+   */
+  'demo-sessions': (dir) => withFolder(createDemoWorkspace(dir)),
   /** An empty folder that is not a git repository. */
   empty: (dir) => {
     const folder = path.join(path.resolve(dir), 'empty-project');

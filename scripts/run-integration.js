@@ -43,7 +43,11 @@ function findTests(dir) {
 }
 
 function fixtureOf(file) {
-  const head = fs.readFileSync(file, 'utf8').split('\n').slice(0, 30).join('\n');
+  // The comment is read from the TypeScript source: tsc puts its module helpers (dozens of lines) in front of
+  // it in the compiled file.
+  const source = path.join(ROOT, path.relative(path.join(ROOT, 'out'), file)).replace(/\.js$/, '.ts');
+  const from = fs.existsSync(source) ? source : file;
+  const head = fs.readFileSync(from, 'utf8').split('\n').slice(0, from === source ? 30 : 80).join('\n');
   const m = /^\s*\/\/\s*@fixture\s+([\w-]+)/m.exec(head);
   return m ? m[1] : 'demo';
 }

@@ -246,6 +246,9 @@ function writeJson(file, value) {
  *   logFile      where server output goes (default runDir/server.log)
  *   timeoutMs    how long to wait for the server to answer (default 60 s)
  *   env          extra environment for the server (the extension host inherits it)
+ *   exactEnv     true: the extension host gets exactly the server's environment. By default VS Code
+ *                merges in the environment of a login shell, whose profile may reset PATH (so a PATH
+ *                given in `env` would not reach the extension host and what it starts).
  *
  * Returns { url, port, host, pid, runDir, userDataDir, extensionsDir, workbenchUrl(folder, payload?),
  *           logDir(), stop() }.
@@ -326,6 +329,8 @@ async function startServer(options) {
     HASHED_PASSWORD: '',
     ...(options.env || {}),
   };
+  // VS Code skips resolving the login shell's environment when it believes it was started from a shell.
+  if (options.exactEnv) env.VSCODE_CLI = '1';
   delete env.VSCODE_IPC_HOOK_CLI;
   delete env.ELECTRON_RUN_AS_NODE;
   const child = childProcess.spawn(process.execPath, args, { cwd: runDir, env, detached: true, stdio: ['ignore', out, out] });

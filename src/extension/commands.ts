@@ -3,6 +3,7 @@ import { initCoordination } from '../core/coordination/init';
 import { registerCoordinationCommands } from './coordination/commands';
 import { reportError } from './errors';
 import { Services } from './services';
+import { registerSessionCommands } from './sessions/commands';
 import { registerTargetCommands } from './targets/commands';
 
 /** Workspace-wide commands. Area commands live in coordination/commands.ts and targets/commands.ts. */
@@ -36,4 +37,5 @@ export function registerAllCommands(services: Services): void {
 
   registerCoordinationCommands(services);
   registerTargetCommands(services);
+  registerSessionCommands(services);
 }

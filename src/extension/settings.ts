@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS } from '../core/coordination/health';
+import { SyncordError } from '../core/errors';
+import { SessionsConfig, sessionsConfigFrom, SessionsSettingsSchema } from '../core/sessions/runtimes';
 import { DEFAULT_COORDINATION_DIR } from '../core/workspace';
 
 /** Every setting key Syncord reads, in one place. */
@@ -8,6 +10,10 @@ export const SettingKey = {
   instanceId: 'syncord.instanceId',
   healthStaleCheckinHours: 'syncord.health.staleCheckinHours',
   healthResponseHours: 'syncord.health.responseHours',
+  sessionsDefaultRuntime: 'syncord.sessions.defaultRuntime',
+  sessionsRuntimeMap: 'syncord.sessions.runtimeMap',
+  sessionsRuntimes: 'syncord.sessions.runtimes',
+  sessionsWorktreeFolder: 'syncord.sessions.worktreeFolder',
 } as const;
 
 export interface SyncordSettings {
@@ -34,6 +40,26 @@ export function readSettings(scope?: vscode.ConfigurationScope): SyncordSettings
     staleCheckinHours: hours(c.get('health.staleCheckinHours'), DEFAULT_STALE_HOURS),
     responseHours: hours(c.get('health.responseHours'), DEFAULT_RESPONSE_HOURS),
   };
+}
+
+/**
+ * The `syncord.sessions.*` settings as the core's SessionsConfig. A custom runtime with an unknown placeholder
+ * is a SyncordError naming it (shown to the user by the caller).
+ */
+export function readSessionsConfig(scope?: vscode.ConfigurationScope): SessionsConfig {
+  const c = vscode.workspace.getConfiguration(undefined, scope);
+  const keys = [SettingKey.sessionsDefaultRuntime, SettingKey.sessionsRuntimeMap, SettingKey.sessionsRuntimes, SettingKey.sessionsWorktreeFolder];
+  const values: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = c.get<unknown>(key);
+    if (v !== undefined && v !== null) values[key] = v;
+  }
+  const parsed = SessionsSettingsSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+    throw new SyncordError(`the syncord.sessions settings are not valid (${problems})`, 'usage');
+  }
+  return sessionsConfigFrom(parsed.data);
 }
 
 /** Calls `listener` when any Syncord setting changes. */

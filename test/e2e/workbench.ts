@@ -66,6 +66,7 @@ const vscodeServer = require(path.join(ROOT, 'scripts', 'vscode-server.js')) as 
     trust?: boolean;
     settings?: Record<string, unknown>;
     env?: Record<string, string>;
+    exactEnv?: boolean;
   }): Promise<Server>;
   removeOnExit(dir: string): () => void;
 };
@@ -93,6 +94,11 @@ export interface WorkbenchOptions {
   settings?: Record<string, unknown>;
   /** Browser viewport; default 1400×900. */
   viewport?: { width: number; height: number };
+  /**
+   * Extra environment for the server, which its extension host and everything started from it inherit
+   * (e.g. a PATH with the fake agent runtimes of test/fixtures/runtimes/bin first).
+   */
+  env?: Record<string, string>;
 }
 
 /** Generous waits: they only bound how long a broken UI is waited for, they assert no speed. */
@@ -147,6 +153,9 @@ export class Workbench {
         extensions: [extension],
         trust: options.trust,
         settings: options.settings,
+        env: options.env,
+        // What the test sets must reach the extension host as given (not replaced by a login shell's PATH).
+        exactEnv: Boolean(options.env),
       });
       context = await browser.launchChromium({ runDir, viewport: options.viewport });
       context.setDefaultTimeout(UI_TIMEOUT);

@@ -10,6 +10,7 @@ import { parseTimeInput } from '../../core/coordination/time';
 import { ViewNode } from '../../core/coordination/view';
 import { locatePath } from '../../core/store';
 import { Services } from '../services';
+import { nudgeAfterSend } from '../sessions/deliver';
 import { SettingKey } from '../settings';
 import { Coordination, coordinationOf } from './context';
 
@@ -483,7 +484,7 @@ export function registerCoordinationCommands(services: Services): void {
     const me = await identity(c, args);
     if (!me) return undefined;
     if (args.body !== undefined) {
-      return write('Send message', (store) =>
+      const sent = await write('Send message', (store) =>
         sendMessage(store, {
           from: me,
           to: args.to ?? '',
@@ -495,6 +496,9 @@ export function registerCoordinationCommands(services: Services): void {
           relatedTask: args.relatedTask,
         }),
       );
+      // Recipients with a live agent session are told at once.
+      if (sent) await nudgeAfterSend(services, sent.message.message_id);
+      return sent;
     }
     // Interactive: the Message Log's composer is the place to write.
     await vscode.commands.executeCommand('syncord.messageLog.focus');
@@ -528,7 +532,8 @@ export function registerCoordinationCommands(services: Services): void {
     const body = args.body ?? (await input(`Reply to ${id}`, 'Your reply'));
     if (!body) return undefined;
     const r = await write(`Reply to ${id}`, (store) => replyToMessage(store, { id, from: me, body, requiresResponse: args.requiresResponse }));
-    if (r && args.body === undefined) info(`replied to ${id} (${r.message.message_id}).`);
+    const nudged = r ? await nudgeAfterSend(services, r.message.message_id) : '';
+    if (r && args.body === undefined) info(`replied to ${id} (${r.message.message_id})${nudged ? `; ${nudged}` : ''}.`);
     return r;
   });
 

@@ -17,6 +17,7 @@ import {
 import { Coordination, coordinationOf } from '../coordination/context';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
+import { nudgeAfterSend } from '../sessions/deliver';
 import { messageLogHtml } from './html';
 import { onDidChangeSettings } from '../settings';
 
@@ -225,6 +226,8 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
         { rethrow: true },
       );
       await this.post({ type: 'result', requestId: m.requestId, ok: true, messageId: r });
+      // A new message or reply reaches the recipients' live agent sessions at once.
+      if (r && (m.type === 'send' || m.type === 'reply')) await nudgeAfterSend(this.coordination.services, r);
     } catch (e) {
       // Shown inside the webview next to the form, where the user is looking; also in the log.
       const error = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,500 @@
+import * as vscode from 'vscode';
+import { isSyncordError } from '../../core/errors';
+import { checkInstanceId } from '../../core/coordination/ids';
+import { sendMessage } from '../../core/coordination/messages';
+import { ViewNode } from '../../core/coordination/view';
+import { DeliveryRecord, resendDeliveries, slingTask, SlingResult } from '../../core/sessions/deliveries';
+import { chooseRuntime, resolveCommand, runtimeNames, runtimeSpec, SessionsConfig } from '../../core/sessions/runtimes';
+import { headlessLauncher } from '../../core/sessions/launch';
+import { SessionMode, SessionRecord } from '../../core/sessions/schema';
+import { clearExited, spawnSession, SpawnResult, stopSession } from '../../core/sessions/sessions';
+import { findSession } from '../../core/sessions/store';
+import { identity } from '../coordination/commands';
+import { reportError } from '../errors';
+import { Services } from '../services';
+import { Sessions, sessionsOf, TRUST_NEEDED } from './context';
+import { deliveryClause, nudgeAfterSend } from './deliver';
+import { SessionNode } from './tree';
+
+/** Every session command id (package.json contributes the same ids). */
+export const SessionCommand = {
+  spawn: 'syncord.spawnSession',
+  focusTerminal: 'syncord.focusSessionTerminal',
+  message: 'syncord.messageSession',
+  sling: 'syncord.slingTask',
+  assignToSession: 'syncord.assignToSession',
+  stop: 'syncord.stopSession',
+  resend: 'syncord.resendDelivery',
+  showLog: 'syncord.showSessionLog',
+  clearExited: 'syncord.clearExitedSessions',
+  refresh: 'syncord.refreshSessions',
+} as const;
+
+export const SESSIONS_VIEW = 'syncord.sessions';
+
+/** Arguments the commands accept besides a tree node; anything left out is asked for. */
+export interface SessionCommandArgs {
+  /** A session id (or its first 8 characters) or an instance id. */
+  session?: string;
+  instance?: string;
+  role?: string;
+  runtime?: string;
+  worktree?: boolean;
+  prompt?: string;
+  taskId?: string;
+  messageId?: string;
+  subject?: string;
+  body?: string;
+  /** Send as this instance instead of `syncord.instanceId`. */
+  as?: string;
+  /** Stop without the confirmation dialog. */
+  confirmed?: boolean;
+}
+
+type Arg = SessionNode | ViewNode | SessionCommandArgs | undefined;
+
+function isSessionNode(a: Arg): a is SessionNode {
+  return typeof a === 'object' && a !== null && 'contextValue' in a && /^syncord\.(session|delivery)/.test(String((a as SessionNode).contextValue));
+}
+
+function isCoordinationNode(a: Arg): a is ViewNode {
+  return typeof a === 'object' && a !== null && 'kind' in a && 'contextValue' in a && !isSessionNode(a);
+}
+
+function argsOf(a: Arg): SessionCommandArgs {
+  if (!a || isSessionNode(a) || isCoordinationNode(a)) return {};
+  return a;
+}
+
+const short = (id: string) => id.slice(0, 8);
+
+function info(message: string): void {
+  void vscode.window.showInformationMessage(`Syncord: ${message}`);
+}
+
+/** Tells the user why nothing starts in Restricted Mode, with the way to trust the workspace. */
+export function refuseUntrusted(): void {
+  void vscode.window.showWarningMessage(`Syncord: ${TRUST_NEEDED}`, 'Manage Workspace Trust').then((pick) => {
+    if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+}
+
+export interface SpawnRequest {
+  instance: string;
+  role?: string;
+  runtime?: string;
+  worktree?: boolean;
+  prompt?: string;
+  mode?: SessionMode;
+}
+
+/**
+ * Starts a session: in a terminal of this window (shown, without taking the focus) or as a detached process
+ * with its output logged. Throws what the core throws (a runtime that is not installed, an instance that
+ * already has a live session, settings that are not valid) before any terminal or process exists.
+ */
+export async function spawnFromWindow(s: Sessions, req: SpawnRequest): Promise<SpawnResult> {
+  if (!vscode.workspace.isTrusted) throw new Error(TRUST_NEEDED);
+  const ctx = s.context({ strict: true });
+  if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
+  const mode = req.mode ?? 'terminal';
+  const launcher = mode === 'terminal' ? s.terminals.launcher({ show: true }) : headlessLauncher(ctx.paths);
+  try {
+    return await vscode.window.withProgress({ location: { viewId: SESSIONS_VIEW }, title: `Starting ${req.instance}` }, () =>
+      spawnSession(ctx, { instance: req.instance, role: req.role, runtime: req.runtime, worktree: req.worktree, prompt: req.prompt, mode }, launcher),
+    );
+  } finally {
+    await Promise.all([s.model.reload(), s.coordination.model.reload()]);
+  }
+}
+
+/** Assigns a task to an instance and hands it to the instance's live session, from this window. */
+export async function slingFromWindow(s: Sessions, task: string, instance: string): Promise<SlingResult> {
+  if (!vscode.workspace.isTrusted) throw new Error(TRUST_NEEDED);
+  const ctx = s.context();
+  if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
+  try {
+    return await vscode.window.withProgress({ location: { viewId: SESSIONS_VIEW }, title: `Assigning ${task} to ${instance}` }, () =>
+      slingTask(ctx, { task, instance }, s.hooks(ctx)),
+    );
+  } finally {
+    await Promise.all([s.model.reload(), s.coordination.model.reload()]);
+  }
+}
+
+/** Sends a message's undelivered hand-overs again, from this window. */
+export async function resendFromWindow(s: Sessions, messageId: string): Promise<DeliveryRecord[]> {
+  if (!vscode.workspace.isTrusted) throw new Error(TRUST_NEEDED);
+  const ctx = s.context();
+  if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
+  try {
+    return await resendDeliveries(ctx, messageId, s.hooks(ctx));
+  } finally {
+    await Promise.all([s.model.reload(), s.coordination.model.reload()]);
+  }
+}
+
+export async function stopFromWindow(s: Sessions, idOrInstance: string): Promise<SessionRecord> {
+  const ctx = s.context();
+  if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
+  try {
+    return await vscode.window.withProgress({ location: { viewId: SESSIONS_VIEW }, title: `Stopping ${idOrInstance}` }, () =>
+      stopSession(ctx, idOrInstance, { by: s.services.settings().instanceId }),
+    );
+  } finally {
+    await Promise.all([s.model.reload(), s.coordination.model.reload()]);
+  }
+}
+
+/** The runtime's command is missing (or another start problem): said with the way out. */
+function reportSpawnError(s: Sessions, e: unknown): void {
+  if (isSyncordError(e) && e.code === 'not-found' && /is not installed/.test(e.message)) {
+    const message = e.message.replace(/, or choose another runtime with --runtime$/, ', or choose another runtime');
+    s.services.log.error(`Spawn agent session failed: ${message}`);
+    void vscode.window.showErrorMessage(`Syncord: cannot start the session: ${message}.`, 'Open Runtime Settings').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'syncord.sessions');
+    });
+    return;
+  }
+  if (!vscode.workspace.isTrusted) return refuseUntrusted();
+  reportError(s.services, 'Spawn agent session', e);
+}
+
+function sayDelivery(s: Sessions, r: SlingResult, instance: string): void {
+  const d = r.delivery;
+  const head = `Assigned ${r.task.task_id} to ${instance}`;
+  if (d.status !== 'failed') {
+    info(d.status === 'delivered' ? `${head} and ${deliveryClause(d)}.` : `${head}; ${deliveryClause(d)}.`);
+    return;
+  }
+  const noSession = !d.session;
+  const action = noSession ? 'Spawn Session' : 'Resend';
+  void vscode.window.showWarningMessage(`Syncord: ${head}, but ${deliveryClause(d)}`, action).then(async (pick) => {
+    if (pick === 'Spawn Session') {
+      const spawned = await vscode.commands.executeCommand<SpawnResult | undefined>(SessionCommand.spawn, { instance });
+      if (spawned) await vscode.commands.executeCommand(SessionCommand.resend, { messageId: r.message.message_id });
+    } else if (pick === 'Resend') {
+      await vscode.commands.executeCommand(SessionCommand.resend, { messageId: r.message.message_id });
+    }
+  });
+  s.services.log.warn(`${head}, but ${deliveryClause(d)}`);
+}
+
+/** Asks for an instance id: one of the registry without a live session, or a new one typed in. */
+async function pickSpawnInstance(s: Sessions): Promise<{ id: string; known: boolean } | undefined> {
+  await s.coordination.model.ensureLoaded();
+  await s.model.ensureLoaded();
+  const reg = s.coordination.model.value('registry');
+  const busy = new Set((s.model.sessions ?? []).filter((x) => x.state !== 'exited').map((x) => x.instance));
+  const known: vscode.QuickPickItem[] = Object.entries(reg?.instances ?? {})
+    .filter(([id]) => !busy.has(id))
+    .map(([id, r]) => ({ label: id, description: r.role, detail: r.status }));
+  const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  qp.title = 'Spawn Agent Session (1/4): instance';
+  qp.placeholder = 'Pick an instance, or type the id of a new one';
+  qp.ignoreFocusOut = true;
+  qp.items = known;
+  const isNew = (v: string) => v && !Object.prototype.hasOwnProperty.call(reg?.instances ?? {}, v);
+  qp.onDidChangeValue((v) => {
+    const id = v.trim();
+    let valid = true;
+    try {
+      checkInstanceId(id);
+    } catch {
+      valid = false;
+    }
+    qp.items = isNew(id) && valid ? [{ label: id, description: 'new instance: registers it', alwaysShow: true }, ...known] : known;
+  });
+  const picked = await new Promise<string | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      const item = qp.selectedItems[0] ?? qp.activeItems[0];
+      resolve(item?.label);
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  if (!picked) return undefined;
+  return { id: picked, known: !isNew(picked) };
+}
+
+async function pickRuntime(config: SessionsConfig, instance: string, role: string | undefined): Promise<string | undefined> {
+  let implicit: { runtime: string; reason: string } | undefined;
+  try {
+    implicit = chooseRuntime(config, { instance, role });
+  } catch {
+    implicit = undefined;
+  }
+  const names = runtimeNames(config);
+  const items = names.map((name) => {
+    const spec = runtimeSpec(config, name);
+    let installed = true;
+    try {
+      resolveCommand(spec);
+    } catch {
+      installed = false;
+    }
+    const why = implicit?.runtime === name ? (implicit.reason === 'default' ? 'the default' : `chosen by the mapping ${implicit.reason.replace(/^map /, '')}`) : '';
+    return {
+      label: name,
+      description: [why, Object.prototype.hasOwnProperty.call(config.runtimes, name) ? 'from settings' : 'built in', installed ? '' : `${spec.command[0]} not installed`].filter(Boolean).join(' · '),
+      detail: spec.command.join(' '),
+    };
+  });
+  items.sort((a, b) => (a.label === implicit?.runtime ? -1 : b.label === implicit?.runtime ? 1 : 0));
+  const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  qp.title = 'Spawn Agent Session (3/4): runtime';
+  qp.placeholder = `The agent that works as ${instance}`;
+  qp.ignoreFocusOut = true;
+  qp.items = items;
+  const pre = items.find((i) => i.label === implicit?.runtime);
+  if (pre) qp.activeItems = [pre];
+  const picked = await new Promise<string | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      resolve((qp.selectedItems[0] ?? qp.activeItems[0])?.label);
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  return picked;
+}
+
+/** The session a command acts on: the node's, the named one, or picked from the live sessions. */
+async function pickSession(s: Sessions, a: Arg, placeholder: string, filter: (x: SessionRecord) => boolean = (x) => x.state !== 'exited'): Promise<SessionRecord | undefined> {
+  if (isSessionNode(a) && a.session) return a.session;
+  await s.model.ensureLoaded();
+  const all = s.model.sessions ?? [];
+  const named = argsOf(a).session ?? argsOf(a).instance;
+  if (named) {
+    const found = findSession(all, named);
+    if (!found) void vscode.window.showWarningMessage(`Syncord: no session ${JSON.stringify(named)}.`);
+    return found;
+  }
+  const candidates = all.filter(filter);
+  if (!candidates.length) {
+    info('no agent session fits this action right now.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((x) => ({ label: x.instance, description: `${x.runtime} · ${x.state}${x.current_task ? ` · ${x.current_task}` : ''}`, detail: `session ${x.session_id}`, session: x })),
+    { placeHolder: placeholder, matchOnDescription: true },
+  );
+  return pick?.session;
+}
+
+async function input(title: string, prompt: string, opts: { value?: string } = {}): Promise<string | undefined> {
+  const v = await vscode.window.showInputBox({ title, prompt, value: opts.value, ignoreFocusOut: true, validateInput: (x) => (x.trim() ? undefined : 'Required') });
+  return v === undefined ? undefined : v.trim();
+}
+
+export function registerSessionCommands(services: Services): void {
+  const s = sessionsOf(services);
+  const c = s.coordination;
+  const reg = (id: string, handler: (a: Arg) => unknown) => services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+
+  reg(SessionCommand.refresh, () => s.model.reload());
+
+  reg(SessionCommand.spawn, async (a) => {
+    if (!vscode.workspace.isTrusted) return refuseUntrusted();
+    let ctx;
+    try {
+      ctx = s.context({ strict: true });
+    } catch (e) {
+      return reportError(services, 'Read the syncord.sessions settings', e);
+    }
+    if (!ctx) return void services.requirePaths();
+    const args = argsOf(a);
+    let instance = args.instance;
+    let role = args.role;
+    let runtime = args.runtime;
+    let worktree = args.worktree;
+    const scripted = Boolean(args.instance && (args.runtime !== undefined || args.role !== undefined || args.worktree !== undefined));
+    let known = true;
+    if (!instance) {
+      const picked = await pickSpawnInstance(s);
+      if (!picked) return undefined;
+      instance = picked.id;
+      known = picked.known;
+    } else {
+      await c.model.ensureLoaded();
+      known = Object.prototype.hasOwnProperty.call(c.model.value('registry')?.instances ?? {}, instance);
+    }
+    if (!known && !role) {
+      role = await input(`Spawn Agent Session (2/4): register ${instance}`, `${instance} is new: its role (e.g. backend, docs-writer)`);
+      if (!role) return undefined;
+    }
+    if (!runtime && !scripted) {
+      const knownRole = role ?? c.model.value('registry')?.instances[instance]?.role;
+      runtime = await pickRuntime(ctx.config, instance, knownRole);
+      if (!runtime) return undefined;
+    }
+    if (worktree === undefined && !scripted) {
+      const no = 'No: work in the main project folder';
+      const yes = `Yes: a new git worktree on branch syncord/${instance}`;
+      const pick = await vscode.window.showQuickPick([no, yes], { title: 'Spawn Agent Session (4/4): worktree', placeHolder: `Give ${instance} its own git worktree?`, ignoreFocusOut: true });
+      if (!pick) return undefined;
+      worktree = pick === yes;
+    }
+    try {
+      const r = await spawnFromWindow(s, { instance, role, runtime, worktree, prompt: args.prompt, mode: 'terminal' });
+      const why = r.runtimeReason === 'explicit' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by the mapping ${r.runtimeReason.replace(/^map /, '')})`;
+      info(
+        `started ${r.session.instance}${r.registered ? ' (newly registered)' : ''} with ${r.session.runtime}${why} in the terminal "${r.session.terminal ?? r.session.instance}" (session ${short(r.session.session_id)})${r.session.worktree ? `, in its worktree ${r.session.worktree}` : ''}.`,
+      );
+      return r;
+    } catch (e) {
+      reportSpawnError(s, e);
+      return undefined;
+    }
+  });
+
+  reg(SessionCommand.focusTerminal, async (a) => {
+    const session = await pickSession(s, a, 'Session whose terminal to show', (x) => x.mode === 'terminal' && s.terminals.has(x.session_id));
+    if (!session) return undefined;
+    const t = s.terminals.of(session.session_id);
+    if (t) {
+      t.show(false);
+      return t.name;
+    }
+    if (session.mode === 'headless') return vscode.commands.executeCommand(SessionCommand.showLog, { session: session.session_id });
+    info(`the terminal of ${session.instance} is not in this window${session.terminal ? ` (it is "${session.terminal}" in the window that started it)` : ''}.`);
+    return undefined;
+  });
+
+  reg(SessionCommand.showLog, async (a) => {
+    const session = await pickSession(s, a, 'Session whose output to open', (x) => x.mode === 'headless');
+    if (!session) return undefined;
+    if (!session.log) {
+      const t = s.terminals.of(session.session_id);
+      if (t) t.show(false);
+      else info(`${session.instance} runs in a terminal; its output is there.`);
+      return undefined;
+    }
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(session.log));
+      return await vscode.window.showTextDocument(doc, { preview: true });
+    } catch (e) {
+      reportError(services, `Open the log of ${session.instance}`, e);
+      return undefined;
+    }
+  });
+
+  reg(SessionCommand.stop, async (a) => {
+    const session = await pickSession(s, a, 'Session to stop');
+    if (!session) return undefined;
+    if (session.state === 'exited') {
+      info(`the session of ${session.instance} has already exited.`);
+      return session;
+    }
+    if (!argsOf(a).confirmed) {
+      const ok = await vscode.window.showWarningMessage(
+        `Stop the session of ${session.instance}?`,
+        { modal: true, detail: `Its agent (${session.runtime}${session.agent_pid ? `, process ${session.agent_pid}` : ''}) is ended and ${session.instance} is checked out. Work it has not saved may be lost.` },
+        'Stop Session',
+      );
+      if (ok !== 'Stop Session') return undefined;
+    }
+    try {
+      const r = await stopFromWindow(s, session.session_id);
+      info(`stopped the session of ${r.instance}${r.end_reason ? ` (${r.end_reason})` : ''}.`);
+      return r;
+    } catch (e) {
+      reportError(services, `Stop the session of ${session.instance}`, e);
+      return undefined;
+    }
+  });
+
+  reg(SessionCommand.clearExited, async () => {
+    const ctx = s.context();
+    if (!ctx) return void services.requirePaths();
+    try {
+      const n = await clearExited(ctx);
+      await s.model.reload();
+      info(n ? `removed ${n} exited session${n > 1 ? 's' : ''}.` : 'no exited session to remove.');
+      return n;
+    } catch (e) {
+      reportError(services, 'Clear exited sessions', e);
+      return undefined;
+    }
+  });
+
+  reg(SessionCommand.resend, async (a) => {
+    if (!vscode.workspace.isTrusted) return refuseUntrusted();
+    const messageId = (isSessionNode(a) ? a.delivery?.messageId : undefined) ?? argsOf(a).messageId;
+    if (!messageId) {
+      info('pick a hand-over that was not delivered in the Sessions view to resend it.');
+      return undefined;
+    }
+    try {
+      const ds = await resendFromWindow(s, messageId);
+      const failed = ds.filter((d) => d.status === 'failed');
+      const text = ds.map((d) => `${d.instance}: ${deliveryClause(d)}`).join('; ');
+      if (failed.length) void vscode.window.showWarningMessage(`Syncord: resent ${messageId}; ${text}`);
+      else info(`resent ${messageId}; ${text}.`);
+      return ds;
+    } catch (e) {
+      reportError(services, `Resend ${messageId}`, e);
+      return undefined;
+    }
+  });
+
+  const sling = async (a: Arg, fromTask: boolean) => {
+    if (!vscode.workspace.isTrusted) return refuseUntrusted();
+    const args = argsOf(a);
+    let task = args.taskId ?? (isCoordinationNode(a) ? a.taskId : undefined);
+    let instance = args.instance ?? (isSessionNode(a) ? a.session?.instance : undefined);
+    if (!instance && args.session) instance = findSession(s.model.sessions ?? [], args.session)?.instance;
+    if (!instance) {
+      const session = await pickSession(s, fromTask ? undefined : a, task ? `Hand ${task} to the session of` : 'Session to hand a task to');
+      if (!session) return undefined;
+      instance = session.instance;
+    }
+    if (!task) {
+      await c.model.ensureLoaded();
+      const q = c.model.value('tasks');
+      const open = q ? [...q.active_tasks, ...q.pending_tasks] : [];
+      if (!open.length) {
+        info('no open task to assign.');
+        return undefined;
+      }
+      const pick = await vscode.window.showQuickPick(
+        open.map((t) => ({ label: t.task_id, description: t.title, detail: `${t.status} · ${t.assigned_to ?? 'unassigned'} · ${t.priority}` })),
+        { placeHolder: `Task to hand to ${instance}`, matchOnDescription: true },
+      );
+      if (!pick) return undefined;
+      task = pick.label;
+    }
+    try {
+      const r = await slingFromWindow(s, task, instance);
+      sayDelivery(s, r, instance);
+      return r;
+    } catch (e) {
+      reportError(services, `Assign ${task} to ${instance}`, e);
+      return undefined;
+    }
+  };
+  reg(SessionCommand.sling, (a) => sling(a, false));
+  reg(SessionCommand.assignToSession, (a) => sling(a, true));
+
+  reg(SessionCommand.message, async (a) => {
+    const args = argsOf(a);
+    const session = await pickSession(s, a, 'Session to send a message to');
+    if (!session) return undefined;
+    const me = await identity(c, { as: args.as });
+    if (!me) return undefined;
+    const subject = args.subject ?? (await input(`Message to ${session.instance}`, 'Subject'));
+    if (!subject) return undefined;
+    const body = args.body ?? (await input(`Message to ${session.instance}: ${subject}`, 'Message'));
+    if (!body) return undefined;
+    const sent = await c.write(`Send message to ${session.instance}`, (store) =>
+      sendMessage(store, { from: me, to: session.instance, subject, body, type: 'info' }),
+    );
+    if (!sent) return undefined;
+    const nudged = await nudgeAfterSend(services, sent.message.message_id);
+    info(`sent ${sent.message.message_id} to ${session.instance}${nudged ? `; ${nudged}` : ''}.`);
+    return sent;
+  });
+}
