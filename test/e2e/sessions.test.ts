@@ -107,7 +107,7 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     await wb().page.keyboard.press('Enter');
 
     const note = await wb().waitForNotification(/started backend-claude/);
-    assert.match(note, /started backend-claude \(newly registered\) with claude in the terminal "backend-claude \(claude\)"/);
+    assert.match(note, /started backend-claude \(newly registered\) with claude \(chosen by the mapping \*claude\*\) in the terminal "backend-claude \(claude\)"/);
 
     // The terminal runs the agent, which has read its first prompt and run the startup checklist.
     await wb().page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: 'backend-claude (claude)' }).first().waitFor({ state: 'visible' });

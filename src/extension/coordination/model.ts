@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { CoordinationKey, CoordinationStore, CoordinationValues } from '../../core/coordination/store';
 import { buildThreads, buildTreeModel, CoordinationSnapshot, FileState, Thread, TreeModel } from '../../core/coordination/view';
-import { Disposable } from '../lifecycle';
+import { CoalescedRun, Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { onDidChangeSettings } from '../settings';
 
@@ -31,9 +31,7 @@ export class CoordinationModel extends Disposable {
 
   private snap: CoordinationSnapshot | undefined;
   private stamps = new Map<CoordinationKey, Stamp | undefined>();
-  private loading: Promise<void> | undefined;
-  private pendingReload = false;
-  private debounce: NodeJS.Timeout | undefined;
+  private readonly reloader = this.register(new CoalescedRun(() => this.readChanged(), WATCH_DEBOUNCE_MS));
   private watcher: vscode.Disposable | undefined;
   private dir: string | undefined;
   private cachedTree: { snap: CoordinationSnapshot; me: string | undefined; staleAfterMs: number; at: number; model: TreeModel } | undefined;
@@ -68,7 +66,6 @@ export class CoordinationModel extends Disposable {
       }),
     );
     this.register({ dispose: () => this.watcher?.dispose() });
-    this.register({ dispose: () => this.debounce && clearTimeout(this.debounce) });
   }
 
   /** The store of the open workspace, or undefined without a folder. */
@@ -89,30 +86,12 @@ export class CoordinationModel extends Disposable {
 
   /** Re-reads files whose stamp changed and fires onDidChange when anything did. Calls coalesce. */
   reload(): Promise<void> {
-    if (this.loading) {
-      this.pendingReload = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      try {
-        do {
-          this.pendingReload = false;
-          await this.readChanged();
-        } while (this.pendingReload);
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    return this.reloader.run();
   }
 
   /** A reload after a quiet period; used by the watcher. */
   scheduleReload(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.reload();
-    }, WATCH_DEBOUNCE_MS);
+    this.reloader.schedule();
   }
 
   private watch(): void {

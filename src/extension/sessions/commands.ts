@@ -219,13 +219,20 @@ async function pickSpawnInstance(s: Sessions): Promise<{ id: string; known: bool
   return { id: picked, known: !isNew(picked) };
 }
 
-async function pickRuntime(config: SessionsConfig, instance: string, role: string | undefined): Promise<string | undefined> {
-  let implicit: { runtime: string; reason: string } | undefined;
+function implicitChoice(config: SessionsConfig, instance: string, role: string | undefined): { runtime: string; reason: string } | undefined {
   try {
-    implicit = chooseRuntime(config, { instance, role });
+    return chooseRuntime(config, { instance, role });
   } catch {
-    implicit = undefined;
+    return undefined;
   }
+}
+
+function implicitRuntime(config: SessionsConfig, instance: string, role: string | undefined): string | undefined {
+  return implicitChoice(config, instance, role)?.runtime;
+}
+
+async function pickRuntime(config: SessionsConfig, instance: string, role: string | undefined): Promise<string | undefined> {
+  const implicit = implicitChoice(config, instance, role);
   const names = runtimeNames(config);
   const items = names.map((name) => {
     const spec = runtimeSpec(config, name);
@@ -328,8 +335,10 @@ export function registerSessionCommands(services: Services): void {
     }
     if (!runtime && !scripted) {
       const knownRole = role ?? c.model.value('registry')?.instances[instance]?.role;
-      runtime = await pickRuntime(ctx.config, instance, knownRole);
-      if (!runtime) return undefined;
+      const picked = await pickRuntime(ctx.config, instance, knownRole);
+      if (!picked) return undefined;
+      // The preselected runtime stays implicit, so the notification can say why it was chosen.
+      runtime = picked === implicitRuntime(ctx.config, instance, knownRole) ? undefined : picked;
     }
     if (worktree === undefined && !scripted) {
       const no = 'No: work in the main project folder';

@@ -6,7 +6,7 @@ import { reconcileSessions, listSessions, SessionView } from '../../core/session
 import { SESSIONS_FILE } from '../../core/sessions/store';
 import { HOST_NAME } from '../../core/store/lock';
 import { Coordination } from '../coordination/context';
-import { Disposable } from '../lifecycle';
+import { CoalescedRun, Disposable } from '../lifecycle';
 import { SessionTerminals } from './terminals';
 import { buildSessionsTree, SessionsTree, undeliveredIn } from './tree';
 
@@ -33,9 +33,7 @@ export class SessionsModel extends Disposable {
   readonly onDidChange = this.changed.event;
   private loaded: Loaded | undefined;
   private cachedTree: { loaded: Loaded; messages: unknown; here: string; tree: SessionsTree } | undefined;
-  private loading: Promise<void> | undefined;
-  private pendingReload = false;
-  private debounce: NodeJS.Timeout | undefined;
+  private readonly reloader = this.register(new CoalescedRun(() => this.read(), DEBOUNCE_MS));
   private watcher: vscode.Disposable | undefined;
   private watchedDir: string | undefined;
   private tick: NodeJS.Timeout | undefined;
@@ -63,7 +61,6 @@ export class SessionsModel extends Disposable {
     this.register({
       dispose: () => {
         this.watcher?.dispose();
-        if (this.debounce) clearTimeout(this.debounce);
         if (this.tick) clearInterval(this.tick);
       },
     });
@@ -79,29 +76,11 @@ export class SessionsModel extends Disposable {
 
   /** Re-reads (and reconciles) now; calls coalesce. */
   reload(): Promise<void> {
-    if (this.loading) {
-      this.pendingReload = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      try {
-        do {
-          this.pendingReload = false;
-          await this.read();
-        } while (this.pendingReload);
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    return this.reloader.run();
   }
 
   scheduleReload(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.reload();
-    }, DEBOUNCE_MS);
+    this.reloader.schedule();
   }
 
   /** The tree for the sessions and message log as last read. */
@@ -167,7 +146,7 @@ export class SessionsModel extends Disposable {
     if (live && !this.tick) {
       this.tick = setInterval(() => {
         const ctx = this.contextOf();
-        if (!ctx || this.loading) return;
+        if (!ctx || this.reloader.busy) return;
         void reconcileSessions(ctx).then(
           (ended) => (ended.length ? this.reload() : undefined),
           () => undefined,
