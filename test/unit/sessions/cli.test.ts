@@ -3,11 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../coordination/helpers';
 import { Run, runSyncord } from '../cli/runSyncord';
-
-/** The fake `claude` and `opencode` executables (test/fixtures/runtimes). */
-const FAKES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'runtimes', 'bin');
+import { FAKES, until } from './helpers';
 
 interface Session {
   session_id: string;
@@ -32,22 +29,6 @@ interface Delivery {
   attempts: number;
   error?: string | null;
   prompt: string;
-}
-
-/** Waits for a condition the agents bring about in their own processes (no fixed sleeps, no timing assertions). */
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined | false;
-    try {
-      value = probe();
-    } catch {
-      value = undefined;
-    }
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('syncord sessions (CLI, fake runtimes)', function () {

@@ -15,25 +15,8 @@ import {
   spawnSession,
 } from '../../../src/core/sessions';
 import { resolveWorkspace } from '../../../src/core/workspace';
-import { PROJECT_ROOT } from '../coordination/helpers';
 import { CLI, runSyncord } from '../cli/runSyncord';
-
-const FAKES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'runtimes', 'bin');
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let v: T | undefined | false;
-    try {
-      v = probe();
-    } catch {
-      v = undefined;
-    }
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { FAKES, until } from './helpers';
 
 /**
  * Terminal sessions without VS Code: the launcher below stands where the extension's terminal launcher does,
