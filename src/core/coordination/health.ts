@@ -2,7 +2,7 @@ import { parseTree } from 'jsonc-parser';
 import { FileLocation } from '../errors';
 import { JsonPath, locatePath } from '../store';
 import { missingInput } from './decisions';
-import { DEFAULT_RESPONSE_HOURS, responseDue } from './messages';
+import { DEFAULT_RESPONSE_HOURS, responseDue, SYSTEM_SENDER } from './messages';
 import { CoordinationKey, CoordinationStore, CoordinationValues } from './store';
 import { findTask, TASK_LISTS, TaskList } from './tasks';
 import { formatDuration, isoTime, timeOf } from './time';
@@ -104,6 +104,8 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
   /** Whether an instance id may stand where it stands (unknown when the registry is left out). */
   const known = (id: string | null | undefined) =>
     !id || id === 'all' || !registry || Object.prototype.hasOwnProperty.call(registry.instances, id);
+  /** Senders also include Syncord itself (the hand-overs it writes). */
+  const knownSender = (id: string) => id === SYSTEM_SENDER || known(id);
   const ago = (t: number) => formatDuration(now - t);
 
   const taskIds = new Map<string, number>();
@@ -181,7 +183,7 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
       const p: JsonPath = ['messages', i];
       const id = m.message_id;
       if ((msgIds.get(id) ?? 0) > 1) add('error', 'duplicate-id', `message id ${id} is used more than once`, id, at('messages', [...p, 'message_id']));
-      if (!known(m.from)) add('warning', 'unknown-instance', `${id} is from ${m.from}, which is not registered`, id, at('messages', [...p, 'from']));
+      if (!knownSender(m.from)) add('warning', 'unknown-instance', `${id} is from ${m.from}, which is not registered`, id, at('messages', [...p, 'from']));
       if (!known(m.to)) add('warning', 'unknown-instance', `${id} is addressed to ${m.to}, which is not registered`, id, at('messages', [...p, 'to']));
       if (typeof m.in_reply_to === 'string' && !msgIds.has(m.in_reply_to)) {
         add('warning', 'unknown-message', `${id} replies to ${m.in_reply_to}, which does not exist`, id, at('messages', [...p, 'in_reply_to']));

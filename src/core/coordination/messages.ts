@@ -9,6 +9,8 @@ import { isoTime, timeOf } from './time';
 /** Messages should be answered within this time (seed 004, "Coordination Health Checks"). */
 export const DEFAULT_RESPONSE_HOURS = 4;
 export const BROADCAST = 'all';
+/** The sender of the messages Syncord writes itself (hand-overs of work) when no instance is named. */
+export const SYSTEM_SENDER = 'syncord';
 
 /** Types that ask for an answer unless the sender says otherwise. */
 const ASKING_TYPES = new Set(['consultation_request', 'question']);

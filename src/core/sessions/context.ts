@@ -37,5 +37,4 @@ export function sessionContext(
   };
 }
 
-/** The sender named on messages Syncord writes for a user who has no instance id. */
-export const SYSTEM_SENDER = 'syncord';
+export { SYSTEM_SENDER } from '../coordination/messages';

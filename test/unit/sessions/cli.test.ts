@@ -110,6 +110,11 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     assert.match(log, /fake-claude: \$ syncord checkin/);
     assert.match(log, /fake-claude: \$ syncord task complete task_001/);
 
+    // The hand-over is from Syncord itself: the health checks do not take it for an unknown instance.
+    const health = await syncord(['health', '--json']);
+    const findings = (JSON.parse(health.stdout) as { findings: { code: string; subject?: string }[] }).findings;
+    assert.deepStrictEqual(findings.filter((f) => f.subject === r.message.message_id), []);
+
     const agents = ok(await syncord(['agents']));
     assert.match(agents.stdout, /^INSTANCE\s+RUNTIME\s+STATE\s+TASK/m);
     assert.match(agents.stdout, /backend-claude\s+claude\s+idle/);
