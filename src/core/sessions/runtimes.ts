@@ -54,7 +54,7 @@ const argv = z
   .min(1, { message: 'needs at least the command' })
   .refine((a) => Boolean(a[0]?.trim()), { message: 'the command (its first item) must not be empty' });
 export const RuntimeSettingSchema = z.strictObject({
-  command: argv.meta({ description: 'Starts an interactive session, e.g. ["aider", "--message", "{prompt}"].' }),
+  command: argv.meta({ description: 'Starts an interactive session, e.g. ["my-agent", "--cwd", "{cwd}", "{prompt}"].' }),
   headless: argv.optional().meta({ description: 'Starts a session without a terminal that ends when its prompt is done.' }),
   send: argv.optional().meta({ description: "Hands a prompt to an existing session (the runtime's non-interactive mode)." }),
   install: z.string().optional().meta({ description: 'How to install the command, said when it is missing.' }),
