@@ -65,6 +65,17 @@ export async function refusal(p: Promise<unknown>): Promise<SyncordError> {
   throw new Error('expected the operation to be refused');
 }
 
+/** The SyncordError a synchronous call throws (fails when it throws nothing or something else). */
+export function refusalOf(fn: () => unknown): SyncordError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SyncordError) return e;
+    throw new Error(`expected a SyncordError, got ${String(e)}`);
+  }
+  throw new Error('expected the call to be refused');
+}
+
 /** Snapshot of the folder's files' bytes (not Syncord's private .syncord folder), to prove a refused operation wrote nothing. */
 export function snapshot(ws: TestWorkspace): Record<string, string> {
   return Object.fromEntries(

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SyncordError } from '../../../src/core/errors';
 import {
   BUILTIN_RUNTIMES,
   chooseRuntime,
@@ -16,6 +15,7 @@ import {
   runtimeSpec,
   SessionsConfig,
 } from '../../../src/core/sessions/runtimes';
+import { refusalOf } from '../coordination/helpers';
 
 /** The fake `claude` and `opencode` commands (the tests run from the project root). */
 const FAKES = path.resolve(process.cwd(), 'test', 'fixtures', 'runtimes', 'bin');
@@ -23,16 +23,6 @@ const FAKES = path.resolve(process.cwd(), 'test', 'fixtures', 'runtimes', 'bin')
 const SESSION = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
 const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend' };
 
-/** The SyncordError a call throws (fails when it throws nothing or something else). */
-function refusal(fn: () => unknown): SyncordError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SyncordError, `expected a SyncordError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 function config(overrides: Partial<SessionsConfig> = {}): SessionsConfig {
   return { ...defaultSessionsConfig(), ...overrides };
@@ -94,7 +84,7 @@ describe('sessions: runtimes', () => {
 
     it('an unknown explicit runtime is a usage error that lists the known runtimes', () => {
       const c = config({ runtimes: { aider: { command: ['aider', '--message', '{prompt}'] } } });
-      const e = refusal(() => chooseRuntime(c, { instance: 'instance-2', explicit: 'cursor' }));
+      const e = refusalOf(() => chooseRuntime(c, { instance: 'instance-2', explicit: 'cursor' }));
       assert.equal(e.code, 'usage');
       assert.match(e.message, /unknown runtime "cursor"/);
       assert.match(e.message, /aider, claude, opencode/);
@@ -102,10 +92,10 @@ describe('sessions: runtimes', () => {
     });
 
     it('a map or a default that names an unknown runtime is refused', () => {
-      const mapped = refusal(() => chooseRuntime(config({ runtimeMap: { 'gpt-*': 'codex' } }), { instance: 'gpt-1' }));
+      const mapped = refusalOf(() => chooseRuntime(config({ runtimeMap: { 'gpt-*': 'codex' } }), { instance: 'gpt-1' }));
       assert.equal(mapped.code, 'usage');
       assert.match(mapped.message, /unknown runtime "codex" \(known: claude, opencode\)/);
-      const byDefault = refusal(() => chooseRuntime(config({ defaultRuntime: 'codex' }), { instance: 'instance-2' }));
+      const byDefault = refusalOf(() => chooseRuntime(config({ defaultRuntime: 'codex' }), { instance: 'instance-2' }));
       assert.match(byDefault.message, /unknown runtime "codex"/);
     });
 
@@ -207,7 +197,7 @@ describe('sessions: runtimes', () => {
 
     it('a broken settings.json is refused with the file, line and column', () => {
       const file = settings('{\n  "editor.tabSize": 2\n  "syncord.sessions.defaultRuntime": "opencode"\n}\n');
-      const e = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const e = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(e.code, 'invalid-file');
       assert.equal(e.location?.file, file);
       assert.equal(e.location?.line, 3);
@@ -218,7 +208,7 @@ describe('sessions: runtimes', () => {
 
     it('a setting of the wrong shape is refused where it is', () => {
       const file = settings('{\n  "editor.tabSize": 2,\n  "syncord.sessions.runtimeMap": ["opencode"]\n}\n');
-      const e = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const e = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(e.code, 'invalid-file');
       assert.match(e.message, new RegExp(`^${escape(file)}:3:\\d+: .*syncord\\.sessions\\.runtimeMap`));
     });
@@ -227,7 +217,7 @@ describe('sessions: runtimes', () => {
       const file = settings(
         JSON.stringify({ 'syncord.sessions.runtimes': { aider: { command: ['aider', '--model', '{model}', '--message', '{prompt}'] } } }, null, 2),
       );
-      const e = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const e = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(e.code, 'invalid-file');
       assert.equal(e.location?.file, file);
       assert.match(e.message, /runtime "aider"/);
@@ -237,12 +227,12 @@ describe('sessions: runtimes', () => {
 
     it('an unknown placeholder in the headless or send form is refused too', () => {
       settings(JSON.stringify({ 'syncord.sessions.runtimes': { aider: { command: ['aider'], send: ['aider', '{message}'] } } }));
-      assert.match(refusal(() => readWorkspaceSessionsConfig(tmp)).message, /runtime "aider".*\{message\}.*send/);
+      assert.match(refusalOf(() => readWorkspaceSessionsConfig(tmp)).message, /runtime "aider".*\{message\}.*send/);
     });
 
     it('a custom runtime without a command is refused', () => {
       const file = settings('{\n  "syncord.sessions.runtimes": {\n    "aider": { "command": [] }\n  }\n}\n');
-      const e = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const e = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(e.code, 'invalid-file');
       assert.equal(e.location?.file, file);
       assert.equal(e.location?.line, 3);
@@ -250,14 +240,14 @@ describe('sessions: runtimes', () => {
       assert.match(e.message, /needs at least the command/);
 
       settings('{ "syncord.sessions.runtimes": { "aider": { "install": "pipx install aider-chat" } } }');
-      const missing = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const missing = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(missing.code, 'invalid-file');
       assert.match(missing.message, /missing required property "command"/);
     });
 
     it('a custom runtime with an option it does not know is refused', () => {
       settings('{ "syncord.sessions.runtimes": { "aider": { "command": ["aider"], "args": ["--yes"] } } }');
-      const e = refusal(() => readWorkspaceSessionsConfig(tmp));
+      const e = refusalOf(() => readWorkspaceSessionsConfig(tmp));
       assert.equal(e.code, 'invalid-file');
       assert.match(e.message, /args/);
     });
@@ -279,19 +269,19 @@ describe('sessions: runtimes', () => {
     });
 
     it('a missing command is not-found, naming it and saying how to install it', () => {
-      const e = refusal(() => resolveCommand(BUILTIN_RUNTIMES.claude, envWith(tmp)));
+      const e = refusalOf(() => resolveCommand(BUILTIN_RUNTIMES.claude, envWith(tmp)));
       assert.equal(e.code, 'not-found');
       assert.match(e.message, /"claude" is not installed/);
       assert.ok(e.message.includes(BUILTIN_RUNTIMES.claude.install!), e.message);
       assert.match(e.message, /--runtime/);
 
-      const opencode = refusal(() => resolveCommand(BUILTIN_RUNTIMES.opencode, envWith(tmp)));
+      const opencode = refusalOf(() => resolveCommand(BUILTIN_RUNTIMES.opencode, envWith(tmp)));
       assert.match(opencode.message, /"opencode" is not installed.*npm install -g opencode-ai/);
     });
 
     it('a missing custom command without install text still names the command', () => {
       const spec: RuntimeSpec = { name: 'aider', command: ['aider', '{prompt}'] };
-      const e = refusal(() => resolveCommand(spec, envWith(tmp, FAKES)));
+      const e = refusalOf(() => resolveCommand(spec, envWith(tmp, FAKES)));
       assert.equal(e.code, 'not-found');
       assert.match(e.message, /runtime aider: the command "aider" is not installed/);
     });

@@ -1,17 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { z } from 'zod';
-import { SyncordError } from '../../../src/core/errors';
 import { locatePath, parseJsonc, positionAt, validateValue } from '../../../src/core/store/jsonText';
+import { refusalOf } from '../coordination/helpers';
 
-function refusal(fn: () => unknown): SyncordError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SyncordError, `expected a SyncordError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the call to throw');
-}
 
 describe('store/jsonText', () => {
   it('reads JSONC: comments and trailing commas are tolerated', () => {
@@ -20,21 +11,21 @@ describe('store/jsonText', () => {
   });
 
   it('names file, line and column of a syntax error', () => {
-    const e = refusal(() => parseJsonc('/w/task-queue.json', '{\n  "a": 1\n  "b": 2\n}\n'));
+    const e = refusalOf(() => parseJsonc('/w/task-queue.json', '{\n  "a": 1\n  "b": 2\n}\n'));
     assert.equal(e.code, 'invalid-file');
     assert.deepEqual(e.location, { file: '/w/task-queue.json', line: 3, column: 3 });
     assert.equal(e.message, '/w/task-queue.json:3:3: invalid JSON: expected a comma');
   });
 
   it('refuses an empty file clearly', () => {
-    const e = refusal(() => parseJsonc('/w/x.json', '  \n'));
+    const e = refusalOf(() => parseJsonc('/w/x.json', '  \n'));
     assert.match(e.message, /x\.json:1:1: the file is empty/);
   });
 
   it('points schema errors at the offending property', () => {
     const schema = z.object({ items: z.array(z.object({ id: z.string(), n: z.number() })) });
     const text = '{\n  "items": [\n    { "id": "a", "n": 1 },\n    { "id": "b", "n": "two" }\n  ]\n}\n';
-    const e = refusal(() => validateValue('/w/f.json', text, JSON.parse(text), schema));
+    const e = refusalOf(() => validateValue('/w/f.json', text, JSON.parse(text), schema));
     assert.equal(e.code, 'invalid-file');
     assert.deepEqual(e.location, { file: '/w/f.json', line: 4, column: 18 });
     assert.match(e.detail, /^items\[1\]\.n: expected number, found string$/);
@@ -43,7 +34,7 @@ describe('store/jsonText', () => {
   it('points a missing property at the object that lacks it', () => {
     const schema = z.object({ items: z.array(z.object({ id: z.string(), n: z.number() })) });
     const text = '{\n  "items": [\n    { "id": "a" }\n  ]\n}';
-    const e = refusal(() => validateValue('/w/f.json', text, JSON.parse(text), schema));
+    const e = refusalOf(() => validateValue('/w/f.json', text, JSON.parse(text), schema));
     assert.deepEqual(e.location, { file: '/w/f.json', line: 3, column: 5 });
     assert.match(e.detail, /^items\[0\]: missing required property "n"/);
   });
