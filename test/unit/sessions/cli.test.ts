@@ -165,7 +165,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     const ended = await until('the session to end', () => (sessionOf('rev-1')?.state === 'exited' ? sessionOf('rev-1') : undefined));
     assert.strictEqual(ended.end_reason, 'the agent finished its prompt');
     assert.match(fs.readFileSync(ended.log!, 'utf8'), /fake-claude: \$ syncord checkin\nrev-1 checked in: review/);
-    assert.strictEqual(registry()['rev-1'].status, 'offline');
+    await until('the instance to be checked out', () => registry()['rev-1'].status === 'offline');
 
     fs.writeFileSync(settings, '{\n  "syncord.sessions.defaultRuntime": "claude"\n  "editor.tabSize": 2\n}\n');
     const broken = await syncord(['spawn', 'rev-2', '--role', 'review']);
@@ -237,7 +237,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     // The supervisor records the agent's end: first prompt failed.
     const ended = await until('the session to be exited', () => (sessionOf('w1')?.state === 'exited' ? sessionOf('w1') : undefined));
     assert.match(ended.end_reason ?? '', /exit code 137/);
-    assert.strictEqual(registry()['w1'].status, 'offline');
+    await until('the instance to be checked out', () => registry()['w1'].status === 'offline');
 
     ok(await syncord(['spawn', 'w1', '--runtime', 'opencode'], { FAKE_AGENT_DELAY_MS: '30000' }));
     const second = await until('the second agent to run', () => {

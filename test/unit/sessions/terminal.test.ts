@@ -119,6 +119,7 @@ describe('sessions: terminal hand-overs (core)', function () {
     });
     assert.equal(ended.exit_code, 0);
     assert.equal(ended.end_reason, 'the agent exited with code 0');
-    assert.equal(json<{ instances: Record<string, { status: string }> }>('instance-registry.json').instances['ui-claude'].status, 'offline');
+    // The supervisor records the end, then checks the instance out.
+    await until('the instance to be checked out', () => json<{ instances: Record<string, { status: string }> }>('instance-registry.json').instances['ui-claude'].status === 'offline');
   });
 });
