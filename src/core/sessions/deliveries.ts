@@ -1,15 +1,14 @@
 import { SyncordError } from '../errors';
-import { processStart } from '../store/lock';
 import { nextId } from '../coordination/ids';
 import { requireInstance } from '../coordination/instances';
 import { BROADCAST, requireMessage } from '../coordination/messages';
 import { Message } from '../coordination/schemas';
 import { assignTask, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
-import { agentEnv, headlessLauncher, Launcher, supervisorCommand, writeShim } from './launch';
+import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
 import { Delivery, isLive, SessionRecord } from './schema';
-import { reconcileSessions } from './sessions';
+import { reconcileSessions, startSupervisor } from './sessions';
 import { liveSessionOf } from './store';
 
 /**
@@ -107,19 +106,8 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
     await markDelivery(ctx, messageId, session.session_id, { status: 'failed', error: 'the session ended before it was handed over' });
   } else if (outcome === 'launch') {
     const launch = hooks.launch ?? headlessLauncher(ctx.paths);
-    const shimDir = writeShim(ctx.paths, ctx.cli);
-    const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: session.session_id, shimDir });
-    const sup = supervisorCommand(ctx.cli, ctx.paths, session.session_id, env);
     try {
-      const r = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title: session.instance });
-      await ctx.sessions.update((file, now) => {
-        const rec = file.sessions.find((s) => s.session_id === session.session_id);
-        if (rec && rec.pid == null && r.pid) {
-          rec.pid = r.pid;
-          rec.pid_start = processStart(r.pid);
-        }
-        if (rec) rec.updated = now;
-      });
+      await startSupervisor(ctx, session, launch, session.instance);
     } catch (e) {
       const error = `could not start the session's process: ${e instanceof Error ? e.message : String(e)}`;
       const queued = await ctx.sessions.update((file, now) => {

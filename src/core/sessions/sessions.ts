@@ -114,28 +114,38 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
   try {
     const r = await checkIn(ctx.store, { instance, role, session: sessionId, status: 'pending', available: false });
     registered = r.created;
-    const shimDir = writeShim(ctx.paths, ctx.cli);
-    const env = agentEnv(ctx.env, { paths: ctx.paths, instance, session: sessionId, shimDir });
-    const sup = supervisorCommand(ctx.cli, ctx.paths, sessionId, env);
-    const title = `${instance} (${spec.name})`;
-    const launched = await launch({ session: record, file: sup.file, args: sup.args, cwd, env: sup.env, title });
-    const session = await ctx.sessions.update((file, now) => {
-      const rec = file.sessions.find((s) => s.session_id === sessionId);
-      if (!rec) throw new SyncordError(`session ${sessionId} vanished from ${ctx.sessions.file}`, 'conflict', { file: ctx.sessions.file });
-      if (rec.pid == null && launched.pid) {
-        rec.pid = launched.pid;
-        rec.pid_start = processStart(launched.pid);
-      }
-      if (launched.terminal) rec.terminal = launched.terminal;
-      if (launched.log) rec.log = launched.log;
-      rec.updated = now;
-      return structuredClone(rec);
-    });
+    const session = await startSupervisor(ctx, record, launch, `${instance} (${spec.name})`);
+    if (!session) throw new SyncordError(`session ${sessionId} vanished from ${ctx.sessions.file}`, 'conflict', { file: ctx.sessions.file });
     return { session, runtimeReason: choice.reason, prompt, registered };
   } catch (e) {
     await endSession(ctx, sessionId, { exitCode: null, reason: `could not start: ${e instanceof Error ? e.message : String(e)}` }).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Starts a session's supervisor through `launch` (with the agent's environment and the `syncord` shim) and
+ * records what the launcher reports: the process (unless the supervisor recorded itself already), the terminal,
+ * the log. Returns the record, or undefined when it is no longer in the file.
+ */
+export async function startSupervisor(ctx: SessionContext, session: SessionRecord, launch: Launcher, title: string): Promise<SessionRecord | undefined> {
+  const id = session.session_id;
+  const shimDir = writeShim(ctx.paths, ctx.cli);
+  const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, shimDir });
+  const sup = supervisorCommand(ctx.cli, ctx.paths, id, env);
+  const launched = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title });
+  return ctx.sessions.update((file, now) => {
+    const rec = file.sessions.find((s) => s.session_id === id);
+    if (!rec) return undefined;
+    if (rec.pid == null && launched.pid) {
+      rec.pid = launched.pid;
+      rec.pid_start = processStart(launched.pid);
+    }
+    if (launched.terminal) rec.terminal = launched.terminal;
+    if (launched.log) rec.log = launched.log;
+    rec.updated = now;
+    return structuredClone(rec);
+  });
 }
 
 function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {

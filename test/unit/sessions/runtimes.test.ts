@@ -16,9 +16,8 @@ import {
   SessionsConfig,
 } from '../../../src/core/sessions/runtimes';
 import { refusalOf } from '../coordination/helpers';
+import { FAKES } from './helpers';
 
-/** The fake `claude` and `opencode` commands (the tests run from the project root). */
-const FAKES = path.resolve(process.cwd(), 'test', 'fixtures', 'runtimes', 'bin');
 
 const SESSION = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
 const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend' };
