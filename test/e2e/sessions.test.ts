@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Locator } from 'playwright-core';
 import { ROOT, useWorkbench, Workbench } from './workbench';
 
 const FAKES = path.join(ROOT, 'test', 'fixtures', 'runtimes', 'bin');
@@ -34,36 +33,6 @@ async function terminalText(wb: Workbench): Promise<string> {
 /** Moves the pointer to the empty editor area, so no hover card covers what is clicked next. */
 async function awayFromHovers(wb: Workbench): Promise<void> {
   await wb.page.mouse.move(900, 250);
-}
-
-/**
- * Opens a row's context menu and runs the item with this label (highlighted, then Enter), until what the
- * item opens (`opened`) shows. A context menu closes without running anything when the window re-lays out
- * under it (a tree refresh from a file an agent just wrote, a toast); a person would open it again, and so
- * does this — each retry is printed, so a menu that never works still fails here.
- */
-async function contextMenu(wb: Workbench, row: Locator, label: string, opened: Locator): Promise<void> {
-  const item = wb.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: label }).first();
-  let attempt = 0;
-  await wb.waitUntil(async () => {
-    if (await opened.isVisible()) return true;
-    if (attempt++ > 0) {
-      console.log(`      (the context menu item "${label}" opened nothing; opening the menu again, attempt ${attempt})`);
-      await wb.page.keyboard.press('Escape');
-    }
-    try {
-      await row.click({ button: 'right' });
-      await item.waitFor({ state: 'visible', timeout: 5_000 });
-      await item.hover();
-      await wb.page.locator('.context-view .monaco-menu .action-item.focused', { hasText: label }).waitFor({ state: 'visible', timeout: 5_000 });
-      await wb.page.keyboard.press('Enter');
-      await item.waitFor({ state: 'hidden', timeout: 5_000 });
-      await opened.waitFor({ state: 'visible', timeout: 5_000 });
-    } catch {
-      // Looked at again at the top of the next round.
-    }
-    return opened.isVisible();
-  }, `"${label}" from the context menu to open what it opens`);
 }
 
 /** Gives the Syncord views room: the Targets view is collapsed. */
@@ -165,7 +134,7 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     const row = wb().rows('Coordination').filter({ hasText: `${task} Add the health endpoint` }).first();
     await row.waitFor({ state: 'visible' });
     const pick = wb().page.locator('.quick-input-widget .monaco-list-row', { hasText: 'backend-claude' }).first();
-    await contextMenu(wb(), row, 'Assign to Session…', pick);
+    await wb().contextMenu(row, 'Assign to Session…', pick);
     assert.match(await pick.innerText(), /claude · running/);
     await pick.click();
 
@@ -200,7 +169,7 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     await wb().waitUntil(async () => (await wb().viewRows('Coordination')).some((r) => r.startsWith(`${task} Document the health endpoint`)), `${task} in the Coordination view`);
     await awayFromHovers(wb());
     const pick = wb().page.locator('.quick-input-widget .monaco-list-row', { hasText: task }).first();
-    await contextMenu(wb(), wb().rows('Sessions').filter({ hasText: 'backend-claude' }).first(), 'Assign Task to Session…', pick);
+    await wb().contextMenu(wb().rows('Sessions').filter({ hasText: 'backend-claude' }).first(), 'Assign Task to Session…', pick);
     await pick.click();
     // Typed at once: this window owns the session's terminal again (found by its process id).
     await wb().waitForNotification(new RegExp(`Assigned ${task} to backend-claude and typed it into its terminal`));
@@ -214,7 +183,7 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     await awayFromHovers(wb());
     const row = wb().rows('Sessions').filter({ hasText: 'backend-claude' }).first();
     const dialog = wb().page.locator('.monaco-dialog-box');
-    await contextMenu(wb(), row, 'Stop Session', dialog);
+    await wb().contextMenu(row, 'Stop Session', dialog);
     assert.match(await dialog.innerText(), /Stop the session of backend-claude\?/);
     await dialog.getByRole('button', { name: 'Stop Session' }).click();
 

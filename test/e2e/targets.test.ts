@@ -142,11 +142,7 @@ describe('Targets view (demo workspace)', () => {
     if ((await backups.getAttribute('aria-expanded')) !== 'true') await backups.click();
     const backup = wb().rows('Targets').filter({ hasText: /pre-sync/ }).first();
     await backup.waitFor({ state: 'visible' });
-    await backup.click({ button: 'right' });
-    const item = wb().page.locator('.context-view .monaco-menu .action-item').filter({ hasText: 'Restore Backup' }).locator('a.action-menu-item').first();
-    await item.waitFor({ state: 'visible' });
-    await item.hover();
-    await item.click();
+    await wb().contextMenu(backup, 'Restore Backup', wb().page.locator('.monaco-dialog-box'));
     await confirmDialog(wb(), 'Restore', new RegExp(`Restore ${COMFY} to the backup taken .+ \\(pre-sync\\)\\?`));
     await wb().waitForNotification(new RegExp(`${COMFY}: restored backup`));
     await waitForRow(wb(), COMFY, /needs sync/);

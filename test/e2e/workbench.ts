@@ -278,6 +278,36 @@ export class Workbench {
     }
   }
 
+  /**
+   * Opens a row's context menu and runs the item with this label (highlighted, then Enter), until what the
+   * item opens (`opened`) shows. A context menu closes without running anything when the window re-lays out
+   * under it (a tree refresh from a file an agent just wrote, a toast); a person would open it again, and so
+   * does this — each retry is printed, so a menu that never works still fails here.
+   */
+  async contextMenu(row: Locator, label: string, opened: Locator): Promise<void> {
+    const item = this.page.locator('.context-view .monaco-menu .action-item').filter({ hasText: label }).first();
+    let attempt = 0;
+    await this.waitUntil(async () => {
+      if (await opened.isVisible()) return true;
+      if (attempt++ > 0) {
+        console.log(`      (the context menu item "${label}" opened nothing; opening the menu again, attempt ${attempt})`);
+        await this.page.keyboard.press('Escape');
+      }
+      try {
+        await row.click({ button: 'right' });
+        await item.waitFor({ state: 'visible', timeout: 5_000 });
+        await item.hover();
+        await this.page.locator('.context-view .monaco-menu .action-item.focused', { hasText: label }).waitFor({ state: 'visible', timeout: 5_000 });
+        await this.page.keyboard.press('Enter');
+        await item.waitFor({ state: 'hidden', timeout: 5_000 });
+        await opened.waitFor({ state: 'visible', timeout: 5_000 });
+      } catch {
+        // Looked at again at the top of the next round.
+      }
+      return opened.isVisible();
+    }, `"${label}" from the context menu to open what it opens`);
+  }
+
   /** Notification toasts, optionally only those whose text matches. */
   notifications(text?: string | RegExp): Locator {
     const toasts = this.page.locator('.notifications-toasts .notification-toast');
