@@ -1,9 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { git, makeWorkspace, read, snapshot, Workspace, write } from './helpers';
-
-const SP = 'python_embeded/Lib/site-packages/opencode';
+import { git, makeWorkspace, read, snapshot, SP, Workspace, write } from './helpers';
 
 describe('targets: backup, sync, verify, rollback, restore', () => {
   let ws: Workspace;

@@ -2,9 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
-import { git, makeWorkspace, read, snapshot, Workspace, write } from './helpers';
+import { addBothTargets, git, makeWorkspace, read, snapshot, SP, targetsApi, Workspace, write } from './helpers';
 
-const SP = 'python_embeded/Lib/site-packages/opencode';
 
 /**
  * The shortcuts that make sync, backup and detection fast must give the same results as the slow way:
@@ -15,18 +14,11 @@ describe('targets: fast paths give the same results', () => {
   let ws: Workspace;
   beforeEach(async () => {
     ws = makeWorkspace();
-    assert.equal((await ws.run('target', 'add', 'comfy', '--path', ws.sp, '--type', 'site-packages')).code, 0);
-    assert.equal((await ws.run('target', 'add', 'app', '--path', ws.src, '--type', 'source')).code, 0);
+    await addBothTargets(ws);
   });
   afterEach(() => ws.cleanup());
 
-  const api = async () => {
-    const core = await import('../../../src/core/targets');
-    const { resolveWorkspace } = await import('../../../src/core/workspace');
-    const paths = resolveWorkspace(ws.main);
-    const rules = (await core.loadRules(paths)).rules;
-    return { ...core, paths, rules };
-  };
+  const api = () => targetsApi(ws);
 
   /** Sets a file's modification time to `secondsAgo` in the past (older than a backup's racy window). */
   const age = (file: string, secondsAgo: number) => {

@@ -1,3 +1,4 @@
+import * as assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -119,6 +120,24 @@ export function makeWorkspace(): Workspace {
     },
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Where the site-packages target keeps its copy of the project. */
+export const SP = 'python_embeded/Lib/site-packages/opencode';
+
+/** Registers the workspace's two target folders through the CLI: comfy (site-packages) and app (source). */
+export async function addBothTargets(ws: Workspace): Promise<void> {
+  assert.equal((await ws.run('target', 'add', 'comfy', '--path', ws.sp, '--type', 'site-packages')).code, 0);
+  assert.equal((await ws.run('target', 'add', 'app', '--path', ws.src, '--type', 'source')).code, 0);
+}
+
+/** The targets core, with the workspace's resolved paths and loaded rules, for tests that call it directly. */
+export async function targetsApi(ws: Workspace) {
+  const core = await import('../../../src/core/targets');
+  const { resolveWorkspace } = await import('../../../src/core/workspace');
+  const paths = resolveWorkspace(ws.main);
+  const rules = (await core.loadRules(paths)).rules;
+  return { ...core, paths, rules };
 }
 
 /** Every file under a folder with its bytes (symlinks as `-> link`), for byte-exact comparisons. */

@@ -1,9 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { git, makeWorkspace, read, snapshot, Workspace, write } from './helpers';
+import { addBothTargets, git, makeWorkspace, read, snapshot, SP, targetsApi, Workspace, write } from './helpers';
 
-const SP = 'python_embeded/Lib/site-packages/opencode';
 
 /**
  * What the registry records around a sync (restoring a pre-sync backup rewinds it, tagging adds the release),
@@ -13,18 +12,11 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
   let ws: Workspace;
   beforeEach(async () => {
     ws = makeWorkspace();
-    assert.equal((await ws.run('target', 'add', 'comfy', '--path', ws.sp, '--type', 'site-packages')).code, 0);
-    assert.equal((await ws.run('target', 'add', 'app', '--path', ws.src, '--type', 'source')).code, 0);
+    await addBothTargets(ws);
   });
   afterEach(() => ws.cleanup());
 
-  const api = async () => {
-    const core = await import('../../../src/core/targets');
-    const { resolveWorkspace } = await import('../../../src/core/workspace');
-    const paths = resolveWorkspace(ws.main);
-    const rules = (await core.loadRules(paths)).rules;
-    return { ...core, paths, rules };
-  };
+  const api = () => targetsApi(ws);
   const registry = (name: string) => JSON.parse(read(ws.main, 'coordination/targets.json')).targets.find((t: { name: string }) => t.name === name);
   const pendingPaths = async (name: string) => {
     const { targetStatuses, paths, rules } = await api();
