@@ -9,3 +9,4 @@ export * from './jsonFile';
 export * from './jsonText';
 export * from './lock';
 export * from './render';
+export * from './atomic';

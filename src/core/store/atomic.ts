@@ -1,0 +1,153 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { SyncordError } from '../errors';
+import { pidIsDead } from './lock';
+
+/**
+ * The one way Syncord replaces a file: write a temporary file beside it (created exclusively, so never through
+ * a link and never over another file), flush it to disk, give it the right permission bits and times, then
+ * rename it over the destination. Readers see the old file or the new one, never half of one.
+ *
+ * When the caller read the destination before (the usual case: read, change, write back), it passes the
+ * identity it read (`expect`). Right before the rename the destination's identity is checked again; if
+ * someone else replaced or edited it in between, nothing is renamed, the temporary file is removed and
+ * `ChangedOnDiskError` is thrown, so an edit made by someone else is never overwritten.
+ *
+ * Temporary files are named `.<name>.syncord-<pid>-<random>.tmp`: a later run recognises the ones left by a
+ * process that died (`removeDeadTemps`) and removes only those.
+ */
+
+/** What tells one version of a file from another without reading it. */
+export interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  /** Permission bits. Not compared: a chmod alone does not change the content. */
+  mode: number;
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+function toIdentity(s: fs.Stats): FileIdentity {
+  return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, mode: s.mode & 0o7777 };
+}
+
+/** The identity of `file` (not following a final symlink), or undefined when there is nothing there. */
+export function identityOf(file: string): FileIdentity | undefined {
+  try {
+    return toIdentity(fs.lstatSync(file));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SyncordError(`could not read ${file}: ${(e as Error).message}`, 'io', { file });
+  }
+}
+
+/** Someone else changed the file between the caller's read and the rename: nothing was written. */
+export class ChangedOnDiskError extends SyncordError {
+  constructor(file: string) {
+    super(`${path.basename(file)} was changed on disk by someone else while Syncord was writing it; nothing was written`, 'conflict', { file });
+    this.name = 'ChangedOnDiskError';
+  }
+}
+
+const TEMP_RE = /^\.(.+)\.syncord-(\d+)-[a-z0-9]+\.tmp$/;
+
+/** A fresh temporary file name beside `file`. */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.syncord-${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
+}
+
+/** The file a temporary file name was made for, and the process that made it; undefined for other names. */
+export function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const m = TEMP_RE.exec(name);
+  return m ? { target: m[1], pid: Number(m[2]) } : undefined;
+}
+
+export interface AtomicWriteOptions {
+  /**
+   * The destination's identity as the caller read it: the write is refused (`ChangedOnDiskError`) if the file
+   * is no longer that version right before the rename. `null`: the destination must not exist. Undefined: no
+   * check (for files only Syncord writes, such as content-addressed objects).
+   */
+  expect?: FileIdentity | null;
+  /** Permission bits; default: the existing destination's, else 0o666 less the umask. */
+  mode?: number;
+  /** Modification time to set (ms); default: now. */
+  mtimeMs?: number;
+  /** Flush to disk before the rename (default true). */
+  fsync?: boolean;
+}
+
+/** What to write: text (UTF-8), bytes, or a copy of another file's content. */
+export type AtomicContent = string | Uint8Array | { copyFrom: string };
+
+/**
+ * Replaces `file` with `content` atomically (see the module comment). Returns the new file's identity.
+ * On any failure the temporary file is removed and the destination is as it was.
+ */
+export function writeFileAtomic(file: string, content: AtomicContent, opts: AtomicWriteOptions = {}): FileIdentity {
+  const before = opts.expect === undefined && opts.mode === undefined ? identityOf(file) : opts.expect ?? undefined;
+  const mode = opts.mode ?? before?.mode;
+  const tmp = tempPathFor(file);
+  let fd: number | undefined;
+  try {
+    if (typeof content === 'object' && !(content instanceof Uint8Array)) {
+      fs.copyFileSync(content.copyFrom, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      fd = fs.openSync(tmp, 'r+');
+    } else {
+      fd = fs.openSync(tmp, 'wx', mode ?? 0o666);
+      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+    }
+    if (mode !== undefined) fs.fchmodSync(fd, mode & 0o7777);
+    if (opts.mtimeMs !== undefined) fs.futimesSync(fd, opts.mtimeMs / 1000, opts.mtimeMs / 1000);
+    if (opts.fsync !== false) fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    if (opts.expect !== undefined) {
+      const now = identityOf(file);
+      const unchanged = opts.expect === null ? now === undefined : now !== undefined && sameIdentity(now, opts.expect);
+      if (!unchanged) throw new ChangedOnDiskError(file);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    if (e instanceof SyncordError) throw e;
+    throw new SyncordError(`could not write ${file}: ${(e as Error).message}; the file was not changed`, 'io', { file });
+  }
+  return identityOf(file)!;
+}
+
+/**
+ * Removes the temporary files in `dir` (not below it) that a Syncord process left when it died: only names
+ * made by `tempPathFor`, only when their process is gone and the file belongs to this user. Returns the removed
+ * paths.
+ */
+export function removeDeadTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const removed: string[] = [];
+  for (const name of names) {
+    const t = parseTempName(name);
+    if (!t || t.pid === process.pid || !pidIsDead(t.pid)) continue;
+    const p = path.join(dir, name);
+    try {
+      const st = fs.lstatSync(p);
+      if (!st.isFile() || (uid !== undefined && st.uid !== uid)) continue;
+      fs.rmSync(p, { force: true });
+      removed.push(p);
+    } catch {
+      // Gone already.
+    }
+  }
+  return removed;
+}
