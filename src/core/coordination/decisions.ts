@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { Decision, DecisionLog, DecisionOption, PendingDecision } from './schemas';
-import { conflict, CoordinationStore, defineOperation, usage } from './store';
+import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { requireTask } from './tasks';
 
 /** Input an instance gave on a pending decision (kept as `inputs` on the decision). */
@@ -60,10 +60,10 @@ export async function proposeDecision(store: CoordinationStore, input: ProposeIn
   if (!input.title.trim()) throw usage('a decision needs a title');
   const options = uniq(input.options);
   if (options.length < 2) throw usage('a decision to make needs at least two options (--option A --option B)');
-  return store.run(PROPOSE, { ...input, options });
+  return store.update(PROPOSE, { ...input, options });
 }
 
-const PROPOSE = defineOperation('decisions', 'decision.propose', ({ decisions, registry, tasks }, input: ProposeInput, now): PendingDecision => {
+const PROPOSE = defineChange('decision.propose', ['decisions'], ({ decisions, registry, tasks }, input: ProposeInput, now): PendingDecision => {
     const options = input.options;
     for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
     requireInstance(registry, input.by);
@@ -90,18 +90,20 @@ export async function addOption(
   input: { id: string; option: string; pros?: string[]; cons?: string[] },
 ): Promise<PendingDecision> {
   if (!input.option.trim()) throw usage('an option needs a name');
-  return store.update(['decisions'], ({ decisions }) => {
-    const d = requirePending(decisions, input.id);
-    let o = findOption(d, input.option);
-    if (!o) {
-      o = { option: input.option.trim(), pros: [], cons: [] };
-      d.options.push(o);
-    }
-    if (input.pros?.length) o.pros = uniq([...(o.pros ?? []), ...input.pros]);
-    if (input.cons?.length) o.cons = uniq([...(o.cons ?? []), ...input.cons]);
-    return structuredClone(d);
-  });
+  return store.update(DECISION_ADDOPTION, input);
 }
+
+const DECISION_ADDOPTION = defineChange('decision.addOption', ['decisions'], ({ decisions }, input: { id: string; option: string; pros?: string[]; cons?: string[] }): PendingDecision => {
+  const d = requirePending(decisions, input.id);
+  let o = findOption(d, input.option);
+  if (!o) {
+    o = { option: input.option.trim(), pros: [], cons: [] };
+    d.options.push(o);
+  }
+  if (input.pros?.length) o.pros = uniq([...(o.pros ?? []), ...input.pros]);
+  if (input.cons?.length) o.cons = uniq([...(o.cons ?? []), ...input.cons]);
+  return structuredClone(d);
+});
 
 /** Protocol 4, step 2: an instance gives its input (a preferred option and/or a comment). A later input replaces its earlier one. */
 export async function giveInput(
@@ -109,12 +111,12 @@ export async function giveInput(
   input: { id: string; by: string; option?: string; comment?: string },
 ): Promise<PendingDecision> {
   if (!input.option?.trim() && !input.comment?.trim()) throw usage('give a preferred option (--option) or a comment (--text), or both');
-  return store.run(GIVE_INPUT, input);
+  return store.update(GIVE_INPUT, input);
 }
 
-const GIVE_INPUT = defineOperation(
-  'decisions',
+const GIVE_INPUT = defineChange(
   'decision.input',
+  ['decisions'],
   ({ decisions, registry }, input: { id: string; by: string; option?: string; comment?: string }, now): PendingDecision => {
     requireInstance(registry, input.by);
     const d = requirePending(decisions, input.id);
@@ -155,10 +157,10 @@ export interface DecideResult {
 export async function decide(store: CoordinationStore, input: DecideInput): Promise<DecideResult> {
   if (!input.rationale.trim()) throw usage('a decision needs a rationale (--rationale)');
   if (!input.option?.trim() && !input.decision?.trim()) throw usage('name the chosen option (--option) or state the decision (--decision)');
-  return store.run(DECIDE, input);
+  return store.update(DECIDE, input);
 }
 
-const DECIDE = defineOperation('decisions', 'decision.decide', ({ decisions, registry, tasks }, input: DecideInput, now): DecideResult => {
+const DECIDE = defineChange('decision.decide', ['decisions'], ({ decisions, registry, tasks }, input: DecideInput, now): DecideResult => {
     for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
     requireInstance(registry, input.by);
     const p = requirePending(decisions, input.id);
@@ -214,53 +216,57 @@ export async function recordDecision(store: CoordinationStore, input: RecordInpu
   if (!input.decision.trim()) throw usage('state the decision (--decision)');
   if (!input.rationale.trim()) throw usage('a decision needs a rationale (--rationale)');
   await checkTasks(store, input.relatedTasks);
-  return store.update(['decisions', 'registry'], ({ decisions, registry }, now) => {
-    requireInstance(registry, input.by);
-    const deciders = uniq(input.decidedBy?.length ? input.decidedBy : [input.by]);
-    for (const i of deciders) requireInstance(registry, i);
-    for (const a of input.affects ?? []) if (a !== 'all') requireInstance(registry, a);
-    const d: Decision = {
-      decision_id: nextId('dec', allDecisionIds(decisions)),
-      title: input.title.trim(),
-      description: input.description?.trim() ?? '',
-      decision: input.decision.trim(),
-      rationale: input.rationale.trim(),
-      decided_by: deciders,
-      date: now,
-      status: 'active',
-      affects_instances: uniq(input.affects?.length ? input.affects : ['all']),
-      related_tasks: uniq(input.relatedTasks ?? []),
-    };
-    decisions.decisions.push(d);
-    return structuredClone(d);
-  });
+  return store.update(DECISION_RECORD, input);
 }
+
+const DECISION_RECORD = defineChange('decision.record', ['decisions', 'registry'], ({ decisions, registry }, input: RecordInput, now): Decision => {
+  requireInstance(registry, input.by);
+  const deciders = uniq(input.decidedBy?.length ? input.decidedBy : [input.by]);
+  for (const i of deciders) requireInstance(registry, i);
+  for (const a of input.affects ?? []) if (a !== 'all') requireInstance(registry, a);
+  const d: Decision = {
+    decision_id: nextId('dec', allDecisionIds(decisions)),
+    title: input.title.trim(),
+    description: input.description?.trim() ?? '',
+    decision: input.decision.trim(),
+    rationale: input.rationale.trim(),
+    decided_by: deciders,
+    date: now,
+    status: 'active',
+    affects_instances: uniq(input.affects?.length ? input.affects : ['all']),
+    related_tasks: uniq(input.relatedTasks ?? []),
+  };
+  decisions.decisions.push(d);
+  return structuredClone(d);
+});
 
 /** Marks an active decision superseded (optionally by a newer one) or revoked. */
 export async function retireDecision(
   store: CoordinationStore,
   input: { id: string; by: string; status: 'superseded' | 'revoked'; supersededBy?: string },
 ): Promise<Decision> {
-  return store.update(['decisions', 'registry'], ({ decisions, registry }, now) => {
-    requireInstance(registry, input.by);
-    const d = decisions.decisions.find((x) => x.decision_id === input.id);
-    if (!d) {
-      if (decisions.pending_decisions.some((x) => x.decision_id === input.id)) throw conflict(`decision ${input.id} is still pending`);
-      throw new SyncordError(`decision ${JSON.stringify(input.id)} does not exist`, 'not-found');
-    }
-    if (d.status !== 'active') throw conflict(`decision ${input.id} is already ${d.status}`);
-    if (input.supersededBy) {
-      if (input.supersededBy === input.id) throw usage('a decision cannot supersede itself');
-      if (!decisions.decisions.some((x) => x.decision_id === input.supersededBy)) {
-        throw new SyncordError(`decision ${JSON.stringify(input.supersededBy)} does not exist`, 'not-found');
-      }
-      d.superseded_by = input.supersededBy;
-    }
-    d.status = input.status;
-    d.status_changed = { by: input.by, date: now };
-    return structuredClone(d);
-  });
+  return store.update(DECISION_RETIRE, input);
 }
+
+const DECISION_RETIRE = defineChange('decision.retire', ['decisions', 'registry'], ({ decisions, registry }, input: { id: string; by: string; status: 'superseded' | 'revoked'; supersededBy?: string }, now): Decision => {
+  requireInstance(registry, input.by);
+  const d = decisions.decisions.find((x) => x.decision_id === input.id);
+  if (!d) {
+    if (decisions.pending_decisions.some((x) => x.decision_id === input.id)) throw conflict(`decision ${input.id} is still pending`);
+    throw new SyncordError(`decision ${JSON.stringify(input.id)} does not exist`, 'not-found');
+  }
+  if (d.status !== 'active') throw conflict(`decision ${input.id} is already ${d.status}`);
+  if (input.supersededBy) {
+    if (input.supersededBy === input.id) throw usage('a decision cannot supersede itself');
+    if (!decisions.decisions.some((x) => x.decision_id === input.supersededBy)) {
+      throw new SyncordError(`decision ${JSON.stringify(input.supersededBy)} does not exist`, 'not-found');
+    }
+    d.superseded_by = input.supersededBy;
+  }
+  d.status = input.status;
+  d.status_changed = { by: input.by, date: now };
+  return structuredClone(d);
+});
 
 /** Whether a decision concerns an instance (named in affects_instances, or "all"). */
 export function affects(d: Decision, instance: string): boolean {

@@ -1,7 +1,7 @@
 import { SyncordError } from '../errors';
 import { checkInstanceId, uniq } from './ids';
 import { Instance, Registry, TaskQueue } from './schemas';
-import { conflict, CoordinationStore, defineOperation, usage } from './store';
+import { conflict, CoordinationStore, defineChange, usage } from './store';
 
 /** An instance with its id, as listed and returned by the operations. */
 export type InstanceEntry = Instance & { id: string };
@@ -47,10 +47,10 @@ export interface CheckInResult {
  * makes it available for consultation. An instance not yet registered is added when a role is given.
  */
 export async function checkIn(store: CoordinationStore, input: CheckInInput): Promise<CheckInResult> {
-  return store.run(CHECK_IN, { ...input, instance: checkInstanceId(input.instance) });
+  return store.update(CHECK_IN, { ...input, instance: checkInstanceId(input.instance) });
 }
 
-const CHECK_IN = defineOperation('registry', 'instance.checkin', ({ registry }, input: CheckInInput, now): CheckInResult => {
+const CHECK_IN = defineChange('instance.checkin', ['registry'], ({ registry }, input: CheckInInput, now): CheckInResult => {
     const id = input.instance;
     let created = false;
     let rec = registry.instances[id];
@@ -91,10 +91,10 @@ export interface CheckOutInput {
 
 /** Marks the instance as no longer working: not available, session ended. Its current task is kept. */
 export async function checkOut(store: CoordinationStore, input: CheckOutInput): Promise<CheckInResult> {
-  return store.run(CHECK_OUT, input);
+  return store.update(CHECK_OUT, input);
 }
 
-const CHECK_OUT = defineOperation('registry', 'instance.checkout', ({ registry }, input: CheckOutInput, now): CheckInResult => {
+const CHECK_OUT = defineChange('instance.checkout', ['registry'], ({ registry }, input: CheckOutInput, now): CheckInResult => {
     const rec = requireInstance(registry, input.instance);
     const previousUpdate = rec.last_update ?? null;
     rec.status = input.status ?? 'offline';
@@ -115,22 +115,25 @@ export interface AddInstanceInput {
 export async function addInstance(store: CoordinationStore, input: AddInstanceInput): Promise<InstanceEntry> {
   const id = checkInstanceId(input.id);
   if (!input.role.trim()) throw usage('an instance needs a role');
-  return store.update(['registry'], ({ registry }, now) => {
-    if (registry.instances[id]) throw conflict(`instance ${JSON.stringify(id)} is already registered (role ${registry.instances[id].role})`);
-    const rec: Instance = {
-      role: input.role.trim(),
-      status: 'pending',
-      current_task: null,
-      last_update: null,
-      expertise_areas: uniq(input.expertise ?? []),
-      available_for_consultation: false,
-      current_session_id: null,
-    };
-    registry.instances[id] = rec;
-    registry.last_registry_update = now;
-    return { id, ...structuredClone(rec) };
-  });
+  return store.update(INSTANCE_ADD, { ...input, id });
 }
+
+const INSTANCE_ADD = defineChange('instance.add', ['registry'], ({ registry }, input: AddInstanceInput, now): InstanceEntry => {
+  const id = input.id;
+  if (registry.instances[id]) throw conflict(`instance ${JSON.stringify(id)} is already registered (role ${registry.instances[id].role})`);
+  const rec: Instance = {
+    role: input.role.trim(),
+    status: 'pending',
+    current_task: null,
+    last_update: null,
+    expertise_areas: uniq(input.expertise ?? []),
+    available_for_consultation: false,
+    current_session_id: null,
+  };
+  registry.instances[id] = rec;
+  registry.last_registry_update = now;
+  return { id, ...structuredClone(rec) };
+});
 
 export interface UpdateInstanceInput {
   id: string;
@@ -145,23 +148,25 @@ export interface UpdateInstanceInput {
 
 /** Changes fields of a registered instance; `last_update` is stamped. */
 export async function updateInstance(store: CoordinationStore, input: UpdateInstanceInput): Promise<InstanceEntry> {
-  return store.update(['registry'], ({ registry }, now) => {
-    const rec = requireInstance(registry, input.id);
-    if (input.role !== undefined) {
-      if (!input.role.trim()) throw usage('an instance needs a role');
-      rec.role = input.role.trim();
-    }
-    if (input.status !== undefined) rec.status = input.status;
-    if (input.task !== undefined) rec.current_task = input.task;
-    if (input.expertise) {
-      rec.expertise_areas = uniq(input.replaceExpertise ? input.expertise : [...(rec.expertise_areas ?? []), ...input.expertise]);
-    }
-    if (input.available !== undefined) rec.available_for_consultation = input.available;
-    rec.last_update = now;
-    registry.last_registry_update = now;
-    return { id: input.id, ...structuredClone(rec) };
-  });
+  return store.update(INSTANCE_UPDATE, input);
 }
+
+const INSTANCE_UPDATE = defineChange('instance.update', ['registry'], ({ registry }, input: UpdateInstanceInput, now): InstanceEntry => {
+  const rec = requireInstance(registry, input.id);
+  if (input.role !== undefined) {
+    if (!input.role.trim()) throw usage('an instance needs a role');
+    rec.role = input.role.trim();
+  }
+  if (input.status !== undefined) rec.status = input.status;
+  if (input.task !== undefined) rec.current_task = input.task;
+  if (input.expertise) {
+    rec.expertise_areas = uniq(input.replaceExpertise ? input.expertise : [...(rec.expertise_areas ?? []), ...input.expertise]);
+  }
+  if (input.available !== undefined) rec.available_for_consultation = input.available;
+  rec.last_update = now;
+  registry.last_registry_update = now;
+  return { id: input.id, ...structuredClone(rec) };
+});
 
 /** Tasks (not completed) that name this instance as assignee. */
 export function openTasksOf(queue: TaskQueue, id: string): string[] {
@@ -176,27 +181,29 @@ export async function removeInstance(
   store: CoordinationStore,
   input: { id: string; force?: boolean },
 ): Promise<{ id: string; unassigned: string[] }> {
-  return store.update(['registry', 'tasks'], ({ registry, tasks }, now) => {
-    requireInstance(registry, input.id);
-    const open = openTasksOf(tasks, input.id);
-    if (open.length && !input.force) {
-      throw conflict(`instance ${JSON.stringify(input.id)} still has tasks assigned (${open.join(', ')}); reassign them first or use --force`);
-    }
-    for (const t of tasks.pending_tasks) {
-      if (t.assigned_to === input.id) {
-        t.assigned_to = null;
-        t.status = 'pending_assignment';
-      }
-    }
-    const moved = tasks.active_tasks.filter((t) => t.assigned_to === input.id);
-    tasks.active_tasks = tasks.active_tasks.filter((t) => t.assigned_to !== input.id);
-    for (const t of moved) {
+  return store.update(INSTANCE_REMOVE, input);
+}
+
+const INSTANCE_REMOVE = defineChange('instance.remove', ['registry', 'tasks'], ({ registry, tasks }, input: { id: string; force?: boolean }, now): { id: string; unassigned: string[] } => {
+  requireInstance(registry, input.id);
+  const open = openTasksOf(tasks, input.id);
+  if (open.length && !input.force) {
+    throw conflict(`instance ${JSON.stringify(input.id)} still has tasks assigned (${open.join(', ')}); reassign them first or use --force`);
+  }
+  for (const t of tasks.pending_tasks) {
+    if (t.assigned_to === input.id) {
       t.assigned_to = null;
       t.status = 'pending_assignment';
-      tasks.pending_tasks.push(t);
     }
-    delete registry.instances[input.id];
-    registry.last_registry_update = now;
-    return { id: input.id, unassigned: open };
-  });
-}
+  }
+  const moved = tasks.active_tasks.filter((t) => t.assigned_to === input.id);
+  tasks.active_tasks = tasks.active_tasks.filter((t) => t.assigned_to !== input.id);
+  for (const t of moved) {
+    t.assigned_to = null;
+    t.status = 'pending_assignment';
+    tasks.pending_tasks.push(t);
+  }
+  delete registry.instances[input.id];
+  registry.last_registry_update = now;
+  return { id: input.id, unassigned: open };
+});

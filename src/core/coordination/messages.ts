@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { CommunicationLog, Message, Priority } from './schemas';
-import { conflict, CoordinationStore, defineOperation, usage } from './store';
+import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { requireTask, checkPriority } from './tasks';
 import { isoTime, timeOf } from './time';
 
@@ -47,10 +47,10 @@ export async function sendMessage(store: CoordinationStore, input: SendInput): P
   if (!input.subject.trim()) throw usage('a message needs a subject');
   if (!input.body.trim()) throw usage('a message needs a body');
   checkPriority(input.priority ?? 'medium');
-  return store.run(SEND, input);
+  return store.update(SEND, input);
 }
 
-const SEND = defineOperation('messages', 'msg.send', ({ messages, registry, tasks }, input: SendInput, now): SendResult => {
+const SEND = defineChange('msg.send', ['messages'], ({ messages, registry, tasks }, input: SendInput, now): SendResult => {
   const priority: Priority = checkPriority(input.priority ?? 'medium');
   const type = input.type?.trim() || 'consultation_request';
   requireInstance(registry, input.from);
@@ -96,12 +96,12 @@ export async function replyToMessage(
   input: { id: string; from: string; body: string; subject?: string; requiresResponse?: boolean },
 ): Promise<SendResult> {
   if (!input.body.trim()) throw usage('a reply needs a body');
-  return store.run(REPLY, input);
+  return store.update(REPLY, input);
 }
 
-const REPLY = defineOperation(
-  'messages',
+const REPLY = defineChange(
   'msg.reply',
+  ['messages'],
   ({ messages, registry }, input: { id: string; from: string; body: string; subject?: string; requiresResponse?: boolean }, now): SendResult => {
     requireInstance(registry, input.from);
     const original = requireMessage(messages, input.id);
@@ -163,10 +163,10 @@ export async function closeThread(
   store: CoordinationStore,
   input: { id: string; by: string; force?: boolean },
 ): Promise<{ closed: string[] }> {
-  return store.run(CLOSE, input);
+  return store.update(CLOSE, input);
 }
 
-const CLOSE = defineOperation('messages', 'msg.close', ({ messages, registry }, input: { id: string; by: string; force?: boolean }, now): { closed: string[] } => {
+const CLOSE = defineChange('msg.close', ['messages'], ({ messages, registry }, input: { id: string; by: string; force?: boolean }, now): { closed: string[] } => {
     requireInstance(registry, input.by);
     const root = threadRoot(messages, requireMessage(messages, input.id));
     if (root.from !== input.by && !input.force) {
@@ -195,10 +195,10 @@ export async function acknowledgeMessage(
   store: CoordinationStore,
   input: { id: string; by: string },
 ): Promise<{ message: Message; changed: boolean }> {
-  return store.run(ACK, input);
+  return store.update(ACK, input);
 }
 
-const ACK = defineOperation('messages', 'msg.ack', ({ messages, registry }, input: { id: string; by: string }, now): { message: Message; changed: boolean } => {
+const ACK = defineChange('msg.ack', ['messages'], ({ messages, registry }, input: { id: string; by: string }, now): { message: Message; changed: boolean } => {
     requireInstance(registry, input.by);
     const m = requireMessage(messages, input.id);
     if (!isRecipient(m, input.by)) throw conflict(`${input.id} is addressed to ${m.to}, not ${input.by}`);

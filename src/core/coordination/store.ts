@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, Logger, silentLogger, systemClock } from '../ports';
-import { CombinedFile, DocumentsOf, JsonFileSpec, readJsonFiles, submitOperation, updateJsonFiles } from '../store';
+import { Change, DocumentsOf, FileKind, FileStore, JsonFileSpec, readJsonFiles } from '../store';
 import { COORDINATION_FILES } from './init';
 import {
   CommunicationLog,
@@ -40,48 +40,40 @@ export interface CoordinationStoreOptions {
   lockWaitMs?: number;
 }
 
-type OperationFn = (files: CoordinationValues, input: any, now: string) => unknown;
-const OPERATIONS: Record<CoordinationKey, Record<string, OperationFn>> = { registry: {}, tasks: {}, messages: {}, decisions: {} };
-
-/** A named change to one coordination file that any Syncord process can apply (see `CoordinationStore.run`). */
-export interface OperationRef<K extends CoordinationKey, I, R> {
-  key: K;
-  name: string;
-  /** Type carrier only. */
-  readonly types?: (input: I) => R;
-}
+/** The coordination files as one kind of file set: every change to them is declared with `defineChange`. */
+const COORDINATION = new FileKind<CoordinationValues>(ALL_KEYS);
 
 /**
- * Declares an operation that writes the file `key` and may read the others. `apply` gets the file's draft under
- * its key and the other files (read-only) under theirs; it throws a SyncordError to refuse, before changing
- * anything. It must be a pure function of the files, `input` (plain JSON) and `now`, because the process that
- * applies it may not be the one that asked for it.
+ * Declares a change to the coordination files: `writes` are the files it changes (it gets drafts of those) and
+ * it may read the others (read-only). `apply` throws a SyncordError to refuse, before changing anything. It must
+ * be a pure function of the files, `input` (plain JSON) and `now`, because the process that applies it may not
+ * be the one that asked for it.
  */
-export function defineOperation<K extends CoordinationKey, I, R>(
-  key: K,
+export function defineChange<I, R>(
   name: string,
+  writes: readonly CoordinationKey[],
   apply: (files: CoordinationValues, input: I, now: string) => R,
-): OperationRef<K, I, R> {
-  if (OPERATIONS[key][name]) throw new Error(`operation ${name} is defined twice`);
-  (OPERATIONS[key] as Record<string, OperationFn>)[name] = apply as OperationFn;
-  return { key, name };
+): Change<CoordinationValues, I, R> {
+  return COORDINATION.change(name, writes, apply);
 }
 
 /**
- * The four coordination files of one workspace. Every change goes through `run` (one file written, combined
- * with other processes' changes to it) or `update` (several files locked together): the files are locked,
- * re-read, changed and written back atomically; a thrown SyncordError changes nothing.
+ * The four coordination files of one workspace. Every change goes through `update` with a declared change
+ * (see src/core/store/update.ts): the files are locked, re-read, changed and written back atomically, and a
+ * thrown SyncordError changes nothing.
  */
 export class CoordinationStore {
   readonly clock: Clock;
   readonly logger: Logger;
+  private readonly files: FileStore<CoordinationValues>;
 
   constructor(
     readonly dir: string,
-    private readonly options: CoordinationStoreOptions = {},
+    options: CoordinationStoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.files = new FileStore(COORDINATION, this.specs(ALL_KEYS), { lockWaitMs: options.lockWaitMs });
   }
 
   file(key: CoordinationKey): string {
@@ -118,41 +110,10 @@ export class CoordinationStore {
     return out as Pick<CoordinationValues, K>;
   }
 
-  /**
-   * Applies an operation declared with `defineOperation`. Operations of several processes on the same file are
-   * applied together by whichever process holds the file's lock (see src/core/store/combine.ts).
-   */
-  async run<K extends CoordinationKey, I, R>(op: OperationRef<K, I, R>, input: I): Promise<R> {
-    const specs = this.specs(ALL_KEYS);
-    const reads: Record<string, JsonFileSpec<unknown>> = {};
-    for (const k of ALL_KEYS) if (k !== op.key) reads[k] = specs[k];
-    const operations: CombinedFile<unknown>['operations'] = {};
-    for (const [name, fn] of Object.entries(OPERATIONS[op.key])) {
-      operations[name] = (draft, inp, ctx) => {
-        const files = {} as CoordinationValues;
-        for (const k of ALL_KEYS) {
-          if (k === op.key) Object.defineProperty(files, k, { value: draft, enumerable: true });
-          else Object.defineProperty(files, k, { get: () => ctx.read(k), enumerable: true });
-        }
-        return fn(files, inp, ctx.now);
-      };
-    }
-    const target: CombinedFile<unknown> = { spec: specs[op.key], reads, operations };
-    const result = await submitOperation(target, op.name, input, this.now(), { waitMs: this.options.lockWaitMs });
-    this.logger.trace(`${op.name} applied to ${path.basename(specs[op.key].file)}`);
-    return result as R;
-  }
-
-  /** Changes the named files as one locked operation and returns what `mutate` returns. */
-  async update<K extends CoordinationKey, R>(
-    keys: readonly K[],
-    mutate: (files: Pick<CoordinationValues, K>, now: string) => R,
-  ): Promise<R> {
-    const now = this.now();
-    const { result, written } = await updateJsonFiles(this.specs(keys), (v) => mutate(v as Pick<CoordinationValues, K>, now), {
-      waitMs: this.options.lockWaitMs,
-    });
-    if (written.length) this.logger.trace(`wrote ${written.map((f) => path.basename(f)).join(', ')}`);
+  /** Applies a change declared with `defineChange` and returns its result (or throws its refusal). */
+  async update<I, R>(change: Change<CoordinationValues, I, R>, input: I): Promise<R> {
+    const result = await this.files.update(change, input, this.now());
+    this.logger.trace(`${change.name} applied to ${change.writes.map((k) => COORDINATION_FILES[k]).join(', ')}`);
     return result;
   }
 }

@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
 import { Priority, PRIORITIES, Registry, Task, TaskQueue } from './schemas';
-import { conflict, CoordinationStore, defineOperation, usage } from './store';
+import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { timeOf } from './time';
 
 export type TaskList = 'active_tasks' | 'pending_tasks' | 'completed_tasks';
@@ -122,10 +122,10 @@ function reaches(queue: TaskQueue, deps: string[], id: string): string[] | undef
 export async function addTask(store: CoordinationStore, input: AddTaskInput): Promise<TaskEntry> {
   if (!input.title.trim()) throw usage('a task needs a title');
   checkPriority(input.priority ?? 'medium');
-  return store.run(ADD_TASK, input);
+  return store.update(ADD_TASK, input);
 }
 
-const ADD_TASK = defineOperation('tasks', 'task.add', ({ tasks, registry }, input: AddTaskInput, now): TaskEntry => {
+const ADD_TASK = defineChange('task.add', ['tasks'], ({ tasks, registry }, input: AddTaskInput, now): TaskEntry => {
   const priority = checkPriority(input.priority ?? 'medium');
   const deps = uniq(input.dependencies ?? []);
   for (const d of deps) {
@@ -159,10 +159,10 @@ const ADD_TASK = defineOperation('tasks', 'task.add', ({ tasks, registry }, inpu
 
 /** Protocol 2, step 3: offer a pending task to an instance, which then accepts (or claims) or declines it. */
 export async function assignTask(store: CoordinationStore, input: { id: string; to: string }): Promise<TaskEntry> {
-  return store.run(ASSIGN_TASK, input);
+  return store.update(ASSIGN_TASK, input);
 }
 
-const ASSIGN_TASK = defineOperation('tasks', 'task.assign', ({ tasks, registry }, input: { id: string; to: string }): TaskEntry => {
+export const ASSIGN_TASK = defineChange('task.assign', ['tasks'], ({ tasks, registry }, input: { id: string; to: string }): TaskEntry => {
   requireInstance(registry, input.to);
   const at = requireTask(tasks, input.id);
   if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${at.task.status}`);
@@ -180,10 +180,10 @@ const ASSIGN_TASK = defineOperation('tasks', 'task.assign', ({ tasks, registry }
  * stays in `pending_tasks` with status `accepted` until the instance starts it.
  */
 export async function acceptTask(store: CoordinationStore, input: { id: string; by: string }): Promise<TaskEntry> {
-  return store.run(ACCEPT_TASK, input);
+  return store.update(ACCEPT_TASK, input);
 }
 
-const ACCEPT_TASK = defineOperation('tasks', 'task.accept', ({ tasks, registry }, input: { id: string; by: string }, now): TaskEntry => {
+const ACCEPT_TASK = defineChange('task.accept', ['tasks'], ({ tasks, registry }, input: { id: string; by: string }, now): TaskEntry => {
   requireInstance(registry, input.by);
   const at = requireTask(tasks, input.id);
   const t = at.task;
@@ -213,44 +213,46 @@ export async function claimTask(
   store: CoordinationStore,
   input: { id: string; by: string; force?: boolean },
 ): Promise<ClaimResult> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
-    const me = requireInstance(registry, input.by);
-    const at = requireTask(tasks, input.id);
-    const t = at.task;
-    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
-    if (at.list === 'active_tasks') {
-      if (t.assigned_to === input.by) return { task: { ...structuredClone(t), list: at.list }, alreadyClaimed: true };
-      throw conflict(`task ${input.id} is already claimed by ${t.assigned_to ?? 'another instance'}`);
-    }
-    if (t.assigned_to && t.assigned_to !== input.by && !input.force) {
-      throw conflict(`task ${input.id} is assigned to ${t.assigned_to}; only that instance can claim it (or use --force)`);
-    }
-    const unmet = unmetDependencies(tasks, t);
-    if (unmet.length && !input.force) {
-      throw conflict(`task ${input.id} depends on ${unmet.join(', ')}, not completed yet (use --force to claim anyway)`);
-    }
-    t.assigned_to = input.by;
-    t.status = 'in_progress';
-    t.claimed_at = now;
-    delete t.accepted_at;
-    move(tasks, at, 'active_tasks');
-    me.current_task = t.task_id;
-    me.status = 'active';
-    me.last_update = now;
-    registry.last_registry_update = now;
-    return { task: { ...structuredClone(t), list: 'active_tasks' as const }, alreadyClaimed: false };
-  });
+  return store.update(TASK_CLAIM, input);
 }
+
+const TASK_CLAIM = defineChange('task.claim', ['tasks', 'registry'], ({ tasks, registry }, input: { id: string; by: string; force?: boolean }, now): ClaimResult => {
+  const me = requireInstance(registry, input.by);
+  const at = requireTask(tasks, input.id);
+  const t = at.task;
+  if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
+  if (at.list === 'active_tasks') {
+    if (t.assigned_to === input.by) return { task: { ...structuredClone(t), list: at.list }, alreadyClaimed: true };
+    throw conflict(`task ${input.id} is already claimed by ${t.assigned_to ?? 'another instance'}`);
+  }
+  if (t.assigned_to && t.assigned_to !== input.by && !input.force) {
+    throw conflict(`task ${input.id} is assigned to ${t.assigned_to}; only that instance can claim it (or use --force)`);
+  }
+  const unmet = unmetDependencies(tasks, t);
+  if (unmet.length && !input.force) {
+    throw conflict(`task ${input.id} depends on ${unmet.join(', ')}, not completed yet (use --force to claim anyway)`);
+  }
+  t.assigned_to = input.by;
+  t.status = 'in_progress';
+  t.claimed_at = now;
+  delete t.accepted_at;
+  move(tasks, at, 'active_tasks');
+  me.current_task = t.task_id;
+  me.status = 'active';
+  me.last_update = now;
+  registry.last_registry_update = now;
+  return { task: { ...structuredClone(t), list: 'active_tasks' as const }, alreadyClaimed: false };
+});
 
 /** Protocol 2, step 3: the instance a task was offered to turns it down; it returns to the queue unassigned. */
 export async function declineTask(
   store: CoordinationStore,
   input: { id: string; by: string; reason?: string },
 ): Promise<TaskEntry> {
-  return store.run(DECLINE_TASK, input);
+  return store.update(DECLINE_TASK, input);
 }
 
-const DECLINE_TASK = defineOperation('tasks', 'task.decline', ({ tasks, registry }, input: { id: string; by: string; reason?: string }, now): TaskEntry => {
+const DECLINE_TASK = defineChange('task.decline', ['tasks'], ({ tasks, registry }, input: { id: string; by: string; reason?: string }, now): TaskEntry => {
     requireInstance(registry, input.by);
     const at = requireTask(tasks, input.id);
     const t = at.task;
@@ -279,40 +281,44 @@ export async function releaseTask(
   store: CoordinationStore,
   input: { id: string; by: string; force?: boolean },
 ): Promise<TaskEntry> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
-    requireInstance(registry, input.by);
-    const at = requireTask(tasks, input.id);
-    const t = at.task;
-    if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status})`);
-    if (t.assigned_to !== input.by && !input.force) {
-      throw conflict(`task ${input.id} is held by ${t.assigned_to ?? 'nobody'}, not ${input.by} (use --force to release it anyway)`);
-    }
-    clearCurrentTask(registry, t.assigned_to, t.task_id);
-    t.assigned_to = null;
-    t.status = 'pending_assignment';
-    delete t.claimed_at;
-    move(tasks, at, 'pending_tasks');
-    registry.last_registry_update = now;
-    return { ...structuredClone(t), list: 'pending_tasks' as const };
-  });
+  return store.update(TASK_RELEASE, input);
 }
+
+const TASK_RELEASE = defineChange('task.release', ['tasks', 'registry'], ({ tasks, registry }, input: { id: string; by: string; force?: boolean }, now): TaskEntry => {
+  requireInstance(registry, input.by);
+  const at = requireTask(tasks, input.id);
+  const t = at.task;
+  if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status})`);
+  if (t.assigned_to !== input.by && !input.force) {
+    throw conflict(`task ${input.id} is held by ${t.assigned_to ?? 'nobody'}, not ${input.by} (use --force to release it anyway)`);
+  }
+  clearCurrentTask(registry, t.assigned_to, t.task_id);
+  t.assigned_to = null;
+  t.status = 'pending_assignment';
+  delete t.claimed_at;
+  move(tasks, at, 'pending_tasks');
+  registry.last_registry_update = now;
+  return { ...structuredClone(t), list: 'pending_tasks' as const };
+});
 
 /** Marks a task blocked (still held) or back in progress. */
 export async function setTaskBlocked(
   store: CoordinationStore,
   input: { id: string; by: string; blocked: boolean; reason?: string },
 ): Promise<TaskEntry> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }) => {
-    requireInstance(registry, input.by);
-    const at = requireTask(tasks, input.id);
-    const t = at.task;
-    if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status}); claim it first`);
-    t.status = input.blocked ? 'blocked' : 'in_progress';
-    if (input.blocked && input.reason?.trim()) t.blocked_reason = input.reason.trim();
-    if (!input.blocked) delete t.blocked_reason;
-    return { ...structuredClone(t), list: at.list };
-  });
+  return store.update(TASK_BLOCK, input);
 }
+
+const TASK_BLOCK = defineChange('task.block', ['tasks'], ({ tasks, registry }, input: { id: string; by: string; blocked: boolean; reason?: string }): TaskEntry => {
+  requireInstance(registry, input.by);
+  const at = requireTask(tasks, input.id);
+  const t = at.task;
+  if (at.list !== 'active_tasks') throw conflict(`task ${input.id} is not in progress (${t.status}); claim it first`);
+  t.status = input.blocked ? 'blocked' : 'in_progress';
+  if (input.blocked && input.reason?.trim()) t.blocked_reason = input.reason.trim();
+  if (!input.blocked) delete t.blocked_reason;
+  return { ...structuredClone(t), list: at.list };
+});
 
 /**
  * Finishes a task: it moves to `completed_tasks` (status `completed`, or `cancelled` when `cancel`), delivered
@@ -323,30 +329,32 @@ export async function completeTask(
   store: CoordinationStore,
   input: { id: string; by: string; force?: boolean; deliverables?: string[]; cancel?: boolean; note?: string },
 ): Promise<TaskEntry> {
-  return store.update(['tasks', 'registry'], ({ tasks, registry }, now) => {
-    requireInstance(registry, input.by);
-    const at = requireTask(tasks, input.id);
-    const t = at.task;
-    if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
-    const holder = at.list === 'active_tasks' ? t.assigned_to : null;
-    if (!input.cancel && at.list !== 'active_tasks' && !input.force) {
-      throw conflict(`task ${input.id} is not in progress (${t.status}); claim it before completing it (or use --force)`);
-    }
-    if (holder && holder !== input.by && !input.force) {
-      throw conflict(`task ${input.id} is held by ${holder}, not ${input.by} (use --force to ${input.cancel ? 'cancel' : 'complete'} it anyway)`);
-    }
-    if (!input.cancel && !t.assigned_to) t.assigned_to = input.by;
-    clearCurrentTask(registry, t.assigned_to, t.task_id);
-    t.status = input.cancel ? 'cancelled' : 'completed';
-    if (input.cancel) t.cancelled_at = now;
-    else t.completed_at = now;
-    if (input.deliverables?.length) t.deliverables = uniq([...(t.deliverables ?? []), ...input.deliverables]);
-    if (input.note?.trim()) t.completion_note = input.note.trim();
-    move(tasks, at, 'completed_tasks');
-    registry.last_registry_update = now;
-    return { ...structuredClone(t), list: 'completed_tasks' as const };
-  });
+  return store.update(TASK_COMPLETE, input);
 }
+
+const TASK_COMPLETE = defineChange('task.complete', ['tasks', 'registry'], ({ tasks, registry }, input: { id: string; by: string; force?: boolean; deliverables?: string[]; cancel?: boolean; note?: string }, now): TaskEntry => {
+  requireInstance(registry, input.by);
+  const at = requireTask(tasks, input.id);
+  const t = at.task;
+  if (at.list === 'completed_tasks') throw conflict(`task ${input.id} is already ${t.status}`);
+  const holder = at.list === 'active_tasks' ? t.assigned_to : null;
+  if (!input.cancel && at.list !== 'active_tasks' && !input.force) {
+    throw conflict(`task ${input.id} is not in progress (${t.status}); claim it before completing it (or use --force)`);
+  }
+  if (holder && holder !== input.by && !input.force) {
+    throw conflict(`task ${input.id} is held by ${holder}, not ${input.by} (use --force to ${input.cancel ? 'cancel' : 'complete'} it anyway)`);
+  }
+  if (!input.cancel && !t.assigned_to) t.assigned_to = input.by;
+  clearCurrentTask(registry, t.assigned_to, t.task_id);
+  t.status = input.cancel ? 'cancelled' : 'completed';
+  if (input.cancel) t.cancelled_at = now;
+  else t.completed_at = now;
+  if (input.deliverables?.length) t.deliverables = uniq([...(t.deliverables ?? []), ...input.deliverables]);
+  if (input.note?.trim()) t.completion_note = input.note.trim();
+  move(tasks, at, 'completed_tasks');
+  registry.last_registry_update = now;
+  return { ...structuredClone(t), list: 'completed_tasks' as const };
+});
 
 export interface TaskFilter {
   list?: TaskList;

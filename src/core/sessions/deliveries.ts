@@ -2,8 +2,9 @@ import { SyncordError } from '../errors';
 import { nextId } from '../coordination/ids';
 import { requireInstance } from '../coordination/instances';
 import { BROADCAST, requireMessage } from '../coordination/messages';
-import { Message } from '../coordination/schemas';
-import { assignTask, requireTask, TaskEntry } from '../coordination/tasks';
+import { CommunicationLog, Message } from '../coordination/schemas';
+import { defineChange } from '../coordination/store';
+import { ASSIGN_TASK, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
@@ -46,7 +47,7 @@ export interface DeliveryHooks {
   pumpTerminal?: (session: SessionRecord) => Promise<boolean>;
 }
 
-const viaOf = (s: SessionRecord): Delivery['via'] => (s.mode === 'terminal' ? 'terminal' : 'prompt');
+const viaOf = (s: Pick<SessionRecord, 'mode'>): Delivery['via'] => (s.mode === 'terminal' ? 'terminal' : 'prompt');
 
 /** Changes the delivery of `messageId` to `sessionId` (the newest entry for that session). */
 export async function markDelivery(
@@ -55,7 +56,14 @@ export async function markDelivery(
   sessionId: string,
   patch: Partial<Pick<DeliveryRecord, 'status' | 'error' | 'attempts'>> & { attempt?: boolean },
 ): Promise<DeliveryRecord | undefined> {
-  return ctx.store.update(['messages'], ({ messages }, now) => {
+  return ctx.store.update(MARK_DELIVERY, { messageId, sessionId, patch });
+}
+
+const MARK_DELIVERY = defineChange(
+  'delivery.mark',
+  ['messages'],
+  ({ messages }, input: { messageId: string; sessionId: string; patch: Partial<Pick<DeliveryRecord, 'status' | 'error'>> & { attempt?: boolean } }, now) => {
+    const { messageId, sessionId, patch } = input;
     const m = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
     const d = m?.deliveries?.filter((x) => x.session === sessionId).pop();
     if (!d) return undefined;
@@ -64,8 +72,8 @@ export async function markDelivery(
     if (patch.attempt) d.attempts = (d.attempts ?? 0) + 1;
     d.updated = now;
     return { ...d };
-  });
-}
+  },
+);
 
 /** Marks queued deliveries failed (their session ended or could not take them). */
 export async function failQueued(ctx: SessionContext, session: SessionRecord, messageIds: string[], error: string): Promise<void> {
@@ -158,32 +166,38 @@ export async function pumpTerminalQueue(
   return handed;
 }
 
-/** Appends a message written by Syncord (a hand-over) with its deliveries. */
-async function recordMessage(
-  ctx: SessionContext,
-  input: { to: string; subject: string; body: string; type: string; priority?: string; relatedTask?: string; deliveries: DeliveryRecord[] },
-): Promise<Message> {
-  return ctx.store.update(['messages'], ({ messages }, now) => {
-    const message: WithDeliveries = {
-      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
-      from: ctx.actor ?? SYSTEM_SENDER,
-      to: input.to,
-      type: input.type,
-      timestamp: now,
-      subject: input.subject,
-      message: input.body,
-      priority: input.priority ?? 'medium',
-      requires_response: false,
-      context: { related_task: input.relatedTask ?? null, related_files: [] },
-      status: 'sent',
-      deliveries: input.deliveries.map((d) => ({ ...d, updated: now })),
-    };
-    messages.messages.push(message);
-    return structuredClone(message);
-  });
+interface HandoffInput {
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  type: string;
+  priority?: string;
+  relatedTask?: string;
+  deliveries: DeliveryRecord[];
 }
 
-function pendingFor(session: SessionRecord, prompt: string): DeliveryRecord {
+/** Appends a message written by Syncord (a hand-over) with its deliveries to the log (a draft). */
+function appendHandoff(messages: CommunicationLog, input: HandoffInput, now: string): Message {
+  const message: WithDeliveries = {
+    message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
+    from: input.from,
+    to: input.to,
+    type: input.type,
+    timestamp: now,
+    subject: input.subject,
+    message: input.body,
+    priority: input.priority ?? 'medium',
+    requires_response: false,
+    context: { related_task: input.relatedTask ?? null, related_files: [] },
+    status: 'sent',
+    deliveries: input.deliveries.map((d) => ({ ...d, updated: now })),
+  };
+  messages.messages.push(message);
+  return structuredClone(message);
+}
+
+function pendingFor(session: Pick<SessionRecord, 'session_id' | 'instance' | 'mode'>, prompt: string): DeliveryRecord {
   return { session: session.session_id, instance: session.instance, via: viaOf(session), status: 'pending', attempts: 0, updated: '', error: null, prompt };
 }
 
@@ -213,28 +227,46 @@ export interface SlingResult {
  * as failed, to be resent once a session runs.
  */
 export async function slingTask(ctx: SessionContext, input: { task: string; instance: string }, hooks: DeliveryHooks = {}): Promise<SlingResult> {
-  const { tasks, registry } = await ctx.store.read('tasks', 'registry');
-  requireInstance(registry, input.instance);
-  const at = requireTask(tasks, input.task);
-  const alreadyTheirs = at.task.assigned_to === input.instance && at.list !== 'completed_tasks';
-  const task: TaskEntry = alreadyTheirs ? { ...at.task, list: at.list } : await assignTask(ctx.store, { id: input.task, to: input.instance });
   await reconcileSessions(ctx);
-  const session = liveSessionOf(await ctx.sessions.list(), input.instance);
-  const prompt = taskPrompt(task);
-  const message = await recordMessage(ctx, {
-    to: input.instance,
-    type: 'handoff',
-    subject: `Task ${task.task_id}: ${task.title}`,
-    body: prompt,
-    priority: task.priority,
-    relatedTask: task.task_id,
-    deliveries: [session ? pendingFor(session, prompt) : noSession(input.instance, prompt)],
-  });
-  if (session) await handOver(ctx, session, message.message_id, hooks);
+  const live = liveSessionOf(await ctx.sessions.list(), input.instance);
+  const session = live ? { session_id: live.session_id, instance: live.instance, mode: live.mode } : null;
+  const { task, message } = await ctx.store.update(SLING, { task: input.task, instance: input.instance, from: ctx.actor ?? SYSTEM_SENDER, session });
+  if (live) await handOver(ctx, live, message.message_id, hooks);
   const after = await messageById(ctx, message.message_id);
   const delivery = deliveriesOf(after).pop() as DeliveryRecord;
-  return { task, message: after, delivery, session };
+  return { task, message: after, delivery, session: live };
 }
+
+/**
+ * Sling as one transaction: the assignment (unless the task is already the instance's) and the hand-over message
+ * with its delivery record are written together, so a task is never assigned without its hand-over on record.
+ */
+const SLING = defineChange(
+  'task.sling',
+  ['tasks', 'messages'],
+  (files, input: { task: string; instance: string; from: string; session: Pick<SessionRecord, 'session_id' | 'instance' | 'mode'> | null }, now) => {
+    requireInstance(files.registry, input.instance);
+    const at = requireTask(files.tasks, input.task);
+    const alreadyTheirs = at.task.assigned_to === input.instance && at.list !== 'completed_tasks';
+    const task: TaskEntry = alreadyTheirs ? { ...structuredClone(at.task), list: at.list } : ASSIGN_TASK.apply(files, { id: input.task, to: input.instance }, now);
+    const prompt = taskPrompt(task);
+    const message = appendHandoff(
+      files.messages,
+      {
+        from: input.from,
+        to: input.instance,
+        type: 'handoff',
+        subject: `Task ${task.task_id}: ${task.title}`,
+        body: prompt,
+        priority: task.priority,
+        relatedTask: task.task_id,
+        deliveries: [input.session ? pendingFor(input.session, prompt) : noSession(input.instance, prompt)],
+      },
+      now,
+    );
+    return { task, message };
+  },
+);
 
 async function messageById(ctx: SessionContext, id: string): Promise<Message> {
   const { messages } = await ctx.store.read('messages');
@@ -255,14 +287,16 @@ export async function nudgeRecipients(ctx: SessionContext, messageId: string, ho
   const live = targets.map((i) => liveSessionOf(sessions, i)).filter((s): s is SessionRecord => Boolean(s));
   if (!live.length) return [];
   const prompt = nudgePrompt(m);
-  await ctx.store.update(['messages'], ({ messages }, now) => {
-    const msg = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
-    if (!msg) throw new SyncordError(`message ${messageId} vanished from the log`, 'conflict');
-    msg.deliveries = [...deliveriesOf(msg), ...live.map((s) => ({ ...pendingFor(s, prompt), updated: now }))];
-  });
+  await ctx.store.update(ADD_DELIVERIES, { messageId, deliveries: live.map((s) => pendingFor(s, prompt)) });
   for (const s of live) await handOver(ctx, s, messageId, hooks);
   return deliveriesOf(await messageById(ctx, messageId));
 }
+
+const ADD_DELIVERIES = defineChange('delivery.add', ['messages'], ({ messages }, input: { messageId: string; deliveries: DeliveryRecord[] }, now) => {
+  const msg = messages.messages.find((x) => x.message_id === input.messageId) as WithDeliveries | undefined;
+  if (!msg) throw new SyncordError(`message ${input.messageId} vanished from the log`, 'conflict');
+  msg.deliveries = [...deliveriesOf(msg), ...input.deliveries.map((d) => ({ ...d, updated: now }))];
+});
 
 /**
  * Sends a message's undelivered hand-overs again (all of them with `all`), each to its instance's live session
@@ -290,12 +324,24 @@ export async function resendDeliveries(
   }
   const sessions = await ctx.sessions.list();
   const plan = todo.map((d) => ({ d, session: liveSessionOf(sessions, d.instance) }));
-  await ctx.store.update(['messages'], ({ messages }, now) => {
-    const msg = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
-    if (!msg) throw new SyncordError(`message ${messageId} vanished from the log`, 'conflict');
+  await ctx.store.update(REDIRECT_DELIVERIES, {
+    messageId,
+    plan: plan.map(({ d, session }) => ({ instance: d.instance, prompt: d.prompt, session: session ? { session_id: session.session_id, mode: session.mode } : null })),
+  });
+  for (const { session } of plan) if (session) await handOver(ctx, session, messageId, hooks);
+  return deliveriesOf(await messageById(ctx, messageId));
+}
+
+/** Points each planned hand-over at the instance's live session now, or marks it failed when there is none. */
+const REDIRECT_DELIVERIES = defineChange(
+  'delivery.redirect',
+  ['messages'],
+  ({ messages }, input: { messageId: string; plan: { instance: string; prompt: string; session: Pick<SessionRecord, 'session_id' | 'mode'> | null }[] }, now) => {
+    const msg = messages.messages.find((x) => x.message_id === input.messageId) as WithDeliveries | undefined;
+    if (!msg) throw new SyncordError(`message ${input.messageId} vanished from the log`, 'conflict');
     const list = deliveriesOf(msg);
-    for (const { d, session } of plan) {
-      const entry = list.filter((x) => x.instance === d.instance).pop();
+    for (const { instance, prompt, session } of input.plan) {
+      const entry = list.filter((x) => x.instance === instance).pop();
       if (!entry) continue;
       if (session) {
         entry.session = session.session_id;
@@ -304,15 +350,13 @@ export async function resendDeliveries(
         entry.error = null;
       } else {
         entry.status = 'failed';
-        entry.error = noSession(d.instance, d.prompt).error;
+        entry.error = noSession(instance, prompt).error;
       }
       entry.updated = now;
     }
     msg.deliveries = list;
-  });
-  for (const { session } of plan) if (session) await handOver(ctx, session, messageId, hooks);
-  return deliveriesOf(await messageById(ctx, messageId));
-}
+  },
+);
 
 /** Messages with a hand-over that is not delivered (pending or failed), newest first. */
 export async function undelivered(ctx: SessionContext): Promise<{ message: Message; delivery: DeliveryRecord }[]> {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
-import { JsonFileSpec, readJsonFile, updateJsonFile } from '../store';
+import { JsonFileSpec, readJsonFile, updateLocked } from '../store';
 import { renderFresh } from '../store/render';
 import { isoTime } from '../coordination/time';
 import { SessionRecord, SessionsFile, SessionsFileSchema } from './schema';
@@ -55,7 +55,7 @@ export class SessionStore {
       }
     }
     const now = this.now();
-    const { result } = await updateJsonFile(this.spec, (v) => mutate(v, now), { waitMs: this.opts.lockWaitMs });
+    const { result } = await updateLocked({ only: this.spec }, (v) => mutate(v.only, now), { waitMs: this.opts.lockWaitMs });
     return result;
   }
 }

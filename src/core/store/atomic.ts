@@ -84,21 +84,33 @@ export interface AtomicWriteOptions {
 /** What to write: text (UTF-8), bytes, or a copy of another file's content. */
 export type AtomicContent = string | Uint8Array | { copyFrom: string };
 
+/** A replacement written to its temporary file and not yet renamed into place. */
+export interface PreparedWrite {
+  readonly file: string;
+  readonly temp: string;
+  /** Whether the destination is still the version the caller read (always true without `expect`). */
+  unchanged(): boolean;
+  /** Checks `unchanged()` and renames the temporary file into place; `ChangedOnDiskError` when not. */
+  commit(): FileIdentity;
+  /** Removes the temporary file; the destination stays as it is. */
+  abort(): void;
+}
+
 /**
- * Replaces `file` with `content` atomically (see the module comment). Returns the new file's identity.
- * On any failure the temporary file is removed and the destination is as it was.
+ * Writes `content` to a temporary file beside `file`, flushed, with its mode and times set, ready to be
+ * renamed into place. Several prepared writes can be checked together before any is committed (all or
+ * nothing for the checks); `writeFileAtomic` is prepare + commit.
  */
-export function writeFileAtomic(file: string, content: AtomicContent, opts: AtomicWriteOptions = {}): FileIdentity {
-  const before = opts.expect === undefined && opts.mode === undefined ? identityOf(file) : opts.expect ?? undefined;
-  const mode = opts.mode ?? before?.mode;
-  const tmp = tempPathFor(file);
+export function prepareWrite(file: string, content: AtomicContent, opts: AtomicWriteOptions = {}): PreparedWrite {
+  const mode = opts.mode ?? (opts.expect === undefined ? identityOf(file)?.mode : opts.expect?.mode);
+  const temp = tempPathFor(file);
   let fd: number | undefined;
   try {
     if (typeof content === 'object' && !(content instanceof Uint8Array)) {
-      fs.copyFileSync(content.copyFrom, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
-      fd = fs.openSync(tmp, 'r+');
+      fs.copyFileSync(content.copyFrom, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      fd = fs.openSync(temp, 'r+');
     } else {
-      fd = fs.openSync(tmp, 'wx', mode ?? 0o666);
+      fd = fs.openSync(temp, 'wx', mode ?? 0o666);
       const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
       for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
     }
@@ -106,20 +118,74 @@ export function writeFileAtomic(file: string, content: AtomicContent, opts: Atom
     if (opts.mtimeMs !== undefined) fs.futimesSync(fd, opts.mtimeMs / 1000, opts.mtimeMs / 1000);
     if (opts.fsync !== false) fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fd = undefined;
-    if (opts.expect !== undefined) {
-      const now = identityOf(file);
-      const unchanged = opts.expect === null ? now === undefined : now !== undefined && sameIdentity(now, opts.expect);
-      if (!unchanged) throw new ChangedOnDiskError(file);
-    }
-    fs.renameSync(tmp, file);
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    if (e instanceof SyncordError) throw e;
+    fs.rmSync(temp, { force: true });
     throw new SyncordError(`could not write ${file}: ${(e as Error).message}; the file was not changed`, 'io', { file });
   }
-  return identityOf(file)!;
+  const unchanged = () => {
+    if (opts.expect === undefined) return true;
+    const now = identityOf(file);
+    return opts.expect === null ? now === undefined : now !== undefined && sameIdentity(now, opts.expect);
+  };
+  const abort = () => fs.rmSync(temp, { force: true });
+  return {
+    file,
+    temp,
+    unchanged,
+    abort,
+    commit() {
+      // Checked immediately before the rename: an edit that landed while the temporary file was written wins.
+      if (!unchanged()) {
+        abort();
+        throw new ChangedOnDiskError(file);
+      }
+      try {
+        fs.renameSync(temp, file);
+      } catch (e) {
+        abort();
+        throw new SyncordError(`could not replace ${file}: ${(e as Error).message}; the file was not changed`, 'io', { file });
+      }
+      return identityOf(file)!;
+    },
+  };
+}
+
+/**
+ * Replaces `file` with `content` atomically (see the module comment). Returns the new file's identity.
+ * On any failure the temporary file is removed and the destination is as it was.
+ */
+export function writeFileAtomic(file: string, content: AtomicContent, opts: AtomicWriteOptions = {}): FileIdentity {
+  return prepareWrite(file, content, opts).commit();
+}
+
+/**
+ * Replaces several files, all or nothing as far as the checks go: every temporary file is written and every
+ * destination checked unchanged before the first rename. Returns the files replaced.
+ */
+export function writeFilesAtomic(writes: { file: string; content: AtomicContent; opts?: AtomicWriteOptions }[]): string[] {
+  const prepared: PreparedWrite[] = [];
+  try {
+    for (const w of writes) prepared.push(prepareWrite(w.file, w.content, w.opts));
+    const changed = prepared.find((p) => !p.unchanged());
+    if (changed) throw new ChangedOnDiskError(changed.file);
+  } catch (e) {
+    for (const p of prepared) p.abort();
+    throw e;
+  }
+  const done: string[] = [];
+  for (const [i, p] of prepared.entries()) {
+    try {
+      p.commit();
+      done.push(p.file);
+    } catch (e) {
+      for (const q of prepared.slice(i + 1)) q.abort();
+      if (!done.length) throw e;
+      const err = e as SyncordError;
+      throw new SyncordError(`${err.detail} (already replaced: ${done.join(', ')})`, err.code, err.location);
+    }
+  }
+  return done;
 }
 
 /**

@@ -5,8 +5,10 @@
  * (see combine.ts): one lock holder applies everyone's pending changes in one write.
  */
 export * from './combine';
-export * from './jsonFile';
+export * from './documents';
+export * from './locked';
 export * from './jsonText';
 export * from './lock';
 export * from './render';
 export * from './atomic';
+export * from './update';

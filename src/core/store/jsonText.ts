@@ -1,4 +1,5 @@
-import { findNodeAtLocation, Node, parse, ParseError, ParseErrorCode, parseTree } from 'jsonc-parser';
+import { isUtf8 } from 'buffer';
+import { createScanner, findNodeAtLocation, Node, parse, ParseError, ParseErrorCode, parseTree, SyntaxKind } from 'jsonc-parser';
 import type { z } from 'zod';
 import { FileLocation, SyncordError } from '../errors';
 
@@ -41,15 +42,115 @@ export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** How deep objects and arrays may nest in a workspace file: far beyond any real file, far below a stack overflow. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Where a top-level property of a JSON object is in its text (offsets into the text). */
+export interface TopEntry {
+  key: string;
+  keyStart: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** A file's text as parsed: its value, whether it was plain JSON, and where its top-level properties are. */
+export interface ParsedJson {
+  value: unknown;
+  /** Plain JSON (no comments, no trailing commas). */
+  strict: boolean;
+  /** The top-level properties of a plain JSON object, in order; undefined for anything else. */
+  layout?: TopEntry[];
+}
+
+const invalid = (file: string, text: string, offset: number, message: string) =>
+  new SyncordError(message, 'invalid-file', { file, ...positionAt(text, offset) });
+
 /**
- * Parses JSON, tolerating comments and trailing commas (JSONC). Refuses anything else with the file and the
- * 1-based line and column of the first problem.
+ * Checks what JSON.parse does not: no key twice in one object (the parser would keep the last and lose the
+ * rest), no nesting deeper than MAX_JSON_DEPTH (a parser would overflow its stack). One pass with
+ * jsonc-parser's scanner, which also finds where the top-level properties are. Syntax errors are left to the
+ * parser that runs next.
  */
-export function parseJsonc(file: string, text: string): unknown {
+function scanStructure(file: string, text: string): TopEntry[] | undefined {
+  const scanner = createScanner(text, true);
+  // One frame per open object or array: the keys seen (objects), and whether a key comes next.
+  const frames: { keys?: Map<string, number>; expectKey: boolean }[] = [];
+  let layout: TopEntry[] | undefined;
+  let entry: Partial<TopEntry> | undefined;
+  let valueNext = false;
+  // A top-level property whose value is a single token (string, number, true, false, null) ends with it.
+  const endScalar = (offset: number) => {
+    if (frames.length === 1 && entry?.valueStart === offset) {
+      entry.valueEnd = offset + scanner.getTokenLength();
+      layout?.push(entry as TopEntry);
+      entry = undefined;
+    }
+  };
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    const offset = scanner.getTokenOffset();
+    const top = frames[frames.length - 1];
+    if (frames.length === 1 && valueNext && entry && kind !== SyntaxKind.ColonToken) {
+      entry.valueStart = offset;
+      valueNext = false;
+    }
+    switch (kind) {
+      case SyntaxKind.OpenBraceToken:
+      case SyntaxKind.OpenBracketToken:
+        if (frames.length === 0 && kind === SyntaxKind.OpenBraceToken && layout === undefined) layout = [];
+        frames.push(kind === SyntaxKind.OpenBraceToken ? { keys: new Map(), expectKey: true } : { expectKey: false });
+        if (frames.length > MAX_JSON_DEPTH) throw invalid(file, text, offset, `nesting deeper than ${MAX_JSON_DEPTH} levels; refusing to read the file`);
+        break;
+      case SyntaxKind.CloseBraceToken:
+      case SyntaxKind.CloseBracketToken:
+        frames.pop();
+        if (frames.length === 1 && entry?.valueStart !== undefined && entry.valueEnd === undefined) {
+          entry.valueEnd = offset + 1;
+          layout?.push(entry as TopEntry);
+          entry = undefined;
+        }
+        break;
+      case SyntaxKind.CommaToken:
+        if (top?.keys) top.expectKey = true;
+        break;
+      case SyntaxKind.ColonToken:
+        if (frames.length === 1) valueNext = true;
+        break;
+      case SyntaxKind.StringLiteral:
+        if (top?.keys && top.expectKey) {
+          const key = scanner.getTokenValue();
+          const first = top.keys.get(key);
+          if (first !== undefined) {
+            const at = positionAt(text, first);
+            throw invalid(file, text, offset, `duplicate key ${JSON.stringify(key)} (first at line ${at.line}, column ${at.column}); a reader would silently drop one of them`);
+          }
+          top.keys.set(key, offset);
+          top.expectKey = false;
+          if (frames.length === 1) entry = { key, keyStart: offset };
+        } else endScalar(offset);
+        break;
+      default:
+        endScalar(offset);
+    }
+  }
+  return layout;
+}
+
+/** Where the top-level properties of a plain JSON object text are; undefined for anything else. */
+export function topLevelLayout(file: string, text: string): TopEntry[] | undefined {
+  return scanStructure(file, text);
+}
+
+/**
+ * Parses a workspace file's text: JSON, tolerating comments and trailing commas (JSONC). Refuses anything
+ * else, duplicate keys and too deep nesting with the file and the 1-based line and column of the first
+ * problem.
+ */
+export function parseJsonText(file: string, text: string): ParsedJson {
   if (text.trim() === '') throw new SyncordError('the file is empty; expected a JSON object', 'invalid-file', { file, line: 1, column: 1 });
+  const layout = scanStructure(file, text);
   // Plain JSON (the usual case) parses natively, many times faster; JSONC and broken files take the slow path.
   try {
-    return JSON.parse(text) as unknown;
+    return { value: JSON.parse(text) as unknown, strict: true, layout };
   } catch {
     // fall through
   }
@@ -58,12 +159,50 @@ export function parseJsonc(file: string, text: string): unknown {
   if (errors.length) {
     const e = errors[0];
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more syntax error${errors.length > 2 ? 's' : ''})` : '';
-    throw new SyncordError(`invalid JSON: ${PARSE_MESSAGES[e.error] ?? 'syntax error'}${more}`, 'invalid-file', {
-      file,
-      ...positionAt(text, e.offset),
-    });
+    throw invalid(file, text, e.offset, `invalid JSON: ${PARSE_MESSAGES[e.error] ?? 'syntax error'}${more}`);
   }
-  return value;
+  return { value, strict: false };
+}
+
+/** `parseJsonText`'s value alone. */
+export function parseJsonc(file: string, text: string): unknown {
+  return parseJsonText(file, text).value;
+}
+
+/**
+ * A file's bytes as text. Bytes that are not valid UTF-8 are refused with their line and column, never
+ * decoded to U+FFFD (a later write would then replace what the file held).
+ */
+export function decodeUtf8(file: string, bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isUtf8(buf)) return buf.toString('utf8');
+  const bad = firstInvalidUtf8(buf);
+  const before = buf.toString('utf8', 0, bad);
+  throw invalid(file, before + ' ', before.length, `invalid UTF-8 (byte 0x${buf[bad].toString(16).padStart(2, '0')} at byte offset ${bad}); refusing to read the file`);
+}
+
+/** The offset of the first byte that does not begin or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let n = 0;
+    let min = 0;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) (n = 2), (min = 0x800);
+    else if (c >= 0xf0 && c <= 0xf4) (n = 3), (min = 0x10000);
+    else return i;
+    if (i + n >= b.length && n > 0) return i;
+    let cp = n === 0 ? c : c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      if ((b[i + k] & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (b[i + k] & 0x3f);
+    }
+    if (n > 0 && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /** Where a JSON path is in a file's text: the node itself, or its nearest existing ancestor. */

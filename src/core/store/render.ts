@@ -1,4 +1,5 @@
 import { findNodeAtLocation, FormattingOptions, Node, parse, ParseError, parseTree } from 'jsonc-parser';
+import type { TopEntry } from './jsonText';
 import { JsonPath } from './jsonText';
 
 /** Deep equality of JSON values; object key order does not matter. */
@@ -255,4 +256,64 @@ function applyOp(text: string, op: Op, fmt: FormattingOptions): string {
   if (at < entries.length) return splice(text, entries[at].offset, entries[at].offset, `${inline},${sep}`);
   const last = entries[entries.length - 1];
   return splice(text, last.offset + last.length, last.offset + last.length, `,${sep}${inline}`);
+}
+
+const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
+
+function lineIndentAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start, start + 64))![0];
+}
+
+/**
+ * The new text when the only changes are elements appended to top-level arrays: each insertion is spliced in,
+ * in the file's own indentation. Undefined when the change is anything else (the caller then renders in full).
+ */
+export function renderAppends(doc: { text: string; layout?: TopEntry[] }, appends: Map<string, unknown[]>): { text: string; layout: TopEntry[] } | undefined {
+  const layout = doc.layout;
+  if (!layout) return undefined;
+  const text = doc.text;
+  const fmt = detectFormatting(text.slice(0, 4096));
+  const eol = fmt.eol ?? '\n';
+  const unit = fmt.insertSpaces ? ' '.repeat(fmt.tabSize ?? 2) : '\t';
+  const edits: { at: number; end: number; insert: string }[] = [];
+  for (const [key, added] of appends) {
+    // Arrays of plain values may print on one line: leave those to the full renderer.
+    if (added.some((v) => v === null || typeof v !== 'object')) return undefined;
+    const e = layout.find((x) => x.key === key);
+    if (!e || text[e.valueStart] !== '[') return undefined;
+    const close = e.valueEnd - 1;
+    let j = close - 1;
+    while (j > e.valueStart && WS.has(text.charCodeAt(j))) j--;
+    const keyIndent = lineIndentAt(text, e.keyStart);
+    if (j === e.valueStart) {
+      const inner = keyIndent + unit;
+      const body = added.map((v) => inner + prettyJson(v, unit, inner, eol)).join(`,${eol}`);
+      edits.push({ at: e.valueStart, end: e.valueEnd, insert: `[${eol}${body}${eol}${keyIndent}]` });
+    } else {
+      if (!text.slice(e.valueStart, close).includes('\n')) return undefined;
+      const inner = lineIndentAt(text, j);
+      if (inner.length <= keyIndent.length) return undefined;
+      edits.push({ at: j + 1, end: j + 1, insert: added.map((v) => `,${eol}${inner}${prettyJson(v, unit, inner, eol)}`).join('') });
+    }
+  }
+  edits.sort((a, b) => a.at - b.at);
+  let out = '';
+  let pos = 0;
+  for (const ed of edits) {
+    out += text.slice(pos, ed.at) + ed.insert;
+    pos = ed.end;
+  }
+  out += text.slice(pos);
+  const shifted = layout.map((x) => {
+    let delta = 0;
+    let deltaEnd = 0;
+    for (const ed of edits) {
+      const d = ed.insert.length - (ed.end - ed.at);
+      if (ed.at < x.keyStart) delta += d;
+      if (ed.at < x.valueEnd) deltaEnd += d;
+    }
+    return { key: x.key, keyStart: x.keyStart + delta, valueStart: x.valueStart + delta, valueEnd: x.valueEnd + deltaEnd };
+  });
+  return { text: out, layout: shifted };
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { z } from 'zod';
 import { SyncordError } from '../errors';
-import { readJsonFile, updateJsonFile } from '../store';
+import { readJsonFile, updateLocked } from '../store';
 
 /**
  * The two operations the target registry needs from a JSON store. Every change takes a per-file lock,
@@ -50,6 +50,6 @@ export const registryStore: JsonStore = {
     await fs.promises.writeFile(file, JSON.stringify(empty(), null, 2) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw new SyncordError(`cannot create: ${e.message}`, 'io', { file });
     });
-    return (await updateJsonFile({ file, schema }, mutate)).result;
+    return (await updateLocked({ only: { file, schema } }, (v) => mutate(v.only))).result;
   },
 };

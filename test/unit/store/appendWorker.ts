@@ -3,14 +3,14 @@
  * a JSON file through the store, one locked update each. Usage: node appendWorker.js <file> <tag> <count>
  */
 import { z } from 'zod';
-import { updateJsonFile } from '../../../src/core/store/jsonFile';
+import { updateOne } from './update';
 
 const schema = z.looseObject({ items: z.array(z.string()) });
 
 async function main(): Promise<void> {
   const [file, tag, count] = process.argv.slice(2);
   for (let i = 0; i < Number(count); i++) {
-    await updateJsonFile({ file, schema }, (v) => {
+    await updateOne({ file, schema }, (v) => {
       v.items.push(`${tag}-${i}`);
     });
   }

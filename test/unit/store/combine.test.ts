@@ -5,8 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { SyncordError } from '../../../src/core/errors';
-import { CombinedFile, forgetCachedDocuments, spoolDirOf, submitOperation } from '../../../src/core/store/combine';
-import { readJsonFile } from '../../../src/core/store/jsonFile';
+import { CombinedFile, submitOperation } from '../../../src/core/store/combine';
+import { forgetCachedDocuments } from '../../../src/core/store/documents';
+import { spoolDirOf } from '../../../src/core/store/intents';
+import { readJsonFile } from '../../../src/core/store/documents';
 import { acquireLock } from '../../../src/core/store/lock';
 import { renderFresh } from '../../../src/core/store/render';
 

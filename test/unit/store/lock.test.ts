@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { SyncordError } from '../../../src/core/errors';
-import { readJsonFile, updateJsonFile } from '../../../src/core/store/jsonFile';
+import { readJsonFile } from '../../../src/core/store/documents';
+import { updateOne } from './update';
 import { acquireLock, lockHolder, lockPathOf } from '../../../src/core/store/lock';
 
 const WORKER = path.join(__dirname, 'lockWorker.js');
@@ -86,7 +87,7 @@ describe('store/lock', () => {
       );
       assert.equal(err.code, 'lock-timeout');
       assert.match(err.message, new RegExp(`list\\.json is locked by another Syncord operation \\(process ${holder.pid}\\)`));
-      const upd = await updateJsonFile({ file, schema }, (v) => v.items.push('x'), { waitMs: 200 }).then(
+      const upd = await updateOne({ file, schema }, (v) => v.items.push('x'), { waitMs: 200 }).then(
         () => undefined,
         (e: unknown) => e as SyncordError,
       );
@@ -95,7 +96,7 @@ describe('store/lock', () => {
     } finally {
       await killHard(holder);
     }
-    await updateJsonFile({ file, schema }, (v) => v.items.push('after'), { waitMs: 2000 });
+    await updateOne({ file, schema }, (v) => v.items.push('after'), { waitMs: 2000 });
     assert.deepEqual((await readJsonFile({ file, schema })).value.items, ['after']);
   });
 });

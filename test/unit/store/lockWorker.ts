@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { CombinedFile, submitOperation } from '../../../src/core/store/combine';
-import { updateJsonFile } from '../../../src/core/store/jsonFile';
+import { updateOne } from './update';
 import { acquireLock } from '../../../src/core/store/lock';
 
 const schema = z.looseObject({ items: z.array(z.string()) });
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const item = `${a}-${i}`;
       if (i % 2 === 0) await submitOperation(target, 'push', { item }, new Date().toISOString(), { waitMs: 20_000 });
-      else await updateJsonFile({ file, schema }, (v) => v.items.push(item), { waitMs: 20_000 });
+      else await updateOne({ file, schema }, (v) => v.items.push(item), { waitMs: 20_000 });
       if (i === 0) process.stdout.write('ready\n');
     }
     return;

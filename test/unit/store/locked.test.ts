@@ -5,7 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { SyncordError } from '../../../src/core/errors';
-import { readJsonFile, updateJsonFile, updateJsonFiles, writeAllOrNothing } from '../../../src/core/store/jsonFile';
+import { readJsonFile } from '../../../src/core/store/documents';
+import { updateLocked } from '../../../src/core/store/locked';
+import { writeFilesAtomic } from '../../../src/core/store/atomic';
+import { updateOne } from './update';
 import { acquireLock, lockPathOf } from '../../../src/core/store/lock';
 
 const schema = z.looseObject({ items: z.array(z.string()) });
@@ -31,7 +34,7 @@ describe('store/jsonFile', () => {
 
   it('updates a file, keeping unknown fields, comments and formatting', async () => {
     fs.writeFileSync(file, '{\n  // hand-written\n  "owner": "me",\n  "items": ["a"],\n  "extra": {"x": 1}\n}\n');
-    const { result, written } = await updateJsonFile({ file, schema }, (v) => {
+    const { result, written } = await updateOne({ file, schema }, (v) => {
       v.items.push('b');
       return v.items.length;
     });
@@ -52,7 +55,7 @@ describe('store/jsonFile', () => {
     const original = '{ "items": ["a"] }';
     fs.writeFileSync(file, original);
     const err = await rejects(
-      updateJsonFile({ file, schema }, (v) => {
+      updateOne({ file, schema }, (v) => {
         v.items.push('b');
         throw new SyncordError('no', 'conflict');
       }),
@@ -64,7 +67,7 @@ describe('store/jsonFile', () => {
   it('does not rewrite a file when nothing changed', async () => {
     fs.writeFileSync(file, '{"items":[]}');
     const before = fs.statSync(file).mtimeMs;
-    const { written } = await updateJsonFile({ file, schema }, () => undefined);
+    const { written } = await updateOne({ file, schema }, () => undefined);
     assert.deepEqual(written, []);
     assert.equal(fs.readFileSync(file, 'utf8'), '{"items":[]}');
     assert.equal(fs.statSync(file).mtimeMs, before);
@@ -73,7 +76,7 @@ describe('store/jsonFile', () => {
   it('refuses a broken file with its position and leaves it as it was', async () => {
     const broken = '{\n  "items": ["a",, "b"]\n}\n';
     fs.writeFileSync(file, broken);
-    const err = await rejects(updateJsonFile({ file, schema }, (v) => v.items.push('c')));
+    const err = await rejects(updateOne({ file, schema }, (v) => v.items.push('c')));
     assert.equal(err.code, 'invalid-file');
     assert.deepEqual(err.location, { file, line: 2, column: 17 });
     assert.equal(fs.readFileSync(file, 'utf8'), broken);
@@ -94,7 +97,7 @@ describe('store/jsonFile', () => {
   it('never writes a value its schema refuses', async () => {
     fs.writeFileSync(file, '{"items":[]}');
     await assert.rejects(
-      updateJsonFile({ file, schema }, (v) => {
+      updateOne({ file, schema }, (v) => {
         (v.items as unknown[]).push(42);
       }),
       /would not match its schema/,
@@ -104,7 +107,7 @@ describe('store/jsonFile', () => {
 
   it('serializes concurrent updates in one process: none is lost', async () => {
     fs.writeFileSync(file, '{"items":[]}');
-    await Promise.all(Array.from({ length: 25 }, (_, i) => updateJsonFile({ file, schema }, (v) => v.items.push(`u${i}`))));
+    await Promise.all(Array.from({ length: 25 }, (_, i) => updateOne({ file, schema }, (v) => v.items.push(`u${i}`))));
     const { value } = await readJsonFile({ file, schema });
     assert.equal(value.items.length, 25);
     assert.equal(new Set(value.items).size, 25);
@@ -130,14 +133,14 @@ describe('store/jsonFile', () => {
     fs.writeFileSync(file, '{"items":[]}');
     const held = await acquireLock(file);
     try {
-      const err = await rejects(updateJsonFile({ file, schema }, (v) => v.items.push('x'), { waitMs: 150 }));
+      const err = await rejects(updateOne({ file, schema }, (v) => v.items.push('x'), { waitMs: 150 }));
       assert.equal(err.code, 'lock-timeout');
       assert.match(err.message, /list\.json is locked by another Syncord operation/);
     } finally {
       await held.release();
     }
     assert.equal(fs.readFileSync(file, 'utf8'), '{"items":[]}');
-    await updateJsonFile({ file, schema }, (v) => v.items.push('x'), { waitMs: 150 });
+    await updateOne({ file, schema }, (v) => v.items.push('x'), { waitMs: 150 });
     assert.deepEqual((await readJsonFile({ file, schema })).value.items, ['x']);
   });
 
@@ -147,7 +150,7 @@ describe('store/jsonFile', () => {
     fs.mkdirSync(lock);
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(lock, old, old);
-    await updateJsonFile({ file, schema }, (v) => v.items.push('after-crash'), { waitMs: 500 });
+    await updateOne({ file, schema }, (v) => v.items.push('after-crash'), { waitMs: 500 });
     assert.deepEqual((await readJsonFile({ file, schema })).value.items, ['after-crash']);
     assert.equal(fs.existsSync(lock), false);
   });
@@ -155,7 +158,7 @@ describe('store/jsonFile', () => {
   it('starts over when an editor saved the file meanwhile, keeping both changes', async () => {
     fs.writeFileSync(file, '{"items":["a"]}');
     let calls = 0;
-    await updateJsonFile({ file, schema }, (v) => {
+    await updateOne({ file, schema }, (v) => {
       calls++;
       // An editor that does not take the lock saves the file while Syncord is working on it.
       if (calls === 1) fs.writeFileSync(file, '{"items":["a","from-editor"]}');
@@ -169,23 +172,24 @@ describe('store/jsonFile', () => {
     const other = path.join(dir, 'other.json');
     fs.writeFileSync(file, '{"items":["a"]}');
     fs.writeFileSync(other, '{"items":[]}');
-    await updateJsonFiles({ a: { file, schema }, b: { file: other, schema } }, ({ a, b }) => {
+    await updateLocked({ a: { file, schema }, b: { file: other, schema } }, ({ a, b }) => {
       b.items.push(a.items.shift()!);
     });
     assert.deepEqual((await readJsonFile({ file, schema })).value.items, []);
     assert.deepEqual((await readJsonFile({ file: other, schema })).value.items, ['a']);
   });
 
-  it('writeAllOrNothing leaves every file untouched when one cannot be written', async () => {
+  it('writeFilesAtomic leaves every file untouched when one cannot be written', async () => {
     fs.writeFileSync(file, 'old');
     const err = await rejects(
-      writeAllOrNothing([
-        { file, text: 'new' },
-        { file: path.join(dir, 'missing-folder', 'x.json'), text: 'new' },
-      ]),
+      (async () =>
+        writeFilesAtomic([
+          { file, content: 'new' },
+          { file: path.join(dir, 'missing-folder', 'x.json'), content: 'new' },
+        ]))(),
     );
     assert.equal(err.code, 'io');
-    assert.match(err.message, /no file was changed/);
+    assert.match(err.message, /the file was not changed/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'old');
     assert.deepEqual(fs.readdirSync(dir), ['list.json'], 'temporary files are removed');
   });
@@ -193,7 +197,7 @@ describe('store/jsonFile', () => {
   it('keeps the permissions of the file it replaces', async () => {
     fs.writeFileSync(file, '{"items":[]}');
     fs.chmodSync(file, 0o640);
-    await updateJsonFile({ file, schema }, (v) => v.items.push('x'));
+    await updateOne({ file, schema }, (v) => v.items.push('x'));
     assert.equal(fs.statSync(file).mode & 0o777, 0o640);
   });
 });
