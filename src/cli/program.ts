@@ -18,7 +18,9 @@ export function buildProgram(): Command {
     .option('--as <instance>', 'act as this instance (default: $SYNCORD_INSTANCE)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
-    // Before the verbs are added, so every subcommand inherits it: commander throws instead of exiting.
+    // Set before the verbs are added: `.command()` copies it into every subcommand it creates, so a usage
+    // error, --help or --version anywhere in the tree throws a CommanderError (runCli maps it to an exit
+    // code) instead of calling process.exit.
     .exitOverride();
   registerCoordinationCommands(program);
   registerTargetCommands(program);
@@ -29,12 +31,6 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the exit code (never calls process.exit itself, so tests can call it). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
-  // Every command (not only the root) must throw instead of calling process.exit, so tests can run the CLI.
-  const overrideExit = (c: Command): void => {
-    c.exitOverride();
-    c.commands.forEach(overrideExit);
-  };
-  overrideExit(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
