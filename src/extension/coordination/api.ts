@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { buildTreeModel, filterThreads, threadView, TreeModel } from '../../core/coordination/view';
 import type { LogFilter, ThreadPage } from '../../shared/protocol';
-import { Services } from '../services';
-import { coordinationOf } from './context';
-import { coordinationViewsOf } from './views';
+import { Coordination } from './context';
+import { CoordinationViews } from './views';
 
 /**
  * What the extension exports about coordination (the value of `activate()`): read-only views of the models
@@ -26,8 +25,7 @@ export interface CoordinationApi {
   messageLogPage(filter: Partial<LogFilter>, offset?: number, limit?: number): ThreadPage;
 }
 
-export function coordinationApi(services: Services): CoordinationApi {
-  const c = coordinationOf(services);
+export function coordinationApi(c: Coordination, views: CoordinationViews): CoordinationApi {
   return {
     ensureLoaded: async () => void (await c.model.ensureLoaded()),
     reload: () => c.model.reload(),
@@ -36,10 +34,10 @@ export function coordinationApi(services: Services): CoordinationApi {
       return snap ? (c.model.tree() ?? buildTreeModel(snap, { now: Date.now() })) : undefined;
     },
     onDidChange: c.model.onDidChange,
-    diagnostics: (file) => coordinationViewsOf(services)?.health.get(file) ?? [],
-    statusBarText: () => coordinationViewsOf(services)?.statusBar.item.text,
+    diagnostics: (file) => views.health.get(file),
+    statusBarText: () => views.statusBar.item.text,
     messageLogPage: (f, offset = 0, limit = 50) => {
-      const me = services.settings().instanceId;
+      const me = c.services.settings().instanceId;
       const list = filterThreads(c.model.threads(), { instance: f.instance || undefined, status: f.status, text: f.text });
       const now = Date.now();
       return {

@@ -3,94 +3,21 @@ import { decide, giveInput, proposeDecision } from '../../core/coordination/deci
 import { checkInstanceId } from '../../core/coordination/ids';
 import { checkIn, checkOut } from '../../core/coordination/instances';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
-import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
+import { PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationStore } from '../../core/coordination/store';
 import { acceptTask, addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
 import { ViewNode } from '../../core/coordination/view';
 import { locatePath } from '../../core/store';
-import { Services } from '../services';
+import { CoordinationArgs, CoordinationNamedArgs } from '../commandArgs';
+import { Sessions } from '../sessions/context';
 import { nudgeAfterSend } from '../sessions/deliver';
 import { SettingKey } from '../settings';
-import { Coordination, coordinationOf } from './context';
+import { Coordination } from './context';
 
-/** Every coordination command id, in one place (package.json contributes the same ids). */
-export const CoordinationCommand = {
-  checkIn: 'syncord.checkIn',
-  checkOut: 'syncord.checkOut',
-  setInstanceId: 'syncord.setInstanceId',
-  refresh: 'syncord.refreshCoordination',
-  createTask: 'syncord.createTask',
-  assignTask: 'syncord.assignTask',
-  claimTask: 'syncord.claimTask',
-  acceptTask: 'syncord.acceptTask',
-  declineTask: 'syncord.declineTask',
-  startTask: 'syncord.startTask',
-  blockTask: 'syncord.blockTask',
-  releaseTask: 'syncord.releaseTask',
-  completeTask: 'syncord.completeTask',
-  proposeDecision: 'syncord.proposeDecision',
-  giveDecisionInput: 'syncord.giveDecisionInput',
-  decide: 'syncord.decide',
-  sendMessage: 'syncord.sendMessage',
-  replyMessage: 'syncord.replyMessage',
-  acknowledgeMessage: 'syncord.acknowledgeMessage',
-  closeThread: 'syncord.closeThread',
-  revealInFile: 'syncord.revealInFile',
-  openFileAt: 'syncord.openCoordinationFileAt',
-} as const;
-
-/**
- * Arguments commands accept, besides a tree node from a menu. Tests and other extensions pass them so that no
- * prompt opens; anything left out is asked for.
- */
-export interface CommandArgs {
-  /** Act as this instance instead of `syncord.instanceId`. */
-  as?: string;
-  taskId?: string;
-  decisionId?: string;
-  messageId?: string;
-  to?: string;
-  role?: string;
-  task?: string | null;
-  title?: string;
-  description?: string;
-  priority?: string;
-  due?: string;
-  dependencies?: string[];
-  expertise?: string[];
-  suggestedAssignee?: string;
-  reason?: string;
-  options?: string[];
-  inputFrom?: string[];
-  deadline?: string;
-  option?: string;
-  comment?: string;
-  rationale?: string;
-  subject?: string;
-  body?: string;
-  type?: string;
-  requiresResponse?: boolean;
-  relatedTask?: string;
-}
-
-type Arg = ViewNode | CommandArgs | string | undefined;
-
-function isNode(a: Arg): a is ViewNode {
-  return typeof a === 'object' && a !== null && 'kind' in a && 'contextValue' in a;
-}
-
-function argsOf(a: Arg): CommandArgs {
-  if (isNode(a)) return { taskId: a.taskId, decisionId: a.decisionId, option: a.option, to: a.kind === 'instance' ? a.instanceId : undefined };
-  if (typeof a === 'string') return {};
-  return a ?? {};
-}
-
-/** The task a command acts on: from the node, the arguments, a string id, or a pick from `candidates`. */
-async function pickTask(c: Coordination, a: Arg, placeholder: string, filter: (status: string, assignee: string | null) => boolean): Promise<string | undefined> {
-  if (typeof a === 'string') return a;
-  const given = argsOf(a).taskId;
-  if (given) return given;
+/** The task a command acts on: the one its arguments name, or a pick among those `filter` lets through. */
+async function pickTask(c: Coordination, args: CoordinationArgs, placeholder: string, filter: (status: string, assignee: string | null) => boolean): Promise<string | undefined> {
+  if (args.taskId) return args.taskId;
   const q = c.model.value('tasks') ?? (await c.model.ensureLoaded(), c.model.value('tasks'));
   const all = q ? [...q.active_tasks, ...q.pending_tasks] : [];
   const items = all
@@ -105,8 +32,8 @@ async function pickTask(c: Coordination, a: Arg, placeholder: string, filter: (s
 
 async function pickInstance(c: Coordination, placeholder: string, opts: { exclude?: string; allowAll?: boolean } = {}): Promise<string | undefined> {
   await c.model.ensureLoaded();
-  const reg = c.model.value('registry');
-  const items: vscode.QuickPickItem[] = Object.entries(reg?.instances ?? {})
+  const registry = c.model.value('registry');
+  const items: vscode.QuickPickItem[] = Object.entries(registry?.instances ?? {})
     .filter(([id]) => id !== opts.exclude)
     .map(([id, r]) => ({ label: id, description: r.role, detail: `${r.status}${r.available_for_consultation ? ' · available for consultation' : ''}` }));
   if (opts.allowAll) items.push({ label: 'all', description: 'every instance' });
@@ -117,7 +44,7 @@ async function pickInstance(c: Coordination, placeholder: string, opts: { exclud
  * Who the user acts as: `args.as`, else `syncord.instanceId`, else asked (from the registry) with an offer to
  * save the answer in the workspace settings.
  */
-export async function identity(c: Coordination, args: CommandArgs = {}): Promise<string | undefined> {
+export async function identity(c: Coordination, args: CoordinationNamedArgs = {}): Promise<string | undefined> {
   if (args.as) return args.as;
   const configured = c.services.settings().instanceId;
   if (configured) return configured;
@@ -126,10 +53,10 @@ export async function identity(c: Coordination, args: CommandArgs = {}): Promise
 
 async function askIdentity(c: Coordination, offerSave: boolean): Promise<string | undefined> {
   await c.model.ensureLoaded();
-  const reg = c.model.value('registry');
+  const registry = c.model.value('registry');
   const other = '$(edit) Another instance id…';
   const items: vscode.QuickPickItem[] = [
-    ...Object.entries(reg?.instances ?? {}).map(([id, r]) => ({ label: id, description: r.role, detail: r.status })),
+    ...Object.entries(registry?.instances ?? {}).map(([id, r]) => ({ label: id, description: r.role, detail: r.status })),
     { label: other, alwaysShow: true },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Which instance are you?', placeHolder: 'Syncord acts as this instance in check-ins, claims and messages' });
@@ -197,49 +124,54 @@ function info(message: string): void {
   void vscode.window.showInformationMessage(`Syncord: ${message}`);
 }
 
-/** Registers the coordination commands; handlers stay thin: ask, call the core, report. */
-export function registerCoordinationCommands(services: Services): void {
-  const c = coordinationOf(services);
-  const reg = (id: string, handler: (a: Arg, ...rest: unknown[]) => unknown) =>
-    services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
-  const write = <T>(title: string, fn: (store: CoordinationStore) => Promise<T>) => c.write(title, fn);
+/**
+ * The coordination commands (src/extension/commands.ts registers them): each asks for what its arguments leave
+ * out, calls the core through one locked write, and says what happened.
+ */
+export class CoordinationCommands {
+  constructor(
+    private readonly c: Coordination,
+    private readonly sessions: Sessions,
+  ) {}
 
-  reg(CoordinationCommand.refresh, async () => {
-    await c.model.reload();
-  });
+  private write<T>(title: string, fn: (store: CoordinationStore) => Promise<T>): Promise<T | undefined> {
+    return this.c.write(title, fn);
+  }
 
-  reg(CoordinationCommand.setInstanceId, async () => {
-    const id = await askIdentity(c, false);
+  async refresh() {
+    await this.c.model.reload();
+  }
+
+  async setInstanceId() {
+    const id = await askIdentity(this.c, false);
     if (id) info(`you act as ${id} in this workspace.`);
     return id;
-  });
+  }
 
-  reg(CoordinationCommand.checkIn, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async checkIn(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    await c.model.ensureLoaded();
-    const known = !!c.model.value('registry')?.instances[me];
+    await this.c.model.ensureLoaded();
+    const known = !!this.c.model.value('registry')?.instances[me];
     let role = args.role;
     if (!known && !role) {
       role = await input(`Register ${me}`, `${me} is not in the registry yet: its role (e.g. frontend-ux)`);
       if (!role) return undefined;
     }
-    const r = await write(`Check in as ${me}`, (store) => checkIn(store, { instance: me, role, task: args.task, expertise: args.expertise }));
+    const r = await this.write(`Check in as ${me}`, (store) => checkIn(store, { instance: me, role, task: args.task, expertise: args.expertise }));
     if (r) info(`${me} checked in${r.created ? ' (newly registered)' : ''}.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.checkOut, async (a) => {
-    const me = await identity(c, argsOf(a));
+  async checkOut(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const r = await write(`Check out ${me}`, (store) => checkOut(store, { instance: me }));
+    const r = await this.write(`Check out ${me}`, (store) => checkOut(store, { instance: me }));
     if (r) info(`${me} checked out.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.createTask, async (a) => {
-    const args = argsOf(a);
+  async createTask(args: CoordinationArgs) {
     const title = 'Create Task';
     let t = args.title;
     let description = args.description;
@@ -260,8 +192,8 @@ export function registerCoordinationCommands(services: Services): void {
       priority = p.label;
       due = await input(`${title} (4/5)`, 'Due (optional): an ISO date or time, or a delay such as +4h or +2d', { optional: true, validate: timeValidator('due date'), placeHolder: '+1d' });
       if (due === undefined) return undefined;
-      await c.model.ensureLoaded();
-      const q = c.model.value('tasks');
+      await this.c.model.ensureLoaded();
+      const q = this.c.model.value('tasks');
       const open = q ? [...q.active_tasks, ...q.pending_tasks] : [];
       if (open.length) {
         const picked = await vscode.window.showQuickPick(
@@ -272,9 +204,9 @@ export function registerCoordinationCommands(services: Services): void {
         deps = picked.map((p) => p.label);
       }
     }
-    const by = args.as ?? c.services.settings().instanceId;
+    const by = args.as ?? this.c.services.settings().instanceId;
     const dueIso = due ? parseTimeInput(due, new Date(), 'due date') : null;
-    const r = await write('Create task', (store) =>
+    const r = await this.write('Create task', (store) =>
       addTask(store, {
         title: t!,
         description,
@@ -288,106 +220,99 @@ export function registerCoordinationCommands(services: Services): void {
     );
     if (r) info(`created ${r.task_id} "${r.title}".`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.assignTask, async (a) => {
-    const args = argsOf(a);
-    const id = await pickTask(c, a, 'Task to assign', (s) => s === 'pending_assignment' || s === 'assigned');
+  async assignTask(args: CoordinationArgs) {
+    const id = await pickTask(this.c, args, 'Task to assign', (s) => s === 'pending_assignment' || s === 'assigned');
     if (!id) return undefined;
-    const to = (isNode(a) ? undefined : args.to) ?? (await pickInstance(c, `Assign ${id} to`));
+    const to = (args.fromRow ? undefined : args.to) ?? (await pickInstance(this.c, `Assign ${id} to`));
     if (!to) return undefined;
-    const r = await write(`Assign ${id}`, (store) => assignTask(store, { id, to }));
+    const r = await this.write(`Assign ${id}`, (store) => assignTask(store, { id, to }));
     if (r) info(`${id} is offered to ${to}.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.claimTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async claimTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to claim (it starts at once)', (s, who) => s === 'pending_assignment' || ((s === 'assigned' || s === 'accepted') && who === me));
+    const id = await pickTask(this.c, args, 'Task to claim (it starts at once)', (s, who) => s === 'pending_assignment' || ((s === 'assigned' || s === 'accepted') && who === me));
     if (!id) return undefined;
-    const r = await write(`Claim ${id}`, (store) => claimTask(store, { id, by: me }));
+    const r = await this.write(`Claim ${id}`, (store) => claimTask(store, { id, by: me }));
     if (r) info(`${me} has ${id} in progress.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.acceptTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async acceptTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to accept', (s, who) => (s === 'assigned' && who === me) || s === 'pending_assignment');
+    const id = await pickTask(this.c, args, 'Task to accept', (s, who) => (s === 'assigned' && who === me) || s === 'pending_assignment');
     if (!id) return undefined;
-    const r = await write(`Accept ${id}`, (store) => acceptTask(store, { id, by: me }));
+    const r = await this.write(`Accept ${id}`, (store) => acceptTask(store, { id, by: me }));
     if (r) info(`${me} accepted ${id}; start it when ready.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.declineTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async declineTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to decline', (s, who) => (s === 'assigned' || s === 'accepted') && who === me);
+    const id = await pickTask(this.c, args, 'Task to decline', (s, who) => (s === 'assigned' || s === 'accepted') && who === me);
     if (!id) return undefined;
-    const reason = args.reason ?? (isNode(a) || !args.taskId ? await input(`Decline ${id}`, 'Why (optional)', { optional: true }) : undefined);
-    if (reason === undefined && (isNode(a) || !args.taskId)) return undefined;
-    const r = await write(`Decline ${id}`, (store) => declineTask(store, { id, by: me, reason }));
+    // Named arguments that name the task say everything; otherwise the optional reason is asked for.
+    const interactive = !(args.scripted && args.taskId);
+    const reason = args.reason ?? (interactive ? await input(`Decline ${id}`, 'Why (optional)', { optional: true }) : undefined);
+    if (reason === undefined && interactive) return undefined;
+    const r = await this.write(`Decline ${id}`, (store) => declineTask(store, { id, by: me, reason }));
     if (r) info(`declined ${id}; it is back in the queue.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.startTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async startTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to start', (s, who) => ((s === 'blocked' || s === 'accepted' || s === 'assigned') && who === me) || s === 'pending_assignment');
+    const id = await pickTask(this.c, args, 'Task to start', (s, who) => ((s === 'blocked' || s === 'accepted' || s === 'assigned') && who === me) || s === 'pending_assignment');
     if (!id) return undefined;
     // A blocked task resumes; a pending one moves to active_tasks, in progress.
-    const blocked = c.model.value('tasks')?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
-    const r = await write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : startTask(store, { id, by: me }).then((x) => x.task)));
+    const blocked = this.c.model.value('tasks')?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
+    const r = await this.write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : startTask(store, { id, by: me }).then((x) => x.task)));
     if (r) info(`${id} is in progress.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.blockTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async blockTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task that is blocked', (s, who) => s === 'in_progress' && who === me);
+    const id = await pickTask(this.c, args, 'Task that is blocked', (s, who) => s === 'in_progress' && who === me);
     if (!id) return undefined;
-    const interactive = isNode(a) || !args.taskId;
+    const interactive = !(args.scripted && args.taskId);
     const reason = args.reason ?? (interactive ? await input(`Block ${id}`, 'What blocks it (optional)', { optional: true }) : undefined);
     if (reason === undefined && interactive) return undefined;
-    const r = await write(`Block ${id}`, (store) => setTaskBlocked(store, { id, by: me, blocked: true, reason }));
+    const r = await this.write(`Block ${id}`, (store) => setTaskBlocked(store, { id, by: me, blocked: true, reason }));
     if (r) info(`${id} is blocked.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.releaseTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async releaseTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to give back', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
+    const id = await pickTask(this.c, args, 'Task to give back', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
     if (!id) return undefined;
-    const r = await write(`Release ${id}`, (store) => releaseTask(store, { id, by: me }));
+    const r = await this.write(`Release ${id}`, (store) => releaseTask(store, { id, by: me }));
     if (r) info(`${id} is back in the queue.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.completeTask, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async completeTask(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickTask(c, a, 'Task to complete', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
+    const id = await pickTask(this.c, args, 'Task to complete', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
     if (!id) return undefined;
-    const r = await write(`Complete ${id}`, (store) => completeTask(store, { id, by: me }));
+    const r = await this.write(`Complete ${id}`, (store) => completeTask(store, { id, by: me }));
     if (r) info(`${id} is completed.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.proposeDecision, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async proposeDecision(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
     const title = 'Propose Decision';
     let t = args.title;
@@ -406,10 +331,10 @@ export function registerCoordinationCommands(services: Services): void {
       });
       if (!opts) return undefined;
       options = list(opts);
-      await c.model.ensureLoaded();
-      const reg = c.model.value('registry');
+      await this.c.model.ensureLoaded();
+      const registry = this.c.model.value('registry');
       const picked = await vscode.window.showQuickPick(
-        Object.entries(reg?.instances ?? {})
+        Object.entries(registry?.instances ?? {})
           .filter(([id]) => id !== me)
           .map(([id, r]) => ({ label: id, description: r.role })),
         { title: `${title} (4/5)`, placeHolder: 'Whose input is needed', canPickMany: true, ignoreFocusOut: true },
@@ -420,71 +345,68 @@ export function registerCoordinationCommands(services: Services): void {
       if (deadline === undefined) return undefined;
     }
     const deadlineIso = deadline ? parseTimeInput(deadline, new Date(), 'deadline') : null;
-    const r = await write('Propose decision', (store) =>
+    const r = await this.write('Propose decision', (store) =>
       proposeDecision(store, { by: me, title: t!, description, options: options ?? [], inputFrom, deadline: deadlineIso }),
     );
     if (r) info(`proposed ${r.decision_id} "${r.title}".`);
     return r;
-  });
+  }
 
-  const pickDecision = async (a: Arg, placeholder: string): Promise<string | undefined> => {
-    const given = argsOf(a).decisionId;
-    if (given) return given;
-    await c.model.ensureLoaded();
-    const pending = c.model.value('decisions')?.pending_decisions ?? [];
+  private async pickDecision(args: CoordinationArgs, placeholder: string): Promise<string | undefined> {
+    if (args.decisionId) return args.decisionId;
+    await this.c.model.ensureLoaded();
+    const pending = this.c.model.value('decisions')?.pending_decisions ?? [];
     if (!pending.length) {
       info('no decision is pending.');
       return undefined;
     }
     return (await vscode.window.showQuickPick(pending.map((d) => ({ label: d.decision_id, description: d.title })), { placeHolder: placeholder }))?.label;
-  };
-  const pickOption = async (id: string, given: string | undefined, placeholder: string, optional: boolean): Promise<string | null | undefined> => {
+  }
+
+  private async pickOption(id: string, given: string | undefined, placeholder: string, optional: boolean): Promise<string | null | undefined> {
     if (given) return given;
-    const d = c.model.value('decisions')?.pending_decisions.find((x) => x.decision_id === id);
+    const d = this.c.model.value('decisions')?.pending_decisions.find((x) => x.decision_id === id);
     const none = '$(circle-slash) No preference';
     const items = [...(d?.options ?? []).map((o) => ({ label: o.option, detail: [...(o.pros ?? []).map((p) => `+ ${p}`), ...(o.cons ?? []).map((x) => `− ${x}`)].join('   ') })), ...(optional ? [{ label: none }] : [])];
     const pick = await vscode.window.showQuickPick(items, { placeHolder: placeholder, ignoreFocusOut: true });
     if (!pick) return undefined;
     return pick.label === none ? null : pick.label;
-  };
+  }
 
-  reg(CoordinationCommand.giveDecisionInput, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async giveDecisionInput(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickDecision(a, 'Decision to give input on');
+    const id = await this.pickDecision(args, 'Decision to give input on');
     if (!id) return undefined;
-    const scripted = !isNode(a) && (args.option !== undefined || args.comment !== undefined);
-    const option = scripted ? args.option : await pickOption(id, isNode(a) ? a.option : undefined, 'Your preferred option', true);
+    const scripted = args.scripted && (args.option !== undefined || args.comment !== undefined);
+    const option = scripted ? args.option : await this.pickOption(id, args.fromRow ? args.option : undefined, 'Your preferred option', true);
     if (option === undefined && !scripted) return undefined;
     const comment = scripted ? args.comment : await input(`Input on ${id}`, 'Your comment (optional)', { optional: option !== null });
     if (comment === undefined && !scripted) return undefined;
-    const r = await write(`Give input on ${id}`, (store) => giveInput(store, { id, by: me, option: option ?? undefined, comment }));
+    const r = await this.write(`Give input on ${id}`, (store) => giveInput(store, { id, by: me, option: option ?? undefined, comment }));
     if (r) info(`your input on ${id} is recorded.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.decide, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async decide(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickDecision(a, 'Decision to make');
+    const id = await this.pickDecision(args, 'Decision to make');
     if (!id) return undefined;
-    const option = await pickOption(id, args.option, 'The chosen option', false);
+    const option = await this.pickOption(id, args.option, 'The chosen option', false);
     if (!option) return undefined;
     const rationale = args.rationale ?? (await input(`Decide ${id}: ${option}`, 'Rationale'));
     if (!rationale) return undefined;
-    const r = await write(`Decide ${id}`, (store) => decide(store, { id, by: me, option, rationale }));
+    const r = await this.write(`Decide ${id}`, (store) => decide(store, { id, by: me, option, rationale }));
     if (r) info(`${id} decided: ${r.decision.decision}${r.missingInput.length ? ` (without input from ${r.missingInput.join(', ')})` : ''}.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.sendMessage, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async sendMessage(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
     if (args.body !== undefined) {
-      const sent = await write('Send message', (store) =>
+      const sent = await this.write('Send message', (store) =>
         sendMessage(store, {
           from: me,
           to: args.to ?? '',
@@ -497,20 +419,19 @@ export function registerCoordinationCommands(services: Services): void {
         }),
       );
       // Recipients with a live agent session are told at once.
-      if (sent) await nudgeAfterSend(services, sent.message.message_id);
+      if (sent) await nudgeAfterSend(this.sessions, sent.message.message_id);
       return sent;
     }
     // Interactive: the Message Log's composer is the place to write.
     await vscode.commands.executeCommand('syncord.messageLog.focus');
-    c.compose.fire({ to: args.to });
+    this.c.compose.fire({ to: args.to });
     return undefined;
-  });
+  }
 
-  const pickMessage = async (a: Arg, placeholder: string, filter: (m: { to: string; from: string; status: string }, me: string) => boolean, me: string) => {
-    const given = argsOf(a).messageId;
-    if (given) return given;
-    await c.model.ensureLoaded();
-    const log = c.model.value('messages');
+  private async pickMessage(args: CoordinationArgs, placeholder: string, filter: (m: { to: string; from: string; status: string }, me: string) => boolean, me: string): Promise<string | undefined> {
+    if (args.messageId) return args.messageId;
+    await this.c.model.ensureLoaded();
+    const log = this.c.model.value('messages');
     const items = (log?.messages ?? [])
       .filter((m) => filter(m, me))
       .slice(-200)
@@ -521,51 +442,41 @@ export function registerCoordinationCommands(services: Services): void {
       return undefined;
     }
     return (await vscode.window.showQuickPick(items, { placeHolder: placeholder, matchOnDescription: true }))?.label;
-  };
+  }
 
-  reg(CoordinationCommand.replyMessage, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async replyMessage(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickMessage(a, 'Message to reply to', (m, who) => m.to === who && m.status !== 'closed', me);
+    const id = await this.pickMessage(args, 'Message to reply to', (m, who) => m.to === who && m.status !== 'closed', me);
     if (!id) return undefined;
     const body = args.body ?? (await input(`Reply to ${id}`, 'Your reply'));
     if (!body) return undefined;
-    const r = await write(`Reply to ${id}`, (store) => replyToMessage(store, { id, from: me, body, requiresResponse: args.requiresResponse }));
-    const nudged = r ? await nudgeAfterSend(services, r.message.message_id) : '';
+    const r = await this.write(`Reply to ${id}`, (store) => replyToMessage(store, { id, from: me, body, requiresResponse: args.requiresResponse }));
+    const nudged = r ? await nudgeAfterSend(this.sessions, r.message.message_id) : '';
     if (r && args.body === undefined) info(`replied to ${id} (${r.message.message_id})${nudged ? `; ${nudged}` : ''}.`);
     return r;
-  });
+  }
 
-  reg(CoordinationCommand.acknowledgeMessage, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async acknowledgeMessage(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickMessage(a, 'Message to acknowledge', (m, who) => m.status === 'sent' && (m.to === who || m.to === 'all'), me);
+    const id = await this.pickMessage(args, 'Message to acknowledge', (m, who) => m.status === 'sent' && (m.to === who || m.to === 'all'), me);
     if (!id) return undefined;
-    return write(`Acknowledge ${id}`, (store) => acknowledgeMessage(store, { id, by: me }));
-  });
+    return this.write(`Acknowledge ${id}`, (store) => acknowledgeMessage(store, { id, by: me }));
+  }
 
-  reg(CoordinationCommand.closeThread, async (a) => {
-    const args = argsOf(a);
-    const me = await identity(c, args);
+  async closeThread(args: CoordinationArgs) {
+    const me = await identity(this.c, args);
     if (!me) return undefined;
-    const id = await pickMessage(a, 'Thread to close', (m, who) => m.from === who && m.status !== 'closed', me);
+    const id = await this.pickMessage(args, 'Thread to close', (m, who) => m.from === who && m.status !== 'closed', me);
     if (!id) return undefined;
-    return write(`Close thread ${id}`, (store) => closeThread(store, { id, by: me }));
-  });
+    return this.write(`Close thread ${id}`, (store) => closeThread(store, { id, by: me }));
+  }
 
-  reg(CoordinationCommand.revealInFile, async (a) => {
-    if (!isNode(a) || !a.file) return;
-    await revealNode(c, a);
-  });
-
-  reg(CoordinationCommand.openFileAt, async (a) => {
-    const loc = isNode(a) ? a.location : (a as { location?: { file: string; line: number; column: number } } | undefined)?.location;
-    if (!loc) return;
-    const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
-    await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(pos, pos), preview: true });
-  });
+  async revealInFile(node: ViewNode | undefined) {
+    if (!node?.file) return;
+    await revealNode(this.c, node);
+  }
 }
 
 /** Opens the node's file with the cursor on its record (found with jsonc-parser in the file as it is now). */

@@ -42,17 +42,13 @@ export interface Coordination {
   write<T>(title: string, fn: (store: CoordinationStore) => Promise<T>, opts?: { rethrow?: boolean }): Promise<T | undefined>;
 }
 
-const instances = new WeakMap<Services, Coordination>();
-
-/** The coordination state of this activation, created on first use. Nothing is read until a view asks. */
-export function coordinationOf(services: Services): Coordination {
-  let c = instances.get(services);
-  if (c) return c;
+/** The coordination state of this activation: one model, one busy state. Nothing is read until a view asks. */
+export function createCoordination(services: Services): Coordination {
   const model = new CoordinationModel(services);
   const busy = new BusyState();
   const compose = new vscode.EventEmitter<{ to?: string }>();
   services.context.subscriptions.push(model, busy, compose);
-  c = {
+  return {
     services,
     model,
     busy,
@@ -79,6 +75,4 @@ export function coordinationOf(services: Services): Coordination {
       }
     },
   };
-  instances.set(services, c);
-  return c;
 }

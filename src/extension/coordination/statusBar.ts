@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { unreadFor } from '../../core/coordination/view';
 import { Disposable } from '../lifecycle';
+import { Command } from '../../shared/commands';
 import { onDidChangeSettings } from '../settings';
 import { Coordination } from './context';
 import { HealthDiagnostics } from './diagnostics';
@@ -18,7 +19,7 @@ export class CoordinationStatusBar extends Disposable {
   ) {
     super();
     this.item.name = 'Syncord Coordination';
-    this.item.command = 'syncord.openMessageLog';
+    this.item.command = Command.openMessageLog;
     const update = () => this.update();
     this.register(coordination.model.onDidChange(update));
     this.register(coordination.busy.onDidChange(update));

@@ -1,19 +1,12 @@
 import * as vscode from 'vscode';
 import { CoordinationKey } from '../../core/coordination/store';
 import { GROUP_IDS, TreeModel, ViewNode } from '../../core/coordination/view';
+import { Command } from '../../shared/commands';
 import { Disposable } from '../lifecycle';
-import { Services } from '../services';
-import { Coordination, coordinationOf } from './context';
+import { Coordination } from './context';
 import { HealthDiagnostics, registerHealthDiagnostics } from './diagnostics';
 import { CoordinationStatusBar, registerStatusBar } from './statusBar';
 import { baseTreeItem } from '../treeItem';
-
-/** Commands that nodes run when clicked (ids also in commands.ts). */
-export const NodeCommand = {
-  openAt: 'syncord.openCoordinationFileAt',
-  reveal: 'syncord.revealInFile',
-  initCoordination: 'syncord.initCoordination',
-} as const;
 
 const GROUPS_OF: Record<CoordinationKey, string[]> = {
   registry: [GROUP_IDS.instances],
@@ -99,9 +92,9 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     const node = this.coordination.model.tree()?.get(element.id) ?? element;
     const item = baseTreeItem(node);
     if (node.kind === 'error' && node.location) {
-      item.command = { command: NodeCommand.openAt, title: 'Open at Problem', arguments: [node] };
+      item.command = { command: Command.openCoordinationFileAt, title: 'Open at Problem', arguments: [node] };
     } else if (node.kind === 'missing') {
-      item.command = { command: NodeCommand.initCoordination, title: 'Initialize Coordination' };
+      item.command = { command: Command.initCoordination, title: 'Initialize Coordination' };
     }
     item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
     return item;
@@ -115,11 +108,9 @@ export interface CoordinationViews {
   statusBar: CoordinationStatusBar;
 }
 
-const registered = new WeakMap<Services, CoordinationViews>();
-
 /** The Coordination tree view, its status bar item and its Problems entries. */
-export function registerCoordinationViews(services: Services, viewId: string): CoordinationViews {
-  const coordination = coordinationOf(services);
+export function registerCoordinationViews(coordination: Coordination, viewId: string): CoordinationViews {
+  const services = coordination.services;
   const provider = new CoordinationTreeProvider(coordination);
   const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider, showCollapseAll: true });
   services.context.subscriptions.push(provider, treeView);
@@ -136,11 +127,5 @@ export function registerCoordinationViews(services: Services, viewId: string): C
   services.context.subscriptions.push({ dispose: () => clearInterval(tick) });
   const health = registerHealthDiagnostics(coordination);
   const statusBar = registerStatusBar(coordination, health);
-  const views = { provider, treeView, health, statusBar };
-  registered.set(services, views);
-  return views;
-}
-
-export function coordinationViewsOf(services: Services): CoordinationViews | undefined {
-  return registered.get(services);
+  return { provider, treeView, health, statusBar };
 }

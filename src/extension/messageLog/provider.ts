@@ -14,9 +14,10 @@ import {
   ThreadPage,
   WebviewToExtension,
 } from '../../shared/protocol';
-import { Coordination, coordinationOf } from '../coordination/context';
+import { Command } from '../../shared/commands';
+import { Coordination } from '../coordination/context';
 import { Disposable } from '../lifecycle';
-import { Services } from '../services';
+import { Sessions } from '../sessions/context';
 import { nudgeAfterSend } from '../sessions/deliver';
 import { messageLogHtml } from './html';
 import { onDidChangeSettings } from '../settings';
@@ -35,7 +36,10 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
   private filtered: { threads: readonly Thread[]; key: string; list: Thread[] } | undefined;
   private lastContext = '';
 
-  constructor(private readonly coordination: Coordination) {
+  constructor(
+    private readonly coordination: Coordination,
+    private readonly sessions: Sessions,
+  ) {
     super();
     this.register(coordination.model.onDidChange((keys) => this.onModelChange(keys)));
     this.register(coordination.busy.onDidChange((busy) => this.post({ type: 'busy', busy })));
@@ -90,10 +94,10 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
     if (!snap?.exists) problem = 'This workspace has no coordination folder yet. Run "Syncord: Initialize Coordination" to create it.';
     else if (log?.state === 'invalid') problem = `${COORDINATION_FILE_NAMES.messages}:${log.line ?? 1}:${log.column ?? 1}: ${log.message}. The file is left as it is; the log shows again once it is fixed.`;
     else if (log?.state === 'missing') problem = `${COORDINATION_FILE_NAMES.messages} is missing. "Syncord: Initialize Coordination" creates it.`;
-    const reg = this.coordination.model.value('registry');
+    const registry = this.coordination.model.value('registry');
     return {
       instanceId: this.me() ?? null,
-      instances: Object.keys(reg?.instances ?? {}),
+      instances: Object.keys(registry?.instances ?? {}),
       problem,
       messageTypes: [...MESSAGE_TYPES],
       priorities: [...PRIORITIES],
@@ -182,13 +186,13 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
         await this.reveal(m.messageId);
         return;
       case 'setInstanceId':
-        await vscode.commands.executeCommand('syncord.setInstanceId');
+        await vscode.commands.executeCommand(Command.setInstanceId);
         return;
     }
   }
 
   private async act(m: Extract<WebviewToExtension, { type: 'send' | 'reply' | 'ack' | 'close' }>): Promise<void> {
-    const me = this.me() ?? (await vscode.commands.executeCommand<string | undefined>('syncord.setInstanceId'));
+    const me = this.me() ?? (await vscode.commands.executeCommand<string | undefined>(Command.setInstanceId));
     if (!me) {
       await this.post({ type: 'result', requestId: m.requestId, ok: false, error: 'Set your instance id (syncord.instanceId) first.' });
       return;
@@ -227,7 +231,7 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
       );
       await this.post({ type: 'result', requestId: m.requestId, ok: true, messageId: r });
       // A new message or reply reaches the recipients' live agent sessions at once.
-      if (r && (m.type === 'send' || m.type === 'reply')) await nudgeAfterSend(this.coordination.services, r);
+      if (r && (m.type === 'send' || m.type === 'reply')) await nudgeAfterSend(this.sessions, r);
     } catch (e) {
       // Shown inside the webview next to the form, where the user is looking; also in the log.
       const error = e instanceof Error ? e.message : String(e);
@@ -257,15 +261,9 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
   }
 }
 
-const providers = new WeakMap<Services, MessageLogProvider>();
-
-export function registerMessageLog(services: Services, viewId: string): MessageLogProvider {
-  const provider = new MessageLogProvider(coordinationOf(services));
-  providers.set(services, provider);
-  services.context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(viewId, provider));
+/** The Message Log webview view: it shows the coordination model, and tells live sessions about what it sends. */
+export function registerMessageLog(coordination: Coordination, sessions: Sessions, viewId: string): MessageLogProvider {
+  const provider = new MessageLogProvider(coordination, sessions);
+  coordination.services.context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(viewId, provider));
   return provider;
-}
-
-export function messageLogOf(services: Services): MessageLogProvider | undefined {
-  return providers.get(services);
 }

@@ -2,9 +2,8 @@ import * as vscode from 'vscode';
 import { DeliveryRecord, SlingResult } from '../../core/sessions/deliveries';
 import { SessionRecord } from '../../core/sessions/schema';
 import { listSessions, SessionView, SpawnResult } from '../../core/sessions/sessions';
-import { Services } from '../services';
 import { resendFromWindow, slingFromWindow, SpawnRequest, spawnFromWindow, stopFromWindow } from './commands';
-import { sessionsOf } from './context';
+import { Sessions } from './context';
 import { SessionsTree } from './tree';
 import { treeItemOf } from './views';
 
@@ -34,8 +33,7 @@ export interface SessionsApi {
   onDidChange: vscode.Event<void>;
 }
 
-export function sessionsApi(services: Services): SessionsApi {
-  const s = sessionsOf(services);
+export function sessionsApi(s: Sessions): SessionsApi {
   return {
     spawn: (req) => spawnFromWindow(s, req),
     list: async (opts) => {

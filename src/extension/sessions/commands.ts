@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { checkInstanceId } from '../../core/coordination/ids';
 import { sendMessage } from '../../core/coordination/messages';
-import { ViewNode } from '../../core/coordination/view';
 import { DeliveryRecord, resendDeliveries, slingTask, SlingResult } from '../../core/sessions/deliveries';
 import { chooseRuntime, resolveCommand, runtimeNames, runtimeSpec, SessionsConfig } from '../../core/sessions/runtimes';
 import { headlessLauncher } from '../../core/sessions/launch';
@@ -11,60 +10,12 @@ import { clearExited, spawnSession, SpawnResult, stopSession } from '../../core/
 import { findSession } from '../../core/sessions/store';
 import { identity } from '../coordination/commands';
 import { reportError } from '../errors';
-import { Services } from '../services';
-import { Sessions, sessionsOf, TRUST_NEEDED } from './context';
+import { Command } from '../../shared/commands';
+import { SessionNamedArgs } from '../commandArgs';
+import { Sessions, TRUST_NEEDED } from './context';
 import { deliveryClause, nudgeAfterSend } from './deliver';
-import { SessionNode } from './tree';
-
-/** Every session command id (package.json contributes the same ids). */
-export const SessionCommand = {
-  spawn: 'syncord.spawnSession',
-  focusTerminal: 'syncord.focusSessionTerminal',
-  message: 'syncord.messageSession',
-  sling: 'syncord.slingTask',
-  assignToSession: 'syncord.assignToSession',
-  stop: 'syncord.stopSession',
-  resend: 'syncord.resendDelivery',
-  showLog: 'syncord.showSessionLog',
-  clearExited: 'syncord.clearExitedSessions',
-  refresh: 'syncord.refreshSessions',
-} as const;
 
 export const SESSIONS_VIEW = 'syncord.sessions';
-
-/** Arguments the commands accept besides a tree node; anything left out is asked for. */
-export interface SessionCommandArgs {
-  /** A session id (or its first 8 characters) or an instance id. */
-  session?: string;
-  instance?: string;
-  role?: string;
-  runtime?: string;
-  worktree?: boolean;
-  prompt?: string;
-  taskId?: string;
-  messageId?: string;
-  subject?: string;
-  body?: string;
-  /** Send as this instance instead of `syncord.instanceId`. */
-  as?: string;
-  /** Stop without the confirmation dialog. */
-  confirmed?: boolean;
-}
-
-type Arg = SessionNode | ViewNode | SessionCommandArgs | undefined;
-
-function isSessionNode(a: Arg): a is SessionNode {
-  return typeof a === 'object' && a !== null && 'contextValue' in a && /^syncord\.(session|delivery)/.test(String((a as SessionNode).contextValue));
-}
-
-function isCoordinationNode(a: Arg): a is ViewNode {
-  return typeof a === 'object' && a !== null && 'kind' in a && 'contextValue' in a && !isSessionNode(a);
-}
-
-function argsOf(a: Arg): SessionCommandArgs {
-  if (!a || isSessionNode(a) || isCoordinationNode(a)) return {};
-  return a;
-}
 
 const short = (id: string) => id.slice(0, 8);
 
@@ -171,10 +122,10 @@ function sayDelivery(s: Sessions, r: SlingResult, instance: string): void {
   const action = noSession ? 'Spawn Session' : 'Resend';
   void vscode.window.showWarningMessage(`Syncord: ${head}, but ${deliveryClause(d)}`, action).then(async (pick) => {
     if (pick === 'Spawn Session') {
-      const spawned = await vscode.commands.executeCommand<SpawnResult | undefined>(SessionCommand.spawn, { instance });
-      if (spawned) await vscode.commands.executeCommand(SessionCommand.resend, { messageId: r.message.message_id });
+      const spawned = await vscode.commands.executeCommand<SpawnResult | undefined>(Command.spawnSession, { instance });
+      if (spawned) await vscode.commands.executeCommand(Command.resendDelivery, { messageId: r.message.message_id });
     } else if (pick === 'Resend') {
-      await vscode.commands.executeCommand(SessionCommand.resend, { messageId: r.message.message_id });
+      await vscode.commands.executeCommand(Command.resendDelivery, { messageId: r.message.message_id });
     }
   });
   s.services.log.warn(`${head}, but ${deliveryClause(d)}`);
@@ -184,9 +135,9 @@ function sayDelivery(s: Sessions, r: SlingResult, instance: string): void {
 async function pickSpawnInstance(s: Sessions): Promise<{ id: string; known: boolean } | undefined> {
   await s.coordination.model.ensureLoaded();
   await s.model.ensureLoaded();
-  const reg = s.coordination.model.value('registry');
+  const registry = s.coordination.model.value('registry');
   const busy = new Set((s.model.sessions ?? []).filter((x) => x.state !== 'exited').map((x) => x.instance));
-  const known: vscode.QuickPickItem[] = Object.entries(reg?.instances ?? {})
+  const known: vscode.QuickPickItem[] = Object.entries(registry?.instances ?? {})
     .filter(([id]) => !busy.has(id))
     .map(([id, r]) => ({ label: id, description: r.role, detail: r.status }));
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
@@ -194,7 +145,7 @@ async function pickSpawnInstance(s: Sessions): Promise<{ id: string; known: bool
   qp.placeholder = 'Pick an instance, or type the id of a new one';
   qp.ignoreFocusOut = true;
   qp.items = known;
-  const isNew = (v: string) => v && !Object.prototype.hasOwnProperty.call(reg?.instances ?? {}, v);
+  const isNew = (v: string) => v && !Object.prototype.hasOwnProperty.call(registry?.instances ?? {}, v);
   qp.onDidChangeValue((v) => {
     const id = v.trim();
     let valid = true;
@@ -269,12 +220,11 @@ async function pickRuntime(config: SessionsConfig, instance: string, role: strin
   return picked;
 }
 
-/** The session a command acts on: the node's, the named one, or picked from the live sessions. */
-async function pickSession(s: Sessions, a: Arg, placeholder: string, filter: (x: SessionRecord) => boolean = (x) => x.state !== 'exited'): Promise<SessionRecord | undefined> {
-  if (isSessionNode(a) && a.session) return a.session;
+/** The session a command acts on: the row's or the named one (a session id or an instance), or picked from those `filter` lets through. */
+async function pickSession(s: Sessions, args: SessionNamedArgs, placeholder: string, filter: (x: SessionRecord) => boolean = (x) => x.state !== 'exited'): Promise<SessionRecord | undefined> {
   await s.model.ensureLoaded();
   const all = s.model.sessions ?? [];
-  const named = argsOf(a).session ?? argsOf(a).instance;
+  const named = args.session ?? args.instance;
   if (named) {
     const found = findSession(all, named);
     if (!found) void vscode.window.showWarningMessage(`Syncord: no session ${JSON.stringify(named)}.`);
@@ -297,23 +247,30 @@ async function input(title: string, prompt: string, opts: { value?: string } = {
   return v === undefined ? undefined : v.trim();
 }
 
-export function registerSessionCommands(services: Services): void {
-  const s = sessionsOf(services);
-  const c = s.coordination;
-  const reg = (id: string, handler: (a: Arg) => unknown) => services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+/**
+ * The session commands (src/extension/commands.ts registers them): each asks for what its arguments leave out,
+ * calls the core from this window, and says what happened.
+ */
+export class SessionCommands {
+  constructor(private readonly s: Sessions) {}
 
-  reg(SessionCommand.refresh, () => s.model.reload());
+  private get services() {
+    return this.s.services;
+  }
 
-  reg(SessionCommand.spawn, async (a) => {
+  async refresh() {
+    await this.s.model.reload();
+  }
+
+  async spawn(args: SessionNamedArgs) {
     if (!vscode.workspace.isTrusted) return refuseUntrusted();
     let ctx;
     try {
-      ctx = s.context({ strict: true });
+      ctx = this.s.context({ strict: true });
     } catch (e) {
-      return reportError(services, 'Read the syncord.sessions settings', e);
+      return reportError(this.services, 'Read the syncord.sessions settings', e);
     }
-    if (!ctx) return void services.requirePaths();
-    const args = argsOf(a);
+    if (!ctx) return void this.services.requirePaths();
     let instance = args.instance;
     let role = args.role;
     let runtime = args.runtime;
@@ -321,20 +278,20 @@ export function registerSessionCommands(services: Services): void {
     const scripted = Boolean(args.instance && (args.runtime !== undefined || args.role !== undefined || args.worktree !== undefined));
     let known = true;
     if (!instance) {
-      const picked = await pickSpawnInstance(s);
+      const picked = await pickSpawnInstance(this.s);
       if (!picked) return undefined;
       instance = picked.id;
       known = picked.known;
     } else {
-      await c.model.ensureLoaded();
-      known = Object.prototype.hasOwnProperty.call(c.model.value('registry')?.instances ?? {}, instance);
+      await this.s.coordination.model.ensureLoaded();
+      known = Object.prototype.hasOwnProperty.call(this.s.coordination.model.value('registry')?.instances ?? {}, instance);
     }
     if (!known && !role) {
       role = await input(`Spawn Agent Session (2/4): register ${instance}`, `${instance} is new: its role (e.g. backend, docs-writer)`);
       if (!role) return undefined;
     }
     if (!runtime && !scripted) {
-      const knownRole = role ?? c.model.value('registry')?.instances[instance]?.role;
+      const knownRole = role ?? this.s.coordination.model.value('registry')?.instances[instance]?.role;
       const picked = await pickRuntime(ctx.config, instance, knownRole);
       if (!picked) return undefined;
       // The preselected runtime stays implicit, so the notification can say why it was chosen.
@@ -348,36 +305,36 @@ export function registerSessionCommands(services: Services): void {
       worktree = pick === yes;
     }
     try {
-      const r = await spawnFromWindow(s, { instance, role, runtime, worktree, prompt: args.prompt, mode: 'terminal' });
+      const r = await spawnFromWindow(this.s, { instance, role, runtime, worktree, prompt: args.prompt, mode: 'terminal' });
       const why = r.runtimeReason === 'explicit' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by the mapping ${r.runtimeReason.replace(/^map /, '')})`;
       info(
         `started ${r.session.instance}${r.registered ? ' (newly registered)' : ''} with ${r.session.runtime}${why} in the terminal "${r.session.terminal ?? r.session.instance}" (session ${short(r.session.session_id)})${r.session.worktree ? `, in its worktree ${r.session.worktree}` : ''}.`,
       );
       return r;
     } catch (e) {
-      reportSpawnError(s, e);
+      reportSpawnError(this.s, e);
       return undefined;
     }
-  });
+  }
 
-  reg(SessionCommand.focusTerminal, async (a) => {
-    const session = await pickSession(s, a, 'Session whose terminal to show', (x) => x.mode === 'terminal' && s.terminals.has(x.session_id));
+  async focusTerminal(args: SessionNamedArgs) {
+    const session = await pickSession(this.s, args, 'Session whose terminal to show', (x) => x.mode === 'terminal' && this.s.terminals.has(x.session_id));
     if (!session) return undefined;
-    const t = s.terminals.of(session.session_id);
+    const t = this.s.terminals.of(session.session_id);
     if (t) {
       t.show(false);
       return t.name;
     }
-    if (session.mode === 'headless') return vscode.commands.executeCommand(SessionCommand.showLog, { session: session.session_id });
+    if (session.mode === 'headless') return vscode.commands.executeCommand(Command.showSessionLog, { session: session.session_id });
     info(`the terminal of ${session.instance} is not in this window${session.terminal ? ` (it is "${session.terminal}" in the window that started it)` : ''}.`);
     return undefined;
-  });
+  }
 
-  reg(SessionCommand.showLog, async (a) => {
-    const session = await pickSession(s, a, 'Session whose output to open', (x) => x.mode === 'headless');
+  async showLog(args: SessionNamedArgs) {
+    const session = await pickSession(this.s, args, 'Session whose output to open', (x) => x.mode === 'headless');
     if (!session) return undefined;
     if (!session.log) {
-      const t = s.terminals.of(session.session_id);
+      const t = this.s.terminals.of(session.session_id);
       if (t) t.show(false);
       else info(`${session.instance} runs in a terminal; its output is there.`);
       return undefined;
@@ -386,19 +343,19 @@ export function registerSessionCommands(services: Services): void {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(session.log));
       return await vscode.window.showTextDocument(doc, { preview: true });
     } catch (e) {
-      reportError(services, `Open the log of ${session.instance}`, e);
+      reportError(this.services, `Open the log of ${session.instance}`, e);
       return undefined;
     }
-  });
+  }
 
-  reg(SessionCommand.stop, async (a) => {
-    const session = await pickSession(s, a, 'Session to stop');
+  async stop(args: SessionNamedArgs) {
+    const session = await pickSession(this.s, args, 'Session to stop');
     if (!session) return undefined;
     if (session.state === 'exited') {
       info(`the session of ${session.instance} has already exited.`);
       return session;
     }
-    if (!argsOf(a).confirmed) {
+    if (!args.confirmed) {
       const ok = await vscode.window.showWarningMessage(
         `Stop the session of ${session.instance}?`,
         { modal: true, detail: `Its agent (${session.runtime}${session.agent_pid ? `, process ${session.agent_pid}` : ''}) is ended and ${session.instance} is checked out. Work it has not saved may be lost.` },
@@ -407,63 +364,63 @@ export function registerSessionCommands(services: Services): void {
       if (ok !== 'Stop Session') return undefined;
     }
     try {
-      const r = await stopFromWindow(s, session.session_id);
+      const r = await stopFromWindow(this.s, session.session_id);
       info(`stopped the session of ${r.instance}${r.end_reason ? ` (${r.end_reason})` : ''}.`);
       return r;
     } catch (e) {
-      reportError(services, `Stop the session of ${session.instance}`, e);
+      reportError(this.services, `Stop the session of ${session.instance}`, e);
       return undefined;
     }
-  });
+  }
 
-  reg(SessionCommand.clearExited, async () => {
-    const ctx = s.context();
-    if (!ctx) return void services.requirePaths();
+  async clearExited() {
+    const ctx = this.s.context();
+    if (!ctx) return void this.services.requirePaths();
     try {
       const n = await clearExited(ctx);
-      await s.model.reload();
+      await this.s.model.reload();
       info(n ? `removed ${n} exited session${n > 1 ? 's' : ''}.` : 'no exited session to remove.');
       return n;
     } catch (e) {
-      reportError(services, 'Clear exited sessions', e);
+      reportError(this.services, 'Clear exited sessions', e);
       return undefined;
     }
-  });
+  }
 
-  reg(SessionCommand.resend, async (a) => {
+  async resend(args: SessionNamedArgs) {
     if (!vscode.workspace.isTrusted) return refuseUntrusted();
-    const messageId = (isSessionNode(a) ? a.delivery?.messageId : undefined) ?? argsOf(a).messageId;
+    const messageId = args.messageId;
     if (!messageId) {
       info('pick a hand-over that was not delivered in the Sessions view to resend it.');
       return undefined;
     }
     try {
-      const ds = await resendFromWindow(s, messageId);
+      const ds = await resendFromWindow(this.s, messageId);
       const failed = ds.filter((d) => d.status === 'failed');
       const text = ds.map((d) => `${d.instance}: ${deliveryClause(d)}`).join('; ');
       if (failed.length) void vscode.window.showWarningMessage(`Syncord: resent ${messageId}; ${text}`);
       else info(`resent ${messageId}; ${text}.`);
       return ds;
     } catch (e) {
-      reportError(services, `Resend ${messageId}`, e);
+      reportError(this.services, `Resend ${messageId}`, e);
       return undefined;
     }
-  });
+  }
 
-  const sling = async (a: Arg, fromTask: boolean) => {
+  /** Assign Task to Session (from a session row: which task?) and Assign to Session (from a task row: which session?). */
+  async sling(args: SessionNamedArgs, fromTask: boolean) {
     if (!vscode.workspace.isTrusted) return refuseUntrusted();
-    const args = argsOf(a);
-    let task = args.taskId ?? (isCoordinationNode(a) ? a.taskId : undefined);
-    let instance = args.instance ?? (isSessionNode(a) ? a.session?.instance : undefined);
-    if (!instance && args.session) instance = findSession(s.model.sessions ?? [], args.session)?.instance;
+    let task = args.taskId;
+    let instance = args.instance;
+    if (!instance && args.session) instance = findSession(this.s.model.sessions ?? [], args.session)?.instance;
     if (!instance) {
-      const session = await pickSession(s, fromTask ? undefined : a, task ? `Hand ${task} to the session of` : 'Session to hand a task to');
+      const session = await pickSession(this.s, fromTask ? {} : args, task ? `Hand ${task} to the session of` : 'Session to hand a task to');
       if (!session) return undefined;
       instance = session.instance;
     }
     if (!task) {
-      await c.model.ensureLoaded();
-      const q = c.model.value('tasks');
+      await this.s.coordination.model.ensureLoaded();
+      const q = this.s.coordination.model.value('tasks');
       const open = q ? [...q.active_tasks, ...q.pending_tasks] : [];
       if (!open.length) {
         info('no open task to assign.');
@@ -477,33 +434,30 @@ export function registerSessionCommands(services: Services): void {
       task = pick.label;
     }
     try {
-      const r = await slingFromWindow(s, task, instance);
-      sayDelivery(s, r, instance);
+      const r = await slingFromWindow(this.s, task, instance);
+      sayDelivery(this.s, r, instance);
       return r;
     } catch (e) {
-      reportError(services, `Assign ${task} to ${instance}`, e);
+      reportError(this.services, `Assign ${task} to ${instance}`, e);
       return undefined;
     }
-  };
-  reg(SessionCommand.sling, (a) => sling(a, false));
-  reg(SessionCommand.assignToSession, (a) => sling(a, true));
+  }
 
-  reg(SessionCommand.message, async (a) => {
-    const args = argsOf(a);
-    const session = await pickSession(s, a, 'Session to send a message to');
+  async message(args: SessionNamedArgs) {
+    const session = await pickSession(this.s, args, 'Session to send a message to');
     if (!session) return undefined;
-    const me = await identity(c, { as: args.as });
+    const me = await identity(this.s.coordination, { as: args.as });
     if (!me) return undefined;
     const subject = args.subject ?? (await input(`Message to ${session.instance}`, 'Subject'));
     if (!subject) return undefined;
     const body = args.body ?? (await input(`Message to ${session.instance}: ${subject}`, 'Message'));
     if (!body) return undefined;
-    const sent = await c.write(`Send message to ${session.instance}`, (store) =>
+    const sent = await this.s.coordination.write(`Send message to ${session.instance}`, (store) =>
       sendMessage(store, { from: me, to: session.instance, subject, body, type: 'info' }),
     );
     if (!sent) return undefined;
-    const nudged = await nudgeAfterSend(services, sent.message.message_id);
+    const nudged = await nudgeAfterSend(this.s, sent.message.message_id);
     info(`sent ${sent.message.message_id} to ${session.instance}${nudged ? `; ${nudged}` : ''}.`);
     return sent;
-  });
+  }
 }

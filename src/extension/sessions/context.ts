@@ -5,7 +5,7 @@ import { SessionContext, sessionContext } from '../../core/sessions/context';
 import { DeliveryHooks } from '../../core/sessions/deliveries';
 import { headlessLauncher, Launcher, SyncordCli } from '../../core/sessions/launch';
 import { defaultSessionsConfig } from '../../core/sessions/runtimes';
-import { Coordination, coordinationOf } from '../coordination/context';
+import { Coordination } from '../coordination/context';
 import { Services } from '../services';
 import { readSessionsConfig } from '../settings';
 import { SessionsModel } from './model';
@@ -39,13 +39,8 @@ export function extensionCli(context: vscode.ExtensionContext): SyncordCli {
   return { node: process.execPath, script: path.join(context.extensionPath, 'dist', 'cli.js') };
 }
 
-const instances = new WeakMap<Services, Sessions>();
-
-/** The sessions state of this activation, created on first use. Nothing is read until something asks. */
-export function sessionsOf(services: Services): Sessions {
-  let s = instances.get(services);
-  if (s) return s;
-  const coordination = coordinationOf(services);
+/** The sessions state of this activation. Nothing is read until something asks. */
+export function createSessions(services: Services, coordination: Coordination): Sessions {
   const terminals = new SessionTerminals(services.logger);
   const context = (opts: { strict?: boolean } = {}): SessionContext | undefined => {
     const paths = services.paths();
@@ -72,7 +67,7 @@ export function sessionsOf(services: Services): Sessions {
   const refusing: Launcher = async () => {
     throw new SyncordError(TRUST_NEEDED, 'usage');
   };
-  s = {
+  return {
     services,
     coordination,
     model,
@@ -83,6 +78,4 @@ export function sessionsOf(services: Services): Sessions {
       pumpTerminal: (session) => terminals.pump(ctx, session),
     }),
   };
-  instances.set(services, s);
-  return s;
 }

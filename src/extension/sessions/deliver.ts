@@ -1,6 +1,5 @@
 import { DeliveryRecord, nudgeRecipients } from '../../core/sessions/deliveries';
-import { Services } from '../services';
-import { sessionsOf } from './context';
+import { Sessions } from './context';
 
 /** How a hand-over went, as a clause: "typed it into its terminal", "it was NOT delivered: …". */
 export function deliveryClause(d: DeliveryRecord): string {
@@ -21,8 +20,7 @@ export function deliveryClause(d: DeliveryRecord): string {
  * or as a prompt). Returns a sentence for the user ('' when no recipient has a live session). The message is
  * already written, so a failure here is only logged and said.
  */
-export async function nudgeAfterSend(services: Services, messageId: string): Promise<string> {
-  const s = sessionsOf(services);
+export async function nudgeAfterSend(s: Sessions, messageId: string): Promise<string> {
   try {
     const ctx = s.context();
     if (!ctx) return '';
@@ -30,7 +28,7 @@ export async function nudgeAfterSend(services: Services, messageId: string): Pro
     if (ds.length) void s.model.reload();
     return ds.map((d) => `${d.instance}'s session: ${d.status === 'delivered' ? 'notified' : deliveryClause(d)}`).join('; ');
   } catch (e) {
-    services.log.warn(`${messageId} was sent, but the recipients' sessions could not be told: ${e instanceof Error ? e.message : String(e)}`);
+    s.services.log.warn(`${messageId} was sent, but the recipients' sessions could not be told: ${e instanceof Error ? e.message : String(e)}`);
     return '';
   }
 }

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../lifecycle';
-import { Services } from '../services';
+import { Command } from '../../shared/commands';
 import { baseTreeItem } from '../treeItem';
-import { SessionCommand } from './commands';
-import { Sessions, sessionsOf } from './context';
+import { Sessions } from './context';
 import { SessionNode } from './tree';
 
 /**
@@ -46,9 +45,9 @@ export function treeItemOf(node: SessionNode): vscode.TreeItem {
   const item = baseTreeItem(node);
   const s = node.session;
   if (s && s.mode === 'terminal' && /\.here$/.test(node.contextValue)) {
-    item.command = { command: SessionCommand.focusTerminal, title: 'Focus Terminal', arguments: [node] };
+    item.command = { command: Command.focusSessionTerminal, title: 'Focus Terminal', arguments: [node] };
   } else if (s && s.mode === 'headless' && s.log) {
-    item.command = { command: SessionCommand.showLog, title: 'Show Session Log', arguments: [node] };
+    item.command = { command: Command.showSessionLog, title: 'Show Session Log', arguments: [node] };
   } else if (node.kind === 'error' && node.file) {
     item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(node.file)] };
   }
@@ -61,11 +60,9 @@ export interface SessionsViews {
   treeView: vscode.TreeView<SessionNode>;
 }
 
-const registered = new WeakMap<Services, SessionsViews>();
-
 /** The Sessions view. Its model reads nothing until the view (or a command) asks. */
-export function registerSessionsView(services: Services, viewId: string): SessionsViews {
-  const sessions = sessionsOf(services);
+export function registerSessionsView(sessions: Sessions, viewId: string): SessionsViews {
+  const services = sessions.services;
   const provider = new SessionsTreeProvider(sessions);
   const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider });
   services.context.subscriptions.push(provider, treeView);
@@ -76,11 +73,5 @@ export function registerSessionsView(services: Services, viewId: string): Sessio
       treeView.description = list.length ? `${live} live` : undefined;
     }),
   );
-  const views = { provider, treeView };
-  registered.set(services, views);
-  return views;
-}
-
-export function sessionsViewsOf(services: Services): SessionsViews | undefined {
-  return registered.get(services);
+  return { provider, treeView };
 }

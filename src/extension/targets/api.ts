@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import type { TargetsSnapshot, TreeModel } from '../../core/targets/view';
-import { Services } from '../services';
-import { targetsOf } from './context';
-import { targetViewsOf } from './views';
+import { Targets } from './context';
+import { TargetViews } from './views';
 
 /**
  * What the extension exports about targets (part of the value of `activate()`): read-only views of what the
@@ -30,8 +29,7 @@ export interface TargetsApi {
   statusBarText(): string | undefined;
 }
 
-export function targetsApi(services: Services): TargetsApi {
-  const t = targetsOf(services);
+export function targetsApi(t: Targets, views: TargetViews): TargetsApi {
   return {
     ensureLoaded: async () => void (await t.model.ensureLoaded()),
     reload: () => t.model.reload('requested through the API'),
@@ -39,16 +37,14 @@ export function targetsApi(services: Services): TargetsApi {
     tree: () => t.model.tree(),
     treeItem: (id) => {
       const node = t.model.tree()?.get(id);
-      const provider = targetViewsOf(services)?.provider;
-      return node && provider ? provider.getTreeItem(node) : undefined;
+      return node && views.provider.getTreeItem(node);
     },
     onDidChange: t.model.onDidChange,
     version: () => ({ count: t.model.reloads, reason: t.model.lastReason }),
     diagnostics: (file) => t.diagnostics.collection.get(vscode.Uri.file(file)) ?? [],
     statusBarText: () => {
-      const s = targetViewsOf(services)?.statusBar;
-      s?.update();
-      return s && s.item.text ? s.item.text : undefined;
+      views.statusBar.update();
+      return views.statusBar.item.text || undefined;
     },
   };
 }

@@ -39,55 +39,16 @@ import {
   relativeTime,
   STATUS_LABEL,
   targetNodeId,
-  ViewNode,
 } from '../../core/targets/view';
 import { reportError } from '../errors';
+import { Command, TARGETS_BUSY_CONTEXT_KEY } from '../../shared/commands';
+import { TargetArgs } from '../commandArgs';
 import { Services } from '../services';
-import { BUSY_CONTEXT_KEY, TargetCommand } from './commandIds';
 import { MergedConfigProvider } from './configDiff';
-import { Targets, targetsOf } from './context';
-import { targetViewsOf } from './views';
-
-export { TargetCommand } from './commandIds';
+import { Targets } from './context';
+import { TargetViews } from './views';
 
 const VIEW_ID = 'syncord.targets';
-
-/**
- * Arguments the commands accept besides a tree node from a menu or a target name. Tests and other extensions
- * pass them so that no prompt opens; anything left out is asked for.
- */
-export interface TargetCommandArgs {
-  target?: string;
-  component?: string;
-  backupId?: string;
-  /** false: no confirmation dialog (the caller has decided). */
-  confirm?: boolean;
-  /** Sync: open the diff editor for config changes before confirming (default true when confirming). */
-  showDiff?: boolean;
-  /** Sync: when it fails or is cancelled, restore its backup without asking (true) or keep the target as is (false). */
-  restoreOnFailure?: boolean;
-  /** Add Target. */
-  path?: string;
-  name?: string;
-  type?: string;
-}
-
-function isNode(x: unknown): x is ViewNode {
-  return !!x && typeof x === 'object' && typeof (x as ViewNode).id === 'string' && typeof (x as ViewNode).kind === 'string';
-}
-
-/** Reads `(node | name | args, args?)` into one set of arguments. */
-function argsOf(a: unknown, b: unknown): TargetCommandArgs {
-  const out: TargetCommandArgs = {};
-  if (isNode(a)) {
-    if (a.target) out.target = a.target;
-    if (a.component) out.component = a.component;
-    if (a.backupId) out.backupId = a.backupId;
-  } else if (typeof a === 'string') out.target = a;
-  else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof vscode.Uri)) Object.assign(out, a);
-  if (b && typeof b === 'object' && !Array.isArray(b) && !isNode(b)) Object.assign(out, b);
-  return out;
-}
 
 /** Commands that run git or the rules' verification commands: off in Restricted Mode. */
 function requireTrust(title: string, runs: string): boolean {
@@ -106,10 +67,18 @@ function fail(services: Services, what: string, e: unknown): void {
   } else reportError(services, what, e);
 }
 
-class Handlers {
+/**
+ * The target commands (src/extension/commands.ts registers them): add, remove, detect, checklist, backup, sync,
+ * verify, rollback, restore, config diff. Each asks for what its arguments leave out, runs the core with progress
+ * in the Targets view, and says what happened.
+ */
+export class TargetCommands {
   private readonly aborts = new Set<AbortController>();
 
-  constructor(private readonly t: Targets) {}
+  constructor(
+    private readonly t: Targets,
+    private readonly views: TargetViews,
+  ) {}
 
   private get services(): Services {
     return this.t.services;
@@ -123,13 +92,13 @@ class Handlers {
   }
 
   /** The target named in the arguments, or one the user picks (undefined when they dismiss the pick). */
-  private async pickTarget(args: TargetCommandArgs, placeHolder: string, prefer?: (s: string) => boolean): Promise<string | undefined> {
+  private async pickTarget(args: TargetArgs, placeHolder: string, prefer?: (s: string) => boolean): Promise<string | undefined> {
     if (args.target) return args.target;
     const snap = await this.t.model.ensureLoaded();
     const infos = snap?.targets ?? [];
     if (!infos.length) {
       const pick = await vscode.window.showInformationMessage('Syncord: no target projects are registered yet.', 'Add Target');
-      if (pick) void vscode.commands.executeCommand(TargetCommand.addTarget);
+      if (pick) void vscode.commands.executeCommand(Command.addTarget);
       return undefined;
     }
     if (infos.length === 1) return infos[0].target.name;
@@ -143,7 +112,7 @@ class Handlers {
 
   private setBusy(name: string, what: string | undefined): void {
     this.t.model.setBusy(name, what);
-    void vscode.commands.executeCommand('setContext', BUSY_CONTEXT_KEY, this.t.model.busy.size > 0);
+    void vscode.commands.executeCommand('setContext', TARGETS_BUSY_CONTEXT_KEY, this.t.model.busy.size > 0);
   }
 
   /** Runs work with progress in the Targets view; the view's Cancel action and the progress's cancel abort it. */
@@ -161,9 +130,9 @@ class Handlers {
   }
 
   private async reveal(id: string, expand: boolean | number = false): Promise<void> {
-    const view = this.t.treeView;
-    const node = targetViewsOf(this.services)?.provider.node(id);
-    if (!view?.visible || !node) return;
+    const view = this.views.treeView;
+    const node = this.views.provider.node(id);
+    if (!view.visible || !node) return;
     await Promise.resolve(view.reveal(node, { expand, select: true, focus: false })).catch(() => undefined);
   }
 
@@ -175,8 +144,7 @@ class Handlers {
     await this.t.model.reload('refresh requested');
   }
 
-  async addTarget(a?: unknown, b?: unknown): Promise<ResolvedTarget | undefined> {
-    const args = argsOf(a, b);
+  async addTarget(args: TargetArgs): Promise<ResolvedTarget | undefined> {
     const paths = this.services.requirePaths();
     if (!paths) return undefined;
     let folder = args.path;
@@ -228,8 +196,7 @@ class Handlers {
     }
   }
 
-  async removeTarget(a?: unknown, b?: unknown): Promise<boolean> {
-    const args = argsOf(a, b);
+  async removeTarget(args: TargetArgs): Promise<boolean> {
     const paths = this.services.requirePaths();
     if (!paths) return false;
     const name = await this.pickTarget(args, 'Remove which target from the registry?');
@@ -255,9 +222,8 @@ class Handlers {
     }
   }
 
-  async detectChanges(a?: unknown, b?: unknown): Promise<TargetStatus[] | undefined> {
+  async detectChanges(args: TargetArgs): Promise<TargetStatus[] | undefined> {
     if (!requireTrust('Detect Changes', 'git')) return undefined;
-    const args = argsOf(a, b);
     try {
       await this.inView('Detecting changes…', () => this.t.model.reload('detect changes'));
       const snap = this.t.model.snapshot;
@@ -275,9 +241,8 @@ class Handlers {
     }
   }
 
-  async openChecklist(a?: unknown, b?: unknown): Promise<vscode.TextDocument | undefined> {
+  async openChecklist(args: TargetArgs): Promise<vscode.TextDocument | undefined> {
     if (!requireTrust('Open Sync Checklist', 'git')) return undefined;
-    const args = argsOf(a, b);
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -295,8 +260,7 @@ class Handlers {
     }
   }
 
-  async backupTarget(a?: unknown, b?: unknown): Promise<BackupSummary | undefined> {
-    const args = argsOf(a, b);
+  async backupTarget(args: TargetArgs): Promise<BackupSummary | undefined> {
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -353,8 +317,7 @@ class Handlers {
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
   }
 
-  async showConfigDiff(a?: unknown, b?: unknown): Promise<ConfigPlan[] | undefined> {
-    const args = argsOf(a, b);
+  async showConfigDiff(args: TargetArgs): Promise<ConfigPlan[] | undefined> {
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -392,9 +355,8 @@ class Handlers {
     }
   }
 
-  async syncTarget(a?: unknown, b?: unknown): Promise<SyncResult | undefined> {
+  async syncTarget(args: TargetArgs): Promise<SyncResult | undefined> {
     if (!requireTrust('Sync Target', 'git')) return undefined;
-    const args = argsOf(a, b);
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -421,9 +383,8 @@ class Handlers {
     }
   }
 
-  async syncAll(a?: unknown, b?: unknown): Promise<SyncResult[] | undefined> {
+  async syncAll(args: TargetArgs): Promise<SyncResult[] | undefined> {
     if (!requireTrust('Sync All Targets', 'git')) return undefined;
-    const args = argsOf(a, b);
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -457,7 +418,7 @@ class Handlers {
    * Applies syncs one target after another, with progress in the view; reports each result. `plans` are the
    * plans shown for confirmation (same order as `targets`): a target whose files changed since is refused.
    */
-  private async runSyncs(ctx: { paths: WorkspacePaths; rules: SyncRules }, targets: ResolvedTarget[], args: TargetCommandArgs, plans?: SyncPlan[]): Promise<SyncResult[]> {
+  private async runSyncs(ctx: { paths: WorkspacePaths; rules: SyncRules }, targets: ResolvedTarget[], args: TargetArgs, plans?: SyncPlan[]): Promise<SyncResult[]> {
     const results: SyncResult[] = [];
     for (const t of targets) this.setBusy(t.name, 'Syncing');
     try {
@@ -484,7 +445,7 @@ class Handlers {
     return results;
   }
 
-  private async reportSync(r: SyncResult, args: TargetCommandArgs): Promise<void> {
+  private async reportSync(r: SyncResult, args: TargetArgs): Promise<void> {
     const d = describeSyncResult(r);
     this.services.log.info(`Sync: ${d.message}`);
     if (d.ok) {
@@ -500,9 +461,8 @@ class Handlers {
     }
   }
 
-  async verifyTarget(a?: unknown, b?: unknown): Promise<VerifyResult | undefined> {
+  async verifyTarget(args: TargetArgs): Promise<VerifyResult | undefined> {
     if (!requireTrust('Verify Target', 'git and the verification commands of the sync rules')) return undefined;
-    const args = argsOf(a, b);
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -531,8 +491,7 @@ class Handlers {
     }
   }
 
-  async rollbackComponent(a?: unknown, b?: unknown): Promise<RestoreResult | undefined> {
-    const args = argsOf(a, b);
+  async rollbackComponent(args: TargetArgs): Promise<RestoreResult | undefined> {
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
@@ -573,8 +532,7 @@ class Handlers {
     }
   }
 
-  async restoreBackup(a?: unknown, b?: unknown): Promise<RestoreResult | undefined> {
-    const args = argsOf(a, b);
+  async restoreBackup(args: TargetArgs): Promise<RestoreResult | undefined> {
     try {
       const paths = this.services.requirePaths();
       if (!paths) return undefined;
@@ -639,12 +597,12 @@ class Handlers {
     const need = infos.filter((i) => displayStatus(i) === 'needs_sync').length;
     type Item = vscode.QuickPickItem & { run?: () => unknown };
     const items: Item[] = [
-      { label: '$(sync) Sync All Targets', description: need ? `${need} need sync` : 'all in sync', run: () => vscode.commands.executeCommand(TargetCommand.syncAll) },
+      { label: '$(sync) Sync All Targets', description: need ? `${need} need sync` : 'all in sync', run: () => vscode.commands.executeCommand(Command.syncAllTargets) },
       { label: 'Sync one target', kind: vscode.QuickPickItemKind.Separator },
       ...infos.map((i) => {
         const s = displayStatus(i);
         const icon = s === 'synchronized' ? '$(pass-filled)' : s === 'needs_sync' ? '$(sync)' : s === 'verify_failed' ? '$(error)' : '$(warning)';
-        return { label: `${icon} ${i.target.name}`, description: `${STATUS_LABEL[s]} · ${i.target.type}`, run: () => vscode.commands.executeCommand(TargetCommand.syncTarget, i.target.name) };
+        return { label: `${icon} ${i.target.name}`, description: `${STATUS_LABEL[s]} · ${i.target.type}`, run: () => vscode.commands.executeCommand(Command.syncTarget, i.target.name) };
       }),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
       { label: '$(list-tree) Show the Targets view', run: () => vscode.commands.executeCommand(`${VIEW_ID}.focus`) },
@@ -652,34 +610,4 @@ class Handlers {
     const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Syncord targets' });
     await pick?.run?.();
   }
-
-  async openLocation(node?: ViewNode): Promise<void> {
-    const loc = node?.location;
-    if (!loc) return;
-    const pos = new vscode.Position(Math.max(0, (loc.line ?? 1) - 1), Math.max(0, (loc.column ?? 1) - 1));
-    await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(pos, pos), preview: true });
-  }
-}
-
-/** Target commands (add, remove, detect, checklist, backup, sync, verify, rollback, restore, config diff). */
-export function registerTargetCommands(services: Services): void {
-  const h = new Handlers(targetsOf(services));
-  const table: Record<(typeof TargetCommand)[keyof typeof TargetCommand], (...args: any[]) => unknown> = {
-    [TargetCommand.addTarget]: (a, b) => h.addTarget(a, b),
-    [TargetCommand.removeTarget]: (a, b) => h.removeTarget(a, b),
-    [TargetCommand.refresh]: () => h.refresh(),
-    [TargetCommand.detectChanges]: (a, b) => h.detectChanges(a, b),
-    [TargetCommand.openChecklist]: (a, b) => h.openChecklist(a, b),
-    [TargetCommand.backupTarget]: (a, b) => h.backupTarget(a, b),
-    [TargetCommand.syncTarget]: (a, b) => h.syncTarget(a, b),
-    [TargetCommand.syncAll]: (a, b) => h.syncAll(a, b),
-    [TargetCommand.cancel]: () => h.cancel(),
-    [TargetCommand.verifyTarget]: (a, b) => h.verifyTarget(a, b),
-    [TargetCommand.rollbackComponent]: (a, b) => h.rollbackComponent(a, b),
-    [TargetCommand.restoreBackup]: (a, b) => h.restoreBackup(a, b),
-    [TargetCommand.showConfigDiff]: (a, b) => h.showConfigDiff(a, b),
-    [TargetCommand.statusBarMenu]: () => h.statusBarMenu(),
-    [TargetCommand.openLocation]: (node) => h.openLocation(node),
-  };
-  for (const [id, handler] of Object.entries(table)) services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
 }

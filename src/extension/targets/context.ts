@@ -10,16 +10,10 @@ export interface Targets {
   model: TargetsModel;
   diagnostics: VerifyDiagnostics;
   configDocs: MergedConfigProvider;
-  /** Set by views.ts once the tree view exists (reveal after commands). */
-  treeView?: vscode.TreeView<import('../../core/targets/view').ViewNode>;
 }
 
-const instances = new WeakMap<Services, Targets>();
-
-/** The targets state of this activation, created on first use. Nothing is read until a view or command asks. */
-export function targetsOf(services: Services): Targets {
-  let t = instances.get(services);
-  if (t) return t;
+/** The targets state of this activation. Nothing is read until a view or command asks. */
+export function createTargets(services: Services): Targets {
   const model = new TargetsModel(services);
   const diagnostics = new VerifyDiagnostics(model);
   const configDocs = new MergedConfigProvider();
@@ -29,7 +23,5 @@ export function targetsOf(services: Services): Targets {
     configDocs,
     vscode.workspace.registerTextDocumentContentProvider(MergedConfigProvider.scheme, configDocs),
   );
-  t = { services, model, diagnostics, configDocs };
-  instances.set(services, t);
-  return t;
+  return { services, model, diagnostics, configDocs };
 }

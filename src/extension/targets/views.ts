@@ -2,9 +2,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { changedNodes, statusBarView, TreeModel, ViewNode } from '../../core/targets/view';
 import { Disposable } from '../lifecycle';
-import { Services } from '../services';
-import { TargetCommand } from './commandIds';
-import { Targets, targetsOf } from './context';
+import { Command } from '../../shared/commands';
+import { Targets } from './context';
 import { baseTreeItem } from '../treeItem';
 
 /**
@@ -88,7 +87,7 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
     // Plain text: messages and paths come from files and must not be read as Markdown.
     if (node.tooltip) item.tooltip = node.tooltip;
     if ((node.kind === 'problem' || node.kind === 'error' || node.kind === 'check') && node.location) {
-      item.command = { command: TargetCommand.openLocation, title: 'Open', arguments: [node] };
+      item.command = { command: Command.openTargetLocation, title: 'Open', arguments: [node] };
     } else if (node.kind === 'changedFile' && node.target) {
       const root = this.targets.services.paths()?.root;
       if (root) {
@@ -111,7 +110,7 @@ export class TargetsStatusBar extends Disposable {
   constructor(private readonly targets: Targets) {
     super();
     this.item.name = 'Syncord Targets';
-    this.item.command = TargetCommand.statusBarMenu;
+    this.item.command = Command.targetsStatusMenu;
     this.register(targets.model.onDidChange(() => this.update()));
     // activate() reads nothing: the first computation happens when the view is shown, or shortly after
     // start-up so the status bar fills in while the Syncord views stay closed.
@@ -139,14 +138,11 @@ export interface TargetViews {
   statusBar: TargetsStatusBar;
 }
 
-const registered = new WeakMap<Services, TargetViews>();
-
 /** The Targets tree view, its status bar item and its Problems entries. */
-export function registerTargetViews(services: Services, viewId: string): TargetViews {
-  const targets = targetsOf(services);
+export function registerTargetViews(targets: Targets, viewId: string): TargetViews {
+  const services = targets.services;
   const provider = new TargetsTreeProvider(targets);
   const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider, showCollapseAll: true });
-  targets.treeView = treeView;
   const statusBar = new TargetsStatusBar(targets);
   services.context.subscriptions.push(provider, treeView, statusBar);
   const setMessage = () => {
@@ -154,11 +150,5 @@ export function registerTargetViews(services: Services, viewId: string): TargetV
     treeView.message = snap?.targets.length && !vscode.workspace.isTrusted ? 'Restricted Mode: statuses are as recorded; sync, detect and verify need a trusted workspace.' : undefined;
   };
   services.context.subscriptions.push(targets.model.onDidChange(setMessage));
-  const views = { targets, provider, treeView, statusBar };
-  registered.set(services, views);
-  return views;
-}
-
-export function targetViewsOf(services: Services): TargetViews | undefined {
-  return registered.get(services);
+  return { targets, provider, treeView, statusBar };
 }
