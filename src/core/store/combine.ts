@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { removeDeadTemps } from './atomic';
@@ -5,7 +6,6 @@ import { committedHere, runBatch } from './batch';
 import { JsonFileSpec } from './documents';
 import { ClaimLine, deserializeError, evaluate, exists, IntentLine, parseLines, spoolDirOf } from './intents';
 import { ignoreStateDir, lockHolder, SELF, stateDirOf, tryAcquireLock } from './lock';
-import * as fs from 'fs';
 
 /**
  * Combined writes: many small changes to one file from many processes, each still "lock → re-read → change →
@@ -16,8 +16,10 @@ import * as fs from 'fs';
  * tries the file's lock. Whoever holds the lock drains every pending intent in order, applies them to the file
  * it re-read (or to its cached copy when the file's identity, size and times show nobody changed it since this
  * process wrote it), validates only what changed, renders appends as a text splice, writes one temp file,
- * fsyncs it and renames it over the file. Callers whose intent was done by another process take the result
- * without ever holding the lock.
+ * fsyncs it and renames it over the file unless someone changed the file since it was read (then the batch
+ * runs again on the new content). Callers whose intent was done by another process take the result without
+ * ever holding the lock. This file holds the submitting side and the lock holder's loop; one batch is in
+ * batch.ts, the intent files' format in intents.ts.
  *
  * Each intent file is a short log: the intent line, then lines appended by lock holders. Before the rename the
  * holder appends a claim `{b: batch, t: temp, r|e: result}`; the claim counts once the temp file is gone (it

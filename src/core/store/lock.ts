@@ -20,8 +20,6 @@ import { SyncordError } from '../errors';
 export interface LockOptions {
   /** How long to wait for a lock another process holds, in ms (default 10 s). */
   waitMs?: number;
-  /** Kept for compatibility: holders are judged alive or dead by their process, not by age. */
-  staleMs?: number;
 }
 
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
