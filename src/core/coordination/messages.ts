@@ -50,6 +50,50 @@ export async function sendMessage(store: CoordinationStore, input: SendInput): P
   return store.update(SEND, input);
 }
 
+/** What a new message says; `appendMessage` gives it its id and time. */
+export interface NewMessage {
+  from: string;
+  to: string;
+  type: string;
+  subject: string;
+  body: string;
+  priority: string;
+  requiresResponse: boolean;
+  relatedTask: string | null;
+  relatedFiles: string[];
+  /** Fields after the seed's, e.g. `in_reply_to`, `deliveries`. */
+  extra?: Record<string, unknown>;
+}
+
+/** Appends a message to the log (a draft) with the next id, in the seed's field order; returns a copy. */
+export function appendMessage(messages: CommunicationLog, m: NewMessage, now: string): Message {
+  const message: Message = {
+    message_id: nextId('msg', messages.messages.map((x) => x.message_id)),
+    from: m.from,
+    to: m.to,
+    type: m.type,
+    timestamp: now,
+    subject: m.subject,
+    message: m.body,
+    priority: m.priority,
+    requires_response: m.requiresResponse,
+    context: { related_task: m.relatedTask, related_files: m.relatedFiles },
+    status: m.requiresResponse ? 'pending_response' : 'sent',
+    ...m.extra,
+  };
+  messages.messages.push(message);
+  return structuredClone(message);
+}
+
+/** A response-queue entry for a message that waits for an answer from `from`. */
+function awaitResponse(messages: CommunicationLog, messageId: string, from: string, due: string): NonNullable<SendResult['awaiting']> {
+  const awaiting = { responding_to: messageId, from, status: 'pending', expected_response_time: due };
+  messages.response_queue.push(awaiting);
+  return { ...awaiting };
+}
+
+const defaultDue = (now: string) => isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
+
 const SEND = defineChange('msg.send', ['messages'], ({ messages, registry, tasks }, input: SendInput, now): SendResult => {
   const priority: Priority = checkPriority(input.priority ?? 'medium');
   const type = input.type?.trim() || 'consultation_request';
@@ -59,27 +103,23 @@ const SEND = defineChange('msg.send', ['messages'], ({ messages, registry, tasks
   if (input.relatedTask) requireTask(tasks, input.relatedTask);
   const requires = input.requiresResponse ?? (ASKING_TYPES.has(type) && input.to !== BROADCAST);
   if (requires && input.to === BROADCAST) throw usage('a message to "all" cannot require a response; address one instance');
-  const message: Message = {
-    message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
-    from: input.from,
-    to: input.to,
-    type,
-    timestamp: now,
-    subject: input.subject.trim(),
-    message: input.body.trim(),
-    priority,
-    requires_response: requires,
-    context: { related_task: input.relatedTask ?? null, related_files: uniq(input.relatedFiles ?? []) },
-    status: requires ? 'pending_response' : 'sent',
-  };
-  messages.messages.push(message);
-  let awaiting: SendResult['awaiting'];
-  if (requires) {
-    const due = input.expectBy ?? isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
-    awaiting = { responding_to: message.message_id, from: input.to, status: 'pending', expected_response_time: due };
-    messages.response_queue.push(awaiting);
-  }
-  return { message: structuredClone(message), awaiting: awaiting && { ...awaiting } };
+  const message = appendMessage(
+    messages,
+    {
+      from: input.from,
+      to: input.to,
+      type,
+      subject: input.subject.trim(),
+      body: input.body.trim(),
+      priority,
+      requiresResponse: requires,
+      relatedTask: input.relatedTask ?? null,
+      relatedFiles: uniq(input.relatedFiles ?? []),
+    },
+    now,
+  );
+  const awaiting = requires ? awaitResponse(messages, message.message_id, input.to, input.expectBy ?? defaultDue(now)) : undefined;
+  return { message, awaiting };
 });
 
 /** Recipients of a message: its `to`, or every instance but the sender for "all". */
@@ -113,24 +153,22 @@ const REPLY = defineChange(
     const type = original.type === 'consultation_request' ? 'consultation_response' : 'reply';
     const subject = input.subject?.trim() || (/^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`);
     const requires = input.requiresResponse ?? false;
-    const reply: Message = {
-      message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
-      from: input.from,
-      to: original.from,
-      type,
-      timestamp: now,
-      subject,
-      message: input.body.trim(),
-      priority: original.priority ?? 'medium',
-      requires_response: requires,
-      context: {
-        related_task: original.context?.related_task ?? null,
-        related_files: [...(original.context?.related_files ?? [])],
+    const reply = appendMessage(
+      messages,
+      {
+        from: input.from,
+        to: original.from,
+        type,
+        subject,
+        body: input.body.trim(),
+        priority: original.priority ?? 'medium',
+        requiresResponse: requires,
+        relatedTask: original.context?.related_task ?? null,
+        relatedFiles: [...(original.context?.related_files ?? [])],
+        extra: { in_reply_to: original.message_id },
       },
-      status: requires ? 'pending_response' : 'sent',
-      in_reply_to: original.message_id,
-    };
-    messages.messages.push(reply);
+      now,
+    );
     if (original.status === 'pending_response' || original.status === 'sent') {
       original.status = original.requires_response || original.status === 'pending_response' ? 'responded' : 'acknowledged';
     }
@@ -141,17 +179,8 @@ const REPLY = defineChange(
         r.responded_at = now;
       }
     }
-    let awaiting: SendResult['awaiting'];
-    if (requires) {
-      awaiting = {
-        responding_to: reply.message_id,
-        from: reply.to,
-        status: 'pending',
-        expected_response_time: isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000)),
-      };
-      messages.response_queue.push(awaiting);
-    }
-    return { message: structuredClone(reply), awaiting };
+    const awaiting = requires ? awaitResponse(messages, reply.message_id, reply.to, defaultDue(now)) : undefined;
+    return { message: reply, awaiting };
   },
 );
 

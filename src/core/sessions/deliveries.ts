@@ -1,7 +1,6 @@
 import { SyncordError } from '../errors';
-import { nextId } from '../coordination/ids';
 import { requireInstance } from '../coordination/instances';
-import { BROADCAST, requireMessage } from '../coordination/messages';
+import { appendMessage, BROADCAST, requireMessage } from '../coordination/messages';
 import { CommunicationLog, Message } from '../coordination/schemas';
 import { defineChange } from '../coordination/store';
 import { ASSIGN_TASK, requireTask, TaskEntry } from '../coordination/tasks';
@@ -179,22 +178,22 @@ interface HandoffInput {
 
 /** Appends a message written by Syncord (a hand-over) with its deliveries to the log (a draft). */
 function appendHandoff(messages: CommunicationLog, input: HandoffInput, now: string): Message {
-  const message: WithDeliveries = {
-    message_id: nextId('msg', messages.messages.map((m) => m.message_id)),
-    from: input.from,
-    to: input.to,
-    type: input.type,
-    timestamp: now,
-    subject: input.subject,
-    message: input.body,
-    priority: input.priority ?? 'medium',
-    requires_response: false,
-    context: { related_task: input.relatedTask ?? null, related_files: [] },
-    status: 'sent',
-    deliveries: input.deliveries.map((d) => ({ ...d, updated: now })),
-  };
-  messages.messages.push(message);
-  return structuredClone(message);
+  return appendMessage(
+    messages,
+    {
+      from: input.from,
+      to: input.to,
+      type: input.type,
+      subject: input.subject,
+      body: input.body,
+      priority: input.priority ?? 'medium',
+      requiresResponse: false,
+      relatedTask: input.relatedTask ?? null,
+      relatedFiles: [],
+      extra: { deliveries: input.deliveries.map((d) => ({ ...d, updated: now })) },
+    },
+    now,
+  );
 }
 
 function pendingFor(session: Pick<SessionRecord, 'session_id' | 'instance' | 'mode'>, prompt: string): DeliveryRecord {
