@@ -2,8 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { ChangedOnDiskError, prepareWrite } from './atomic';
-import type { CombinedFile } from './combine';
-import { readCached, rememberWritten, StoredDocument } from './documents';
+import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
 import { appendLine, ClaimLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError, spoolDirOf } from './intents';
 import { pidIsDead } from './lock';
 import { TopEntry, topLevelLayout } from './jsonText';
@@ -14,6 +13,23 @@ import { renderAppends, renderUpdate } from './render';
  * current content, refuse the ones whose result would not match the schema, claim them all, then replace the
  * file (identity checked right before the rename) — or abort the claims so the intents run again.
  */
+
+export interface CombineContext {
+  /** The operation's time as its caller gave it (ISO). */
+  now: string;
+  /** Another file's current value, read without its lock (files are replaced whole, so reads are consistent). */
+  read(key: string): any;
+}
+
+export type CombinedOperation<T> = (draft: T, input: any, ctx: CombineContext) => unknown;
+
+/** A file written through combined operations, and the operations any process may apply to it. */
+export interface CombinedFile<T> {
+  spec: JsonFileSpec<T>;
+  /** Files operations read (not locked, not written). */
+  reads?: Record<string, JsonFileSpec<any>>;
+  operations: Record<string, CombinedOperation<T>>;
+}
 
 interface Pending {
   name: string;

@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { removeDeadTemps } from './atomic';
-import { committedHere, runBatch } from './batch';
-import { JsonFileSpec } from './documents';
+import { CombinedFile, committedHere, runBatch } from './batch';
 import { ClaimLine, deserializeError, evaluate, exists, IntentLine, parseLines, spoolDirOf } from './intents';
 import { ignoreStateDir, lockHolder, SELF, stateDirOf, tryAcquireLock } from './lock';
+
+export type { CombineContext, CombinedFile, CombinedOperation } from './batch';
 
 /**
  * Combined writes: many small changes to one file from many processes, each still "lock → re-read → change →
@@ -29,23 +30,6 @@ import { ignoreStateDir, lockHolder, SELF, stateDirOf, tryAcquireLock } from './
  * applied exactly once or reported as not applied. A caller that gives up appends `{w: 1}` (withdraw); a claim
  * written after a withdraw is dropped by its holder before commit.
  */
-
-export interface CombineContext {
-  /** The operation's time as its caller gave it (ISO). */
-  now: string;
-  /** Another file's current value, read without its lock (files are replaced whole, so reads are consistent). */
-  read(key: string): any;
-}
-
-export type CombinedOperation<T> = (draft: T, input: any, ctx: CombineContext) => unknown;
-
-/** A file written through combined operations, and the operations any process may apply to it. */
-export interface CombinedFile<T> {
-  spec: JsonFileSpec<T>;
-  /** Files operations read (not locked, not written). */
-  reads?: Record<string, JsonFileSpec<any>>;
-  operations: Record<string, CombinedOperation<T>>;
-}
 
 export interface SubmitOptions {
   /** How long to wait for a lock held by another process before giving up (default 10 s). */
