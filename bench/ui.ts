@@ -14,7 +14,11 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from '../src/core/coordination/schemas';
-import { buildThreads, buildTreeModel, CoordinationSnapshot, threadPage, unreadFor } from '../src/core/coordination/view';
+import { unreadFor } from '../src/core/coordination/messages';
+import type { CoordinationSnapshot } from '../src/core/coordination/snapshot';
+import { buildThreads } from '../src/core/coordination/threads';
+import { buildTreeModel } from '../src/views/coordination';
+import { threadPage } from '../src/views/messageLog';
 import { messageLogHtml } from '../src/extension/messageLog/html';
 import { PAGE_SIZE, ThreadPage } from '../src/shared/protocol';
 

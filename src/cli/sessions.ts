@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { SyncordError } from '../core/errors';
+import { relativeTime } from '../views/time';
 import {
   clearExited,
   DeliveryRecord,
@@ -199,14 +200,6 @@ export function deliveryText(d: DeliveryRecord): string {
   }
 }
 
-function age(iso: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86400)}d ago`;
-}
-
 export function sessionsTable(list: SessionView[]): string {
   if (!list.length) return 'No agent session. Start one with `syncord spawn <instance> --role <role>`.';
   const rows = list.map((s) => [
@@ -216,7 +209,7 @@ export function sessionsTable(list: SessionView[]): string {
     s.current_task ?? '-',
     short(s.session_id),
     s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}` : `pid ${s.pid ?? '-'}`,
-    age(s.started),
+    relativeTime(s.started, Date.now()),
   ]);
   const head = ['INSTANCE', 'RUNTIME', 'STATE', 'TASK', 'SESSION', 'WHERE', 'STARTED'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ViewNode as CoordinationNode } from '../core/coordination/view';
+import type { CoordinationNode } from '../views/coordination';
 import { Command, CommandId } from '../shared/commands';
 import {
   coordinationArgs,

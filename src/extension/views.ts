@@ -6,12 +6,7 @@ import { registerSessionsView, SessionsViews } from './sessions/views';
 import { Targets } from './targets/context';
 import { registerTargetViews, TargetViews } from './targets/views';
 
-export const ViewId = {
-  targets: 'syncord.targets',
-  coordination: 'syncord.coordination',
-  messageLog: 'syncord.messageLog',
-  sessions: 'syncord.sessions',
-} as const;
+import { ViewId } from '../views/ids';
 
 export interface Views {
   targets: TargetViews;

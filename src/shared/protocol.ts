@@ -3,7 +3,10 @@
  * Both sides import this file; nothing else crosses the boundary. Plain data only: no DOM, no `vscode`.
  */
 
-export type StatusFilter = 'all' | 'waiting' | 'open' | 'closed';
+import type { ThreadStatusFilter } from '../core/coordination/threads';
+
+/** Status filter of the Message Log (the core's thread filter). */
+export type StatusFilter = ThreadStatusFilter;
 
 /** Filters of the Message Log; kept by the webview in its state and sent on every change. */
 export interface LogFilter {

@@ -1,6 +1,6 @@
 import { affects, missingInput } from './decisions';
 import { requireInstance } from './instances';
-import { BROADCAST, isRecipient, responseDue } from './messages';
+import { awaitsAnswerFrom, isUnreadBy, responseDue } from './messages';
 import { Decision, Message, PendingDecision, Task } from './schemas';
 import { CoordinationStore } from './store';
 import { isoTime, timeOf } from './time';
@@ -47,19 +47,14 @@ export async function getInbox(store: CoordinationStore, instance: string, opts:
   const { registry, tasks, messages, decisions } = await store.read('registry', 'tasks', 'messages', 'decisions');
   requireInstance(registry, instance);
   const now = store.clock.now().getTime();
-  const mine = (m: Message) => isRecipient(m, instance);
 
   const awaitingResponse = messages.messages
-    .filter((m) => mine(m) && m.to === instance && m.status === 'pending_response')
+    .filter((m) => awaitsAnswerFrom(m, instance))
     .map((message) => {
       const due = responseDue(messages, message);
       return { message, due: due === undefined ? null : isoTime(new Date(due)), overdue: due !== undefined && due < now };
     });
-  const unread = messages.messages.filter((m) => {
-    if (!mine(m) || m.status !== 'sent') return false;
-    if (m.to !== BROADCAST) return true;
-    return !(Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(instance));
-  });
+  const unread = messages.messages.filter((m) => isUnreadBy(m, instance));
   const answered = messages.messages
     .filter((m) => m.from === instance && m.status === 'responded')
     .map((request) => ({ request, replies: messages.messages.filter((r) => r.in_reply_to === request.message_id) }));

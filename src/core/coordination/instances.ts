@@ -2,12 +2,20 @@ import { SyncordError } from '../errors';
 import { checkInstanceId, uniq } from './ids';
 import { Instance, Registry, TaskQueue } from './schemas';
 import { conflict, CoordinationStore, defineChange, usage } from './store';
+import { timeOf } from './time';
 
 /** An instance with its id, as listed and returned by the operations. */
 export type InstanceEntry = Instance & { id: string };
 
 export function instanceEntries(registry: Registry): InstanceEntry[] {
   return Object.entries(registry.instances).map(([id, rec]) => ({ id, ...rec }));
+}
+
+/** An active instance that never checked in, or whose last check-in is older than `staleAfterMs`. */
+export function isStale(rec: Instance, now: number, staleAfterMs: number): boolean {
+  if (rec.status !== 'active') return false;
+  const last = timeOf(rec.last_update);
+  return last === undefined || now - last > staleAfterMs;
 }
 
 /** Throws not-found unless `id` is in the registry. */

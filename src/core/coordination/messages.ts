@@ -127,6 +127,57 @@ export function isRecipient(m: Message, instance: string): boolean {
   return m.to === instance || (m.to === BROADCAST && m.from !== instance);
 }
 
+/** The message a reply answers (`in_reply_to`, as replies are written). */
+export function replyTarget(m: Message): string | undefined {
+  return typeof m.in_reply_to === 'string' && m.in_reply_to ? m.in_reply_to : undefined;
+}
+
+/** Waiting: the message asks for a response that has not come yet. */
+export function isWaiting(m: Message): boolean {
+  return m.status === 'pending_response';
+}
+
+/** Open: neither acknowledged by its reader nor closed. */
+export function isOpen(m: Message): boolean {
+  return m.status !== 'closed' && m.status !== 'acknowledged';
+}
+
+/** A thread takes replies until its first message is closed. */
+export function acceptsReplies(root: Message): boolean {
+  return root.status !== 'closed';
+}
+
+/** Whether `instance` has read a message sent to "all" (it is listed in `acknowledged_by`). */
+export function acknowledgedBy(m: Message, instance: string): boolean {
+  return m.to === BROADCAST && Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(instance);
+}
+
+/** A message addressed to `instance` that waits for its answer. */
+export function awaitsAnswerFrom(m: Message, instance: string): boolean {
+  return m.to === instance && isWaiting(m);
+}
+
+/** A message to `instance` (or to all) that needs no answer and that it has not acknowledged yet. */
+export function isUnreadBy(m: Message, instance: string): boolean {
+  return isRecipient(m, instance) && m.status === 'sent' && !acknowledgedBy(m, instance);
+}
+
+/** Messages that wait for `instance`: its answer, or its reading. The rule of `syncord inbox`. */
+export function unreadFor(log: CommunicationLog, instance: string | undefined): Message[] {
+  if (!instance) return [];
+  return log.messages.filter((m) => awaitsAnswerFrom(m, instance) || isUnreadBy(m, instance));
+}
+
+/** Whether `instance` may answer `m`, a message of the thread started by `root`. */
+export function mayReply(m: Message, root: Message, instance: string | undefined): boolean {
+  return instance !== undefined && acceptsReplies(root) && isRecipient(m, instance) && m.from !== instance;
+}
+
+/** Whether `instance` may close the thread started by `root` (only who started it, while it is open). */
+export function mayClose(root: Message, instance: string | undefined): boolean {
+  return instance !== undefined && acceptsReplies(root) && root.from === instance;
+}
+
 /**
  * Protocol 3, steps 2–3: the recipient answers. The reply joins the thread (`in_reply_to`), the original is
  * marked `responded` and its response-queue entry `completed`.

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { buildTreeModel, filterThreads, threadView, TreeModel } from '../../core/coordination/view';
+import { filterThreads } from '../../core/coordination/threads';
+import { buildTreeModel, CoordinationTree } from '../../views/coordination';
+import { pageOf } from '../../views/messageLog';
 import type { LogFilter, ThreadPage } from '../../shared/protocol';
 import { Coordination } from './context';
 import { CoordinationViews } from './views';
@@ -14,7 +16,7 @@ export interface CoordinationApi {
   /** Re-reads changed files now instead of waiting for the watcher. */
   reload(): Promise<void>;
   /** The Coordination tree's model as the view shows it now. */
-  tree(): TreeModel | undefined;
+  tree(): CoordinationTree | undefined;
   /** Fires after the files changed on disk and the models were rebuilt. */
   onDidChange: vscode.Event<unknown>;
   /** Problems shown for a coordination file. */
@@ -36,17 +38,12 @@ export function coordinationApi(c: Coordination, views: CoordinationViews): Coor
     onDidChange: c.model.onDidChange,
     diagnostics: (file) => views.health.get(file),
     statusBarText: () => views.statusBar.item.text,
-    messageLogPage: (f, offset = 0, limit = 50) => {
-      const me = c.services.settings().instanceId;
-      const list = filterThreads(c.model.threads(), { instance: f.instance || undefined, status: f.status, text: f.text });
-      const now = Date.now();
-      return {
-        total: list.length,
+    messageLogPage: (f, offset = 0, limit = 50) =>
+      pageOf(filterThreads(c.model.threads(), { instance: f.instance || undefined, status: f.status, text: f.text }), offset, limit, {
+        now: Date.now(),
+        me: c.services.settings().instanceId,
         totalMessages: c.model.value('messages')?.messages.length ?? 0,
-        offset,
-        threads: list.slice(offset, offset + limit).map((t) => threadView(t, now, me)),
         replace: true,
-      };
-    },
+      }),
   };
 }

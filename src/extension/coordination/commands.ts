@@ -7,7 +7,7 @@ import { PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationStore } from '../../core/coordination/store';
 import { acceptTask, addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
-import { ViewNode } from '../../core/coordination/view';
+import type { CoordinationNode as ViewNode } from '../../views/coordination';
 import { locatePath } from '../../core/store';
 import { CoordinationArgs, CoordinationNamedArgs } from '../commandArgs';
 import { Sessions } from '../sessions/context';

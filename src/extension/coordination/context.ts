@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { CoordinationStore } from '../../core/coordination/store';
+import { ViewId } from '../../views/ids';
 import { reportError } from '../errors';
 import { Services } from '../services';
 import { CoordinationModel } from './model';
@@ -62,7 +63,7 @@ export function createCoordination(services: Services): Coordination {
       busy.begin();
       try {
         return await vscode.window.withProgress(
-          { location: { viewId: 'syncord.coordination' }, title },
+          { location: { viewId: ViewId.coordination }, title },
           () => fn(store),
         );
       } catch (e) {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Finding, HealthDocuments, healthOf, HealthReport } from '../../core/coordination/health';
 import { CoordinationKey } from '../../core/coordination/store';
-import { FileState } from '../../core/coordination/view';
+import type { FileState } from '../../core/coordination/snapshot';
 import { Disposable } from '../lifecycle';
 import { SettingKey } from '../settings';
 import { Coordination } from './context';

@@ -3,7 +3,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { CoordinationKey, CoordinationStore, CoordinationValues } from '../../core/coordination/store';
-import { buildThreads, buildTreeModel, CoordinationSnapshot, FileState, Thread, TreeModel } from '../../core/coordination/view';
+import type { CoordinationSnapshot, FileState } from '../../core/coordination/snapshot';
+import { buildThreads, Thread } from '../../core/coordination/threads';
+import { buildTreeModel, CoordinationTree } from '../../views/coordination';
 import { CoalescedRun, Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { onDidChangeSettings } from '../settings';
@@ -34,7 +36,7 @@ export class CoordinationModel extends Disposable {
   private readonly reloader = this.register(new CoalescedRun(() => this.readChanged(), WATCH_DEBOUNCE_MS));
   private watcher: vscode.Disposable | undefined;
   private dir: string | undefined;
-  private cachedTree: { snap: CoordinationSnapshot; me: string | undefined; staleAfterMs: number; at: number; model: TreeModel } | undefined;
+  private cachedTree: { snap: CoordinationSnapshot; me: string | undefined; staleAfterMs: number; at: number; model: CoordinationTree } | undefined;
   private cachedThreads: { log: unknown; threads: Thread[] } | undefined;
   /** Loads that changed something, for tests. */
   version = 0;
@@ -158,7 +160,7 @@ export class CoordinationModel extends Disposable {
    * The tree model for the current snapshot, identity and stale threshold (`syncord.health.staleCheckinHours`),
    * rebuilt only when one of them changed (or half a minute passed).
    */
-  tree(): TreeModel | undefined {
+  tree(): CoordinationTree | undefined {
     const snap = this.snap;
     if (!snap) return undefined;
     const settings = this.services.settings();

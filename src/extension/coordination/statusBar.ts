@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { unreadFor } from '../../core/coordination/view';
+import { coordinationStatusBarView } from '../../views/coordination';
 import { Disposable } from '../lifecycle';
 import { Command } from '../../shared/commands';
+import { showStatusBar } from '../statusBar';
 import { onDidChangeSettings } from '../settings';
 import { Coordination } from './context';
 import { HealthDiagnostics } from './diagnostics';
@@ -32,27 +33,13 @@ export class CoordinationStatusBar extends Disposable {
   }
 
   update(): void {
-    const snap = this.coordination.model.snapshot;
-    if (!snap?.exists) {
-      this.item.hide();
-      return;
-    }
-    const me = this.coordination.services.settings().instanceId;
-    const log = snap.messages.state === 'ok' ? snap.messages.value : undefined;
-    const unread = log ? unreadFor(log, me).length : 0;
-    const problems = this.health.problemCount;
-    const icon = this.coordination.busy.busy ? '$(sync~spin)' : '$(comment-discussion)';
-    this.item.text = `${icon} ${unread}${problems ? ` $(warning) ${problems}` : ''}`;
-    const lines = [
-      me ? `${unread} message${unread === 1 ? '' : 's'} waiting for ${me}` : 'Set syncord.instanceId to see the messages waiting for you',
-      problems ? `${problems} coordination problem${problems === 1 ? '' : 's'} (see the Problems panel)` : 'No coordination problems',
-    ];
-    if (this.coordination.busy.busy) lines.unshift('Writing coordination files…');
-    lines.push('', 'Click to open the Message Log');
-    this.item.tooltip = lines.join('\n');
-    this.item.accessibilityInformation = { label: lines.join('. ') };
-    this.item.backgroundColor = problems && this.health.broken ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.item.show();
+    const v = coordinationStatusBarView(this.coordination.model.snapshot, {
+      me: this.coordination.services.settings().instanceId,
+      problems: this.health.problemCount,
+      brokenFiles: this.health.broken,
+      busy: this.coordination.busy.busy,
+    });
+    showStatusBar(this.item, v);
   }
 }
 

@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
 import { CoordinationKey } from '../../core/coordination/store';
-import { GROUP_IDS, TreeModel, ViewNode } from '../../core/coordination/view';
-import { Command } from '../../shared/commands';
+import { coordinationTreeMessage, CoordinationNode, CoordinationTree, GROUP_IDS } from '../../views/coordination';
 import { Disposable } from '../lifecycle';
 import { Coordination } from './context';
 import { HealthDiagnostics, registerHealthDiagnostics } from './diagnostics';
 import { CoordinationStatusBar, registerStatusBar } from './statusBar';
-import { baseTreeItem } from '../treeItem';
+import { resolveTooltip, treeItemOf } from '../treeItem';
 
 const GROUPS_OF: Record<CoordinationKey, string[]> = {
   registry: [GROUP_IDS.instances],
@@ -16,18 +15,18 @@ const GROUPS_OF: Record<CoordinationKey, string[]> = {
 };
 
 /**
- * Maps the tree model (core/coordination/view.ts) to TreeItems. The model is rebuilt from the files as last
+ * Adapts the Coordination tree (src/views/coordination.ts) to the editor. The model is rebuilt from the files as last
  * read; nodes keep stable ids, so expansion and selection survive refreshes.
  */
-export class CoordinationTreeProvider extends Disposable implements vscode.TreeDataProvider<ViewNode> {
-  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | undefined>());
+export class CoordinationTreeProvider extends Disposable implements vscode.TreeDataProvider<CoordinationNode> {
+  private readonly emitter = this.register(new vscode.EventEmitter<CoordinationNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
-  private shown: TreeModel | undefined;
+  private shown: CoordinationTree | undefined;
   /**
    * The node objects VS Code received, by id. VS Code knows elements by object identity, so a refresh of one
    * node must fire with the object it was given; getTreeItem/getChildren then read the newest model by id.
    */
-  private readonly handed = new Map<string, ViewNode>();
+  private readonly handed = new Map<string, CoordinationNode>();
 
   constructor(private readonly coordination: Coordination) {
     super();
@@ -35,7 +34,7 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
   }
 
   /** The model the tree shows now (for tests and reveal). */
-  get model(): TreeModel | undefined {
+  get model(): CoordinationTree | undefined {
     return this.coordination.model.tree();
   }
 
@@ -65,7 +64,7 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     for (const node of known) this.emitter.fire(node);
   }
 
-  async getChildren(element?: ViewNode): Promise<ViewNode[]> {
+  async getChildren(element?: CoordinationNode): Promise<CoordinationNode[]> {
     await this.coordination.model.ensureLoaded();
     const model = this.coordination.model.tree();
     this.shown = model;
@@ -76,34 +75,24 @@ export class CoordinationTreeProvider extends Disposable implements vscode.TreeD
     return nodes;
   }
 
-  /** Tooltips are built on hover only. Plain text: content from the files is never read as Markdown. */
-  resolveTreeItem(item: vscode.TreeItem, element: ViewNode): vscode.TreeItem {
-    const node = this.coordination.model.tree()?.get(element.id) ?? element;
-    if (node.tooltip) item.tooltip = node.tooltip();
-    return item;
+  /** Tooltips are built on hover only. */
+  resolveTreeItem(item: vscode.TreeItem, element: CoordinationNode): vscode.TreeItem {
+    return resolveTooltip(item, this.coordination.model.tree()?.get(element.id) ?? element);
   }
 
-  getParent(element: ViewNode): ViewNode | undefined {
+  getParent(element: CoordinationNode): CoordinationNode | undefined {
     return this.coordination.model.tree()?.parent(element.id);
   }
 
-  getTreeItem(element: ViewNode): vscode.TreeItem {
+  getTreeItem(element: CoordinationNode): vscode.TreeItem {
     // The element may be an object from an earlier model (see `handed`): show the newest version of it.
-    const node = this.coordination.model.tree()?.get(element.id) ?? element;
-    const item = baseTreeItem(node);
-    if (node.kind === 'error' && node.location) {
-      item.command = { command: Command.openCoordinationFileAt, title: 'Open at Problem', arguments: [node] };
-    } else if (node.kind === 'missing') {
-      item.command = { command: Command.initCoordination, title: 'Initialize Coordination' };
-    }
-    item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
-    return item;
+    return treeItemOf(this.coordination.model.tree()?.get(element.id) ?? element);
   }
 }
 
 export interface CoordinationViews {
   provider: CoordinationTreeProvider;
-  treeView: vscode.TreeView<ViewNode>;
+  treeView: vscode.TreeView<CoordinationNode>;
   health: HealthDiagnostics;
   statusBar: CoordinationStatusBar;
 }
@@ -115,9 +104,7 @@ export function registerCoordinationViews(coordination: Coordination, viewId: st
   const treeView = vscode.window.createTreeView(viewId, { treeDataProvider: provider, showCollapseAll: true });
   services.context.subscriptions.push(provider, treeView);
   const setMessage = () => {
-    const snap = coordination.model.snapshot;
-    const broken = snap ? (['registry', 'tasks', 'messages', 'decisions'] as const).filter((k) => snap[k].state === 'invalid') : [];
-    treeView.message = broken.length ? `${broken.length} coordination file${broken.length > 1 ? 's' : ''} cannot be read; see below.` : undefined;
+    treeView.message = coordinationTreeMessage(coordination.model.snapshot);
   };
   services.context.subscriptions.push(coordination.model.onDidChange(setMessage));
   // Relative times ("checked in 5m ago", "due in 2h") and the stale markers move on with the clock.

@@ -1,9 +1,8 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
-import { MESSAGE_TYPES, PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationKey } from '../../core/coordination/store';
-import { COORDINATION_FILE_NAMES, filterThreads, Thread, ThreadFilter, threadView } from '../../core/coordination/view';
+import { filterThreads, Thread, ThreadFilter } from '../../core/coordination/threads';
 import { locatePath } from '../../core/store';
 import {
   DEFAULT_FILTER,
@@ -21,6 +20,7 @@ import { Sessions } from '../sessions/context';
 import { nudgeAfterSend } from '../sessions/deliver';
 import { messageLogHtml } from './html';
 import { onDidChangeSettings } from '../settings';
+import { logContext, pageOf } from '../../views/messageLog';
 
 /**
  * The Message Log webview view in the panel: threads of communication-log.json, filters, composer. The
@@ -88,20 +88,7 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
   }
 
   private context(): LogContext {
-    const snap = this.coordination.model.snapshot;
-    const log = snap?.messages;
-    let problem: string | null = null;
-    if (!snap?.exists) problem = 'This workspace has no coordination folder yet. Run "Syncord: Initialize Coordination" to create it.';
-    else if (log?.state === 'invalid') problem = `${COORDINATION_FILE_NAMES.messages}:${log.line ?? 1}:${log.column ?? 1}: ${log.message}. The file is left as it is; the log shows again once it is fixed.`;
-    else if (log?.state === 'missing') problem = `${COORDINATION_FILE_NAMES.messages} is missing. "Syncord: Initialize Coordination" creates it.`;
-    const registry = this.coordination.model.value('registry');
-    return {
-      instanceId: this.me() ?? null,
-      instances: Object.keys(registry?.instances ?? {}),
-      problem,
-      messageTypes: [...MESSAGE_TYPES],
-      priorities: [...PRIORITIES],
-    };
+    return logContext(this.coordination.model.snapshot, this.me());
   }
 
   private threadFilter(): ThreadFilter {
@@ -120,18 +107,12 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
 
   /** A page of threads from `offset`. */
   page(offset: number, limit: number, replace: boolean): ThreadPage {
-    const list = this.matching();
-    const start = Math.max(0, Math.min(offset, list.length));
-    const now = Date.now();
-    const me = this.me();
-    const log = this.coordination.model.value('messages');
-    return {
-      total: list.length,
-      totalMessages: log?.messages.length ?? 0,
-      offset: start,
-      threads: list.slice(start, start + limit).map((t) => threadView(t, now, me)),
+    return pageOf(this.matching(), offset, limit, {
+      now: Date.now(),
+      me: this.me(),
+      totalMessages: this.coordination.model.value('messages')?.messages.length ?? 0,
       replace,
-    };
+    });
   }
 
   private async sendAll(): Promise<void> {

@@ -4,8 +4,8 @@ import { SessionRecord } from '../../core/sessions/schema';
 import { listSessions, SessionView, SpawnResult } from '../../core/sessions/sessions';
 import { resendFromWindow, slingFromWindow, SpawnRequest, spawnFromWindow, stopFromWindow } from './commands';
 import { Sessions } from './context';
-import { SessionsTree } from './tree';
-import { treeItemOf } from './views';
+import type { SessionsTree } from '../../views/sessions';
+import { treeItemOf } from '../treeItem';
 
 /**
  * What the extension exports about agent sessions (part of the value of `activate()`), for integration tests

@@ -8,7 +8,7 @@ import { HOST_NAME } from '../../core/store/lock';
 import { Coordination } from '../coordination/context';
 import { CoalescedRun, Disposable } from '../lifecycle';
 import { SessionTerminals } from './terminals';
-import { buildSessionsTree, SessionsTree, undeliveredIn } from './tree';
+import { buildSessionsTree, SessionsTree, undeliveredIn } from '../../views/sessions';
 
 /** Changes come in bursts (a supervisor and an agent writing one after the other): wait this long for quiet. */
 const DEBOUNCE_MS = 200;

@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../lifecycle';
-import { Command } from '../../shared/commands';
-import { baseTreeItem } from '../treeItem';
+import { resolveTooltip, treeItemOf } from '../treeItem';
 import { Sessions } from './context';
-import { SessionNode } from './tree';
+import { SessionNode, sessionsViewDescription } from '../../views/sessions';
 
 /**
- * Maps the sessions tree (sessions/tree.ts) to TreeItems. The tree is small (one row per session and per
+ * Adapts the Sessions tree (src/views/sessions.ts) to the editor. The tree is small (one row per session and per
  * undelivered hand-over), so a change redraws it whole; node ids are stable, so expansion and selection stay.
  */
 export class SessionsTreeProvider extends Disposable implements vscode.TreeDataProvider<SessionNode> {
@@ -29,30 +28,12 @@ export class SessionsTreeProvider extends Disposable implements vscode.TreeDataP
   }
 
   resolveTreeItem(item: vscode.TreeItem, element: SessionNode): vscode.TreeItem {
-    const node = this.sessions.model.tree().get(element.id) ?? element;
-    if (node.tooltip) item.tooltip = node.tooltip();
-    return item;
+    return resolveTooltip(item, this.sessions.model.tree().get(element.id) ?? element);
   }
 
   getTreeItem(element: SessionNode): vscode.TreeItem {
-    const node = this.sessions.model.tree().get(element.id) ?? element;
-    return treeItemOf(node);
+    return treeItemOf(this.sessions.model.tree().get(element.id) ?? element);
   }
-}
-
-/** The TreeItem of a node: a session opens its terminal (or its log) when clicked; an error opens the file. */
-export function treeItemOf(node: SessionNode): vscode.TreeItem {
-  const item = baseTreeItem(node);
-  const s = node.session;
-  if (s && s.mode === 'terminal' && /\.here$/.test(node.contextValue)) {
-    item.command = { command: Command.focusSessionTerminal, title: 'Focus Terminal', arguments: [node] };
-  } else if (s && s.mode === 'headless' && s.log) {
-    item.command = { command: Command.showSessionLog, title: 'Show Session Log', arguments: [node] };
-  } else if (node.kind === 'error' && node.file) {
-    item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(node.file)] };
-  }
-  item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
-  return item;
 }
 
 export interface SessionsViews {
@@ -68,9 +49,7 @@ export function registerSessionsView(sessions: Sessions, viewId: string): Sessio
   services.context.subscriptions.push(provider, treeView);
   services.context.subscriptions.push(
     sessions.model.onDidChange(() => {
-      const list = sessions.model.sessions ?? [];
-      const live = list.filter((x) => x.state !== 'exited').length;
-      treeView.description = list.length ? `${live} live` : undefined;
+      treeView.description = sessionsViewDescription(sessions.model.sessions);
     }),
   );
   return { provider, treeView };

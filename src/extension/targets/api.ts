@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { TargetsSnapshot, TreeModel } from '../../core/targets/view';
+import type { TargetsSnapshot } from '../../core/targets/overview';
+import type { TargetsTree } from '../../views/targets';
 import { Targets } from './context';
 import { TargetViews } from './views';
 
@@ -16,7 +17,7 @@ export interface TargetsApi {
   /** The model as last computed. */
   snapshot(): TargetsSnapshot | undefined;
   /** The Targets tree as the view shows it now. */
-  tree(): TreeModel | undefined;
+  tree(): TargetsTree | undefined;
   /** The TreeItem the view renders for a node id (label, description, icon, contextValue). */
   treeItem(id: string): vscode.TreeItem | undefined;
   /** Fires after every recomputation and busy/verify change. */

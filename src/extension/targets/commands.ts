@@ -31,15 +31,10 @@ import {
 } from '../../core/targets';
 import { isSyncordError, SyncordError } from '../../core/errors';
 import { WorkspacePaths } from '../../core/workspace';
-import {
-  describePlan,
-  describeSyncResult,
-  describeVerify,
-  displayStatus,
-  relativeTime,
-  STATUS_LABEL,
-  targetNodeId,
-} from '../../core/targets/view';
+import { displayStatus } from '../../core/targets/overview';
+import { describePlan, describeSyncResult, describeVerify } from '../../views/syncText';
+import { STATUS_LABEL, targetNodeId, TargetNode as ViewNode } from '../../views/targets';
+import { relativeTime } from '../../views/time';
 import { reportError } from '../errors';
 import { Command, TARGETS_BUSY_CONTEXT_KEY } from '../../shared/commands';
 import { TargetArgs } from '../commandArgs';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { verifyProblems } from '../../core/targets/view';
+import { verifyProblems } from '../../core/targets/overview';
 import { Disposable } from '../lifecycle';
 import { TargetsModel } from './model';
 

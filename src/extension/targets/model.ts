@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, VerifyResult } from '../../core/targets';
 import { SYNCORD_DIR } from '../../core/targets/backup';
-import { buildTree, componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot, TreeModel } from '../../core/targets/view';
+import { componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot } from '../../core/targets/overview';
+import { buildTree, TargetsTree } from '../../views/targets';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
 import { onDidChangeSettings } from '../settings';
@@ -44,7 +45,7 @@ export class TargetsModel extends Disposable {
   private ownWritesUntil = 0;
   private readonly busyTargets = new Map<string, string>();
   private readonly verifies: Map<string, { result: VerifyResult; at: string }>;
-  private cachedTree: { version: number; minute: number; model: TreeModel } | undefined;
+  private cachedTree: { version: number; minute: number; model: TargetsTree } | undefined;
   /** Changes of what the view shows (a reload that found something new, a busy or verify change). */
   version = 0;
   /** Completed reloads, for tests and the log. */
@@ -82,7 +83,7 @@ export class TargetsModel extends Disposable {
   }
 
   /** The tree as the view shows it now. */
-  tree(): TreeModel | undefined {
+  tree(): TargetsTree | undefined {
     if (!this.snap) return undefined;
     const now = Date.now();
     const minute = Math.floor(now / 60_000);
@@ -227,7 +228,7 @@ export class TargetsModel extends Disposable {
         return info;
       }),
     );
-    const snap: TargetsSnapshot = { registryFile: regFile, registryExists, targets: infos, errors };
+    const snap: TargetsSnapshot = { root: paths.root, registryFile: regFile, registryExists, targets: infos, errors };
     if (rules) snap.rules = rules;
     return snap;
   }

@@ -1,23 +1,24 @@
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { changedNodes, statusBarView, TreeModel, ViewNode } from '../../core/targets/view';
+import { statusBarView, TargetNode, TargetsTree, targetsTreeMessage } from '../../views/targets';
+import { changedNodes } from '../../views/tree';
 import { Disposable } from '../lifecycle';
 import { Command } from '../../shared/commands';
 import { Targets } from './context';
-import { baseTreeItem } from '../treeItem';
+import { showStatusBar } from '../statusBar';
+import { treeItemOf } from '../treeItem';
 
 /**
- * Maps the tree model (core/targets/view.ts) to TreeItems. Nodes keep stable ids, and the objects handed to
+ * Adapts the Targets tree (src/views/targets.ts) to the editor. Nodes keep stable ids, and the objects handed to
  * the editor stay the same across recomputations (updated in place): after a change only the rows whose text,
  * icon or children changed are redrawn, so a row the user is hovering or clicking is not replaced under the
  * pointer by a recomputation that changed nothing about it.
  */
-export class TargetsTreeProvider extends Disposable implements vscode.TreeDataProvider<ViewNode> {
-  private readonly emitter = this.register(new vscode.EventEmitter<ViewNode | ViewNode[] | undefined>());
+export class TargetsTreeProvider extends Disposable implements vscode.TreeDataProvider<TargetNode> {
+  private readonly emitter = this.register(new vscode.EventEmitter<TargetNode | TargetNode[] | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   /** The tree the editor was last given, and the node objects it holds, by id. */
-  private shown: TreeModel | undefined;
-  private readonly nodes = new Map<string, ViewNode>();
+  private shown: TargetsTree | undefined;
+  private readonly nodes = new Map<string, TargetNode>();
 
   constructor(private readonly targets: Targets) {
     super();
@@ -25,12 +26,12 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   /** The model the tree shows now (tests read labels and descriptions through getTreeItem). */
-  get model(): TreeModel | undefined {
+  get model(): TargetsTree | undefined {
     return this.targets.model.tree();
   }
 
   /** The node object the editor holds for an id (for reveal). */
-  node(id: string): ViewNode | undefined {
+  node(id: string): TargetNode | undefined {
     if (!this.shown) this.adopt(this.targets.model.tree());
     return this.nodes.get(id);
   }
@@ -52,7 +53,7 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   /** Makes `tree` the one shown, keeping the objects of nodes the editor already holds (updated in place). */
-  private adopt(tree: TreeModel | undefined): void {
+  private adopt(tree: TargetsTree | undefined): void {
     if (!tree || tree === this.shown) return;
     this.shown = tree;
     const seen = new Set<string>();
@@ -60,14 +61,14 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
       seen.add(n.id);
       const old = this.nodes.get(n.id);
       if (old) {
-        for (const k of Object.keys(old) as (keyof ViewNode)[]) delete old[k];
+        for (const k of Object.keys(old) as (keyof TargetNode)[]) delete old[k];
         Object.assign(old, n);
       } else this.nodes.set(n.id, { ...n });
     }
     for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
   }
 
-  async getChildren(element?: ViewNode): Promise<ViewNode[]> {
+  async getChildren(element?: TargetNode): Promise<TargetNode[]> {
     await this.targets.model.ensureLoaded();
     // The tree as last adopted: a newer one is adopted (and its changes announced) by update().
     if (!this.shown) this.adopt(this.targets.model.tree());
@@ -77,26 +78,13 @@ export class TargetsTreeProvider extends Disposable implements vscode.TreeDataPr
     return list.map((n) => this.nodes.get(n.id)!);
   }
 
-  getParent(element: ViewNode): ViewNode | undefined {
+  getParent(element: TargetNode): TargetNode | undefined {
     const p = this.shown?.parent(element.id);
     return p && this.nodes.get(p.id);
   }
 
-  getTreeItem(node: ViewNode): vscode.TreeItem {
-    const item = baseTreeItem(node);
-    // Plain text: messages and paths come from files and must not be read as Markdown.
-    if (node.tooltip) item.tooltip = node.tooltip;
-    if ((node.kind === 'problem' || node.kind === 'error' || node.kind === 'check') && node.location) {
-      item.command = { command: Command.openTargetLocation, title: 'Open', arguments: [node] };
-    } else if (node.kind === 'changedFile' && node.target) {
-      const root = this.targets.services.paths()?.root;
-      if (root) {
-        item.resourceUri = vscode.Uri.file(path.join(root, node.label));
-        if (!node.icon?.id.includes('removed')) item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
-      }
-    }
-    item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', ') };
-    return item;
+  getTreeItem(node: TargetNode): vscode.TreeItem {
+    return treeItemOf(node);
   }
 }
 
@@ -119,22 +107,14 @@ export class TargetsStatusBar extends Disposable {
   }
 
   update(): void {
-    const v = statusBarView(this.targets.model.snapshot, this.targets.model.busy);
-    if (!v.visible) {
-      this.item.hide();
-      return;
-    }
-    this.item.text = v.text;
-    this.item.tooltip = v.tooltip;
-    this.item.accessibilityInformation = { label: v.text.replace(/\$\([^)]*\)\s*/g, '') };
-    this.item.show();
+    showStatusBar(this.item, statusBarView(this.targets.model.snapshot, this.targets.model.busy));
   }
 }
 
 export interface TargetViews {
   targets: Targets;
   provider: TargetsTreeProvider;
-  treeView: vscode.TreeView<ViewNode>;
+  treeView: vscode.TreeView<TargetNode>;
   statusBar: TargetsStatusBar;
 }
 
@@ -146,8 +126,7 @@ export function registerTargetViews(targets: Targets, viewId: string): TargetVie
   const statusBar = new TargetsStatusBar(targets);
   services.context.subscriptions.push(provider, treeView, statusBar);
   const setMessage = () => {
-    const snap = targets.model.snapshot;
-    treeView.message = snap?.targets.length && !vscode.workspace.isTrusted ? 'Restricted Mode: statuses are as recorded; sync, detect and verify need a trusted workspace.' : undefined;
+    treeView.message = targetsTreeMessage(targets.model.snapshot, vscode.workspace.isTrusted);
   };
   services.context.subscriptions.push(targets.model.onDidChange(setMessage));
   return { targets, provider, treeView, statusBar };

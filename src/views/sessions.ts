@@ -1,42 +1,26 @@
 /**
- * The Sessions view's model: one node per agent session (state, runtime, instance, current task) with the
- * hand-overs that did not reach it as children. Plain functions over the session records and the message log,
- * so the tree stays a pure mapping; sessions/views.ts turns the nodes into TreeItems.
+ * The Sessions tree: one node per agent session (state, runtime, instance, current task) with the hand-overs
+ * that did not reach it as children. Built from the session records and the message log; the extension only
+ * adapts it to the editor.
  */
-import type { Message } from '../../core/coordination/schemas';
-import { DeliveryRecord, deliveriesOf } from '../../core/sessions/deliveries';
-import type { SessionView } from '../../core/sessions/sessions';
-import type { BaseViewNode } from '../treeItem';
+import type { Message } from '../core/coordination/schemas';
+import { DeliveryRecord, deliveriesOf } from '../core/sessions/deliveries';
+import type { SessionView } from '../core/sessions/sessions';
+import { ClickCommand, ContextValue } from './ids';
+import { NodeIcon, TreeModel, ViewNode } from './tree';
+
+const SessionContextValue = ContextValue.sessions;
 
 export type SessionNodeKind = 'session' | 'delivery' | 'group' | 'error';
 
-/** `contextValue`s, matched by the `view/item/context` menus of package.json. */
-export const SessionContextValue = {
-  /** Followed by `.<state>.<mode>` and `.here` when the session's terminal is in this window: `syncord.session.running.terminal.here`. */
-  session: 'syncord.session',
-  /** Followed by `.<status>`: `syncord.delivery.failed`. */
-  delivery: 'syncord.delivery',
-  undeliveredGroup: 'syncord.sessions.undelivered',
-  error: 'syncord.sessions.error',
-} as const;
-
-export interface SessionNode extends BaseViewNode {
+export interface SessionNode extends ViewNode {
   kind: SessionNodeKind;
-  parentId?: string;
-  /** Plain text, built on hover. */
   tooltip?: () => string;
   session?: SessionView;
   delivery?: { messageId: string; subject: string; record: DeliveryRecord };
-  /** For the error node: the file that cannot be read. */
-  file?: string;
 }
 
-export interface SessionsTree {
-  roots: SessionNode[];
-  children(id: string): SessionNode[];
-  get(id: string): SessionNode | undefined;
-  parent(id: string): SessionNode | undefined;
-}
+export type SessionsTree = TreeModel<SessionNode>;
 
 export interface Undelivered {
   message: Message;
@@ -56,7 +40,7 @@ export function undeliveredIn(messages: readonly Message[]): Undelivered[] {
   return out.reverse();
 }
 
-const STATE_ICONS: Record<string, { id: string; color?: string }> = {
+const STATE_ICONS: Record<string, NodeIcon> = {
   spawning: { id: 'loading~spin' },
   running: { id: 'vm-running', color: 'charts.green' },
   idle: { id: 'debug-pause', color: 'charts.blue' },
@@ -88,6 +72,12 @@ function sessionNode(s: SessionView, here: boolean, hasChildren: boolean): Sessi
     icon: STATE_ICONS[s.state] ?? { id: 'question' },
     contextValue: `${SessionContextValue.session}.${s.state}.${s.mode}${here ? '.here' : ''}`,
     collapsible: hasChildren ? 'expanded' : 'none',
+    click:
+      s.mode === 'terminal' && here
+        ? { command: ClickCommand.focusSessionTerminal, title: 'Focus Terminal', with: 'node' }
+        : s.mode === 'headless' && s.log
+          ? { command: ClickCommand.showSessionLog, title: 'Show Session Log', with: 'node' }
+          : undefined,
     session: s,
     tooltip: () =>
       [
@@ -146,16 +136,18 @@ export function buildSessionsTree(
   here: (sessionId: string) => boolean,
   error?: { message: string; file: string },
 ): SessionsTree {
-  const byId = new Map<string, SessionNode>();
-  const kids = new Map<string, SessionNode[]>();
-  const roots: SessionNode[] = [];
-  const add = (n: SessionNode, parent?: string) => {
-    byId.set(n.id, n);
-    if (parent) kids.set(parent, [...(kids.get(parent) ?? []), n]);
-    else roots.push(n);
-  };
+  const tree: SessionsTree = new TreeModel();
   if (error) {
-    add({ id: 'sessions:error', kind: 'error', label: error.message, contextValue: SessionContextValue.error, collapsible: 'none', icon: { id: 'error', color: 'errorForeground' }, file: error.file, tooltip: () => error.message });
+    tree.add({
+      id: 'sessions:error',
+      kind: 'error',
+      label: error.message,
+      contextValue: SessionContextValue.error,
+      collapsible: 'none',
+      icon: { id: 'error', color: 'errorForeground' },
+      click: { command: ClickCommand.openFile, title: 'Open File', with: { file: error.file } },
+      tooltip: () => error.message,
+    });
   }
   const homeOf = (d: DeliveryRecord): string | undefined => {
     const own = d.session ? sessions.find((s) => s.session_id === d.session) : undefined;
@@ -165,9 +157,9 @@ export function buildSessionsTree(
   };
   const placed = undelivered.map((u) => ({ u, home: homeOf(u.delivery) }));
   const withChildren = new Set(placed.map((p) => p.home).filter((h): h is string => Boolean(h)));
-  for (const s of sessions) add(sessionNode(s, here(s.session_id), withChildren.has(sessionNodeId(s.session_id))));
+  for (const s of sessions) tree.add(sessionNode(s, here(s.session_id), withChildren.has(sessionNodeId(s.session_id))));
   const orphans = placed.filter((p) => !p.home);
-  for (const p of placed) if (p.home) add(deliveryNode(p.u, p.home), p.home);
+  for (const p of placed) if (p.home) tree.add(deliveryNode(p.u, p.home));
   if (orphans.length) {
     const group: SessionNode = {
       id: 'sessions:undelivered',
@@ -179,18 +171,14 @@ export function buildSessionsTree(
       collapsible: 'expanded',
       tooltip: () => 'Work handed to instances that had no live session. Spawn a session for the instance, then resend.',
     };
-    add(group);
-    for (const p of orphans) add(deliveryNode(p.u, group.id), group.id);
+    tree.add(group);
+    for (const p of orphans) tree.add(deliveryNode(p.u, group.id));
   }
-  const parents = new Map<string, string>();
-  for (const [p, list] of kids) for (const n of list) parents.set(n.id, p);
-  return {
-    roots,
-    children: (id) => kids.get(id) ?? [],
-    get: (id) => byId.get(id),
-    parent: (id) => {
-      const p = parents.get(id);
-      return p ? byId.get(p) : undefined;
-    },
-  };
+  return tree;
+}
+
+/** The Sessions view's description beside its title: how many sessions are live, when there are any. */
+export function sessionsViewDescription(sessions: readonly SessionView[] | undefined): string | undefined {
+  const list = sessions ?? [];
+  return list.length ? `${list.filter((s) => s.state !== 'exited').length} live` : undefined;
 }

@@ -1,30 +1,23 @@
 /**
- * View models of the coordination files: the Coordination tree (instances, tasks, decisions) and the threads
- * of the Message Log. Pure functions over parsed files, so the editor, tests and benchmarks share them; the
- * extension maps these nodes to TreeItems and posts thread pages to the webview.
+ * The Coordination tree: instances, tasks and decisions of the coordination files as last read, with a node for
+ * each file that cannot be read. Built from the core's read model (core/coordination/snapshot.ts); the extension
+ * only adapts it to the editor.
  */
-import { inputsOf, missingInput } from './decisions';
-import { BROADCAST, isRecipient } from './messages';
-import type { MessageView, ThreadPage, ThreadView } from '../../shared/protocol';
-import type { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from './schemas';
-import { formatDuration, timeOf } from './time';
+import { inputsOf, missingInput } from '../core/coordination/decisions';
+import { DEFAULT_STALE_HOURS } from '../core/coordination/health';
+import { COORDINATION_FILES } from '../core/coordination/init';
+import { isStale } from '../core/coordination/instances';
+import type { DecisionLog, Registry, Task, TaskQueue } from '../core/coordination/schemas';
+import { brokenFiles, CoordinationSnapshot, FileState } from '../core/coordination/snapshot';
+import type { CoordinationKey } from '../core/coordination/store';
+import { unreadFor } from '../core/coordination/messages';
+import { formatDuration, timeOf } from '../core/coordination/time';
+import { ClickCommand, ContextValue as AllContextValues } from './ids';
+import { HIDDEN, StatusBarView } from './statusBar';
+import { relativeTime } from './time';
+import { NodeIcon, TreeModel, ViewNode } from './tree';
 
-export type FileKey = 'registry' | 'tasks' | 'messages' | 'decisions';
-
-/** One coordination file as last read: parsed, broken (with where), or absent. */
-export type FileState<T> =
-  | { state: 'ok'; file: string; value: T; text: string }
-  | { state: 'invalid'; file: string; message: string; line?: number; column?: number }
-  | { state: 'missing'; file: string };
-
-export interface CoordinationSnapshot {
-  /** Whether the coordination folder exists at all (the view shows its welcome content when not). */
-  exists: boolean;
-  registry: FileState<Registry>;
-  tasks: FileState<TaskQueue>;
-  messages: FileState<CommunicationLog>;
-  decisions: FileState<DecisionLog>;
-}
+const ContextValue = AllContextValues.coordination;
 
 export interface ViewOptions {
   /** Milliseconds since the epoch; relative times and staleness are computed against it. */
@@ -35,46 +28,13 @@ export interface ViewOptions {
   staleAfterMs?: number;
 }
 
-export const DEFAULT_STALE_AFTER_MS = 24 * 3_600_000;
+export type CoordinationNodeKind = 'group' | 'instance' | 'task' | 'dependency' | 'decision' | 'option' | 'detail' | 'error' | 'missing';
 
-export type NodeKind = 'group' | 'instance' | 'task' | 'dependency' | 'decision' | 'option' | 'detail' | 'error' | 'missing';
-
-/** Theme icon ids and theme colour ids (both resolved by the editor). */
-export interface NodeIcon {
-  id: string;
-  color?: string;
-}
-
-/** `contextValue` of the nodes, matched by the `view/item/context` menus of package.json. */
-export const ContextValue = {
-  group: 'syncord.group',
-  instance: 'syncord.instance',
-  instanceMe: 'syncord.instance.me',
-  /** Followed by `.<status>` and, when assigned to the user, `.mine`: `syncord.task.assigned.mine`. */
-  task: 'syncord.task',
-  dependency: 'syncord.dependency',
-  pendingDecision: 'syncord.decision.pending',
-  decided: 'syncord.decision.decided',
-  option: 'syncord.decision.option',
-  detail: 'syncord.detail',
-  error: 'syncord.fileError',
-  missing: 'syncord.fileMissing',
-} as const;
-
-export interface ViewNode {
-  /** Stable across rebuilds: the same record keeps the same id, so expansion and selection survive. */
-  id: string;
-  kind: NodeKind;
-  parentId?: string;
-  label: string;
-  description?: string;
-  /** Plain text; built only when the editor asks for it (a tree of thousands of tasks shows few tooltips). */
+/** A node of the Coordination tree: the record it stands for, and where it lives for "reveal in file". */
+export interface CoordinationNode extends ViewNode {
+  kind: CoordinationNodeKind;
   tooltip?: () => string;
-  icon?: NodeIcon;
-  contextValue: string;
-  collapsible: 'none' | 'collapsed' | 'expanded';
-  /** Where the record lives, for "reveal in file". */
-  file?: FileKey;
+  file?: CoordinationKey;
   jsonPath?: (string | number)[];
   /** For error nodes: the position to open. */
   location?: { file: string; line: number; column: number };
@@ -85,14 +45,7 @@ export interface ViewNode {
   option?: string;
 }
 
-export interface TreeModel {
-  roots: ViewNode[];
-  get(id: string): ViewNode | undefined;
-  children(id: string): ViewNode[];
-  parent(id: string): ViewNode | undefined;
-  /** Count of nodes, for tests and benchmarks. */
-  size: number;
-}
+export type CoordinationTree = TreeModel<CoordinationNode>;
 
 export const GROUP_IDS = {
   instances: 'group:instances',
@@ -103,60 +56,10 @@ export const GROUP_IDS = {
   decisions: 'group:decisions',
   pendingDecisions: 'group:decisions/pending',
   decided: 'group:decisions/decided',
+  messages: 'group:messages',
 } as const;
 
-const FILE_NAMES: Record<FileKey, string> = {
-  registry: 'instance-registry.json',
-  tasks: 'task-queue.json',
-  messages: 'communication-log.json',
-  decisions: 'decisions.json',
-};
-
-class ModelBuilder {
-  private readonly nodes = new Map<string, ViewNode>();
-  private readonly kids = new Map<string, ViewNode[]>();
-  readonly roots: ViewNode[] = [];
-
-  add(node: ViewNode): ViewNode {
-    let id = node.id;
-    // Hand-edited files can repeat an id; keep ids unique so the tree does not refuse to render.
-    for (let n = 2; this.nodes.has(id); n++) id = `${node.id}#${n}`;
-    node.id = id;
-    this.nodes.set(id, node);
-    if (node.parentId === undefined) this.roots.push(node);
-    else {
-      let list = this.kids.get(node.parentId);
-      if (!list) this.kids.set(node.parentId, (list = []));
-      list.push(node);
-    }
-    return node;
-  }
-
-  build(): TreeModel {
-    const { nodes, kids, roots } = this;
-    return {
-      roots,
-      size: nodes.size,
-      get: (id) => nodes.get(id),
-      children: (id) => kids.get(id) ?? [],
-      parent: (id) => {
-        const p = nodes.get(id)?.parentId;
-        return p === undefined ? undefined : nodes.get(p);
-      },
-    };
-  }
-}
-
-/** "3h ago", "in 2d", "just now". */
-export function relativeTime(iso: string | null | undefined, now: number): string | undefined {
-  const t = timeOf(iso);
-  if (t === undefined) return undefined;
-  const d = now - t;
-  if (Math.abs(d) < 60_000) return 'just now';
-  return d > 0 ? `${formatDuration(d)} ago` : `in ${formatDuration(-d)}`;
-}
-
-function problemNode(b: ModelBuilder, key: FileKey, st: FileState<unknown>, parentId: string): void {
+function problemNode(b: CoordinationTree, key: CoordinationKey, st: FileState<unknown>, parentId: string): void {
   if (st.state === 'invalid') {
     const line = st.line ?? 1;
     const column = st.column ?? 1;
@@ -164,12 +67,13 @@ function problemNode(b: ModelBuilder, key: FileKey, st: FileState<unknown>, pare
       id: `error:${key}`,
       kind: 'error',
       parentId,
-      label: `${FILE_NAMES[key]}:${line}:${column}`,
+      label: `${COORDINATION_FILES[key]}:${line}:${column}`,
       description: st.message,
       tooltip: () => `${st.file}:${line}:${column}\n${st.message}\n\nThe file is left as it is. Fix it and the view refreshes.`,
       icon: { id: 'error', color: 'list.errorForeground' },
-      contextValue: ContextValue.error,
+      contextValue: ContextValue.fileError,
       collapsible: 'none',
+      click: { command: ClickCommand.openCoordinationFileAt, title: 'Open at Problem', with: 'node' },
       file: key,
       location: { file: st.file, line, column },
     });
@@ -178,12 +82,13 @@ function problemNode(b: ModelBuilder, key: FileKey, st: FileState<unknown>, pare
       id: `missing:${key}`,
       kind: 'missing',
       parentId,
-      label: `${FILE_NAMES[key]} is missing`,
+      label: `${COORDINATION_FILES[key]} is missing`,
       description: 'Initialize Coordination creates it',
       tooltip: () => `${st.file} does not exist. "Syncord: Initialize Coordination" creates the missing files and keeps existing ones.`,
       icon: { id: 'warning', color: 'list.warningForeground' },
-      contextValue: ContextValue.missing,
+      contextValue: ContextValue.fileMissing,
       collapsible: 'none',
+      click: { command: ClickCommand.initCoordination, title: 'Initialize Coordination', with: 'nothing' },
       file: key,
     });
   }
@@ -206,7 +111,7 @@ const TASK_ICONS: Record<string, NodeIcon> = {
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
 };
 
-function addInstances(b: ModelBuilder, st: FileState<Registry>, o: Required<Pick<ViewOptions, 'now' | 'staleAfterMs'>> & ViewOptions): number {
+function addInstances(b: CoordinationTree, st: FileState<Registry>, o: Required<Pick<ViewOptions, 'now' | 'staleAfterMs'>> & ViewOptions): number {
   const group = b.add({
     id: GROUP_IDS.instances,
     kind: 'group',
@@ -225,10 +130,9 @@ function addInstances(b: ModelBuilder, st: FileState<Registry>, o: Required<Pick
   let stale = 0;
   for (const [id, rec] of Object.entries(st.value.instances)) {
     count++;
-    const last = timeOf(rec.last_update);
-    const isStale = rec.status === 'active' && (last === undefined || o.now - last > o.staleAfterMs);
-    if (isStale) stale++;
-    const since = relativeTime(rec.last_update, o.now);
+    const staleCheckIn = isStale(rec, o.now, o.staleAfterMs);
+    if (staleCheckIn) stale++;
+    const since = timeOf(rec.last_update) === undefined ? undefined : relativeTime(rec.last_update, o.now);
     const parts = [rec.role];
     if (rec.current_task) parts.push(rec.current_task);
     parts.push(since ? `checked in ${since}` : 'never checked in');
@@ -238,18 +142,18 @@ function addInstances(b: ModelBuilder, st: FileState<Registry>, o: Required<Pick
       id: `instance:${id}`,
       kind: 'instance',
       parentId: group.id,
-      label: isStale ? `${id} (stale)` : mine ? `${id} (you)` : id,
+      label: staleCheckIn ? `${id} (stale)` : mine ? `${id} (you)` : id,
       description: parts.join(' · '),
       tooltip: () => [
         `${id} — ${rec.role}`,
-        `Status: ${rec.status}${isStale ? ` — no check-in for over ${formatDuration(o.staleAfterMs)}` : ''}`,
+        `Status: ${rec.status}${staleCheckIn ? ` — no check-in for over ${formatDuration(o.staleAfterMs)}` : ''}`,
         `Current task: ${rec.current_task ?? 'none'}`,
         `Last check-in: ${rec.last_update ?? 'never'}${since ? ` (${since})` : ''}`,
         `Expertise: ${(rec.expertise_areas ?? []).join(', ') || 'none listed'}`,
         `Available for consultation: ${rec.available_for_consultation ? 'yes' : 'no'}`,
         `Session: ${rec.current_session_id ?? 'none'}`,
       ].join('\n'),
-      icon: isStale ? { id: 'warning', color: 'list.warningForeground' } : (INSTANCE_ICONS[rec.status] ?? { id: 'circle-outline' }),
+      icon: staleCheckIn ? { id: 'warning', color: 'list.warningForeground' } : (INSTANCE_ICONS[rec.status] ?? { id: 'circle-outline' }),
       contextValue: mine ? ContextValue.instanceMe : ContextValue.instance,
       collapsible: 'none',
       file: 'registry',
@@ -271,7 +175,7 @@ function dueText(task: Task, now: number): { text?: string; overdue: boolean } {
   return { text: overdue ? `overdue ${formatDuration(now - due)}` : `due ${relativeTime(task.due, now)}`, overdue };
 }
 
-function addTasks(b: ModelBuilder, st: FileState<TaskQueue>, o: ViewOptions): void {
+function addTasks(b: CoordinationTree, st: FileState<TaskQueue>, o: ViewOptions): void {
   const group = b.add({
     id: GROUP_IDS.tasks,
     kind: 'group',
@@ -373,7 +277,7 @@ function addTasks(b: ModelBuilder, st: FileState<TaskQueue>, o: ViewOptions): vo
   }
 }
 
-function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOptions): void {
+function addDecisions(b: CoordinationTree, st: FileState<DecisionLog>, o: ViewOptions): void {
   const group = b.add({
     id: GROUP_IDS.decisions,
     kind: 'group',
@@ -420,7 +324,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
   log.pending_decisions.forEach((d, index) => {
     const needed = missingInput(d);
     const inputs = inputsOf(d);
-    const deadline = relativeTime(d.deadline, o.now);
+    const deadline = timeOf(d.deadline) === undefined ? undefined : relativeTime(d.deadline, o.now);
     const overdue = (timeOf(d.deadline) ?? Infinity) < o.now;
     const parts = [`${d.options.length} option${d.options.length === 1 ? '' : 's'}`];
     if (needed.length) parts.push(`input needed from ${needed.join(', ')}`);
@@ -491,7 +395,7 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
       kind: 'decision',
       parentId: decided.id,
       label: `${d.decision_id} ${d.title}`,
-      description: `${d.decision} · by ${d.decided_by.join(', ')} · ${relativeTime(d.date, o.now) ?? d.date}`,
+      description: `${d.decision} · by ${d.decided_by.join(', ')} · ${relativeTime(d.date, o.now)}`,
       tooltip: () => [
         `${d.decision_id}: ${d.title}`,
         d.description ?? '',
@@ -516,16 +420,16 @@ function addDecisions(b: ModelBuilder, st: FileState<DecisionLog>, o: ViewOption
 }
 
 /** Builds the whole Coordination tree from the files as last read. Without a coordination folder: no nodes. */
-export function buildTreeModel(snap: CoordinationSnapshot, options: ViewOptions): TreeModel {
-  const b = new ModelBuilder();
-  if (!snap.exists) return b.build();
-  const o = { ...options, staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS };
+export function buildTreeModel(snap: CoordinationSnapshot, options: ViewOptions): CoordinationTree {
+  const b: CoordinationTree = new TreeModel();
+  if (!snap.exists) return b;
+  const o = { ...options, staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_HOURS * 3_600_000 };
   addInstances(b, snap.registry, o);
   addTasks(b, snap.tasks, o);
   addDecisions(b, snap.decisions, o);
   if (snap.messages.state !== 'ok') {
     const group = b.add({
-      id: 'group:messages',
+      id: GROUP_IDS.messages,
       kind: 'group',
       label: 'Message Log',
       icon: { id: 'comment-discussion' },
@@ -535,211 +439,38 @@ export function buildTreeModel(snap: CoordinationSnapshot, options: ViewOptions)
     });
     problemNode(b, 'messages', snap.messages, group.id);
   }
-  return b.build();
+  return b;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Message Log threads
 
-/** The message a reply answers (`in_reply_to`, as the core writes replies). */
-export function replyTarget(m: Message): string | undefined {
-  return typeof m.in_reply_to === 'string' && m.in_reply_to ? m.in_reply_to : undefined;
-}
-
-/** A message is waiting when it asks for a response that has not come yet. */
-export function isWaiting(m: Message): boolean {
-  return m.status === 'pending_response';
-}
-
-/** Open: neither acknowledged by its reader nor closed. */
-export function isOpen(m: Message): boolean {
-  return m.status !== 'closed' && m.status !== 'acknowledged';
-}
-
-export interface Thread {
-  root: Message;
-  /** Replies (and replies to replies), oldest first. */
-  replies: Message[];
-  /** Index of the root in the log, for a stable order among equal times. */
-  index: number;
-  /** Latest timestamp in the thread (ms). */
-  last: number;
-  participants: Set<string>;
-}
-
-/** Groups the log into threads: each message without a known parent starts one; replies join their root's. */
-export function buildThreads(log: CommunicationLog): Thread[] {
-  const byId = new Map<string, number>();
-  const msgs = log.messages;
-  for (let i = 0; i < msgs.length; i++) if (!byId.has(msgs[i].message_id)) byId.set(msgs[i].message_id, i);
-  const rootOf = new Int32Array(msgs.length).fill(-1);
-  const findRoot = (i: number): number => {
-    // Walk up the reply chain; a cycle or a missing parent makes the message its own root.
-    let cur = i;
-    const seen: number[] = [];
-    for (let steps = 0; steps < msgs.length; steps++) {
-      if (rootOf[cur] >= 0) {
-        cur = rootOf[cur];
-        break;
-      }
-      seen.push(cur);
-      const p = replyTarget(msgs[cur]);
-      const pi = p === undefined ? undefined : byId.get(p);
-      if (pi === undefined || pi === cur || seen.includes(pi)) break;
-      cur = pi;
-    }
-    for (const s of seen) rootOf[s] = cur;
-    return cur;
-  };
-  const threads = new Map<number, Thread>();
-  for (let i = 0; i < msgs.length; i++) {
-    const r = findRoot(i);
-    let t = threads.get(r);
-    if (!t) {
-      t = { root: msgs[r], replies: [], index: r, last: timeOf(msgs[r].timestamp) ?? 0, participants: new Set([msgs[r].from, msgs[r].to]) };
-      threads.set(r, t);
-    }
-    if (r !== i) {
-      const m = msgs[i];
-      t.replies.push(m);
-      t.last = Math.max(t.last, timeOf(m.timestamp) ?? 0);
-      t.participants.add(m.from);
-      t.participants.add(m.to);
-    }
-  }
-  const out = [...threads.values()];
-  for (const t of out) if (t.replies.length > 1) t.replies.sort((a, b) => (timeOf(a.timestamp) ?? 0) - (timeOf(b.timestamp) ?? 0));
-  return out;
-}
-
-/** Status filter of the Message Log. */
-export type ThreadStatusFilter = 'all' | 'waiting' | 'open' | 'closed';
-
-export interface ThreadFilter {
-  /** Only threads this instance takes part in (sender or recipient; messages to "all" count for everyone). */
-  instance?: string;
-  status?: ThreadStatusFilter;
-  /** Case-insensitive text in subject, body, sender or recipient. */
-  text?: string;
-}
-
-export function threadWaiting(t: Thread): boolean {
-  return isWaiting(t.root) || t.replies.some(isWaiting);
-}
-
-export function matchesFilter(t: Thread, f: ThreadFilter): boolean {
-  if (f.instance && !t.participants.has(f.instance) && !t.participants.has('all')) return false;
-  switch (f.status ?? 'all') {
-    case 'waiting':
-      if (!threadWaiting(t)) return false;
-      break;
-    case 'open':
-      if (!isOpen(t.root)) return false;
-      break;
-    case 'closed':
-      if (isOpen(t.root)) return false;
-      break;
-  }
-  const q = f.text?.trim().toLowerCase();
-  if (q) {
-    const hit = (m: Message) =>
-      m.subject.toLowerCase().includes(q) || m.message.toLowerCase().includes(q) || m.from.toLowerCase().includes(q) || m.to.toLowerCase().includes(q) || m.message_id.toLowerCase() === q;
-    if (!hit(t.root) && !t.replies.some(hit)) return false;
-  }
-  return true;
-}
-
-/** Threads matching the filter, newest activity first (log order breaks ties, later first). */
-export function filterThreads(threads: readonly Thread[], f: ThreadFilter): Thread[] {
-  const out = threads.filter((t) => matchesFilter(t, f));
-  out.sort((a, b) => b.last - a.last || b.index - a.index);
-  return out;
+/** The line above the tree: how many coordination files cannot be read (their nodes say where). */
+export function coordinationTreeMessage(snap: CoordinationSnapshot | undefined): string | undefined {
+  const broken = brokenFiles(snap);
+  return broken.length ? `${broken.length} coordination file${broken.length > 1 ? 's' : ''} cannot be read; see below.` : undefined;
 }
 
 /**
- * Messages that wait for `me`: addressed to me and waiting for my answer, or sent to me (or to all) and not yet
- * acknowledged by me. The same rule as `syncord inbox`.
+ * The coordination status-bar item: messages waiting for the user and coordination problems,
+ * `$(sync~spin)` while the extension writes. Hidden without a coordination folder.
  */
-export function unreadFor(log: CommunicationLog, me: string | undefined): Message[] {
-  if (!me) return [];
-  return log.messages.filter((m) => {
-    if (!isRecipient(m, me)) return false;
-    if (m.status === 'pending_response') return m.to === me;
-    if (m.status !== 'sent') return false;
-    return m.to !== BROADCAST || !(Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(me));
-  });
-}
-
-/** Ids used in the log, for offering recipients that are not (yet) in the registry. */
-export function instanceIdsOf(snap: CoordinationSnapshot): string[] {
-  return snap.registry.state === 'ok' ? Object.keys(snap.registry.value.instances) : [];
-}
-
-export { FILE_NAMES as COORDINATION_FILE_NAMES };
-
-// ---------------------------------------------------------------------------------------------------------
-// Message Log pages (what the webview is sent)
-
-function messageView(m: Message, now: number, me: string | undefined, threadOpen: boolean): MessageView {
-  const waiting = isWaiting(m);
-  const toMe = me !== undefined && isRecipient(m, me);
-  const acked = m.to === BROADCAST && me !== undefined && Array.isArray(m.acknowledged_by) && (m.acknowledged_by as unknown[]).includes(me);
+export function coordinationStatusBarView(
+  snap: CoordinationSnapshot | undefined,
+  state: { me?: string; problems: number; brokenFiles: number; busy: boolean },
+): StatusBarView {
+  if (!snap?.exists) return HIDDEN;
+  const { me, problems, busy } = state;
+  const unread = snap.messages.state === 'ok' ? unreadFor(snap.messages.value, me).length : 0;
+  const lines = [
+    me ? `${unread} message${unread === 1 ? '' : 's'} waiting for ${me}` : 'Set syncord.instanceId to see the messages waiting for you',
+    problems ? `${problems} coordination problem${problems === 1 ? '' : 's'} (see the Problems panel)` : 'No coordination problems',
+  ];
+  if (busy) lines.unshift('Writing coordination files…');
+  lines.push('', 'Click to open the Message Log');
   return {
-    id: m.message_id,
-    from: m.from,
-    to: m.to,
-    type: m.type,
-    subject: m.subject,
-    body: m.message,
-    timestamp: m.timestamp,
-    age: relativeTime(m.timestamp, now) ?? m.timestamp,
-    priority: m.priority,
-    status: m.status,
-    requiresResponse: m.requires_response === true,
-    waiting,
-    relatedTask: m.context?.related_task ?? undefined,
-    relatedFiles: m.context?.related_files ?? [],
-    canReply: threadOpen && toMe && m.from !== me,
-    canAck: toMe && m.status === 'sent' && !acked,
-  };
-}
-
-export function threadView(t: Thread, now: number, me: string | undefined): ThreadView {
-  const open = t.root.status !== 'closed';
-  const all = [t.root, ...t.replies];
-  const oldestWaiting = all.filter(isWaiting).reduce<number | undefined>((min, m) => {
-    const ts = timeOf(m.timestamp);
-    return ts === undefined ? min : min === undefined ? ts : Math.min(min, ts);
-  }, undefined);
-  return {
-    id: t.root.message_id,
-    root: messageView(t.root, now, me, open),
-    replies: t.replies.map((m) => messageView(m, now, me, open)),
-    waiting: threadWaiting(t),
-    open,
-    waitingAge: oldestWaiting === undefined ? undefined : formatDuration(Math.max(0, now - oldestWaiting)),
-    canClose: open && me !== undefined && t.root.from === me,
-  };
-}
-
-/**
- * One page of the Message Log: the threads matching `filter`, newest first, from `offset`, at most `limit`.
- * Only the threads of the page are converted, so a page of a 10,000-message log stays small.
- */
-export function threadPage(
-  threads: readonly Thread[],
-  filter: ThreadFilter,
-  offset: number,
-  limit: number,
-  opts: { now: number; me?: string; totalMessages: number; replace: boolean },
-): ThreadPage {
-  const matching = filterThreads(threads, filter);
-  const start = Math.max(0, Math.min(offset, matching.length));
-  return {
-    total: matching.length,
-    totalMessages: opts.totalMessages,
-    offset: start,
-    threads: matching.slice(start, start + limit).map((t) => threadView(t, opts.now, opts.me)),
-    replace: opts.replace,
+    visible: true,
+    text: `${busy ? '$(sync~spin)' : '$(comment-discussion)'} ${unread}${problems ? ` $(warning) ${problems}` : ''}`,
+    tooltip: lines.join('\n'),
+    accessibilityLabel: lines.join('. '),
+    backgroundColor: problems > 0 && state.brokenFiles > 0 ? 'statusBarItem.errorBackground' : undefined,
   };
 }
