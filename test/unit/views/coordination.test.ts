@@ -2,18 +2,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CommunicationLog, DecisionLog, Message, Registry, TaskQueue } from '../../../src/core/coordination/schemas';
-import {
-  buildThreads,
-  buildTreeModel,
-  ContextValue,
-  CoordinationSnapshot,
-  filterThreads,
-  GROUP_IDS,
-  threadPage,
-  TreeModel,
-  unreadFor,
-  ViewNode,
-} from '../../../src/core/coordination/view';
+import { unreadFor } from '../../../src/core/coordination/messages';
+import type { CoordinationSnapshot } from '../../../src/core/coordination/snapshot';
+import { buildThreads, filterThreads } from '../../../src/core/coordination/threads';
+import { buildTreeModel, CoordinationNode as ViewNode, CoordinationTree as TreeModel, GROUP_IDS } from '../../../src/views/coordination';
+import { ContextValue as AllContextValues } from '../../../src/views/ids';
+import { threadPage } from '../../../src/views/messageLog';
+
+const ContextValue = AllContextValues.coordination;
 
 /** The seed 004 example files: found above the compiled test, else under the current folder (the project). */
 function seedDir(): string {
