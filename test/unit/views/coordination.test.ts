@@ -1,42 +1,16 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as path from 'path';
-import { CommunicationLog, DecisionLog, Message, Registry, TaskQueue } from '../../../src/core/coordination/schemas';
+import { CommunicationLog, Message } from '../../../src/core/coordination/schemas';
 import { unreadFor } from '../../../src/core/coordination/messages';
-import type { CoordinationSnapshot } from '../../../src/core/coordination/snapshot';
 import { buildThreads, filterThreads } from '../../../src/core/coordination/threads';
-import { buildTreeModel, CoordinationNode as ViewNode, CoordinationTree as TreeModel, GROUP_IDS } from '../../../src/views/coordination';
-import { ContextValue as AllContextValues } from '../../../src/views/ids';
+import { buildTreeModel, CoordinationNode as ViewNode, coordinationStatusBarView, CoordinationTree as TreeModel, coordinationTreeMessage, GROUP_IDS } from '../../../src/views/coordination';
+import { ClickCommand, ContextValue as AllContextValues } from '../../../src/views/ids';
 import { threadPage } from '../../../src/views/messageLog';
+import { readSeed, seed } from './samples';
 
 const ContextValue = AllContextValues.coordination;
 
-/** The seed 004 example files: found above the compiled test, else under the current folder (the project). */
-function seedDir(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const candidate = path.join(d, 'test', 'fixtures', 'seed004');
-    if (fs.existsSync(candidate) && fs.existsSync(path.join(d, 'package.json'))) return candidate;
-  }
-  return path.resolve('test', 'fixtures', 'seed004');
-}
-const fixtureDir = seedDir();
 const NOW = Date.parse('2024-01-15T12:00:00Z');
-
-function read<T>(name: string): { value: T; text: string } {
-  const text = fs.readFileSync(path.join(fixtureDir, name), 'utf8');
-  return { value: JSON.parse(text) as T, text };
-}
-
-function seed(): CoordinationSnapshot {
-  const ok = <T>(name: string) => ({ state: 'ok' as const, file: `/ws/coordination/${name}`, ...read<T>(name) });
-  return {
-    exists: true,
-    registry: ok<Registry>('instance-registry.json'),
-    tasks: ok<TaskQueue>('task-queue.json'),
-    messages: ok<CommunicationLog>('communication-log.json'),
-    decisions: ok<DecisionLog>('decisions.json'),
-  };
-}
+const read = readSeed;
 
 function labels(model: TreeModel, id: string): string[] {
   return model.children(id).map((n) => n.label);
@@ -176,6 +150,8 @@ describe('coordination tree model', () => {
     assert.equal(kids[0].label, 'task-queue.json:7:5');
     assert.equal(kids[0].description, 'invalid JSON: expected a comma');
     assert.deepEqual(kids[0].location, { file: '/ws/coordination/task-queue.json', line: 7, column: 5 });
+    assert.deepEqual(kids[0].click, { command: ClickCommand.openCoordinationFileAt, title: 'Open at Problem', with: 'node' });
+    assert.deepEqual(kids[0].icon, { id: 'error', color: 'list.errorForeground' });
     assert.equal(m.children(GROUP_IDS.instances).length, 6);
   });
 
@@ -185,6 +161,32 @@ describe('coordination tree model', () => {
     const m = buildTreeModel(snap, { now: NOW });
     assert.deepEqual(m.roots.map((r) => r.label), ['Instances', 'Tasks', 'Decisions', 'Message Log']);
     assert.deepEqual(labels(m, 'group:messages'), ['communication-log.json:3:5']);
+  });
+
+  it('offers to create a missing file with a click, and says above the tree how many files cannot be read', () => {
+    const snap = seed();
+    snap.decisions = { state: 'missing', file: '/ws/coordination/decisions.json' };
+    const [missing] = buildTreeModel(snap, { now: NOW }).children(GROUP_IDS.decisions);
+    assert.deepEqual([missing.label, missing.description, missing.contextValue], ['decisions.json is missing', 'Initialize Coordination creates it', ContextValue.fileMissing]);
+    assert.deepEqual(missing.click, { command: ClickCommand.initCoordination, title: 'Initialize Coordination', with: 'nothing' });
+    assert.equal(coordinationTreeMessage(snap), undefined);
+    snap.tasks = { state: 'invalid', file: '/ws/coordination/task-queue.json', message: 'bad', line: 1, column: 1 };
+    assert.equal(coordinationTreeMessage(snap), '1 coordination file cannot be read; see below.');
+    snap.registry = { state: 'invalid', file: '/ws/coordination/instance-registry.json', message: 'bad', line: 1, column: 1 };
+    assert.equal(coordinationTreeMessage(snap), '2 coordination files cannot be read; see below.');
+  });
+
+  it('shows the messages waiting for the user and the problems in the status bar, hidden without a folder', () => {
+    const snap = seed();
+    const v = coordinationStatusBarView(snap, { me: 'instance-1', problems: 0, brokenFiles: 0, busy: false });
+    assert.equal(v.text, '$(comment-discussion) 1');
+    assert.equal(v.tooltip, '1 message waiting for instance-1\nNo coordination problems\n\nClick to open the Message Log');
+    assert.equal(v.backgroundColor, undefined);
+    const busy = coordinationStatusBarView(snap, { me: undefined, problems: 2, brokenFiles: 1, busy: true });
+    assert.equal(busy.text, '$(sync~spin) 0 $(warning) 2');
+    assert.match(busy.tooltip, /^Writing coordination files…\nSet syncord.instanceId to see the messages waiting for you\n2 coordination problems/);
+    assert.equal(busy.backgroundColor, 'statusBarItem.errorBackground');
+    assert.equal(coordinationStatusBarView({ ...snap, exists: false }, { problems: 0, brokenFiles: 0, busy: false }).visible, false);
   });
 
   it('has no nodes without a coordination folder (the welcome view shows)', () => {

@@ -1,6 +1,7 @@
 // The Targets view model: what the tree, the status bar and the sync/verify messages show, built from plain
 // values (no editor needed).
 import * as assert from 'node:assert/strict';
+import * as path from 'path';
 import { DEFAULT_RULES } from '../../../src/core/targets/rules';
 import type { BackupSummary } from '../../../src/core/targets/backup';
 import type { TargetStatus } from '../../../src/core/targets/status';
@@ -15,10 +16,11 @@ import {
   TargetsSnapshot,
   verifyProblems,
 } from '../../../src/core/targets/overview';
-import { ContextValue } from '../../../src/views/ids';
+import { ClickCommand, ContextValue } from '../../../src/views/ids';
 import { describePlan, describeSyncResult, describeVerify } from '../../../src/views/syncText';
-import { buildTree, statusBarView } from '../../../src/views/targets';
+import { buildTree, statusBarView, targetsTreeMessage } from '../../../src/views/targets';
 import { changedNodes } from '../../../src/views/tree';
+import { TARGETS_NOW, targetsSnapshot } from './samples';
 
 const TargetContext = ContextValue.targets;
 const NOW = Date.parse('2026-02-27T12:00:00Z');
@@ -108,6 +110,8 @@ describe('targets view model', () => {
       tree.children(changes[0].id).map((n) => [n.label, n.description]),
       [['src/opencode/provider/anthropic.py', 'added']],
     );
+    // Without the main project's folder a changed file is not a file to open.
+    assert.equal(tree.children(changes[0].id)[0].resource, undefined);
     const comps = tree.children(`${root.id}/components`);
     assert.deepEqual(
       comps.map((n) => [n.label, n.contextValue]),
@@ -130,6 +134,30 @@ describe('targets view model', () => {
     const all = tree.all();
     assert.equal(new Set(all.map((n) => n.id)).size, all.length);
     for (const n of all) if (n.parentId) assert.equal(tree.parent(n.id)?.id, n.parentId);
+  });
+
+  it('opens a changed file of the main project, a problem or an error at its position, and a check at its log', () => {
+    const tree = buildTree(targetsSnapshot(), TARGETS_NOW);
+    const [modified, deleted] = tree.children('target:portable/changes/docs');
+    assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', path.join('/ws/main', 'docs/configuration.md')]);
+    assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: path.join('/ws/main', 'docs/configuration.md') } });
+    // A deleted file has nothing to open.
+    assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['deleted', 'diff-removed', undefined]);
+    const open = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' };
+    const [problem] = tree.children('target:portable/checks/links');
+    assert.deepEqual(problem.click, open);
+    assert.deepEqual(tree.get('target:portable/checks/tests')?.click, open);
+    assert.deepEqual(tree.get('target:portable/checks/tests')?.location, { file: '/ws/main/.syncord/verify/portable/tests.log' });
+    assert.equal(tree.get('target:portable/checks/links')?.click, undefined);
+    const [error] = tree.roots;
+    assert.deepEqual([error.kind, error.label, error.description, error.click], ['error', 'sync-rules.jsonc: unknown key', 'sync-rules.jsonc:3', open]);
+    assert.equal(tree.get('target:portable')?.click, undefined);
+  });
+
+  it('says above the tree in Restricted Mode that the statuses are as recorded', () => {
+    assert.equal(targetsTreeMessage(targetsSnapshot(), true), undefined);
+    assert.equal(targetsTreeMessage(targetsSnapshot(), false), 'Restricted Mode: statuses are as recorded; sync, detect and verify need a trusted workspace.');
+    assert.equal(targetsTreeMessage({ ...targetsSnapshot(), targets: [] }, false), undefined);
   });
 
   it('keeps node ids when the tree is rebuilt from a new snapshot', () => {
