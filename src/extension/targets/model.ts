@@ -67,7 +67,7 @@ export class TargetsModel extends Disposable {
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.snap && void this.reload('workspace trusted')));
     this.register({ dispose: () => this.debounce && clearTimeout(this.debounce) });
     this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
-    // Relative times ("synced 5 minutes ago") age: redraw once a minute (no file is read); the view redraws
+    // Relative times ("synced 5m ago") age: redraw once a minute (no file is read); the view redraws
     // only the rows whose text changed.
     const tick = setInterval(() => this.snap && this.changed.fire(), 60_000);
     this.register({ dispose: () => clearInterval(tick) });
