@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { initCoordination } from '../core/coordination/init';
 import { reportError } from './errors';
 import { Services } from './services';
+import { ViewId } from '../views/ids';
 
 /** Commands about the workspace as a whole (src/extension/commands.ts registers them). */
 export class WorkspaceCommands {
@@ -28,7 +29,7 @@ export class WorkspaceCommands {
   }
 
   openMessageLog(): Thenable<unknown> {
-    return vscode.commands.executeCommand('syncord.messageLog.focus');
+    return vscode.commands.executeCommand(`${ViewId.messageLog}.focus`);
   }
 
   /** Opens a file at a 1-based line and column (a row that points at a problem in a file). */

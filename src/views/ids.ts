@@ -1,8 +1,9 @@
 /**
  * The ids package.json and the views share: the view ids, the `contextValue`s its `view/item/context` menus
- * match, and the commands a click on a row runs. test/unit/views/manifest.test.ts checks that package.json
- * agrees with them.
+ * match, and the commands a click on a row runs (from the command table, src/shared/commands.ts).
+ * test/unit/views/manifest.test.ts checks that package.json agrees with them.
  */
+import { Command } from '../shared/commands';
 
 export const ViewId = {
   targets: 'syncord.targets',
@@ -59,12 +60,12 @@ export const ContextValue = {
   },
 } as const;
 
-/** Commands a click on a row runs (package.json contributes them; `vscode.open` is the editor's own). */
+/** Commands a click on a row runs (ids of the command table; `vscode.open` is the editor's own). */
 export const ClickCommand = {
-  openCoordinationFileAt: 'syncord.openCoordinationFileAt',
-  initCoordination: 'syncord.initCoordination',
-  openTargetLocation: 'syncord.openTargetLocation',
-  focusSessionTerminal: 'syncord.focusSessionTerminal',
-  showSessionLog: 'syncord.showSessionLog',
+  openCoordinationFileAt: Command.openCoordinationFileAt,
+  initCoordination: Command.initCoordination,
+  openTargetLocation: Command.openTargetLocation,
+  focusSessionTerminal: Command.focusSessionTerminal,
+  showSessionLog: Command.showSessionLog,
   openFile: 'vscode.open',
 } as const;

@@ -8,6 +8,7 @@ import { CoordinationStore } from '../../core/coordination/store';
 import { acceptTask, addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
 import type { CoordinationNode as ViewNode } from '../../views/coordination';
+import { ViewId } from '../../views/ids';
 import { locatePath } from '../../core/store';
 import { CoordinationArgs, CoordinationNamedArgs } from '../commandArgs';
 import { Sessions } from '../sessions/context';
@@ -423,7 +424,7 @@ export class CoordinationCommands {
       return sent;
     }
     // Interactive: the Message Log's composer is the place to write.
-    await vscode.commands.executeCommand('syncord.messageLog.focus');
+    await vscode.commands.executeCommand(`${ViewId.messageLog}.focus`);
     this.c.compose.fire({ to: args.to });
     return undefined;
   }

@@ -11,11 +11,12 @@ import { findSession } from '../../core/sessions/store';
 import { identity } from '../coordination/commands';
 import { reportError } from '../errors';
 import { Command } from '../../shared/commands';
+import { ViewId } from '../../views/ids';
 import { SessionNamedArgs } from '../commandArgs';
 import { Sessions, TRUST_NEEDED } from './context';
 import { deliveryClause, nudgeAfterSend } from './deliver';
 
-export const SESSIONS_VIEW = 'syncord.sessions';
+export const SESSIONS_VIEW = ViewId.sessions;
 
 const short = (id: string) => id.slice(0, 8);
 

@@ -35,6 +35,7 @@ import { displayStatus } from '../../core/targets/overview';
 import { describePlan, describeSyncResult, describeVerify } from '../../views/syncText';
 import { STATUS_LABEL, targetNodeId, TargetNode as ViewNode } from '../../views/targets';
 import { relativeTime } from '../../views/time';
+import { ViewId } from '../../views/ids';
 import { reportError } from '../errors';
 import { Command, TARGETS_BUSY_CONTEXT_KEY } from '../../shared/commands';
 import { TargetArgs } from '../commandArgs';
@@ -43,7 +44,7 @@ import { MergedConfigProvider } from './configDiff';
 import { Targets } from './context';
 import { TargetViews } from './views';
 
-const VIEW_ID = 'syncord.targets';
+const VIEW_ID = ViewId.targets;
 
 /** Commands that run git or the rules' verification commands: off in Restricted Mode. */
 function requireTrust(title: string, runs: string): boolean {
