@@ -1,8 +1,9 @@
 /**
- * UI benchmarks of the coordination views:
+ * UI benchmarks of the views (src/views):
  *  1. Tree model build: 2,000 tasks and 10,000 messages → the Coordination tree model, the Message Log threads
  *     and the unread count (what a change on disk costs before anything is drawn). Target < 50 ms.
- *     Reference in the same run: JSON.parse of the same files (the floor any reader pays).
+ *     Reference in the same run: JSON.parse of the same files (the floor any reader pays). Beside it, the
+ *     Targets tree of 10 targets with 2,000 pending changes each: two builds and the diff of the rows to redraw.
  *  2. Message Log first paint with 10,000 messages: the built webview script (dist/webview.js) in headless
  *     Chromium, in a plain page whose acquireVsCodeApi stub answers `ready` the way the extension does (context,
  *     then the first page of threads). Measured from navigation start to the first frame after the page is
@@ -19,6 +20,11 @@ import type { CoordinationSnapshot } from '../src/core/coordination/snapshot';
 import { buildThreads } from '../src/core/coordination/threads';
 import { buildTreeModel } from '../src/views/coordination';
 import { threadPage } from '../src/views/messageLog';
+import { componentsFor, TargetInfo, TargetsSnapshot } from '../src/core/targets/overview';
+import type { ChangedFile } from '../src/core/targets/detect';
+import { DEFAULT_RULES } from '../src/core/targets/rules';
+import { buildTree } from '../src/views/targets';
+import { changedNodes } from '../src/views/tree';
 import { messageLogHtml } from '../src/extension/messageLog/html';
 import { PAGE_SIZE, ThreadPage } from '../src/shared/protocol';
 
@@ -111,6 +117,25 @@ function generate(): { registry: Registry; tasks: TaskQueue; messages: Communica
     })),
   };
   return { registry, tasks, messages: { messages, response_queue: [] }, decisions };
+}
+
+const TARGETS = 10;
+const CHANGES_PER_TARGET = 2_000;
+
+/** Targets that each wait for the same {@link CHANGES_PER_TARGET} changed files, spread over the default categories. */
+function targetsSample(): TargetsSnapshot {
+  const categories = Object.keys(DEFAULT_RULES.categories);
+  const files: ChangedFile[] = Array.from({ length: CHANGES_PER_TARGET }, (_, i) => ({ status: i % 7 ? 'M' : 'A', path: `docs/section-${i % 40}/page-${i}.md`, categories: [categories[i % categories.length]] }));
+  const targets: TargetInfo[] = Array.from({ length: TARGETS }, (_, i) => {
+    const name = `target-${i + 1}`;
+    return {
+      target: { name, path: `../${name}`, absPath: `/bench/${name}`, type: 'source', last_sync: iso(BASE), sync_version: 'v1', status: 'needs_sync' },
+      status: { name, path: `../${name}`, absPath: `/bench/${name}`, type: 'source', status: 'needs_sync', reason: 'new commits', since: 'abc', changes: files, categories },
+      components: componentsFor(DEFAULT_RULES, 'source'),
+      backups: [],
+    };
+  });
+  return { root: '/bench/main', registryFile: '/bench/main/coordination/targets.json', registryExists: true, targets, rules: DEFAULT_RULES, errors: [] };
 }
 
 function median(xs: number[]): number {
@@ -269,6 +294,18 @@ export async function runUiBench(): Promise<void> {
   console.log(`tree model build (tree + threads + unread): median ${ms(b)} (min ${ms(Math.min(...builds))}, ${nodes} nodes and threads)  target < 50 ms  ${b < 50 ? 'OK' : 'MISSED'}`);
   console.log(`  of which the tree alone: ${ms(treeOnly)}`);
   console.log(`  reference: JSON.parse of the four files: ${ms(parse)}`);
+
+  // The Targets tree: what a recomputation of the statuses costs before the view redraws (build + diff).
+  const targetsSnap = targetsSample();
+  const changes = targetsSnap.targets.reduce((n, t) => n + (t.status?.changes.length ?? 0), 0);
+  let targetNodes = 0;
+  const targetBuilds = time(() => {
+    const before = buildTree(targetsSnap, now);
+    const after = buildTree(targetsSnap, now + 60_000);
+    changedNodes(before, after);
+    targetNodes = after.size;
+  }, 9);
+  console.log(`Targets tree, ${TARGETS} targets with ${changes} pending changes: two builds and the diff of what to redraw: median ${ms(median(targetBuilds))} (${targetNodes} nodes)`);
 
   const threads = buildThreads(data.messages);
   const pagePrep = median(time(() => threadPage(buildThreads(data.messages), {}, 0, PAGE_SIZE, { now, me: 'instance-2', totalMessages: MESSAGES, replace: true }), 9));

@@ -3,7 +3,6 @@
  * the status-bar item, built from the core's read model (core/targets/overview.ts). The extension only adapts
  * them to the editor.
  */
-import * as path from 'path';
 import { DisplayStatus, displayStatus, pendingByCategory, TargetInfo, TargetsSnapshot } from '../core/targets/overview';
 import { ClickCommand, ContextValue } from './ids';
 import { plural } from './text';
@@ -142,7 +141,7 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       target: t.name,
     });
     for (const f of g.files) {
-      const file = snap.root ? path.join(snap.root, f.path) : undefined;
+      const file = snap.root ? joinPath(snap.root, f.path) : undefined;
       tree.add({
         id: `${gid}/${f.path}`,
         parentId: gid,

@@ -1,7 +1,6 @@
 // The Targets view model: what the tree, the status bar and the sync/verify messages show, built from plain
 // values (no editor needed).
 import * as assert from 'node:assert/strict';
-import * as path from 'path';
 import { DEFAULT_RULES } from '../../../src/core/targets/rules';
 import type { BackupSummary } from '../../../src/core/targets/backup';
 import type { TargetStatus } from '../../../src/core/targets/status';
@@ -139,8 +138,8 @@ describe('targets view model', () => {
   it('opens a changed file of the main project, a problem or an error at its position, and a check at its log', () => {
     const tree = buildTree(targetsSnapshot(), TARGETS_NOW);
     const [modified, deleted] = tree.children('target:portable/changes/docs');
-    assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', path.join('/ws/main', 'docs/configuration.md')]);
-    assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: path.join('/ws/main', 'docs/configuration.md') } });
+    assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', '/ws/main/docs/configuration.md']);
+    assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: '/ws/main/docs/configuration.md' } });
     // A deleted file has nothing to open.
     assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['deleted', 'diff-removed', undefined]);
     const open = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' };
