@@ -10,10 +10,8 @@ import { isStale } from '../core/coordination/instances';
 import type { DecisionLog, Registry, Task, TaskQueue } from '../core/coordination/schemas';
 import { brokenFiles, CoordinationSnapshot, FileState } from '../core/coordination/snapshot';
 import type { CoordinationKey } from '../core/coordination/store';
-import { unreadFor } from '../core/coordination/messages';
 import { formatDuration, timeOf } from '../core/coordination/time';
 import { ClickCommand, ContextValue as AllContextValues } from './ids';
-import { HIDDEN, StatusBarView } from './statusBar';
 import { relativeTime } from './time';
 import { NodeIcon, TreeModel, ViewNode } from './tree';
 
@@ -447,30 +445,4 @@ export function buildTreeModel(snap: CoordinationSnapshot, options: ViewOptions)
 export function coordinationTreeMessage(snap: CoordinationSnapshot | undefined): string | undefined {
   const broken = brokenFiles(snap);
   return broken.length ? `${broken.length} coordination file${broken.length > 1 ? 's' : ''} cannot be read; see below.` : undefined;
-}
-
-/**
- * The coordination status-bar item: messages waiting for the user and coordination problems,
- * `$(sync~spin)` while the extension writes. Hidden without a coordination folder.
- */
-export function coordinationStatusBarView(
-  snap: CoordinationSnapshot | undefined,
-  state: { me?: string; problems: number; brokenFiles: number; busy: boolean },
-): StatusBarView {
-  if (!snap?.exists) return HIDDEN;
-  const { me, problems, busy } = state;
-  const unread = snap.messages.state === 'ok' ? unreadFor(snap.messages.value, me).length : 0;
-  const lines = [
-    me ? `${unread} message${unread === 1 ? '' : 's'} waiting for ${me}` : 'Set syncord.instanceId to see the messages waiting for you',
-    problems ? `${problems} coordination problem${problems === 1 ? '' : 's'} (see the Problems panel)` : 'No coordination problems',
-  ];
-  if (busy) lines.unshift('Writing coordination files…');
-  lines.push('', 'Click to open the Message Log');
-  return {
-    visible: true,
-    text: `${busy ? '$(sync~spin)' : '$(comment-discussion)'} ${unread}${problems ? ` $(warning) ${problems}` : ''}`,
-    tooltip: lines.join('\n'),
-    accessibilityLabel: lines.join('. '),
-    backgroundColor: problems > 0 && state.brokenFiles > 0 ? 'statusBarItem.errorBackground' : undefined,
-  };
 }

@@ -1,12 +1,11 @@
 /**
- * The Targets view: the tree (targets, their pending changes, components, backups and last verification) and
- * the status-bar item, built from the core's read model (core/targets/overview.ts). The extension only adapts
- * them to the editor.
+ * The Targets tree: targets, their pending changes, components, backups and last verification, built from the
+ * core's read model (core/targets/overview.ts), and the status words each target shows. The extension only
+ * adapts it to the editor.
  */
 import { DisplayStatus, displayStatus, pendingByCategory, TargetInfo, TargetsSnapshot } from '../core/targets/overview';
 import { ClickCommand, ContextValue } from './ids';
 import { plural } from './text';
-import { HIDDEN, StatusBarView, withoutIcons } from './statusBar';
 import { relativeTime } from './time';
 import { NodeIcon, TreeModel, ViewNode } from './tree';
 
@@ -277,45 +276,6 @@ function relativeTo(file: string, root: string): string {
   const r = root.replace(/[\\/]+$/, '');
   return file.startsWith(r + '/') || file.startsWith(r + '\\') ? file.slice(r.length + 1) : file;
 }
-
-function shown(text: string, tooltip: string): StatusBarView {
-  return { visible: true, text, tooltip, accessibilityLabel: withoutIcons(text) };
-}
-
-/** The status-bar item: `$(sync) 2 targets need sync`, `$(check) targets in sync`, `$(sync~spin)` while syncing. */
-export function statusBarView(snap: TargetsSnapshot | undefined, busy: ReadonlyMap<string, string> = new Map()): StatusBarView {
-  if (!snap || !snap.targets.length) {
-    if (busy.size) return shown('$(sync~spin) Syncing…', 'Syncord is working on targets');
-    return HIDDEN;
-  }
-  const by = new Map<DisplayStatus, string[]>();
-  for (const info of snap.targets) {
-    const s = displayStatus(info);
-    by.set(s, [...(by.get(s) ?? []), info.target.name]);
-  }
-  const lines = snap.targets.map((i) => `${i.target.name}: ${STATUS_LABEL[displayStatus(i)]}`);
-  const click = 'Click to sync all targets or pick one';
-  if (busy.size) {
-    const [name, what] = [...busy.entries()][0];
-    const more = busy.size > 1 ? ` (+${busy.size - 1})` : '';
-    return shown(`$(sync~spin) ${what} ${name}…${more}`, [...lines, '', click].join('\n'));
-  }
-  const need = by.get('needs_sync')?.length ?? 0;
-  const bad = (by.get('verify_failed')?.length ?? 0) + (by.get('sync_failed')?.length ?? 0) + (by.get('missing')?.length ?? 0);
-  let text: string;
-  if (need) text = `$(sync) ${need} ${need === 1 ? 'target needs' : 'targets need'} sync`;
-  else if (bad) text = `$(warning) ${bad} ${bad === 1 ? 'target has' : 'targets have'} problems`;
-  else if (by.get('unknown')?.length) text = '$(question) target status unknown';
-  else text = '$(check) targets in sync';
-  if (need && bad) text += ` $(warning) ${bad}`;
-  const notComputed = snap.targets.filter((i) => !i.status);
-  if (notComputed.length) {
-    text += ' (as recorded)';
-    lines.push('', `Statuses as written in targets.json: ${notComputed[0].statusNote ?? 'not computed'}`);
-  }
-  return shown(text, [...lines, '', click].join('\n'));
-}
-
 
 /** The line above the Targets tree: in Restricted Mode, that statuses are as recorded. */
 export function targetsTreeMessage(snap: TargetsSnapshot | undefined, trusted: boolean): string | undefined {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { coordinationStatusBarView } from '../../views/coordination';
+import { coordinationStatusBarView } from '../../views/statusBar';
 import { Disposable } from '../lifecycle';
 import { Command } from '../../shared/commands';
 import { showStatusBar } from '../statusBar';

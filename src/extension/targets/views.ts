@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { statusBarView, TargetNode, TargetsTree, targetsTreeMessage } from '../../views/targets';
+import { targetsStatusBarView } from '../../views/statusBar';
+import { TargetNode, TargetsTree, targetsTreeMessage } from '../../views/targets';
 import { changedNodes } from '../../views/tree';
 import { Disposable } from '../lifecycle';
 import { Command } from '../../shared/commands';
@@ -107,7 +108,7 @@ export class TargetsStatusBar extends Disposable {
   }
 
   update(): void {
-    showStatusBar(this.item, statusBarView(this.targets.model.snapshot, this.targets.model.busy));
+    showStatusBar(this.item, targetsStatusBarView(this.targets.model.snapshot, this.targets.model.busy));
   }
 }
 

@@ -17,7 +17,8 @@ import {
 } from '../../../src/core/targets/overview';
 import { ClickCommand, ContextValue } from '../../../src/views/ids';
 import { describePlan, describeSyncResult, describeVerify } from '../../../src/views/syncText';
-import { buildTree, statusBarView, targetsTreeMessage } from '../../../src/views/targets';
+import { targetsStatusBarView as statusBarView } from '../../../src/views/statusBar';
+import { buildTree, targetsTreeMessage } from '../../../src/views/targets';
 import { changedNodes } from '../../../src/views/tree';
 import { TARGETS_NOW, targetsSnapshot } from './samples';
 
