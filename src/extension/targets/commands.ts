@@ -33,7 +33,7 @@ import { isSyncordError, SyncordError } from '../../core/errors';
 import { WorkspacePaths } from '../../core/workspace';
 import { displayStatus } from '../../core/targets/overview';
 import { describePlan, describeSyncResult, describeVerify } from '../../views/syncText';
-import { STATUS_LABEL, targetNodeId, TargetNode as ViewNode } from '../../views/targets';
+import { STATUS_LABEL, targetNodeId } from '../../views/targets';
 import { relativeTime } from '../../views/time';
 import { ViewId } from '../../views/ids';
 import { reportError } from '../errors';
