@@ -3,7 +3,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { ChangedOnDiskError, prepareWrite } from './atomic';
 import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
-import { appendLine, ClaimLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError, spoolDirOf } from './intents';
+import { appendLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError, spoolDirOf } from './intents';
 import { pidIsDead } from './lock';
 import { TopEntry, topLevelLayout } from './jsonText';
 import { renderAppends, renderUpdate } from './render';
