@@ -13,6 +13,8 @@ export const ExitCode = {
   conflict: 5,
   lockTimeout: 6,
   io: 7,
+  /** A command defined by the workspace (a runtime, a verify command) that the user has not trusted: `syncord trust`. */
+  untrusted: 8,
   cancelled: 130,
 } as const;
 
@@ -30,6 +32,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.lockTimeout;
     case 'io':
       return ExitCode.io;
+    case 'untrusted':
+      return ExitCode.untrusted;
     case 'cancelled':
       return ExitCode.cancelled;
   }

@@ -4,6 +4,7 @@ import { ExitCode, exitCodeFor } from './exit';
 import { registerCoordinationCommands } from './coordination';
 import { registerSessionCommands } from './sessions';
 import { registerTargetCommands } from './targets';
+import { registerTrustCommands } from './trust';
 
 export const VERSION = process.env.SYNCORD_VERSION ?? '0.0.0-dev';
 
@@ -25,6 +26,11 @@ export function buildProgram(): Command {
   registerCoordinationCommands(program);
   registerTargetCommands(program);
   registerSessionCommands(program);
+  registerTrustCommands(program);
+  program.addHelpText(
+    'after',
+    `\nExit codes: ${ExitCode.ok} ok, ${ExitCode.problemsFound} problems found (health, verify, sync check, undelivered hand-over), ${ExitCode.usage} usage, ${ExitCode.invalidFile} a file that does not\nparse or match its schema (file:line:col), ${ExitCode.notFound} not found, ${ExitCode.conflict} not allowed in the current state, ${ExitCode.lockTimeout} lock held too long, ${ExitCode.io} I/O,\n${ExitCode.untrusted} a command defined by the workspace that you have not trusted (see \`syncord trust --help\`).`,
+  );
   return program;
 }
 

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { SyncordError } from '../core/errors';
@@ -9,6 +8,7 @@ import {
   headlessLauncher,
   listSessions,
   nudgeRecipients,
+  readSessionLog,
   readWorkspaceSessionsConfig,
   requireSession,
   resendDeliveries,
@@ -84,7 +84,8 @@ export function registerSessionCommands(program: Command): void {
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
       const s = await stopSession(sessionsOf(ctx), id, { by: ctx.instance });
-      ctx.print(`Session ${short(s.session_id)} of ${s.instance} is ${s.state}${s.end_reason ? ` (${s.end_reason})` : ''}.`, s);
+      const notes = s.notes.map((n) => `  ${n[0].toUpperCase()}${n.slice(1)}.`);
+      ctx.print([`Session ${short(s.session_id)} of ${s.instance} is ${s.state}${s.end_reason ? ` (${s.end_reason})` : ''}.`, ...notes].join('\n'), s);
     });
 
   session
@@ -109,16 +110,14 @@ export function registerSessionCommands(program: Command): void {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const s = requireSession(await sessionsOf(ctx).sessions.list(), id);
-      if (!s.log) throw new SyncordError(`session ${short(s.session_id)} of ${s.instance} runs in a VS Code terminal (${s.terminal ?? 'no name'}); its output is there`, 'not-found');
-      let text: string;
-      try {
-        text = fs.readFileSync(s.log, 'utf8');
-      } catch (e) {
-        throw new SyncordError(`could not read ${s.log}: ${(e as Error).message}`, 'io', { file: s.log });
-      }
+      if (s.mode === 'terminal') throw new SyncordError(`session ${short(s.session_id)} of ${s.instance} runs in a VS Code terminal (${s.terminal ?? 'no name'}); its output is there`, 'not-found');
+      // Only the log Syncord derives from the session id, inside coordination/.syncord: never the record's `log` field.
+      const log = readSessionLog(ctx.paths, s.session_id);
+      if (log.text === undefined) throw new SyncordError(`session ${short(s.session_id)} of ${s.instance} has no output yet (${log.file})`, 'not-found', { file: log.file });
+      let text = log.text;
       const tail = cmd.opts<{ tail?: number }>().tail;
       if (tail && Number.isFinite(tail)) text = text.split('\n').slice(-tail - 1).join('\n');
-      ctx.print(text, { session: s.session_id, log: s.log, text });
+      ctx.print(text, { session: s.session_id, log: log.file, text });
     });
 
   session

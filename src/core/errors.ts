@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'conflict' // the operation is not allowed in the current state (already claimed, cycle, ...)
   | 'lock-timeout' // a live lock was held for longer than the bounded wait
   | 'io' // a read or write failed
+  | 'untrusted' // a command the workspace defines, not (or no longer) trusted by the user (`syncord trust`)
   | 'cancelled'; // the caller cancelled
 
 export interface FileLocation {

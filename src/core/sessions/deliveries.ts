@@ -7,6 +7,7 @@ import { ASSIGN_TASK, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
+import { RuntimeSpec, runnableRuntime } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions, startSupervisor } from './sessions';
 import { liveSessionOf } from './store';
@@ -114,7 +115,18 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
   } else if (outcome === 'launch') {
     const launch = hooks.launch ?? headlessLauncher(ctx.paths);
     try {
-      await startSupervisor(ctx, session, launch, session.instance);
+      // The runtime named in the record, as the user defines it (and trusts it): its send form is what runs.
+      let spec: RuntimeSpec;
+      try {
+        spec = runnableRuntime(ctx.config, session.runtime, ctx.paths);
+      } catch (e) {
+        if (e instanceof SyncordError && e.code === 'usage') {
+          throw new SyncordError(`session ${session.session_id.slice(0, 8)} of ${session.instance}: ${e.detail}; not handed over`, 'not-found', e.location);
+        }
+        throw e;
+      }
+      if (!spec.send) throw new SyncordError(`runtime ${spec.name} has no non-interactive form ("send"), so nothing can be handed to its idle session`, 'conflict');
+      await startSupervisor(ctx, session, launch, session.instance, spec);
     } catch (e) {
       const error = `could not start the session's process: ${e instanceof Error ? e.message : String(e)}`;
       const queued = await ctx.sessions.update((file, now) => {
@@ -127,6 +139,8 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
         return q;
       });
       await failQueued(ctx, session, queued, error);
+      // A command the user has not trusted is refused loudly (its own exit code), not only recorded.
+      if (e instanceof SyncordError && e.code === 'untrusted') throw e;
     }
   } else if (outcome === 'terminal' && hooks.pumpTerminal) {
     await hooks.pumpTerminal(session);

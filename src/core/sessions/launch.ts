@@ -1,10 +1,13 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { assertNoLinkBelow } from '../containment';
 import { SyncordError } from '../errors';
+import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
 import { WorkspacePaths } from '../workspace';
-import { SessionRecord } from './schema';
+import { RuntimeSpec } from './runtimes';
+import { isSafeId, SessionRecord } from './schema';
 
 /** How to run the `syncord` CLI from here: a Node (or Electron, run as Node) binary and the bundled dist/cli.js. */
 export interface SyncordCli {
@@ -22,25 +25,34 @@ export function sessionStateDir(paths: WorkspacePaths): string {
  * Syncord's CLI, put first on the agents' PATH. Rewritten on every spawn so it follows the installed version.
  */
 export function writeShim(paths: WorkspacePaths, cli: SyncordCli): string {
-  const stateDir = sessionStateDir(paths);
-  const bin = path.join(stateDir, 'bin');
+  const bin = stateFolder(paths, 'bin');
   try {
-    fs.mkdirSync(bin, { recursive: true });
-    ignoreStateDir(stateDir);
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    write(path.join(bin, 'syncord'), `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, 0o755);
-    write(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, 0o644);
+    writeFileAtomic(path.join(bin, 'syncord'), `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, { mode: 0o755 });
+    writeFileAtomic(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, { mode: 0o644 });
   } catch (e) {
+    if (e instanceof SyncordError) throw e;
     throw new SyncordError(`could not write the syncord command for agents in ${bin}: ${(e as Error).message}`, 'io', { file: bin });
   }
   return bin;
 }
 
-function write(file: string, text: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
+/**
+ * A folder under `coordination/.syncord` (made when missing), proved to be a real folder inside the coordination
+ * folder: no part of the way there may be a symlink, which would send Syncord's writes elsewhere.
+ */
+function stateFolder(paths: WorkspacePaths, ...parts: string[]): string {
+  const stateDir = sessionStateDir(paths);
+  const dir = path.join(stateDir, ...parts);
+  assertNoLinkBelow(paths.coordinationDir, dir, 'session state folder');
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new SyncordError(`could not create ${dir}: ${(e as Error).message}`, 'io', { file: dir });
+  }
+  assertNoLinkBelow(paths.coordinationDir, dir, 'session state folder');
+  ignoreStateDir(stateDir);
+  return dir;
 }
 
 /** The environment an agent starts with: its identity, the workspace, and `syncord` on PATH. */
@@ -80,23 +92,67 @@ export interface LaunchResult {
 /** Starts a session's supervisor: in a VS Code terminal (the extension) or detached with a log (the CLI). */
 export type Launcher = (req: LaunchRequest) => Promise<LaunchResult>;
 
-/** The supervisor command line for a session. */
+/**
+ * The environment variable through which whoever starts a supervisor hands it the runtime's definition, as that
+ * caller's own settings define it and after checking the user trusts it: the supervisor runs that, not a
+ * command line from sessions.json. (Process environments are not files agents write; an agent that could set
+ * it can run programs anyway.)
+ */
+export const SESSION_RUNTIME_ENV = 'SYNCORD_SESSION_RUNTIME';
+
+/** The supervisor command line for a session, with the runtime it is to run. */
 export function supervisorCommand(
   cli: SyncordCli,
   paths: WorkspacePaths,
   sessionId: string,
   env: Record<string, string>,
+  runtime?: RuntimeSpec,
 ): { file: string; args: string[]; env: Record<string, string> } {
+  const spec = runtime ? { name: runtime.name, command: runtime.command, headless: runtime.headless, send: runtime.send } : undefined;
   return {
     file: cli.node,
     args: [cli.script, '--workspace', paths.root, '--coordination-dir', paths.coordinationDir, 'session', 'run', sessionId],
-    env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
+    env: { ...env, ELECTRON_RUN_AS_NODE: '1', ...(spec ? { [SESSION_RUNTIME_ENV]: JSON.stringify(spec) } : {}) },
   };
 }
 
-/** The log file of a headless session. */
+/**
+ * The log file of a headless session, always derived from its (validated) id inside `coordination/.syncord/
+ * sessions`: the `log` field of a record is never used as a path.
+ */
 export function logFileOf(paths: WorkspacePaths, sessionId: string): string {
+  if (!isSafeId(sessionId)) throw new SyncordError(`invalid session id ${JSON.stringify(sessionId)}; refusing to use it in a path`, 'invalid-file');
   return path.join(sessionStateDir(paths), 'sessions', `${sessionId}.log`);
+}
+
+/** A session's log path, proved inside the coordination folder with no symlink on the way (the file may not exist). */
+export function sessionLogFile(paths: WorkspacePaths, sessionId: string): string {
+  const file = logFileOf(paths, sessionId);
+  assertNoLinkBelow(paths.coordinationDir, file, 'session log');
+  return file;
+}
+
+/**
+ * Reads a session's log: the file derived from its id, proved inside the session state folder with no symlink on
+ * the way nor as the file itself. Undefined when there is no log (yet).
+ */
+export function readSessionLog(paths: WorkspacePaths, sessionId: string): { file: string; text: string | undefined } {
+  const file = sessionLogFile(paths, sessionId);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { file, text: undefined };
+    if (code === 'ELOOP') throw new SyncordError(`the session log ${file} is a symlink; refusing to follow it`, 'conflict', { file });
+    throw new SyncordError(`could not read ${file}: ${(e as Error).message}`, 'io', { file });
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) throw new SyncordError(`the session log ${file} is not a file`, 'conflict', { file });
+    return { file, text: fs.readFileSync(fd, 'utf8') };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -106,9 +162,13 @@ export function logFileOf(paths: WorkspacePaths, sessionId: string): string {
 export function headlessLauncher(paths: WorkspacePaths): Launcher {
   return async (req) => {
     const log = logFileOf(paths, req.session.session_id);
-    fs.mkdirSync(path.dirname(log), { recursive: true });
-    ignoreStateDir(sessionStateDir(paths));
-    const fd = fs.openSync(log, 'a');
+    stateFolder(paths, 'sessions');
+    let fd: number;
+    try {
+      fd = fs.openSync(log, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+    } catch (e) {
+      throw new SyncordError(`could not open the session log ${log}: ${(e as Error).message}`, 'io', { file: log });
+    }
     try {
       const child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd], windowsHide: true });
       const pid = await new Promise<number>((resolve, reject) => {

@@ -5,6 +5,8 @@ import which from 'which';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
 import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
+import { requireTrusted, runtimeDefinition } from '../trust';
+import { WorkspacePaths } from '../workspace';
 
 /**
  * A runtime is a command-line agent Syncord can start: built-in `claude` and `opencode`, or one defined in the
@@ -78,6 +80,12 @@ export interface SessionsConfig {
   worktreeFolder?: string;
   /** Where the settings came from, for error messages. */
   source?: string;
+  /**
+   * Set when the runtimes were read from the workspace's own settings file by Syncord (the CLI): a runtime
+   * defined there runs only once the user trusted it (`syncord trust`). The editor's settings carry none: VS
+   * Code's workspace trust gates them there.
+   */
+  needsTrust?: boolean;
 }
 
 export function defaultSessionsConfig(): SessionsConfig {
@@ -129,7 +137,7 @@ export function readWorkspaceSessionsConfig(root: string): SessionsConfig {
   text = stripBom(text);
   if (!text.trim()) return defaultSessionsConfig();
   const value = validateValue(file, text, parseJsonc(file, text), SessionsSettingsSchema);
-  return sessionsConfigFrom(value, file);
+  return { ...sessionsConfigFrom(value, file), needsTrust: true };
 }
 
 export function runtimeNames(config: SessionsConfig): string[] {
@@ -147,6 +155,19 @@ export function runtimeSpec(config: SessionsConfig, name: string): RuntimeSpec {
     'usage',
     config.source ? { file: config.source } : undefined,
   );
+}
+
+/**
+ * The runtime `name` as the user defined it (built in, or in the settings), ready to run: a runtime the
+ * workspace's settings file defines must be trusted by the user as it is now (`syncord trust`), else
+ * `untrusted` is thrown. This, never a command line read from sessions.json, is what sessions run.
+ */
+export function runnableRuntime(config: SessionsConfig, name: string, paths: WorkspacePaths): RuntimeSpec {
+  const spec = runtimeSpec(config, name);
+  if (config.needsTrust && Object.prototype.hasOwnProperty.call(config.runtimes, name)) {
+    requireTrusted(paths, runtimeDefinition(config.source ?? path.join(paths.root, '.vscode', 'settings.json'), name, spec));
+  }
+  return spec;
 }
 
 export interface RuntimeChoice {

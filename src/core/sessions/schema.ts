@@ -15,27 +15,50 @@ export type SessionMode = (typeof SESSION_MODES)[number];
 
 const iso = () => z.string().meta({ description: 'ISO 8601 time (UTC).' });
 
+/**
+ * An id read from the file, used in paths and process arguments: letters, digits, '.', '_' and '-', starting with
+ * a letter or digit, no '..' — so never a '/', a NUL, a control character or a way out of a folder.
+ */
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+export function isSafeId(s: string): boolean {
+  return SAFE_ID.test(s) && !s.includes('..');
+}
+const safeId = (what: string) =>
+  z.string().refine(isSafeId, { message: `${what}: use letters, digits, '.', '_' and '-' only (no '/', '..', spaces or control characters)` });
+/** A process id Syncord may signal: a positive integer (0 and negative ids name process groups). */
+const pid = () => z.number().int().positive();
+
 export const SessionSchema = z
   .looseObject({
-    session_id: z.string().min(1),
-    instance: z.string().min(1).meta({ description: 'The instance (instance-registry.json) the session works as.' }),
-    runtime: z.string().min(1).meta({ examples: ['claude', 'opencode'], description: 'The runtime that runs the agent.' }),
+    session_id: safeId('session id').meta({ description: "Syncord's id of the session (a UUID)." }),
+    instance: safeId('instance id').meta({ description: 'The instance (instance-registry.json) the session works as.' }),
+    runtime: safeId('runtime name').meta({ examples: ['claude', 'opencode'], description: 'The runtime that runs the agent.' }),
     mode: z.enum(SESSION_MODES),
     state: z.string().meta({ examples: [...SESSION_STATES], description: 'spawning, running, idle (headless, waiting for work) or exited.' }),
     host: z.string().meta({ description: 'The machine the processes run on; process ids mean something only there.' }),
-    pid: z.number().int().nullable().meta({ description: "The session's supervisor process, while one runs." }),
-    pid_start: z.number().nullable().optional().meta({ description: 'Start time of that process, to tell it from a later process with the same id.' }),
-    agent_pid: z.number().int().nullable().optional(),
+    pid: pid().nullable().meta({ description: "The session's supervisor process, while one runs." }),
+    pid_start: z.number().nullable().optional().meta({ description: 'Start time of that process, to tell it from a later process with the same id; a process is signalled only when it matches.' }),
+    agent_pid: pid().nullable().optional(),
+    agent_pid_start: z.number().nullable().optional().meta({ description: 'Start time of the agent process.' }),
+    role: z.string().optional().meta({ description: 'The role of the instance when the session started (the {role} placeholder).' }),
+    prompt: z.string().optional().meta({ description: 'The first prompt (the {prompt} placeholder of the first run).' }),
     terminal: z.string().nullable().optional().meta({ description: 'The VS Code terminal the session runs in (terminal mode).' }),
     cwd: z.string(),
     worktree: z.string().nullable().optional().meta({ description: 'The git worktree made for the session, if any.' }),
-    log: z.string().nullable().optional().meta({ description: 'The file the agent output goes to (headless mode).' }),
-    command: z.array(z.string()).meta({ description: 'The command line that started the agent.' }),
+    log: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'Where the agent output goes (headless mode), for reading only: Syncord derives the path from the session id.' }),
+    command: z.array(z.string()).meta({ description: 'The command line that started the agent: a record, never run from here.' }),
     send_command: z
       .array(z.string())
       .nullable()
       .optional()
-      .meta({ description: "The runtime's non-interactive form for this session; {prompt} stands for the work handed over." }),
+      .meta({
+        description:
+          "The runtime's non-interactive form for this session ({prompt} stands for the work handed over): a record, never run from here — what runs is rebuilt from the runtime's definition.",
+      }),
     started: iso(),
     updated: iso(),
     ended: iso().nullable().optional(),

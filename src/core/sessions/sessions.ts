@@ -1,14 +1,17 @@
 import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { SyncordError } from '../errors';
 import { checkInstanceId } from '../coordination/ids';
 import { checkIn, checkOut } from '../coordination/instances';
 import { Registry } from '../coordination/schemas';
+import { gitResult } from '../targets/git';
 import { HOST_NAME, pidIsDead, processStart } from '../store/lock';
 import { SessionContext } from './context';
 import { failQueued } from './deliveries';
 import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
 import { startupPrompt } from './prompts';
-import { chooseRuntime, expandArgs, resolveCommand, runtimeSpec } from './runtimes';
+import { chooseRuntime, expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { isLive, SessionMode, SessionRecord } from './schema';
 import { liveSessionOf, requireSession } from './store';
 import { ensureWorktree } from './worktree';
@@ -52,7 +55,7 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
     throw new SyncordError(`instance ${JSON.stringify(instance)} is not registered yet; give its role to register it (--role <role>)`, 'usage');
   }
   const choice = chooseRuntime(ctx.config, { instance, role, explicit: input.runtime });
-  const spec = runtimeSpec(ctx.config, choice.runtime);
+  const spec = runnableRuntime(ctx.config, choice.runtime, ctx.paths);
   const form = input.mode === 'terminal' ? spec.command : spec.headless;
   if (!form) {
     throw new SyncordError(
@@ -96,6 +99,8 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
       terminal: null,
       cwd,
       worktree,
+      role,
+      prompt,
       log: null,
       command,
       send_command: send,
@@ -114,7 +119,7 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
   try {
     const r = await checkIn(ctx.store, { instance, role, session: sessionId, status: 'pending', available: false });
     registered = r.created;
-    const session = await startSupervisor(ctx, record, launch, `${instance} (${spec.name})`);
+    const session = await startSupervisor(ctx, record, launch, `${instance} (${spec.name})`, spec);
     if (!session) throw new SyncordError(`session ${sessionId} vanished from ${ctx.sessions.file}`, 'conflict', { file: ctx.sessions.file });
     return { session, runtimeReason: choice.reason, prompt, registered };
   } catch (e) {
@@ -128,12 +133,21 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
  * records what the launcher reports: the process (unless the supervisor recorded itself already), the terminal,
  * the log. Returns the record, or undefined when it is no longer in the file.
  */
-export async function startSupervisor(ctx: SessionContext, session: SessionRecord, launch: Launcher, title: string): Promise<SessionRecord | undefined> {
+export async function startSupervisor(
+  ctx: SessionContext,
+  session: SessionRecord,
+  launch: Launcher,
+  title: string,
+  runtime?: RuntimeSpec,
+): Promise<SessionRecord | undefined> {
   const id = session.session_id;
+  // What the supervisor will run: the runtime as this caller's settings define it (and the user trusts), by name.
+  const spec = runtime ?? runnableRuntime(ctx.config, session.runtime, ctx.paths);
+  const cwd = await sessionCwd(ctx.paths.root, session);
   const shimDir = writeShim(ctx.paths, ctx.cli);
   const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, shimDir });
-  const sup = supervisorCommand(ctx.cli, ctx.paths, id, env);
-  const launched = await launch({ session, file: sup.file, args: sup.args, cwd: session.cwd, env: sup.env, title });
+  const sup = supervisorCommand(ctx.cli, ctx.paths, id, env, spec);
+  const launched = await launch({ session, file: sup.file, args: sup.args, cwd, env: sup.env, title });
   return ctx.sessions.update((file, now) => {
     const rec = file.sessions.find((s) => s.session_id === id);
     if (!rec) return undefined;
@@ -146,6 +160,29 @@ export async function startSupervisor(ctx: SessionContext, session: SessionRecor
     rec.updated = now;
     return structuredClone(rec);
   });
+}
+
+/**
+ * The working folder of a session, as recorded: used only when it is the workspace itself or one of the git
+ * worktrees of its repository (where `--worktree` puts them); anything else in the record is refused.
+ */
+export async function sessionCwd(root: string, session: SessionRecord): Promise<string> {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const cwd = path.resolve(session.cwd);
+  if (real(cwd) === real(root)) return cwd;
+  const list = await gitResult(root, ['worktree', 'list', '--porcelain']).catch(() => undefined);
+  const known = (list?.code === 0 ? list.stdout : '').split('\n').filter((l) => l.startsWith('worktree ')).map((l) => real(l.slice(9)));
+  if (known.includes(real(cwd))) return cwd;
+  throw new SyncordError(
+    `session ${session.session_id.slice(0, 8)} of ${session.instance}: its working folder ${cwd} is neither the workspace nor one of its git worktrees; refusing to run an agent there`,
+    'invalid-file',
+  );
 }
 
 function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
@@ -169,7 +206,7 @@ function isGone(s: SessionRecord, nowMs: number): boolean {
   if (s.state === 'idle') return false;
   if (s.pid == null) return nowMs - Date.parse(s.updated) > SPAWN_GRACE_MS;
   // The agent may outlive a killed supervisor: the session lasts as long as either process.
-  return pidIsDead(s.pid, s.pid_start ?? 0) && (s.agent_pid == null || pidIsDead(s.agent_pid));
+  return pidIsDead(s.pid, s.pid_start ?? 0) && (s.agent_pid == null || pidIsDead(s.agent_pid, s.agent_pid_start ?? 0));
 }
 
 export interface EndInput {
@@ -190,7 +227,9 @@ export async function endSession(ctx: SessionContext, sessionId: string, input: 
     const queued = rec.queue ?? [];
     rec.state = 'exited';
     rec.pid = null;
+    rec.pid_start = null;
     rec.agent_pid = null;
+    rec.agent_pid_start = null;
     rec.ended = now;
     rec.updated = now;
     rec.exit_code = input.exitCode;
@@ -253,29 +292,44 @@ export async function listSessions(ctx: SessionContext, opts: { all?: boolean } 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A stopped session, with what was said about processes that were left alone. */
+export type StopResult = SessionRecord & { notes: string[] };
+
 /**
  * Stops a session: its supervisor gets SIGTERM (and passes it to the agent), then SIGKILL if it is still there
- * after `graceMs`. The session is marked exited and its instance checked out. A session on another machine
- * cannot be stopped from here.
+ * after `graceMs`. A recorded process is signalled only while its start time still matches the one recorded for
+ * it: a record without a start time, or a process id now used by another program, is never signalled (the note
+ * says so). The session is marked exited and its instance checked out. A session on another machine cannot be
+ * stopped from here.
  */
 export async function stopSession(
   ctx: SessionContext,
   idOrInstance: string,
   opts: { graceMs?: number; by?: string } = {},
-): Promise<SessionRecord> {
+): Promise<StopResult> {
   await reconcileSessions(ctx);
   const s = requireSession(await ctx.sessions.list(), idOrInstance);
-  if (!isLive(s)) return s;
+  if (!isLive(s)) return { ...s, notes: [] };
   if (s.host !== HOST_NAME) {
     throw new SyncordError(`session ${s.session_id.slice(0, 8)} of ${s.instance} runs on ${s.host}; stop it there`, 'conflict');
   }
-  const pids = [s.pid, s.agent_pid].filter((p): p is number => typeof p === 'number' && p > 0);
+  const recorded = [
+    { pid: s.pid, start: s.pid_start, what: 'supervisor', group: s.mode === 'headless' },
+    { pid: s.agent_pid, start: s.agent_pid_start, what: 'agent', group: false },
+  ].filter((p): p is { pid: number; start: number | null | undefined; what: string; group: boolean } => typeof p.pid === 'number' && p.pid > 0);
+  const isOurs = (p: { pid: number; start: number | null | undefined }) => typeof p.start === 'number' && p.start > 0 && processStart(p.pid) === p.start;
+  const ours = recorded.filter(isOurs);
+  const notes = recorded
+    .filter((p) => !ours.includes(p) && !pidIsDead(p.pid))
+    .map((p) => `process ${p.pid} is not the session's ${p.what} any more${p.start ? '' : ' (no start time recorded for it)'}; not signalled`);
   // Recorded first, so the supervisor seeing its agent die does not record it as a crash.
   const ended = await endSession(ctx, s.session_id, { exitCode: null, reason: `stopped${opts.by ? ` by ${opts.by}` : ''}` });
   const signal = (sig: NodeJS.Signals) => {
-    for (const pid of pids) {
+    for (const p of ours) {
+      // Checked again right before each signal: the process may have ended and its id been reused since.
+      if (!isOurs(p)) continue;
       // Headless supervisors lead their own process group: signal the group so the agent's children go too.
-      for (const target of s.mode === 'headless' && pid === s.pid ? [-pid, pid] : [pid]) {
+      for (const target of p.group ? [-p.pid, p.pid] : [p.pid]) {
         try {
           process.kill(target, sig);
         } catch {
@@ -284,14 +338,14 @@ export async function stopSession(
       }
     }
   };
-  if (pids.length) {
+  if (ours.length) {
     signal('SIGTERM');
     const deadline = Date.now() + (opts.graceMs ?? 3_000);
-    while (Date.now() < deadline && pids.some((p) => !pidIsDead(p))) await sleep(50);
-    if (pids.some((p) => !pidIsDead(p))) signal('SIGKILL');
+    while (Date.now() < deadline && ours.some(isOurs)) await sleep(50);
+    if (ours.some(isOurs)) signal('SIGKILL');
   }
   const after = (await ctx.sessions.list()).find((x) => x.session_id === s.session_id);
-  return after ?? ended ?? s;
+  return { ...(after ?? ended ?? s), notes };
 }
 
 /** Removes exited sessions from the file; returns how many. */

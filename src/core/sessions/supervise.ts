@@ -2,9 +2,13 @@ import { spawn } from 'child_process';
 import { SyncordError } from '../errors';
 import { HOST_NAME, processStart } from '../store/lock';
 import { SessionContext } from './context';
-import { markDelivery, promptFor } from './deliveries';
+import { z } from 'zod';
+import { failQueued, markDelivery, promptFor } from './deliveries';
+import { SESSION_RUNTIME_ENV } from './launch';
+import { startupPrompt } from './prompts';
+import { expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { SessionRecord } from './schema';
-import { endSession } from './sessions';
+import { endSession, sessionCwd } from './sessions';
 
 /**
  * The supervisor of one session (`syncord session run <id>`), started in the session's terminal or detached
@@ -37,25 +41,60 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
   const session = claimed.rec;
   const say = (line: string) => process.stderr.write(`[syncord] ${line}\n`);
 
-  let current: { argv: string[]; message?: string } | undefined = claimed.first ? { argv: session.command } : undefined;
+  // What runs is rebuilt from the runtime's definition, never taken from the record's command lines.
+  let run: AgentRuns;
+  let firstArgv: string[] | undefined;
+  try {
+    run = await agentRuns(ctx, session);
+    if (claimed.first) firstArgv = run.first();
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    say(`not running the agent: ${error}`);
+    if (claimed.first) {
+      await endSession(ctx, sessionId, { exitCode: null, reason: `could not start the agent: ${error}` });
+    } else {
+      const queued = await ctx.sessions.update((file, now) => {
+        const rec = file.sessions.find((s) => s.session_id === sessionId);
+        if (!rec || rec.state === 'exited') return [];
+        const q = rec.queue ?? [];
+        rec.queue = [];
+        rec.state = 'idle';
+        rec.pid = null;
+        rec.pid_start = null;
+        rec.updated = now;
+        return q;
+      });
+      await failQueued(ctx, session, queued, `not handed over: ${error}`);
+    }
+    throw e;
+  }
+
+  let current: { argv: string[]; message?: string } | undefined = firstArgv ? { argv: firstArgv } : undefined;
   let lastCode = 0;
   let endReason = 'the agent ended';
   for (;;) {
     if (!current) {
-      const next = await takeNext(ctx, session, lastCode);
+      const next = await takeNext(ctx, session, lastCode, Boolean(run.spec.send));
       if (!next) return lastCode;
       const prompt = await promptFor(ctx, next, sessionId);
-      if (prompt === undefined || !session.send_command) {
-        await markDelivery(ctx, next, sessionId, { status: 'failed', error: session.send_command ? 'the message or its prompt is gone' : `runtime ${session.runtime} has no non-interactive form`, attempt: true });
+      if (prompt === undefined || !run.spec.send) {
+        await markDelivery(ctx, next, sessionId, { status: 'failed', error: run.spec.send ? 'the message or its prompt is gone' : `runtime ${run.spec.name} has no non-interactive form`, attempt: true });
         continue;
       }
-      current = { argv: session.send_command.map((a) => a.split('{prompt}').join(prompt)), message: next };
+      let argv: string[];
+      try {
+        argv = run.send(prompt);
+      } catch (e) {
+        await markDelivery(ctx, next, sessionId, { status: 'failed', error: e instanceof Error ? e.message : String(e), attempt: true });
+        continue;
+      }
+      current = { argv, message: next };
       await markDelivery(ctx, next, sessionId, { status: 'delivered', error: null, attempt: true });
       say(`handing ${next} to ${session.runtime}`);
     } else {
       say(`starting ${session.runtime} for ${session.instance} (session ${sessionId})`);
     }
-    const { code, error } = await runAgent(ctx, sessionId, current.argv, session.cwd);
+    const { code, error } = await runAgent(ctx, sessionId, current.argv, run.cwd);
     lastCode = code;
     say(error ? `could not start the agent: ${error}` : `${session.runtime} exited with code ${code}`);
     if (current.message && code !== 0) {
@@ -71,11 +110,81 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
   }
 }
 
+interface AgentRuns {
+  spec: RuntimeSpec;
+  cwd: string;
+  /** The first run: the runtime's interactive (terminal) or headless form with the first prompt. */
+  first(): string[];
+  /** A hand-over: the runtime's non-interactive form with this prompt. */
+  send(prompt: string): string[];
+}
+
+/**
+ * The runtime this supervisor runs: the definition handed over by whoever started it (already checked against
+ * that caller's settings and the user's trust), else the runtime of this name in the workspace settings (which
+ * must then be trusted). The runtime named in the record must exist in those definitions; the record's
+ * `command` and `send_command` are never used.
+ */
+export function supervisorRuntime(ctx: SessionContext, session: SessionRecord, env: NodeJS.ProcessEnv = process.env): RuntimeSpec {
+  const handed = env[SESSION_RUNTIME_ENV];
+  if (handed) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(handed);
+    } catch {
+      parsed = undefined;
+    }
+    const r = HandedRuntimeSchema.safeParse(parsed);
+    if (!r.success) throw new SyncordError(`${SESSION_RUNTIME_ENV} does not hold a runtime definition`, 'usage');
+    if (r.data.name !== session.runtime) {
+      throw new SyncordError(`session ${session.session_id.slice(0, 8)} runs ${JSON.stringify(session.runtime)}, but this supervisor was handed ${JSON.stringify(r.data.name)}`, 'conflict');
+    }
+    return r.data;
+  }
+  try {
+    return runnableRuntime(ctx.config, session.runtime, ctx.paths);
+  } catch (e) {
+    if (e instanceof SyncordError && e.code === 'usage') {
+      throw new SyncordError(`session ${session.session_id.slice(0, 8)} of ${session.instance}: ${e.detail}`, 'not-found', e.location);
+    }
+    throw e;
+  }
+}
+
+async function agentRuns(ctx: SessionContext, session: SessionRecord): Promise<AgentRuns> {
+  const spec = supervisorRuntime(ctx, session);
+  const cwd = await sessionCwd(ctx.paths.root, session);
+  let role = session.role;
+  if (role === undefined) {
+    const registry = await ctx.store.read('registry').then((f) => f.registry, () => undefined);
+    role = (registry && Object.prototype.hasOwnProperty.call(registry.instances, session.instance) ? registry.instances[session.instance].role : undefined) ?? '';
+  }
+  const values = (prompt: string) => ({ prompt, instance: session.instance, cwd, session: session.session_id, role: role ?? '' });
+  const argv = (form: string[], prompt: string) => [resolveCommand({ ...spec, command: form }, process.env, ctx.paths.root), ...expandArgs(form.slice(1), values(prompt))];
+  return {
+    spec,
+    cwd,
+    first: () => {
+      const form = session.mode === 'terminal' ? spec.command : spec.headless;
+      if (!form) throw new SyncordError(`runtime ${spec.name} has no way to run without a terminal (no "headless" form)`, 'usage');
+      return argv(form, session.prompt ?? startupPrompt({ instance: session.instance, role: role ?? '', coordinationDir: ctx.paths.coordinationDir }));
+    },
+    send: (prompt) => argv(spec.send!, prompt),
+  };
+}
+
+const HandedRuntimeSchema = z.strictObject({
+  name: z.string().min(1),
+  command: z.array(z.string()).min(1),
+  headless: z.array(z.string()).min(1).optional(),
+  send: z.array(z.string()).min(1).optional(),
+});
+
 /**
  * Under the lock: the next queued message, or (nothing queued) the session's rest state: idle when the runtime
  * can be handed more work without a terminal, else exited.
  */
-async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: number): Promise<string | undefined> {
+async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: number, canSend: boolean): Promise<string | undefined> {
   const outcome = await ctx.sessions.update((file, now) => {
     const rec = file.sessions.find((s) => s.session_id === session.session_id);
     if (!rec || rec.state === 'exited') return { next: undefined, end: false };
@@ -86,11 +195,12 @@ async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: n
       rec.updated = now;
       return { next, end: false };
     }
-    if (!rec.send_command) return { next: undefined, end: true };
+    if (!canSend) return { next: undefined, end: true };
     rec.state = 'idle';
     rec.pid = null;
     rec.pid_start = null;
     rec.agent_pid = null;
+    rec.agent_pid_start = null;
     rec.updated = now;
     return { next: undefined, end: false };
   });
@@ -102,6 +212,7 @@ async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: n
 async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], cwd: string): Promise<{ code: number; error?: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
+  delete env[SESSION_RUNTIME_ENV];
   const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: 'inherit' });
   const started = await new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
     child.once('spawn', () => resolve({ ok: true }));
@@ -112,6 +223,7 @@ async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], 
     const rec = file.sessions.find((s) => s.session_id === sessionId);
     if (rec && rec.state !== 'exited') {
       rec.agent_pid = child.pid ?? null;
+      rec.agent_pid_start = child.pid ? processStart(child.pid) : null;
       rec.updated = now;
     }
   });

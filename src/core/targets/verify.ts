@@ -12,6 +12,8 @@ import { isGitRepo } from './git';
 import { ResolvedTarget } from './registry';
 import { SyncRules, VerifyCommandRule } from './schema';
 import { parseJsonc } from '../store/jsonText';
+import { requireTrusted, verifyDefinition } from '../trust';
+import { rulesFile } from './rules';
 
 export interface VerifyProblem {
   /** Absolute path of the file at fault (in the target, unless said otherwise). */
@@ -221,6 +223,8 @@ export interface VerifyOptions {
   tests?: string[];
   /** Whether to run the rules' verify commands (the editor passes false in an untrusted workspace). */
   runCommands?: boolean;
+  /** The host established that the workspace's commands may run (the editor: workspace trust); else `syncord trust` must cover them. */
+  hostTrusted?: boolean;
   signal?: AbortSignal;
   now?: Date;
 }
@@ -274,6 +278,9 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
       checks.push({ name: `command:${cmd.name}`, status: 'skipped', detail: `not run (commands are disabled here): ${cmd.command}`, problems: [] });
       continue;
     }
+    // The command comes from the workspace's rules: it runs only once the user trusted it (the editor's
+    // workspace trust, passed as `hostTrusted`; else the user's `syncord trust` record), or it is refused.
+    if (!opts.hostTrusted) requireTrusted(paths, verifyDefinition(rulesFile(paths), cmd.name, cmd.command));
     const logFile = path.join(paths.root, SYNCORD_DIR, 'verify', target.name, `${stamp}-${cmd.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
     const r = await runVerifyCommand(cmd, target.absPath, { logFile, signal: opts.signal });
     const detail = r.timedOut ? `timed out after ${cmd.timeout_ms} ms` : `exit code ${r.exitCode ?? 'none'} (${r.durationMs} ms); output in ${logFile}`;

@@ -4,9 +4,9 @@ import { checkInstanceId } from '../../core/coordination/ids';
 import { sendMessage } from '../../core/coordination/messages';
 import { DeliveryRecord, resendDeliveries, slingTask, SlingResult } from '../../core/sessions/deliveries';
 import { chooseRuntime, resolveCommand, runtimeNames, runtimeSpec, SessionsConfig } from '../../core/sessions/runtimes';
-import { headlessLauncher } from '../../core/sessions/launch';
+import { headlessLauncher, sessionLogFile } from '../../core/sessions/launch';
 import { SessionMode, SessionRecord } from '../../core/sessions/schema';
-import { clearExited, spawnSession, SpawnResult, stopSession } from '../../core/sessions/sessions';
+import { clearExited, spawnSession, SpawnResult, stopSession, StopResult } from '../../core/sessions/sessions';
 import { findSession } from '../../core/sessions/store';
 import { identity } from '../coordination/commands';
 import { reportError } from '../errors';
@@ -86,7 +86,7 @@ export async function resendFromWindow(s: Sessions, messageId: string): Promise<
   }
 }
 
-export async function stopFromWindow(s: Sessions, idOrInstance: string): Promise<SessionRecord> {
+export async function stopFromWindow(s: Sessions, idOrInstance: string): Promise<StopResult> {
   const ctx = s.context();
   if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
   try {
@@ -341,7 +341,11 @@ export class SessionCommands {
       return undefined;
     }
     try {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(session.log));
+      const ctx = this.s.context();
+      if (!ctx) return undefined;
+      // The log Syncord derives from the session id inside coordination/.syncord, never the record's `log` field.
+      const file = sessionLogFile(ctx.paths, session.session_id);
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
       return await vscode.window.showTextDocument(doc, { preview: true });
     } catch (e) {
       reportError(this.services, `Open the log of ${session.instance}`, e);
@@ -366,7 +370,7 @@ export class SessionCommands {
     }
     try {
       const r = await stopFromWindow(this.s, session.session_id);
-      info(`stopped the session of ${r.instance}${r.end_reason ? ` (${r.end_reason})` : ''}.`);
+      info(`stopped the session of ${r.instance}${r.end_reason ? ` (${r.end_reason})` : ''}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}.`);
       return r;
     } catch (e) {
       reportError(this.services, `Stop the session of ${session.instance}`, e);

@@ -468,7 +468,7 @@ export class TargetCommands {
       this.setBusy(name, 'Verifying');
       let result: VerifyResult;
       try {
-        result = await this.inView(`Verifying ${name}…`, (_p, signal) => verifyTarget(ctx.paths, ctx.rules, target, { runCommands: vscode.workspace.isTrusted, signal }));
+        result = await this.inView(`Verifying ${name}…`, (_p, signal) => verifyTarget(ctx.paths, ctx.rules, target, { runCommands: vscode.workspace.isTrusted, hostTrusted: vscode.workspace.isTrusted, signal }));
       } finally {
         this.setBusy(name, undefined);
       }
