@@ -37,7 +37,9 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
   let dir: string;
   const started: number[] = [];
 
-  const env = (extra: Record<string, string> = {}) => ({ PATH: `${FAKES}${path.delimiter}${process.env.PATH}`, ...extra });
+  // The user's trust record (`syncord trust`) goes to a temporary config folder, never the real one.
+  let config: string;
+  const env = (extra: Record<string, string> = {}) => ({ PATH: `${FAKES}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: config, ...extra });
   const syncord = (args: string[], extra: Record<string, string> = {}): Promise<Run> => runSyncord(root, args, { env: env(extra) });
   const json = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as T;
   const sessions = () => json<{ sessions: Session[] }>('sessions.json').sessions;
@@ -55,6 +57,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
 
   beforeEach(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-sessions-'));
+    config = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-sessions-config-'));
     dir = path.join(root, 'coordination');
     execFileSync('git', ['init', '-q'], { cwd: root });
     execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: root });
@@ -73,6 +76,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
       }
     }
     fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(config, { recursive: true, force: true });
     fs.rmSync(`${root}.worktrees`, { recursive: true, force: true });
   });
 
@@ -158,6 +162,9 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
 }
 `,
     );
+    // A runtime the workspace defines runs once the user trusted it.
+    assert.equal((await syncord(['spawn', 'rev-1', '--role', 'review'])).code, 8);
+    ok(await syncord(['trust']));
     const r = ok(await syncord(['spawn', 'rev-1', '--role', 'review']));
     assert.match(r.stdout, /with reviewer \(chosen by the mapping rev-\*\)/);
     // Without a "send" form the session ends with its first prompt (nothing can be handed to it later) and its

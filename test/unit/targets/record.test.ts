@@ -199,6 +199,19 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
     const rules = { ...DEFAULT_RULES, verify: { ...DEFAULT_RULES.verify, commands: [{ name: 'smoke', command: 'node -e "process.exit(0)"', timeout_ms: 60000 }] } };
     write(ws.main, 'coordination/sync-rules.jsonc', JSON.stringify(rules, null, 2));
     assert.equal((await ws.run('sync', 'run', '--target', 'comfy')).code, 0);
+    // Commands from the workspace's rules run once the user trusted them (the record in a temporary config folder).
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = path.join(ws.dir, 'config');
+    try {
+      assert.equal((await ws.run('trust')).code, 0);
+      await verifyGroups();
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
+  async function verifyGroups(): Promise<void> {
     const names = async (...tests: string[]) => {
       const r = await ws.run('--json', 'target', 'verify', 'comfy', ...tests);
       assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -217,5 +230,5 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
     assert.match(help.stdout, /core {9}commands/);
     assert.match(help.stdout, /docs {9}files \+ links/);
     assert.match(help.stdout, /integration {2}config/);
-  });
+  }
 });

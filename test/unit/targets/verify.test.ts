@@ -37,6 +37,20 @@ describe('targets: sync verify', () => {
     );
     write(ws.main, 'coordination/sync-rules.jsonc', rules);
     assert.equal((await ws.run('sync', 'run', '--target', 'app')).code, 0);
+    // Commands from the workspace's rules run once the user trusted them (the record in a temporary config folder).
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = path.join(ws.dir, 'config');
+    try {
+      assert.equal((await ws.run('sync', 'verify', '--target', 'app')).code, 8);
+      assert.equal((await ws.run('trust')).code, 0);
+      await verifyTrusted();
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
+  async function verifyTrusted(): Promise<void> {
     const v = await ws.run('--json', 'sync', 'verify', '--target', 'app');
     assert.equal(v.code, 1);
     const checks = v.json().checks;
@@ -53,5 +67,5 @@ describe('targets: sync verify', () => {
     fs.rmSync(path.join(ws.src, 'opencode.toml'));
     const failed = await ws.run('sync', 'verify', '--target', 'app');
     assert.match(failed.stdout, /FAIL  command:pre-flight: exit code 1/);
-  });
+  }
 });
