@@ -4,7 +4,7 @@
  * adapts it to the editor.
  */
 import type { Message } from '../core/coordination/schemas';
-import { DeliveryRecord, deliveriesOf } from '../core/sessions/deliveries';
+import { DeliveryRecord, deliveriesOf } from '../core/sessions/deliveryLog';
 import type { SessionView } from '../core/sessions/sessions';
 import { ClickCommand, ContextValue } from './ids';
 import { NodeIcon, TreeModel, ViewNode } from './tree';

@@ -5,12 +5,13 @@ import { CommunicationLog, Message } from '../coordination/schemas';
 import { defineChange } from '../coordination/store';
 import { ASSIGN_TASK, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
+import { DeliveryRecord, deliveriesOf, failQueued, markDelivery, promptFor, WithDeliveries } from './deliveryLog';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
 import { RuntimeSpec, runnableRuntime } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions, startSupervisor } from './sessions';
-import { liveSessionOf } from './store';
+import { defineSessionsChange, liveSessionOf, REST_IDLE } from './store';
 
 /**
  * Deliveries: handing a message (a task assignment, or a nudge about a new message) to an agent session. Each is
@@ -22,19 +23,6 @@ import { liveSessionOf } from './store';
  * - a terminal session's prompts are typed into its terminal by the VS Code window that owns it.
  */
 
-export interface DeliveryRecord extends Omit<Delivery, 'session' | 'via'> {
-  session: string | null;
-  via: Delivery['via'] | null;
-  /** The exact words handed to the agent. */
-  prompt: string;
-}
-
-type WithDeliveries = Message & { deliveries?: DeliveryRecord[] };
-
-export function deliveriesOf(m: Message): DeliveryRecord[] {
-  const d = (m as WithDeliveries).deliveries;
-  return Array.isArray(d) ? d : [];
-}
 
 /** What a caller can do for deliveries beyond starting processes: type into terminals it owns. */
 export interface DeliveryHooks {
@@ -49,63 +37,29 @@ export interface DeliveryHooks {
 
 const viaOf = (s: Pick<SessionRecord, 'mode'>): Delivery['via'] => (s.mode === 'terminal' ? 'terminal' : 'prompt');
 
-/** Changes the delivery of `messageId` to `sessionId` (the newest entry for that session). */
-export async function markDelivery(
-  ctx: SessionContext,
-  messageId: string,
-  sessionId: string,
-  patch: Partial<Pick<DeliveryRecord, 'status' | 'error' | 'attempts'>> & { attempt?: boolean },
-): Promise<DeliveryRecord | undefined> {
-  return ctx.store.update(MARK_DELIVERY, { messageId, sessionId, patch });
-}
-
-const MARK_DELIVERY = defineChange(
-  'delivery.mark',
-  ['messages'],
-  ({ messages }, input: { messageId: string; sessionId: string; patch: Partial<Pick<DeliveryRecord, 'status' | 'error'>> & { attempt?: boolean } }, now) => {
-    const { messageId, sessionId, patch } = input;
-    const m = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
-    const d = m?.deliveries?.filter((x) => x.session === sessionId).pop();
-    if (!d) return undefined;
-    if (patch.status) d.status = patch.status;
-    if (patch.error !== undefined) d.error = patch.error;
-    if (patch.attempt) d.attempts = (d.attempts ?? 0) + 1;
-    d.updated = now;
-    return { ...d };
-  },
-);
-
-/** Marks queued deliveries failed (their session ended or could not take them). */
-export async function failQueued(ctx: SessionContext, session: SessionRecord, messageIds: string[], error: string): Promise<void> {
-  for (const id of messageIds) await markDelivery(ctx, id, session.session_id, { status: 'failed', error });
-}
-
-/** The prompt recorded for a session on a message, for whoever hands it over. */
-export async function promptFor(ctx: SessionContext, messageId: string, sessionId: string): Promise<string | undefined> {
-  const { messages } = await ctx.store.read('messages');
-  const m = messages.messages.find((x) => x.message_id === messageId);
-  return m && deliveriesOf(m).filter((d) => d.session === sessionId).pop()?.prompt;
-}
 
 type QueueOutcome = 'launch' | 'queued' | 'terminal' | 'gone';
 
 async function enqueue(ctx: SessionContext, sessionId: string, messageId: string): Promise<QueueOutcome> {
-  return ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === sessionId);
-    if (!rec || !isLive(rec)) return 'gone';
-    rec.queue = [...(rec.queue ?? []).filter((q) => q !== messageId), messageId];
-    rec.updated = now;
-    if (rec.mode === 'terminal') return 'terminal';
-    if (rec.state === 'idle') {
-      // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
-      rec.state = 'spawning';
-      rec.pid = null;
-      rec.pid_start = null;
-      return 'launch';
-    }
-    return 'queued';
-  });
+  return ctx.sessions.update(ENQUEUE, { sessionId, messageId });
 }
+
+/** Queues a message for a live session; claims an idle headless session for exactly one caller to start. */
+const ENQUEUE = defineSessionsChange('session.enqueue', (file, input: { sessionId: string; messageId: string }, now): QueueOutcome => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (!rec || !isLive(rec)) return 'gone';
+  rec.queue = [...(rec.queue ?? []).filter((q) => q !== input.messageId), input.messageId];
+  rec.updated = now;
+  if (rec.mode === 'terminal') return 'terminal';
+  if (rec.state === 'idle') {
+    // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
+    rec.state = 'spawning';
+    rec.pid = null;
+    rec.pid_start = null;
+    return 'launch';
+  }
+  return 'queued';
+});
 
 /** Hands a message (already recorded with a pending delivery for `session`) to the session. */
 async function handOver(ctx: SessionContext, session: SessionRecord, messageId: string, hooks: DeliveryHooks): Promise<void> {
@@ -129,15 +83,7 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
       await startSupervisor(ctx, session, launch, session.instance, spec);
     } catch (e) {
       const error = `could not start the session's process: ${e instanceof Error ? e.message : String(e)}`;
-      const queued = await ctx.sessions.update((file, now) => {
-        const rec = file.sessions.find((s) => s.session_id === session.session_id);
-        if (!rec) return [];
-        const q = rec.queue ?? [];
-        rec.queue = [];
-        rec.state = 'idle';
-        rec.updated = now;
-        return q;
-      });
+      const queued = await ctx.sessions.update(REST_IDLE, session.session_id);
       await failQueued(ctx, session, queued, error);
       // A command the user has not trusted is refused loudly (its own exit code), not only recorded.
       if (e instanceof SyncordError && e.code === 'untrusted') throw e;
@@ -146,6 +92,16 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
     await hooks.pumpTerminal(session);
   }
 }
+
+/** Takes a live terminal session's queue (what its window is about to type). */
+const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, sessionId: string, now): string[] => {
+  const rec = file.sessions.find((s) => s.session_id === sessionId);
+  if (!rec || !isLive(rec) || rec.mode !== 'terminal' || !rec.queue?.length) return [];
+  const q = rec.queue;
+  rec.queue = [];
+  rec.updated = now;
+  return q;
+});
 
 /**
  * Types a terminal session's queued prompts: takes the queue under the lock (so two windows never type the same
@@ -156,14 +112,7 @@ export async function pumpTerminalQueue(
   sessionId: string,
   type: (prompt: string) => Promise<void> | void,
 ): Promise<number> {
-  const taken = await ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === sessionId);
-    if (!rec || !isLive(rec) || rec.mode !== 'terminal' || !rec.queue?.length) return [];
-    const q = rec.queue;
-    rec.queue = [];
-    rec.updated = now;
-    return q;
-  });
+  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, sessionId);
   let handed = 0;
   for (const id of taken) {
     const prompt = await promptFor(ctx, id, sessionId);

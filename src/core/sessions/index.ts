@@ -5,6 +5,7 @@
  */
 export * from './context';
 export * from './deliveries';
+export * from './deliveryLog';
 export * from './launch';
 export * from './prompts';
 export * from './runtimes';

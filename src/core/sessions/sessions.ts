@@ -8,12 +8,12 @@ import { Registry } from '../coordination/schemas';
 import { gitResult } from '../targets/git';
 import { HOST_NAME, pidIsDead, processStart } from '../store/lock';
 import { SessionContext } from './context';
-import { failQueued } from './deliveries';
+import { failQueued } from './deliveryLog';
 import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
 import { startupPrompt } from './prompts';
 import { chooseRuntime, expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { isLive, SessionMode, SessionRecord } from './schema';
-import { liveSessionOf, requireSession } from './store';
+import { defineSessionsChange, liveSessionOf, requireSession } from './store';
 import { ensureWorktree } from './worktree';
 
 export interface SpawnInput {
@@ -83,36 +83,17 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
   const send = spec.send ? expandArgs(spec.send, { ...values, prompt: '{prompt}' }) : null;
   if (send) send[0] = resolveSendCommand(send[0], ctx.env, ctx.paths.root) ?? send[0];
 
-  const record = await ctx.sessions.update((file, now) => {
-    const racing = file.sessions.find((s) => s.instance === instance && isLive(s));
-    if (racing && !isGone(racing, Date.parse(now))) throw alreadyLive(racing);
-    const rec: SessionRecord = {
-      session_id: sessionId,
-      instance,
-      runtime: spec.name,
-      mode: input.mode,
-      state: 'spawning',
-      host: HOST_NAME,
-      pid: null,
-      pid_start: null,
-      agent_pid: null,
-      terminal: null,
-      cwd,
-      worktree,
-      role,
-      prompt,
-      log: null,
-      command,
-      send_command: send,
-      started: now,
-      updated: now,
-      ended: null,
-      exit_code: null,
-      end_reason: null,
-      queue: [],
-    };
-    file.sessions.push(rec);
-    return structuredClone(rec);
+  const record = await ctx.sessions.update(ADD_SESSION, {
+    session_id: sessionId,
+    instance,
+    runtime: spec.name,
+    mode: input.mode,
+    cwd,
+    worktree,
+    role,
+    prompt,
+    command,
+    send_command: send,
   });
 
   let registered = false;
@@ -148,19 +129,31 @@ export async function startSupervisor(
   const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, shimDir });
   const sup = supervisorCommand(ctx.cli, ctx.paths, id, env, spec);
   const launched = await launch({ session, file: sup.file, args: sup.args, cwd, env: sup.env, title });
-  return ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === id);
-    if (!rec) return undefined;
-    if (rec.pid == null && launched.pid) {
-      rec.pid = launched.pid;
-      rec.pid_start = processStart(launched.pid);
-    }
-    if (launched.terminal) rec.terminal = launched.terminal;
-    if (launched.log) rec.log = launched.log;
-    rec.updated = now;
-    return structuredClone(rec);
+  return ctx.sessions.update(RECORD_LAUNCH, {
+    id,
+    pid: launched.pid ?? null,
+    pidStart: launched.pid ? processStart(launched.pid) : null,
+    terminal: launched.terminal ?? null,
+    log: launched.log ?? null,
   });
 }
+
+/** Records what a launcher reported: the supervisor's process (unless it recorded itself), terminal, log. */
+const RECORD_LAUNCH = defineSessionsChange(
+  'session.launched',
+  (file, input: { id: string; pid: number | null; pidStart: number | null; terminal: string | null; log: string | null }, now) => {
+    const rec = file.sessions.find((s) => s.session_id === input.id);
+    if (!rec) return undefined;
+    if (rec.pid == null && input.pid) {
+      rec.pid = input.pid;
+      rec.pid_start = input.pidStart;
+    }
+    if (input.terminal) rec.terminal = input.terminal;
+    if (input.log) rec.log = input.log;
+    rec.updated = now;
+    return structuredClone(rec);
+  },
+);
 
 /**
  * The working folder of a session, as recorded: used only when it is the workspace itself or one of the git
@@ -193,6 +186,41 @@ function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv, cwd: string): s
   }
 }
 
+type NewSession = Pick<SessionRecord, 'session_id' | 'instance' | 'runtime' | 'mode' | 'cwd' | 'worktree' | 'role' | 'prompt' | 'command' | 'send_command'>;
+
+/** Records a new session, spawning; refused while the instance has another live one. */
+const ADD_SESSION = defineSessionsChange('session.add', (file, input: NewSession, now): SessionRecord => {
+  const racing = file.sessions.find((s) => s.instance === input.instance && isLive(s));
+  if (racing && !isGone(racing, Date.parse(now))) throw alreadyLive(racing);
+  const rec: SessionRecord = {
+    session_id: input.session_id,
+    instance: input.instance,
+    runtime: input.runtime,
+    mode: input.mode,
+    state: 'spawning',
+    host: HOST_NAME,
+    pid: null,
+    pid_start: null,
+    agent_pid: null,
+    terminal: null,
+    cwd: input.cwd,
+    worktree: input.worktree,
+    role: input.role,
+    prompt: input.prompt,
+    log: null,
+    command: input.command,
+    send_command: input.send_command,
+    started: now,
+    updated: now,
+    ended: null,
+    exit_code: null,
+    end_reason: null,
+    queue: [],
+  };
+  file.sessions.push(rec);
+  return structuredClone(rec);
+});
+
 function alreadyLive(s: SessionRecord): SyncordError {
   return new SyncordError(
     `${s.instance} already has a live session ${s.session_id.slice(0, 8)} (${s.state}, ${s.runtime}); stop it first (\`syncord session stop ${s.instance}\`)`,
@@ -221,27 +249,30 @@ export interface EndInput {
  * the instance's current session. Ending an exited session changes nothing.
  */
 export async function endSession(ctx: SessionContext, sessionId: string, input: EndInput): Promise<SessionRecord | undefined> {
-  const ended = await ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === sessionId);
-    if (!rec || rec.state === 'exited') return undefined;
-    const queued = rec.queue ?? [];
-    rec.state = 'exited';
-    rec.pid = null;
-    rec.pid_start = null;
-    rec.agent_pid = null;
-    rec.agent_pid_start = null;
-    rec.ended = now;
-    rec.updated = now;
-    rec.exit_code = input.exitCode;
-    rec.end_reason = input.reason;
-    rec.queue = [];
-    return { rec: structuredClone(rec), queued };
-  });
+  const ended = await ctx.sessions.update(END_SESSION, { sessionId, exitCode: input.exitCode, reason: input.reason });
   if (!ended) return undefined;
   if (ended.queued.length) await failQueued(ctx, ended.rec, ended.queued, `the session ended before it was handed over (${input.reason})`);
   await checkOutIfCurrent(ctx, ended.rec);
   return ended.rec;
 }
+
+/** Marks a session exited and takes its queue; an exited session is left as it is. */
+const END_SESSION = defineSessionsChange('session.end', (file, input: { sessionId: string; exitCode: number | null; reason: string }, now) => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (!rec || rec.state === 'exited') return undefined;
+  const queued = rec.queue ?? [];
+  rec.state = 'exited';
+  rec.pid = null;
+  rec.pid_start = null;
+  rec.agent_pid = null;
+  rec.agent_pid_start = null;
+  rec.ended = now;
+  rec.updated = now;
+  rec.exit_code = input.exitCode;
+  rec.end_reason = input.reason;
+  rec.queue = [];
+  return { rec: structuredClone(rec), queued };
+});
 
 async function checkOutIfCurrent(ctx: SessionContext, s: SessionRecord): Promise<void> {
   const { registry } = await ctx.store.read('registry');
@@ -350,9 +381,11 @@ export async function stopSession(
 
 /** Removes exited sessions from the file; returns how many. */
 export async function clearExited(ctx: SessionContext): Promise<number> {
-  return ctx.sessions.update((file) => {
-    const before = file.sessions.length;
-    file.sessions = file.sessions.filter(isLive);
-    return before - file.sessions.length;
-  });
+  return ctx.sessions.update(CLEAR_EXITED, null);
 }
+
+const CLEAR_EXITED = defineSessionsChange('session.clearExited', (file): number => {
+  const before = file.sessions.length;
+  file.sessions = file.sessions.filter(isLive);
+  return before - file.sessions.length;
+});

@@ -2,12 +2,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
-import { JsonFileSpec, readJsonFile, updateLocked } from '../store';
+import { Change, FileKind, FileStore, JsonFileSpec, readJsonFile } from '../store';
 import { renderFresh } from '../store/render';
 import { isoTime } from '../coordination/time';
 import { SessionRecord, SessionsFile, SessionsFileSchema } from './schema';
 
 export const SESSIONS_FILE = 'sessions.json';
+
+interface SessionsFiles {
+  sessions: SessionsFile;
+}
+const SESSIONS = new FileKind<SessionsFiles>(['sessions']);
+
+/**
+ * Declares a change to sessions.json (see src/core/store/update.ts): a pure function of the file, a plain-JSON
+ * input and the time, which throws a SyncordError to refuse before changing anything.
+ */
+export function defineSessionsChange<I, R>(name: string, apply: (file: SessionsFile, input: I, now: string) => R): Change<SessionsFiles, I, R> {
+  return SESSIONS.change(name, ['sessions'], (files, input: I, now) => apply(files.sessions, input, now));
+}
 
 /**
  * `coordination/sessions.json`. Missing means "no session yet": it is created on the first write. Every change
@@ -16,6 +29,7 @@ export const SESSIONS_FILE = 'sessions.json';
 export class SessionStore {
   readonly file: string;
   private readonly spec: JsonFileSpec<SessionsFile>;
+  private readonly files: FileStore<SessionsFiles>;
 
   constructor(
     readonly dir: string,
@@ -23,6 +37,7 @@ export class SessionStore {
   ) {
     this.file = path.join(dir, SESSIONS_FILE);
     this.spec = { file: this.file, schema: SessionsFileSchema };
+    this.files = new FileStore(SESSIONS, { sessions: this.spec }, { lockWaitMs: opts.lockWaitMs });
   }
 
   now(): string {
@@ -42,8 +57,8 @@ export class SessionStore {
     return (await this.read()).sessions;
   }
 
-  /** Changes the file under its lock; `mutate` may throw a SyncordError to change nothing. */
-  async update<R>(mutate: (file: SessionsFile, now: string) => R): Promise<R> {
+  /** Applies a change declared with `defineSessionsChange`; a refusal changes nothing. */
+  async update<I, R>(change: Change<SessionsFiles, I, R>, input: I): Promise<R> {
     if (!fs.existsSync(this.dir)) {
       throw new SyncordError(`${this.dir} does not exist; initialize coordination first (\`syncord init\`)`, 'not-found', { file: this.dir });
     }
@@ -54,9 +69,7 @@ export class SessionStore {
         throw new SyncordError(`could not create ${this.file}: ${(e as Error).message}`, 'io', { file: this.file });
       }
     }
-    const now = this.now();
-    const { result } = await updateLocked({ only: this.spec }, (v) => mutate(v.only, now), { waitMs: this.opts.lockWaitMs });
-    return result;
+    return this.files.update(change, input, this.now());
   }
 }
 
@@ -84,3 +97,19 @@ export function requireSession(sessions: SessionRecord[], idOrInstance: string):
 export function liveSessionOf(sessions: SessionRecord[], instance: string): SessionRecord | undefined {
   return sessions.filter((s) => s.instance === instance && s.state !== 'exited').pop();
 }
+
+/**
+ * Takes back a session's queue and lets it rest idle, its supervisor gone (what was queued is then reported as
+ * not handed over). An exited session is left as it is.
+ */
+export const REST_IDLE = defineSessionsChange('session.restIdle', (file, sessionId: string, now): string[] => {
+  const rec = file.sessions.find((s) => s.session_id === sessionId);
+  if (!rec || rec.state === 'exited') return [];
+  const q = rec.queue ?? [];
+  rec.queue = [];
+  rec.state = 'idle';
+  rec.pid = null;
+  rec.pid_start = null;
+  rec.updated = now;
+  return q;
+});

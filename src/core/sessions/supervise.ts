@@ -1,13 +1,14 @@
 import { spawn } from 'child_process';
+import { z } from 'zod';
 import { SyncordError } from '../errors';
 import { HOST_NAME, processStart } from '../store/lock';
 import { SessionContext } from './context';
-import { z } from 'zod';
-import { failQueued, markDelivery, promptFor } from './deliveries';
+import { failQueued, markDelivery, promptFor } from './deliveryLog';
 import { SESSION_RUNTIME_ENV } from './launch';
 import { startupPrompt } from './prompts';
 import { expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { SessionRecord } from './schema';
+import { defineSessionsChange, REST_IDLE } from './store';
 import { endSession, sessionCwd } from './sessions';
 
 /**
@@ -18,24 +19,61 @@ import { endSession, sessionCwd } from './sessions';
  * (resumable) or exited. The queue and the state change under the sessions file's lock, so a prompt queued
  * while the supervisor finishes is either taken by it or finds the session idle and starts a new supervisor.
  */
+/** This process becomes the session's supervisor, unless the session exited or another live one has it. */
+const CLAIM_SUPERVISION = defineSessionsChange('session.supervise', (file, input: { sessionId: string; pid: number; start: number }, now) => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (!rec) return undefined;
+  if (rec.state === 'exited') return { rec: structuredClone(rec), first: false, refused: 'the session has exited' };
+  if (rec.pid != null && rec.pid !== input.pid && rec.state === 'running') {
+    return { rec: structuredClone(rec), first: false, refused: `the session is already supervised by process ${rec.pid}` };
+  }
+  const first = rec.agent_pid == null && rec.state === 'spawning' && !rec.supervised_once;
+  rec.pid = input.pid;
+  rec.pid_start = input.start;
+  rec.host = HOST_NAME;
+  rec.state = 'running';
+  rec.supervised_once = true;
+  rec.updated = now;
+  return { rec: structuredClone(rec), first, refused: undefined as string | undefined };
+});
+
+/**
+ * The next queued message, or (nothing queued) the session's rest state: idle when the runtime can be handed
+ * more work without a terminal, else `end`.
+ */
+const TAKE_NEXT = defineSessionsChange('session.takeNext', (file, input: { sessionId: string; canSend: boolean }, now): { next?: string; end: boolean } => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (!rec || rec.state === 'exited') return { next: undefined, end: false };
+  const q = rec.queue ?? [];
+  if (q.length) {
+    const next = q[0];
+    rec.queue = q.slice(1);
+    rec.updated = now;
+    return { next, end: false };
+  }
+  if (!input.canSend) return { next: undefined, end: true };
+  rec.state = 'idle';
+  rec.pid = null;
+  rec.pid_start = null;
+  rec.agent_pid = null;
+  rec.agent_pid_start = null;
+  rec.updated = now;
+  return { next: undefined, end: false };
+});
+
+/** Records the agent's process. */
+const RECORD_AGENT = defineSessionsChange('session.agent', (file, input: { sessionId: string; pid: number | null; start: number | null }, now) => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (rec && rec.state !== 'exited') {
+    rec.agent_pid = input.pid;
+    rec.agent_pid_start = input.start;
+    rec.updated = now;
+  }
+});
+
 export async function runSupervisor(ctx: SessionContext, sessionId: string): Promise<number> {
   const self = { pid: process.pid, start: processStart('self') };
-  const claimed = await ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === sessionId);
-    if (!rec) return undefined;
-    if (rec.state === 'exited') return { rec: structuredClone(rec), first: false, refused: 'the session has exited' };
-    if (rec.pid != null && rec.pid !== self.pid && rec.state === 'running') {
-      return { rec: structuredClone(rec), first: false, refused: `the session is already supervised by process ${rec.pid}` };
-    }
-    const first = rec.agent_pid == null && rec.state === 'spawning' && !rec.supervised_once;
-    rec.pid = self.pid;
-    rec.pid_start = self.start;
-    rec.host = HOST_NAME;
-    rec.state = 'running';
-    rec.supervised_once = true;
-    rec.updated = now;
-    return { rec: structuredClone(rec), first, refused: undefined as string | undefined };
-  });
+  const claimed = await ctx.sessions.update(CLAIM_SUPERVISION, { sessionId, pid: self.pid, start: self.start });
   if (!claimed) throw new SyncordError(`no session ${sessionId} in ${ctx.sessions.file}`, 'not-found', { file: ctx.sessions.file });
   if (claimed.refused) throw new SyncordError(`session ${sessionId}: ${claimed.refused}`, 'conflict');
   const session = claimed.rec;
@@ -53,17 +91,7 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
     if (claimed.first) {
       await endSession(ctx, sessionId, { exitCode: null, reason: `could not start the agent: ${error}` });
     } else {
-      const queued = await ctx.sessions.update((file, now) => {
-        const rec = file.sessions.find((s) => s.session_id === sessionId);
-        if (!rec || rec.state === 'exited') return [];
-        const q = rec.queue ?? [];
-        rec.queue = [];
-        rec.state = 'idle';
-        rec.pid = null;
-        rec.pid_start = null;
-        rec.updated = now;
-        return q;
-      });
+      const queued = await ctx.sessions.update(REST_IDLE, sessionId);
       await failQueued(ctx, session, queued, `not handed over: ${error}`);
     }
     throw e;
@@ -185,25 +213,7 @@ const HandedRuntimeSchema = z.strictObject({
  * can be handed more work without a terminal, else exited.
  */
 async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: number, canSend: boolean): Promise<string | undefined> {
-  const outcome = await ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === session.session_id);
-    if (!rec || rec.state === 'exited') return { next: undefined, end: false };
-    const q = rec.queue ?? [];
-    if (q.length) {
-      const next = q[0];
-      rec.queue = q.slice(1);
-      rec.updated = now;
-      return { next, end: false };
-    }
-    if (!canSend) return { next: undefined, end: true };
-    rec.state = 'idle';
-    rec.pid = null;
-    rec.pid_start = null;
-    rec.agent_pid = null;
-    rec.agent_pid_start = null;
-    rec.updated = now;
-    return { next: undefined, end: false };
-  });
+  const outcome = await ctx.sessions.update(TAKE_NEXT, { sessionId: session.session_id, canSend });
   if (outcome.end) await endSession(ctx, session.session_id, { exitCode: lastCode, reason: 'the agent finished its prompt' });
   return outcome.next;
 }
@@ -219,14 +229,7 @@ async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], 
     child.once('error', (e) => resolve({ ok: false, error: e.message }));
   });
   if (!started.ok) return { code: 127, error: started.error };
-  await ctx.sessions.update((file, now) => {
-    const rec = file.sessions.find((s) => s.session_id === sessionId);
-    if (rec && rec.state !== 'exited') {
-      rec.agent_pid = child.pid ?? null;
-      rec.agent_pid_start = child.pid ? processStart(child.pid) : null;
-      rec.updated = now;
-    }
-  });
+  await ctx.sessions.update(RECORD_AGENT, { sessionId, pid: child.pid ?? null, start: child.pid ? processStart(child.pid) : null });
   const forward = (sig: NodeJS.Signals) => () => {
     try {
       child.kill(sig);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { DeliveryRecord, SlingResult } from '../../core/sessions/deliveries';
+import { SlingResult } from '../../core/sessions/deliveries';
+import { DeliveryRecord } from '../../core/sessions/deliveryLog';
 import { SessionRecord } from '../../core/sessions/schema';
 import { listSessions, SessionView, SpawnResult } from '../../core/sessions/sessions';
 import { resendFromWindow, slingFromWindow, SpawnRequest, spawnFromWindow, stopFromWindow } from './commands';

@@ -1,4 +1,5 @@
-import { DeliveryRecord, nudgeRecipients } from '../../core/sessions/deliveries';
+import { nudgeRecipients } from '../../core/sessions/deliveries';
+import { DeliveryRecord } from '../../core/sessions/deliveryLog';
 import { Sessions } from './context';
 
 /** How a hand-over went, as a clause: "typed it into its terminal", "it was NOT delivered: …". */

@@ -25,7 +25,33 @@ function offenders(layer: string, forbidden: (spec: string) => boolean): string[
   return sources(path.join(SRC, layer)).flatMap((f) => importsOf(f).filter(forbidden).map((s) => `${path.relative(SRC, f)} imports ${s}`));
 }
 
+/** The import cycles among the files of src/ (each as the list of files around it), by depth-first search. */
+function importCycles(): string[][] {
+  const files = new Set(sources(SRC).map((f) => path.relative(SRC, f).split(path.sep).join('/')));
+  const resolve = (spec: string) => [`${spec}.ts`, `${spec}/index.ts`].find((f) => files.has(f));
+  const edges = new Map([...files].map((f) => [f, importsOf(path.join(SRC, f)).map(resolve).filter((x): x is string => !!x)]));
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const g of edges.get(f) ?? []) {
+      if (state.get(g) === 'open') cycles.push([...stack.slice(stack.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
 describe('views: layers', () => {
+  it('has no import cycle anywhere in src/', () => {
+    assert.deepEqual(importCycles().map((c) => c.join(' → ')), []);
+  });
+
   it('keeps the core free of the editor, the views, the extension and the webview protocol', () => {
     assert.deepEqual(offenders('core', (s) => s === 'vscode' || /^(views|extension|shared|webview|cli)\//.test(s)), []);
   });

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from '../../../src/core/coordination/schemas';
 import type { CoordinationSnapshot } from '../../../src/core/coordination/snapshot';
-import type { DeliveryRecord } from '../../../src/core/sessions/deliveries';
+import type { DeliveryRecord } from '../../../src/core/sessions/deliveryLog';
 import type { SessionView } from '../../../src/core/sessions/sessions';
 import type { BackupSummary } from '../../../src/core/targets/backup';
 import { componentsFor, TargetInfo, TargetsSnapshot } from '../../../src/core/targets/overview';
