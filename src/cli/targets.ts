@@ -434,7 +434,7 @@ export function registerTargetCommands(program: Command): void {
       const target = await T.getTarget(ctx.paths, t);
       const diffs = await T.configDiff(ctx.paths, await rulesOf(ctx), target);
       const human = diffs.map((d) => d.note ?? (d.diff || `${d.destination}: no change`)).join('\n');
-      ctx.print(human, { configs: diffs });
+      ctx.print(human, { configs: diffs.map(({ text: _merged, ...d }) => d) });
     });
   config
     .command('sync <target>')

@@ -108,7 +108,9 @@ export function prepareWrite(file: string, content: AtomicContent, opts: AtomicW
   try {
     if (typeof content === 'object' && !(content instanceof Uint8Array)) {
       fs.copyFileSync(content.copyFrom, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
-      fd = fs.openSync(temp, 'r+');
+      // Read-only is enough for fchmod, futimes and fsync on POSIX, and works when the copy has the source's
+      // read-only permission bits (a backup object); Windows needs write access to flush.
+      fd = fs.openSync(temp, process.platform === 'win32' ? 'r+' : 'r');
     } else {
       fd = fs.openSync(temp, 'wx', mode ?? 0o666);
       const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;

@@ -1,19 +1,29 @@
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
+import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containment';
 import { SyncordError } from '../errors';
+import { tempPathFor, writeFileAtomic } from '../store/atomic';
+import { locatePath, validateValue } from '../store/jsonText';
 import { WorkspacePaths } from '../workspace';
-import { copyFileAtomic, ensureRealDir, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, tempNameFor, walk } from './fsutil';
+import { ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, pool, sameStat, Slicer, SMALL_FILE, walk } from './fsutil';
+import { beginWork, removeLeftovers, Work } from './leftovers';
+import { backupDir, ensureSyncordDir } from './paths';
 import { ResolvedTarget } from './registry';
-import { writeFileAtomic } from './registryStore';
+import { checkRelative } from './rules';
 
 /**
  * Backups live in the main project under `.syncord/backups/<target>/` (never in the target, and kept out of
  * git by `.syncord/.gitignore`): `objects/` is a content-addressed store (one read-only copy per distinct
  * content, named by its SHA-256, so files that did not change cost no new space) and `manifests/<id>.json`
- * lists, per component, every file's path, hash, size, mode and modification time.
+ * lists, per component, every file's path, hash, size, mode and modification time, and ends with the SHA-256
+ * of its own content (`digest`).
+ *
+ * Both are files anyone can edit, so both are checked when read: a manifest whose digest does not match its
+ * content is reported as tampered; its paths must be relative and stay inside their component's destination;
+ * an object must hash to its name before a restore copies it into the target.
  */
-export const SYNCORD_DIR = '.syncord';
 
 export interface ManifestEntry {
   hash: string;
@@ -65,6 +75,8 @@ export interface Manifest {
   commit?: string;
   /** Pre-sync backups: the target's `last_sync` before that sync (null: never synced; absent in older manifests). */
   last_sync?: string | null;
+  /** SHA-256 of the manifest's JSON without this field (checked on every read). */
+  digest?: string;
 }
 
 /** What a backup covers: a folder or single file of the target, relative to the target root. */
@@ -90,18 +102,6 @@ export interface BackupSummary {
   newBytes: number;
 }
 
-export function backupDir(paths: WorkspacePaths, target: string): string {
-  return path.join(paths.root, SYNCORD_DIR, 'backups', target);
-}
-
-/** Creates `.syncord/` with a `.gitignore` that keeps it out of git. */
-export async function ensureSyncordDir(paths: WorkspacePaths): Promise<string> {
-  const dir = path.join(paths.root, SYNCORD_DIR);
-  await fs.promises.mkdir(dir, { recursive: true });
-  await fs.promises.writeFile(path.join(dir, '.gitignore'), '# Syncord backups and sync state (local only)\n*\n', { flag: 'wx' }).catch(() => undefined);
-  return dir;
-}
-
 function objectPath(store: string, hash: string): string {
   return path.join(store, 'objects', hash.slice(0, 2), hash.slice(2));
 }
@@ -110,38 +110,33 @@ function newId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(2).toString('hex')}`;
 }
 
-async function copyIntoStore(store: string, file: string): Promise<{ hash: string; bytes: number; added: boolean }> {
-  const tmpDir = path.join(store, 'objects', 'tmp');
-  await fs.promises.mkdir(tmpDir, { recursive: true });
-  const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-  const h = createHash('sha256');
-  let bytes = 0;
-  const src = await fs.promises.open(file, 'r');
-  const out = await fs.promises.open(tmp, 'wx', 0o444);
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await src.read(buf, 0, buf.length, null);
-      if (!bytesRead) break;
-      const chunk = buf.subarray(0, bytesRead);
-      h.update(chunk);
-      await out.write(chunk);
-      bytes += bytesRead;
-    }
-    await out.sync();
-  } finally {
-    await src.close();
-    await out.close();
+/** The store of a target's backups, checked to be reached through real folders from the main project. */
+function storeOf(paths: WorkspacePaths, target: string): string {
+  const store = backupDir(paths, target);
+  assertNoLinkBelow(paths.root, store, 'backup store');
+  return store;
+}
+
+/** The store folder (relative, POSIX) an object is written into. */
+function objectFolder(hash: string): string {
+  return `objects/${hash.slice(0, 2)}`;
+}
+
+/**
+ * Stores a large file by copying it (never holding it in memory): hashed, copied under that hash, and the
+ * copy hashed again, so an object never holds other bytes than its name says. Returns its hash.
+ */
+async function copyIntoStore(store: string, work: Work, file: string, knownHash: string): Promise<{ hash: string; bytes: number; added: boolean }> {
+  const obj = objectPath(store, knownHash);
+  if (lstatSyncOrUndefined(obj)) return { hash: knownHash, bytes: 0, added: false };
+  work.add({ store: [objectFolder(knownHash)] });
+  fs.mkdirSync(path.dirname(obj), { recursive: true });
+  const written = writeFileAtomic(obj, { copyFrom: file }, { mode: 0o444 });
+  if ((await hashFile(obj, written.size)) !== knownHash) {
+    fs.rmSync(obj, { force: true });
+    throw new SyncordError(`${file} changed while it was being backed up; back up again`, 'conflict', { file });
   }
-  const hash = h.digest('hex');
-  const obj = objectPath(store, hash);
-  if (await lstatOrUndefined(obj)) {
-    await fs.promises.rm(tmp, { force: true });
-    return { hash, bytes, added: false };
-  }
-  await fs.promises.mkdir(path.dirname(obj), { recursive: true });
-  await fs.promises.rename(tmp, obj);
-  return { hash, bytes, added: true };
+  return { hash: knownHash, bytes: written.size, added: true };
 }
 
 /** How many older manifests the stat cache looks through (newest first, up to the newest full snapshot). */
@@ -151,11 +146,11 @@ const STAT_CACHE_MANIFESTS = 20;
  * Size, modification time and inode of files seen by earlier backups, with their hashes: from the newest
  * full snapshot and the partial (pre-sync) ones taken after it, newer entries first.
  */
-async function statCache(store: string): Promise<Map<string, ManifestEntry>> {
+async function statCache(store: string, target: string): Promise<Map<string, ManifestEntry>> {
   const cache = new Map<string, ManifestEntry>();
   const ids = await manifestIds(store);
   for (let i = ids.length - 1, seen = 0; i >= 0 && seen < STAT_CACHE_MANIFESTS; i--, seen++) {
-    const m = await readManifest(store, ids[i]).catch(() => undefined);
+    const m = await readManifest(store, ids[i], target).catch(() => undefined);
     if (!m) continue;
     for (const c of Object.values(m.components)) {
       for (const [rel, e] of Object.entries(c.files)) {
@@ -195,14 +190,21 @@ function readRegularSync(file: string): { data: Buffer; st: fs.Stats } | undefin
   }
 }
 
-/** New objects waiting to be written (temp file, fsync, rename), a few at a time. */
+/**
+ * New objects waiting to be written, a batch at a time: each through the one atomic writer (temp file beside
+ * it, rename), then all of the batch flushed to disk a few at a time before the manifest that names them is
+ * written.
+ */
 class ObjectWriter {
   private jobs: { hash: string; data: Buffer }[] = [];
   private bytes = 0;
   private queued = new Set<string>();
   added = 0;
   addedBytes = 0;
-  constructor(private readonly store: string) {}
+  constructor(
+    private readonly store: string,
+    private readonly work: Work,
+  ) {}
 
   /** Queues `data` under `hash` unless the store (or the queue) has it already. Returns whether it is new. */
   async put(hash: string, data: Buffer): Promise<boolean> {
@@ -221,24 +223,18 @@ class ObjectWriter {
     this.jobs = [];
     this.bytes = 0;
     if (!jobs.length) return;
-    const tmpDir = path.join(this.store, 'objects', 'tmp');
-    await fs.promises.mkdir(tmpDir, { recursive: true });
-    await pool(jobs, 8, async ({ hash, data }) => {
+    this.work.add({ store: jobs.map((j) => objectFolder(j.hash)) });
+    for (const { hash, data } of jobs) {
       const obj = objectPath(this.store, hash);
-      const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+      fs.mkdirSync(path.dirname(obj), { recursive: true });
+      writeFileAtomic(obj, data, { mode: 0o444, fsync: false });
+    }
+    await pool(jobs, 8, async ({ hash }) => {
+      const fh = await fs.promises.open(objectPath(this.store, hash), 'r');
       try {
-        const fh = await fs.promises.open(tmp, 'wx', 0o444);
-        try {
-          await fh.writeFile(data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fs.promises.mkdir(path.dirname(obj), { recursive: true });
-        await fs.promises.rename(tmp, obj);
-      } catch (e) {
-        await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-        throw e;
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
     });
   }
@@ -249,8 +245,88 @@ async function manifestIds(store: string): Promise<string[]> {
   return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
 }
 
-async function readManifest(store: string, id: string): Promise<Manifest> {
-  if (!/^[0-9A-Za-z-]+$/.test(id)) throw new SyncordError(`invalid backup id "${id}"`, 'usage');
+const BACKUP_ID = /^[0-9A-Za-z][0-9A-Za-z-]*$/;
+
+/** A path of a manifest: relative, normalized, inside its base (no `..`, no absolute path, no NUL). */
+function isPlainRelative(p: string): boolean {
+  return !p.includes('\0') && checkRelative(p) === p;
+}
+
+const EntrySchema = z
+  .object({
+    hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 in hex'),
+    size: z.number().int().nonnegative(),
+    mtimeMs: z.number(),
+    mode: z.number().int().min(0).max(0o7777),
+    link: z.string().min(1).optional(),
+    ino: z.number().optional(),
+    ctimeMs: z.number().optional(),
+  })
+  .strict();
+
+const relPaths = z.array(z.string());
+
+const ComponentSchema = z
+  .object({
+    destination: z.string(),
+    kind: z.enum(['dir', 'file']),
+    files: z.record(z.string(), EntrySchema),
+    dirs: relPaths.optional(),
+    absent: relPaths.optional(),
+    absentDirs: relPaths.optional(),
+    existed: z.boolean(),
+    missingAncestors: relPaths.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const bad = (p: (string | number)[], what: string, value: string) =>
+      ctx.addIssue({ code: 'custom', path: p, message: `${what} ${JSON.stringify(value)} is not a plain relative path inside the component's destination` });
+    if (!isPlainRelative(c.destination)) bad(['destination'], 'destination', c.destination);
+    for (const rel of Object.keys(c.files)) if (rel === '' ? c.kind !== 'file' : c.kind !== 'dir' || !isPlainRelative(rel)) bad(['files', rel], 'file', rel);
+    for (const k of ['dirs', 'absent', 'absentDirs'] as const) {
+      (c[k] ?? []).forEach((rel, i) => {
+        if (rel === '' ? !(k === 'absent' && c.kind === 'file') : c.kind !== 'dir' || !isPlainRelative(rel)) bad([k, i], k, rel);
+      });
+    }
+    (c.missingAncestors ?? []).forEach((rel, i) => {
+      if (!isPlainRelative(rel) || !(c.destination === rel || c.destination.startsWith(rel + '/'))) bad(['missingAncestors', i], 'missing ancestor', rel);
+    });
+  });
+
+const ManifestSchema = z
+  .object({
+    version: z.literal(1),
+    id: z.string().regex(BACKUP_ID),
+    target: z.string(),
+    created: z.string(),
+    reason: z.enum(['manual', 'pre-sync', 'pre-restore']),
+    partial: z.boolean(),
+    components: z.record(z.string(), ComponentSchema),
+    totals: z.object({ files: z.number(), bytes: z.number(), newObjects: z.number(), newBytes: z.number() }).strict(),
+    sync_version: z.string().optional(),
+    commit: z.string().optional(),
+    last_sync: z.string().nullable().optional(),
+  })
+  .strict();
+
+function digestOf(body: string): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** The manifest's text as written: its JSON with the digest of that JSON as the last field. */
+function manifestText(m: Manifest): string {
+  const { digest: _old, ...body } = m;
+  const json = JSON.stringify(body);
+  return `${json.slice(0, -1)},"digest":"${digestOf(json)}"}\n`;
+}
+
+/**
+ * Reads and checks a manifest: it must be the one its name says, of this target, with a digest that matches
+ * its content (else it is reported as tampered), in the manifest's shape, with every path relative and inside
+ * its component's destination. Errors name the file, and line and column where a field is at fault.
+ */
+async function readManifest(store: string, id: string, target: string): Promise<Manifest> {
+  if (!BACKUP_ID.test(id)) throw new SyncordError(`invalid backup id "${id}"`, 'usage');
   const file = path.join(store, 'manifests', `${id}.json`);
   let text: string;
   try {
@@ -258,11 +334,25 @@ async function readManifest(store: string, id: string): Promise<Manifest> {
   } catch {
     throw new SyncordError(`no backup "${id}"`, 'not-found', { file });
   }
+  let value: Record<string, unknown>;
   try {
-    return JSON.parse(text) as Manifest;
+    value = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new SyncordError(`backup manifest does not parse: ${(e as Error).message}`, 'invalid-file', { file });
   }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncordError('backup manifest is not a JSON object', 'invalid-file', { file });
+  const { digest, ...body } = value;
+  if (typeof digest !== 'string' || digestOf(JSON.stringify(body)) !== digest) {
+    throw new SyncordError(
+      `backup manifest ${id} was tampered with: ${typeof digest === 'string' ? 'its content does not match its recorded digest (edited after Syncord wrote it)' : 'it has no digest (edited, or written by an older Syncord)'}; refusing to use it`,
+      'invalid-file',
+      locatePath(file, text, ['digest']),
+    );
+  }
+  const m = validateValue(file, text, body, ManifestSchema) as Manifest;
+  if (m.id !== id) throw new SyncordError(`backup manifest ${id}.json says it is backup "${m.id}"`, 'invalid-file', locatePath(file, text, ['id']));
+  if (m.target !== target) throw new SyncordError(`backup manifest ${id} is of target "${m.target}", not "${target}"`, 'invalid-file', locatePath(file, text, ['target']));
+  return m;
 }
 
 export interface BackupOptions {
@@ -283,9 +373,20 @@ export interface BackupOptions {
  * costs one `lstat` per file and a manifest; contents that are new are stored once, by hash.
  */
 export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget, units: BackupUnit[], opts: BackupOptions = {}): Promise<Manifest> {
+  assertRealFolder(target.absPath, `the folder of target "${target.name}"`);
   await ensureSyncordDir(paths);
-  const store = backupDir(paths, target.name);
+  const store = storeOf(paths, target.name);
   await fs.promises.mkdir(path.join(store, 'manifests'), { recursive: true });
+  removeLeftovers(paths, target.name, target.absPath);
+  const work = await beginWork(paths, target.name, { store: ['manifests'] });
+  try {
+    return await snapshotUnits(target, store, work, units, opts);
+  } finally {
+    work.end();
+  }
+}
+
+async function snapshotUnits(target: ResolvedTarget, store: string, work: Work, units: BackupUnit[], opts: BackupOptions): Promise<Manifest> {
   const now = opts.now ?? new Date();
   const startedMs = Date.now();
   const manifest: Manifest = {
@@ -307,10 +408,8 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
   // 1. What each unit covers: metadata only.
   const listed: { unit: BackupUnit; mc: ManifestComponent; destAbs: string; entries: [string, FileInfo][] }[] = [];
   for (const unit of units) {
-    if (!(await noSymlinkOnPath(target.absPath, unit.destination))) {
-      throw new SyncordError(`refusing to back up through a symlink: ${path.join(target.absPath, unit.destination)}`, 'conflict');
-    }
-    const destAbs = path.join(target.absPath, unit.destination);
+    const destAbs = resolveInside(target.absPath, unit.destination, 'backup destination');
+    assertNoLinkBelow(target.absPath, destAbs, 'backup of the target');
     const destSt = lstatSyncOrUndefined(destAbs);
     const mc: ManifestComponent = { destination: unit.destination, kind: unit.kind, files: {}, existed: !!destSt };
     manifest.components[unit.name] = mc;
@@ -362,8 +461,8 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
   // 2. Hashes: from the stat cache when size, modification time and inode are unchanged; otherwise read
   // (once: the bytes that are hashed are the bytes stored) and new contents queued for the object store.
   const fileCount = listed.reduce((n, l) => n + l.entries.length, 0);
-  const cache = fileCount >= STAT_CACHE_MIN_FILES ? await statCache(store) : new Map<string, ManifestEntry>();
-  const objects = new ObjectWriter(store);
+  const cache = fileCount >= STAT_CACHE_MIN_FILES ? await statCache(store, target.name) : new Map<string, ManifestEntry>();
+  const objects = new ObjectWriter(store, work);
   const large: { mc: ManifestComponent; rel: string; abs: string; info: FileInfo }[] = [];
   for (const { unit, mc, destAbs, entries } of listed) {
     for (const [rel, info] of entries) {
@@ -406,10 +505,9 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
     large,
     4,
     async ({ mc, rel, abs, info }) => {
-      let hash = await hashFile(abs, info.size);
+      const hash = await hashFile(abs, info.size);
       if (!lstatSyncOrUndefined(objectPath(store, hash))) {
-        const r = await copyIntoStore(store, abs);
-        hash = r.hash;
+        const r = await copyIntoStore(store, work, abs, hash);
         if (r.added) {
           manifest.totals.newObjects++;
           manifest.totals.newBytes += r.bytes;
@@ -438,7 +536,9 @@ export async function backupUnits(paths: WorkspacePaths, target: ResolvedTarget,
     }
     mc.files = files;
   }
-  await writeFileAtomic(path.join(store, 'manifests', `${manifest.id}.json`), JSON.stringify(manifest) + '\n');
+  const text = manifestText(manifest);
+  writeFileAtomic(path.join(store, 'manifests', `${manifest.id}.json`), text, { expect: null });
+  manifest.digest = JSON.parse(text).digest;
   return manifest;
 }
 
@@ -460,23 +560,23 @@ export function toSummary(m: Manifest): BackupSummary {
 
 /** The backups of a target, newest first. */
 export async function listBackups(paths: WorkspacePaths, targetName: string): Promise<BackupSummary[]> {
-  const store = backupDir(paths, targetName);
+  const store = storeOf(paths, targetName);
   const ids = await manifestIds(store);
   const out: BackupSummary[] = [];
-  for (const id of ids.reverse()) out.push(summarize(await readManifest(store, id)));
+  for (const id of ids.reverse()) out.push(summarize(await readManifest(store, id, targetName)));
   return out;
 }
 
 export async function loadManifest(paths: WorkspacePaths, targetName: string, id: string): Promise<Manifest> {
-  return readManifest(backupDir(paths, targetName), id);
+  return readManifest(storeOf(paths, targetName), id, targetName);
 }
 
 /** The newest pre-sync backup that covers a component. */
 export async function lastPreSyncBackup(paths: WorkspacePaths, targetName: string, component: string): Promise<Manifest | undefined> {
-  const store = backupDir(paths, targetName);
+  const store = storeOf(paths, targetName);
   const ids = await manifestIds(store);
   for (let i = ids.length - 1; i >= 0; i--) {
-    const m = await readManifest(store, ids[i]);
+    const m = await readManifest(store, ids[i], targetName);
     if (m.reason === 'pre-sync' && m.components[component]) return m;
   }
   return undefined;
@@ -499,10 +599,29 @@ export interface RestoreResult {
   syncRecord?: { last_sync_commit: string | null; sync_version: string | null; last_sync: string | null };
 }
 
+/** One component of a restore, planned before anything in the target changes. */
+interface RestoreStep {
+  name: string;
+  c: ManifestComponent;
+  destAbs: string;
+  /** Paths (relative to the destination) to delete. */
+  toDelete: string[];
+  /** Files and links to write back. */
+  toWrite: [string, ManifestEntry][];
+  /** Same content, other permission bits or modification time. */
+  toTouch: [string, ManifestEntry][];
+  currentDirs: string[];
+}
+
 /**
  * Makes the target byte-equal to a snapshot within the snapshot's components (a partial snapshot: within the
  * paths it covers), then proves it by hashing every restored path. A snapshot of the current state is taken
  * first, so a restore can itself be undone.
+ *
+ * The manifest is checked when read (digest, shape, paths inside their destinations) and every object the
+ * restore will copy is hashed before anything in the target changes: a damaged or edited backup is refused
+ * with nothing written or deleted. Every path written or deleted is resolved inside the target, which must be
+ * a real folder, through real folders.
  */
 export async function restoreBackup(
   paths: WorkspacePaths,
@@ -510,95 +629,141 @@ export async function restoreBackup(
   id: string,
   opts: { components?: string[]; now?: Date } = {},
 ): Promise<RestoreResult> {
-  const store = backupDir(paths, target.name);
-  const m = await readManifest(store, id);
+  const root = target.absPath;
+  assertRealFolder(root, `the folder of target "${target.name}"`);
+  const store = storeOf(paths, target.name);
+  const m = await readManifest(store, id, target.name);
   const names = opts.components ?? Object.keys(m.components);
   for (const n of names) if (!m.components[n]) throw new SyncordError(`backup ${id} has no component "${n}"`, 'not-found');
-  for (const n of names) {
-    const objMissing = Object.values(m.components[n].files).find((e) => !e.link && !fs.existsSync(objectPath(store, e.hash)));
-    if (objMissing) throw new SyncordError(`backup ${id} is incomplete: object ${objMissing.hash} is missing`, 'io', { file: store });
+  removeLeftovers(paths, target.name, root);
+
+  // 1. What changes, component by component; every object to copy is proved by its hash first.
+  const steps: RestoreStep[] = [];
+  for (const name of names) {
+    const c = m.components[name];
+    const destAbs = resolveInside(root, c.destination, `destination of backup ${id}`);
+    assertNoLinkBelow(root, destAbs, `restore of ${name}`);
+    const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
+    const step: RestoreStep = { name, c, destAbs, toDelete: [...(c.absent ?? [])], toWrite: [], toTouch: [], currentDirs: [] };
+    if (!m.partial) {
+      if (c.kind === 'dir') {
+        const w = await walk(destAbs);
+        step.currentDirs = w.dirs;
+        for (const rel of w.files.keys()) if (!c.files[rel]) step.toDelete.push(rel);
+      } else if (!c.files['']) {
+        step.toDelete.push('');
+      }
+    }
+    await pool(Object.entries(c.files), 8, async ([rel, e]) => {
+      const p = abs(rel);
+      const st = await lstatOrUndefined(p);
+      if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p, st.size)) === e.hash) {
+        if ((st.mode & 0o7777) !== e.mode || !sameStat(infoOf(st), e)) step.toTouch.push([rel, e]);
+      } else if (!(st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link)) step.toWrite.push([rel, e]);
+    });
+    steps.push(step);
   }
+  const objects = new Map<string, number>();
+  for (const s of steps) for (const [, e] of s.toWrite) if (!e.link) objects.set(e.hash, e.size);
+  await pool([...objects], 8, async ([hash, size]) => {
+    const obj = objectPath(store, hash);
+    const st = lstatSyncOrUndefined(obj);
+    if (!st) throw new SyncordError(`backup ${id} is incomplete: object ${hash} is missing; nothing was restored`, 'io', { file: obj });
+    if (!st.isFile() || (await hashFile(obj, size)) !== hash) {
+      throw new SyncordError(`backup ${id} is damaged: object ${hash} does not match its hash (edited or corrupted); nothing was restored`, 'invalid-file', { file: obj });
+    }
+  });
+
   const pre = await backupUnits(
     paths,
     target,
-    names.map((n) => {
-      const c = m.components[n];
-      const u: BackupUnit = { name: n, kind: c.kind, destination: c.destination };
+    steps.map(({ name, c }) => {
+      const u: BackupUnit = { name, kind: c.kind, destination: c.destination };
       if (m.partial) u.only = [...Object.keys(c.files), ...(c.absent ?? [])];
       return u;
     }),
     { reason: 'pre-restore', now: opts.now },
   );
   const result: RestoreResult = { backup: id, preRestoreBackup: pre.id, components: names, written: 0, deleted: 0, verified: false, mismatches: [] };
-  const verified = new Set<string>();
-  for (const n of names) {
-    const c = m.components[n];
-    if (!(await noSymlinkOnPath(target.absPath, c.destination))) {
-      throw new SyncordError(`refusing to restore through a symlink: ${path.join(target.absPath, c.destination)}`, 'conflict');
-    }
-    const destAbs = path.join(target.absPath, c.destination);
-    const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
-    const destRel = (rel: string) => (rel ? `${c.destination}/${rel}` : c.destination);
-    // 1. Delete what the snapshot did not have.
-    const toDelete: string[] = [...(c.absent ?? [])];
-    let currentDirs: string[] = [];
-    if (!m.partial) {
-      if (c.kind === 'dir') {
-        const w = await walk(destAbs);
-        currentDirs = w.dirs;
-        for (const rel of w.files.keys()) if (!c.files[rel]) toDelete.push(rel);
-      } else if (!c.files['']) {
-        toDelete.push('');
-      }
-    }
-    for (const rel of toDelete) {
-      const st = await lstatOrUndefined(abs(rel));
-      if (!st) continue;
-      if (st.isDirectory()) await fs.promises.rm(abs(rel), { recursive: true, force: true });
-      else await fs.promises.unlink(abs(rel));
-      result.deleted++;
-    }
-    // 2. Write back every file whose content differs.
-    await pool(Object.entries(c.files), 8, async ([rel, e]) => {
-      const p = abs(rel);
-      const st = await lstatOrUndefined(p);
-      if (st?.isDirectory()) await fs.promises.rm(p, { recursive: true, force: true });
-      else if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p, st.size)) === e.hash) {
-        if ((st.mode & 0o7777) !== e.mode) await fs.promises.chmod(p, e.mode & 0o7777);
-        if (!sameStat(infoOf(st), e)) await fs.promises.utimes(p, e.mtimeMs / 1000, e.mtimeMs / 1000);
-        return;
-      } else if (st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link) return;
-      await ensureRealDir(target.absPath, path.posix.dirname(destRel(rel)), verified);
-      if (e.link) {
-        const tmp = tempNameFor(p);
-        await fs.promises.symlink(e.link, tmp);
-        await fs.promises.rename(tmp, p);
-      } else {
-        await copyFileAtomic(objectPath(store, e.hash), p, { mtimeMs: e.mtimeMs, mode: e.mode });
-      }
-      result.written++;
-    });
-    // 3. Folders: remove those the snapshot did not have (when empty), recreate those it had.
-    const keepDirs = new Set(c.dirs ?? []);
-    const extraDirs = m.partial ? [...(c.absentDirs ?? [])] : currentDirs.filter((d) => !keepDirs.has(d));
-    extraDirs.sort((a, b) => b.length - a.length);
-    for (const d of extraDirs) await fs.promises.rmdir(path.join(destAbs, d)).catch(() => undefined);
-    for (const d of c.dirs ?? []) await ensureRealDir(target.absPath, `${c.destination}/${d}`, verified);
-    if (!m.partial && c.kind === 'dir' && !c.existed) await fs.promises.rmdir(destAbs).catch(() => undefined);
-    for (const d of c.missingAncestors ?? []) await fs.promises.rmdir(path.join(target.absPath, d)).catch(() => undefined);
-    // 4. Proof: hash what is there now.
-    for (const [rel, e] of Object.entries(c.files)) {
-      const p = abs(rel);
-      const st = await lstatOrUndefined(p);
-      const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
-      if (!ok) result.mismatches.push(destRel(rel));
-    }
-    for (const rel of toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
-    if (!m.partial && c.kind === 'dir') {
-      const now = await walk(destAbs);
-      for (const rel of now.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
-    }
+  const work = await beginWork(paths, target.name);
+  try {
+    for (const step of steps) await applyRestoreStep(root, store, m.partial, step, work, result);
+  } finally {
+    work.end();
   }
   result.verified = result.mismatches.length === 0;
   return result;
+}
+
+/** Deletes, writes back and proves one component of a restore (see `restoreBackup`). */
+async function applyRestoreStep(root: string, store: string, partial: boolean, step: RestoreStep, work: Work, result: RestoreResult): Promise<void> {
+  const { c, destAbs } = step;
+  const verified = new Set<string>();
+  const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
+  const destRel = (rel: string) => (rel ? `${c.destination}/${rel}` : c.destination);
+  const parentOf = (rel: string) => path.posix.dirname(destRel(rel));
+  /** The path of `rel`, proved inside the target through real folders right before it is used; `create`: make missing folders. */
+  const checked = (rel: string, create = false): string => {
+    const p = resolveInside(root, destRel(rel), 'restored path');
+    assertRealFolder(root, 'target folder');
+    if (create) ensureRealDirSync(root, parentOf(rel), verified);
+    else if (!verified.has(parentOf(rel))) {
+      assertNoLinkBelow(root, path.dirname(p), 'restore');
+      verified.add(parentOf(rel));
+    }
+    return p;
+  };
+  work.add({ target: [...step.toWrite.map(([rel]) => parentOf(rel)), ...step.toDelete.map(parentOf)] });
+  // 1. Delete what the snapshot did not have.
+  for (const rel of step.toDelete) {
+    const st = lstatSyncOrUndefined(abs(rel));
+    if (!st) continue;
+    const p = checked(rel);
+    if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+    else fs.unlinkSync(p);
+    result.deleted++;
+  }
+  // 2. Write back every file whose content differs; set times and permissions where only they differ.
+  for (const [rel, e] of step.toTouch) {
+    const p = checked(rel);
+    fs.chmodSync(p, e.mode & 0o7777);
+    fs.utimesSync(p, e.mtimeMs / 1000, e.mtimeMs / 1000);
+  }
+  for (const [rel, e] of step.toWrite) {
+    const p = checked(rel, true);
+    if (lstatSyncOrUndefined(p)?.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+    if (e.link) {
+      const tmp = tempPathFor(p);
+      fs.symlinkSync(e.link, tmp);
+      try {
+        fs.renameSync(tmp, p);
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw err;
+      }
+    } else {
+      writeFileAtomic(p, { copyFrom: objectPath(store, e.hash) }, { mode: e.mode & 0o7777, mtimeMs: e.mtimeMs, fsync: false });
+    }
+    result.written++;
+  }
+  // 3. Folders: remove those the snapshot did not have (when empty), recreate those it had.
+  const keepDirs = new Set(c.dirs ?? []);
+  const extraDirs = partial ? [...(c.absentDirs ?? [])] : step.currentDirs.filter((d) => !keepDirs.has(d));
+  extraDirs.sort((a, b) => b.length - a.length);
+  for (const d of extraDirs) await fs.promises.rmdir(checked(d)).catch(() => undefined);
+  for (const d of c.dirs ?? []) ensureRealDirSync(root, `${c.destination}/${d}`, verified);
+  if (!partial && c.kind === 'dir' && !c.existed) await fs.promises.rmdir(destAbs).catch(() => undefined);
+  for (const d of c.missingAncestors ?? []) await fs.promises.rmdir(resolveInside(root, d, 'restored folder')).catch(() => undefined);
+  // 4. Proof: hash what is there now.
+  for (const [rel, e] of Object.entries(c.files)) {
+    const p = abs(rel);
+    const st = await lstatOrUndefined(p);
+    const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
+    if (!ok) result.mismatches.push(destRel(rel));
+  }
+  for (const rel of step.toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
+  if (!partial && c.kind === 'dir') {
+    const after = await walk(destAbs);
+    for (const rel of after.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
+  }
 }

@@ -3,9 +3,10 @@ import * as path from 'path';
 import picomatch from 'picomatch';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { ensureSyncordDir, SYNCORD_DIR } from './backup';
 import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus } from './git';
+import { committedCacheDir, ensureSyncordDir } from './paths';
 import { Priority, PRIORITIES, SyncRules } from './schema';
+import { writeFileAtomic } from '../store/atomic';
 
 export interface ChangedFile {
   status: ChangeStatus;
@@ -174,10 +175,7 @@ export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectRes
 
 const FULL_ID = /^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/;
 
-/** Where the committed changes between two commits are kept: `.syncord/cache/detect/<since>-<head>.z`. */
-export function committedCacheDir(paths: WorkspacePaths): string {
-  return path.join(paths.root, SYNCORD_DIR, 'cache', 'detect');
-}
+export { committedCacheDir } from './paths';
 
 /** Paths in git's output order (byte order of the UTF-8 path). */
 function gitOrder(a: string, b: string): number {
@@ -280,11 +278,10 @@ async function saveCommitted(paths: WorkspacePaths, file: string, head: string, 
   await ensureSyncordDir(paths);
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.promises.writeFile(tmp, text);
-  await fs.promises.rename(tmp, file);
+  // A cache: no flush to disk (a lost file is computed again).
+  writeFileAtomic(file, text, { fsync: false });
   for (const name of await fs.promises.readdir(dir)) {
-    if (!name.endsWith(`-${head}.z`) && !name.endsWith('.tmp')) await fs.promises.rm(path.join(dir, name), { force: true });
+    if (/^[0-9a-f]+-[0-9a-f]+\.z$/.test(name) && !name.endsWith(`-${head}.z`)) await fs.promises.rm(path.join(dir, name), { force: true });
   }
 }
 

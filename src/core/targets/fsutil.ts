@@ -18,15 +18,6 @@ export function sameStat(a: { size: number; mtimeMs: number }, b: { size: number
   return a.size === b.size && Math.abs(a.mtimeMs - b.mtimeMs) < 1;
 }
 
-export function toPosix(p: string): string {
-  return path.sep === '/' ? p : p.split(path.sep).join('/');
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
 export async function lstatOrUndefined(p: string): Promise<fs.Stats | undefined> {
   try {
     return await fs.promises.lstat(p);
@@ -146,105 +137,11 @@ export async function hashFile(file: string, size?: number): Promise<string> {
   return h.digest('hex');
 }
 
-/** Hash of a symlink's text (what a snapshot keeps of a link). */
-export async function hashLink(file: string): Promise<{ hash: string; link: string }> {
-  const link = await fs.promises.readlink(file);
-  return { hash: createHash('sha256').update(`symlink:${link}`).digest('hex'), link };
-}
-
-export function tempNameFor(dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.syncord-${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
-}
-
-/**
- * Copies a file by writing a temp file beside the destination and renaming it over: readers see the old or
- * the new file, never half of one. Keeps the source's mode and modification time (so a later size+mtime
- * comparison sees the files as equal). `srcInfo` saves a `stat` of the source; its `mode`, when given, is
- * set on the copy (otherwise the source's permission bits are kept).
- */
-export async function copyFileAtomic(src: string, dest: string, srcInfo?: { mtimeMs: number; mode?: number; size?: number }): Promise<void> {
-  if (srcInfo?.size !== undefined && srcInfo.size <= SMALL_FILE) {
-    const st = srcInfo.mode === undefined ? fs.statSync(src) : undefined;
-    return copySmallFileSync(src, dest, srcInfo.mtimeMs, srcInfo.mode ?? st!.mode);
-  }
-  const tmp = tempNameFor(dest);
-  try {
-    // copyFile keeps the source's permission bits; only a snapshot's recorded mode needs setting.
-    await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
-    if (srcInfo?.mode !== undefined) await fs.promises.chmod(tmp, srcInfo.mode & 0o777);
-    const mtimeMs = srcInfo ? srcInfo.mtimeMs : (await fs.promises.stat(src)).mtimeMs;
-    await fs.promises.utimes(tmp, mtimeMs / 1000, mtimeMs / 1000);
-    await fs.promises.rename(tmp, dest);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-}
-
-/**
- * `copyFileAtomic` for a small file, in one synchronous sequence: read the source, write a new temp file
- * (created exclusively, so never through an existing link), set mode and times on the open file, rename.
- */
-export function copySmallFileSync(src: string, dest: string, mtimeMs: number, mode: number): void {
-  const data = fs.readFileSync(src);
-  writeNewFileSync(dest, data, mtimeMs, mode);
-}
-
-/**
- * Creates `dest`, which must not exist (an exclusive create: never through a link, never over a file), with
- * the given bytes, permission bits and modification time. Returns false, having written nothing, when
- * something is already there. A new file has no old version that a reader could lose, so it needs no temp
- * file; if writing fails, the partial file is removed.
- */
-export function writeFreshFileSync(dest: string, data: Uint8Array, mtimeMs: number, mode: number): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(dest, 'wx', mode & 0o777);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
-    fs.fchmodSync(fd, mode & 0o777);
-    fs.futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(dest, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  return true;
-}
-
-/** Writes `data` to `dest` by exclusive temp file + rename, with the given permission bits and modification time. */
-export function writeNewFileSync(dest: string, data: Uint8Array, mtimeMs: number, mode: number): void {
-  const tmp = tempNameFor(dest);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'wx', mode & 0o777);
-    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
-    fs.fchmodSync(fd, mode & 0o777);
-    fs.futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, dest);
-  } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /**
  * Makes sure `rel` (a folder path relative to `root`) exists as real folders all the way down: a symlink
- * or a file on the way is refused, so nothing is ever written through a link out of the target.
+ * or a file on the way is refused, so nothing is ever written through a link out of the target. `verified`
+ * remembers the folders already proved (a handful of lstat/mkdir calls the first time a folder is seen).
  */
-export async function ensureRealDir(root: string, rel: string, verified: Set<string>): Promise<void> {
-  ensureRealDirSync(root, rel, verified);
-}
-
-/** `ensureRealDir`, synchronous (a handful of lstat/mkdir calls the first time a folder is seen). */
 export function ensureRealDirSync(root: string, rel: string, verified: Set<string>): void {
   if (!rel || rel === '.' || verified.has(rel)) return;
   const parent = path.posix.dirname(rel);
@@ -265,6 +162,23 @@ export function ensureRealDirSync(root: string, rel: string, verified: Set<strin
       'conflict',
       { file: abs },
     );
+  }
+  verified.add(rel);
+}
+
+/**
+ * Refuses a symlink or a file among the existing folders of `rel` below `root` (missing parts are fine: there
+ * is nothing to delete or write through there). `verified` as for `ensureRealDirSync`.
+ */
+export function assertRealDirsSync(root: string, rel: string, verified: Set<string>): void {
+  if (!rel || rel === '.' || verified.has(rel)) return;
+  const parent = path.posix.dirname(rel);
+  if (parent !== '.') assertRealDirsSync(root, parent, verified);
+  const abs = path.join(root, rel);
+  const st = lstatSyncOrUndefined(abs);
+  if (!st) return;
+  if (!st.isDirectory()) {
+    throw new SyncordError(st.isSymbolicLink() ? `refusing to go through the symlink ${abs}` : `${abs} is a file where a folder is expected`, 'conflict', { file: abs });
   }
   verified.add(rel);
 }

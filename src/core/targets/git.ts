@@ -47,10 +47,6 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
   return out || undefined;
 }
 
-export async function headCommit(cwd: string): Promise<string | undefined> {
-  return resolveCommit(cwd, 'HEAD');
-}
-
 /** `git describe --tags --always` of the main project (the recorded `sync_version`). */
 export async function describeVersion(cwd: string): Promise<string | undefined> {
   return (await git(cwd, ['describe', '--tags', '--always'], { allowFail: true })).trim() || undefined;
@@ -137,14 +133,6 @@ export function nameStatusParser(emit: (change: GitChange) => void): (field: str
     }
     code = undefined;
   };
-}
-
-/** Parses `git diff --name-status -z` output. */
-export function parseNameStatus(out: string): GitChange[] {
-  const changes: GitChange[] = [];
-  const parse = nameStatusParser((c) => changes.push(c));
-  for (const field of out.split('\0')) parse(field);
-  return changes;
 }
 
 /**

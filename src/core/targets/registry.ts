@@ -1,8 +1,12 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { z } from 'zod';
 import { SyncordError } from '../errors';
+import { isInside } from '../containment';
+import { readJsonFile, updateLocked } from '../store';
 import { WorkspacePaths } from '../workspace';
-import { registryStore } from './registryStore';
+import { checkedTargetName } from './paths';
 import { TargetEntry, TargetRegistry, TargetRegistrySchema, TargetType, TARGET_TYPES } from './schema';
 
 export const REGISTRY_FILE = 'targets.json';
@@ -26,10 +30,82 @@ function resolve(paths: WorkspacePaths, t: TargetEntry): ResolvedTarget {
   return { ...t, absPath: resolveTargetPath(paths, t.path) };
 }
 
+/** System folders: a target there or below is refused (sync writes and deletes below a target's root). */
+const SYSTEM_TREES = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot', '/dev', '/proc', '/sys', '/run', '/System', '/Library', '/private/etc'];
+/** Folders that are refused as a target themselves (folders below them are fine). */
+const SYSTEM_FOLDERS = ['/var', '/tmp', '/home', '/Users', '/root', '/opt', '/srv', '/mnt', '/media', '/private', '/private/var', '/private/tmp'];
+
+function realOrSelf(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Why a folder cannot be a target, or undefined when it can: the main project itself, a folder inside it or
+ * around it, the file system root, the home folder itself, or a system folder. Checked on every read of the
+ * registry and when a target is added or moved; the folder need not exist.
+ */
+export function targetFolderProblem(paths: WorkspacePaths, p: string): string | undefined {
+  const abs = resolveTargetPath(paths, p);
+  const forms = [...new Set([abs, realOrSelf(abs)])];
+  const roots = [...new Set([paths.root, realOrSelf(paths.root)])];
+  const home = os.homedir();
+  for (const f of forms) {
+    if (path.parse(f).root === f) return `a target cannot be the root of the file system (${abs})`;
+    if (roots.some((r) => isInside(r, f))) return `a target cannot be the main project or a folder inside it (${abs})`;
+    if (roots.some((r) => isInside(f, r))) return `a target cannot contain the main project (${abs})`;
+    if (home && path.resolve(home) === f) return `a target cannot be the home folder itself (${abs})`;
+    if (process.platform !== 'win32') {
+      const tree = SYSTEM_TREES.find((s) => isInside(s, f));
+      if (tree) return `a target cannot be a system folder or inside one (${abs} is in ${tree})`;
+      if (SYSTEM_FOLDERS.includes(f)) return `a target cannot be the system folder ${abs}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The registry's schema for one workspace: the file's shape (names included) plus, for every target, a folder
+ * that `targetFolderProblem` accepts. Used on every read and inside every update, so a hand-written name or
+ * path is refused with the file, line and column of the field.
+ */
+function registrySchema(paths: WorkspacePaths): z.ZodType<TargetRegistry> {
+  return TargetRegistrySchema.superRefine((registry, ctx) => {
+    registry.targets.forEach((t, i) => {
+      const problem = targetFolderProblem(paths, t.path);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['targets', i, 'path'], message: problem });
+      if (registry.targets.findIndex((x) => x.name === t.name) !== i) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `a second target named "${t.name}"` });
+    });
+  }) as unknown as z.ZodType<TargetRegistry>;
+}
+
+async function readRegistry(paths: WorkspacePaths): Promise<TargetRegistry> {
+  const file = registryFile(paths);
+  try {
+    return (await readJsonFile({ file, schema: registrySchema(paths) })).value;
+  } catch (e) {
+    if (e instanceof SyncordError && e.code === 'not-found' && !fs.existsSync(file)) return emptyRegistry();
+    throw e;
+  }
+}
+
+/** Changes the registry under its lock (a missing file is created first, never over an existing one). */
+async function updateRegistry<R>(paths: WorkspacePaths, change: (registry: TargetRegistry) => R): Promise<R> {
+  const file = registryFile(paths);
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.writeFile(file, JSON.stringify(emptyRegistry(), null, 2) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw new SyncordError(`cannot create: ${e.message}`, 'io', { file });
+  });
+  return (await updateLocked({ registry: { file, schema: registrySchema(paths) } }, (files) => change(files.registry))).result;
+}
+
 /** All registered targets (an absent registry is an empty one). */
 export async function listTargets(paths: WorkspacePaths): Promise<ResolvedTarget[]> {
-  const reg = await registryStore.readJson(registryFile(paths), TargetRegistrySchema, emptyRegistry);
-  return reg.targets.map((t) => resolve(paths, t));
+  const registry = await readRegistry(paths);
+  return registry.targets.map((t) => resolve(paths, t));
 }
 
 export async function getTarget(paths: WorkspacePaths, name: string): Promise<ResolvedTarget> {
@@ -42,24 +118,19 @@ export async function getTarget(paths: WorkspacePaths, name: string): Promise<Re
   return t;
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/** Checks that a target folder exists and is neither the main project, inside it, nor around it. */
+/** Checks that a target folder exists, is a real folder (not a symlink), and is a place `targetFolderProblem` accepts. */
 async function checkTargetFolder(paths: WorkspacePaths, p: string): Promise<string> {
   const abs = resolveTargetPath(paths, p);
-  let real: string;
+  const problem = targetFolderProblem(paths, abs);
+  if (problem) throw new SyncordError(problem, 'usage');
+  let st: fs.Stats;
   try {
-    real = await fs.promises.realpath(abs);
+    st = await fs.promises.lstat(abs);
   } catch {
     throw new SyncordError(`target folder does not exist: ${abs}`, 'usage');
   }
-  if (!(await fs.promises.stat(real)).isDirectory()) throw new SyncordError(`target path is not a folder: ${abs}`, 'usage');
-  const root = await fs.promises.realpath(paths.root).catch(() => paths.root);
-  if (isInside(real, root)) throw new SyncordError(`a target cannot be the main project or a folder inside it: ${abs}`, 'usage');
-  if (isInside(root, real)) throw new SyncordError(`a target cannot contain the main project: ${abs}`, 'usage');
+  if (st.isSymbolicLink()) throw new SyncordError(`target folder ${abs} is a symlink; register the real folder it points to`, 'usage');
+  if (!st.isDirectory()) throw new SyncordError(`target path is not a folder: ${abs}`, 'usage');
   return abs;
 }
 
@@ -68,12 +139,6 @@ function checkType(type: string): TargetType {
     throw new SyncordError(`unknown target type "${type}" (expected ${TARGET_TYPES.join(' or ')})`, 'usage');
   }
   return type as TargetType;
-}
-
-function checkName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new SyncordError(`invalid target name "${name}" (letters, digits, ".", "_", "-")`, 'usage');
-  }
 }
 
 export interface AddTargetInput {
@@ -85,29 +150,29 @@ export interface AddTargetInput {
 
 /** Registers a target. The name must be new and the folder must exist outside the main project. */
 export async function addTarget(paths: WorkspacePaths, input: AddTargetInput): Promise<ResolvedTarget> {
-  checkName(input.name);
+  checkedTargetName(input.name);
   const type = checkType(input.type);
   const abs = await checkTargetFolder(paths, input.path);
   const stored = path.relative(paths.root, abs).split(path.sep).join('/');
-  return registryStore.updateJson(registryFile(paths), TargetRegistrySchema, emptyRegistry, (reg) => {
-    if (reg.targets.some((t) => t.name === input.name)) throw new SyncordError(`a target named "${input.name}" is already registered`, 'conflict', { file: registryFile(paths) });
-    const clash = reg.targets.find((t) => {
+  return updateRegistry(paths, (registry) => {
+    if (registry.targets.some((t) => t.name === input.name)) throw new SyncordError(`a target named "${input.name}" is already registered`, 'conflict', { file: registryFile(paths) });
+    const clash = registry.targets.find((t) => {
       const other = resolveTargetPath(paths, t.path);
-      return isInside(abs, other) || isInside(other, abs);
+      return isInside(other, abs) || isInside(abs, other);
     });
     if (clash) throw new SyncordError(`the folder overlaps target "${clash.name}" (${clash.path})`, 'conflict', { file: registryFile(paths) });
     const entry: TargetEntry = { name: input.name, path: stored, type, last_sync: null, sync_version: null, status: 'needs_sync' };
-    reg.targets.push(entry);
+    registry.targets.push(entry);
     return resolve(paths, entry);
   });
 }
 
 /** Removes a target from the registry (its folder and backups are left alone). */
 export async function removeTarget(paths: WorkspacePaths, name: string): Promise<TargetEntry> {
-  return registryStore.updateJson(registryFile(paths), TargetRegistrySchema, emptyRegistry, (reg) => {
-    const i = reg.targets.findIndex((t) => t.name === name);
+  return updateRegistry(paths, (registry) => {
+    const i = registry.targets.findIndex((t) => t.name === name);
     if (i < 0) throw new SyncordError(`no target named "${name}"`, 'not-found', { file: registryFile(paths) });
-    return reg.targets.splice(i, 1)[0];
+    return registry.targets.splice(i, 1)[0];
   });
 }
 
@@ -127,8 +192,8 @@ export interface TargetPatch {
 export async function updateTarget(paths: WorkspacePaths, name: string, patch: TargetPatch): Promise<ResolvedTarget> {
   const type = patch.type !== undefined ? checkType(patch.type) : undefined;
   const abs = patch.path !== undefined ? await checkTargetFolder(paths, patch.path) : undefined;
-  return registryStore.updateJson(registryFile(paths), TargetRegistrySchema, emptyRegistry, (reg) => {
-    const t = reg.targets.find((x) => x.name === name);
+  return updateRegistry(paths, (registry) => {
+    const t = registry.targets.find((x) => x.name === name);
     if (!t) throw new SyncordError(`no target named "${name}"`, 'not-found', { file: registryFile(paths) });
     if (patch.status !== undefined) {
       if (!patch.status.trim()) throw new SyncordError('status cannot be empty', 'usage');

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
 import { locatePath, parseJsonc, validateValue } from '../store/jsonText';
-import { SyncRules, SyncRulesSchema, TargetType, TARGET_TYPES } from './schema';
+import { SyncRules, SyncRulesSchema, TARGET_TYPES } from './schema';
 
 export const RULES_FILE = 'sync-rules.jsonc';
 export const SITE_PACKAGES_BASE = 'python_embeded/Lib/site-packages/opencode/';
@@ -170,8 +170,4 @@ export function checkRelative(p: string): string | undefined {
 
 function isInsideOrEqual(a: string, b: string): boolean {
   return a === b || a.startsWith(b + '/');
-}
-
-export function destinationFor(dest: { 'site-packages'?: string | null; source?: string | null }, type: TargetType): string | undefined {
-  return dest[type] ?? undefined;
 }

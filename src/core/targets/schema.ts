@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TARGET_NAME } from './paths';
 
 /**
  * The target registry, `<coordinationDir>/targets.json`, in the shape of seed 002's appendix. Extra fields on
@@ -9,11 +10,15 @@ export type TargetType = (typeof TARGET_TYPES)[number];
 
 export const TargetEntrySchema = z
   .object({
-    name: z.string().min(1).describe('Unique name of the target project.'),
+    name: z
+      .string()
+      .max(200)
+      .regex(TARGET_NAME, 'a target name has letters, digits, ".", "_" and "-" only, and starts with a letter or digit')
+      .describe('Unique name of the target project (letters, digits, ".", "_", "-"; it names its backup folder).'),
     path: z
       .string()
       .min(1)
-      .describe('Folder of the target project; a relative path is relative to the main project root.'),
+      .describe('Folder of the target project; a relative path is relative to the main project root. Never the main project, a folder inside or around it, the home folder itself or a system folder.'),
     type: z
       .enum(TARGET_TYPES)
       .describe('How the target integrates the main project: installed into site-packages, or from source.'),

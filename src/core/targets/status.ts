@@ -1,12 +1,11 @@
 import * as path from 'path';
 import { WorkspacePaths } from '../workspace';
-import { BackupSummary, lastPreSyncBackup, loadManifest, restoreBackup, RestoreResult, SYNCORD_DIR } from './backup';
 import { selectComponents } from './components';
 import { ChangedFile, DetectResult, detectChanges } from './detect';
 import { hashFile, lstatOrUndefined } from './fsutil';
 import { isGitRepo, resolveCommit } from './git';
 import { getTarget, listTargets, registryFile, ResolvedTarget, updateTarget } from './registry';
-import { writeFileAtomic } from './registryStore';
+import { interruptedWork } from './leftovers';
 import { SyncRules } from './schema';
 import { readSyncState } from './sync';
 import { SyncordError } from '../errors';
@@ -100,8 +99,14 @@ export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): P
   const cache = new Map<string, Promise<DetectResult>>();
   for (const t of targets) {
     const base = { name: t.name, path: t.path, absPath: t.absPath, type: t.type, recorded: t.status, last_sync: t.last_sync, sync_version: t.sync_version };
-    if (!(await lstatOrUndefined(t.absPath))?.isDirectory()) {
-      out.push({ ...base, status: 'missing', reason: `folder not found: ${t.absPath}`, since: null, changes: [], categories: [] });
+    const folder = await lstatOrUndefined(t.absPath);
+    if (!folder?.isDirectory()) {
+      const reason = folder?.isSymbolicLink() ? `the target folder ${t.absPath} is a symlink; Syncord only works in real folders` : `folder not found: ${t.absPath}`;
+      out.push({ ...base, status: 'missing', reason, since: null, changes: [], categories: [] });
+      continue;
+    }
+    if (interruptedWork(paths, t.name)) {
+      out.push({ ...base, status: 'needs_sync', reason: 'a sync, backup or restore of this target was interrupted and may have left temporary files in it; sync again to remove them', since: null, changes: [], categories: [] });
       continue;
     }
     if (t.status === 'sync_failed') {
@@ -131,59 +136,6 @@ export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): P
   }
   return out;
 }
-
-/** Forgets what Syncord knew about components after a restore (all of them: `undefined`): the next sync compares every file. */
-async function forgetSyncState(paths: WorkspacePaths, target: string, components: string[] | undefined): Promise<void> {
-  const file = path.join(paths.root, SYNCORD_DIR, 'state', `${target}.json`);
-  const state = await readSyncState(paths, target);
-  let changed = false;
-  for (const c of components ?? Object.keys(state.components)) if (state.components[c]) (delete state.components[c], (changed = true));
-  if (changed) await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
-}
-
-async function restoreAndRecord(paths: WorkspacePaths, targetName: string, backupId: string, components: string[] | undefined, rewind: boolean): Promise<RestoreResult> {
-  const target = await getTarget(paths, targetName);
-  const m = await loadManifest(paths, targetName, backupId);
-  const r = await restoreBackup(paths, target, backupId, { components });
-  const full = rewind && m.reason === 'pre-sync' && Object.keys(m.components).every((n) => r.components.includes(n));
-  if (!full) {
-    await forgetSyncState(paths, targetName, r.components);
-    await updateTarget(paths, targetName, { status: 'needs_sync' });
-    return r;
-  }
-  // Everything that sync wrote is undone: the sync record goes back to what it was before it, so the
-  // pending changes computed from git are again the files that sync had brought over.
-  const record = { last_sync_commit: m.commit ?? null, sync_version: m.sync_version ?? null, last_sync: m.last_sync !== undefined ? m.last_sync : (target.last_sync ?? null) };
-  await forgetSyncState(paths, targetName, undefined);
-  await updateTarget(paths, targetName, { status: 'needs_sync', ...record });
-  return { ...r, syncRecord: record };
-}
-
-/**
- * Restores a backup (all its components, or some) and marks the target as needing sync. Restoring every
- * component of a pre-sync backup also sets the target's `last_sync_commit`, `sync_version` and `last_sync`
- * back to what they were before that sync.
- */
-export async function restoreTarget(paths: WorkspacePaths, targetName: string, backupId: string, components?: string[]): Promise<RestoreResult> {
-  return restoreAndRecord(paths, targetName, backupId, components, true);
-}
-
-/** Restores one component ("config" = every config file) from the newest pre-sync backup that has it. */
-export async function rollbackComponent(paths: WorkspacePaths, rules: SyncRules, targetName: string, component: string): Promise<RestoreResult & { backupInfo?: BackupSummary }> {
-  const target = await getTarget(paths, targetName);
-  const names = component === 'config' && !rules.components.config ? Object.keys(rules.config) : [component];
-  selectComponents(paths, rules, target, [component]);
-  for (const n of names) {
-    const m = await lastPreSyncBackup(paths, targetName, n);
-    if (m) {
-      const covered = names.filter((x) => m.components[x]);
-      return restoreAndRecord(paths, targetName, m.id, covered, false);
-    }
-  }
-  throw new SyncordError(`no pre-sync backup of "${component}" for target "${targetName}" (the component was not changed by any sync yet)`, 'not-found');
-}
-
-
 
 export interface TagResult {
   version: string;

@@ -1,26 +1,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { performance } from 'perf_hooks';
 import { createTwoFilesPatch } from 'diff';
+import { assertRealFolder } from '../containment';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
+import { ChangedOnDiskError, FileIdentity, writeFileAtomic } from '../store/atomic';
 import { WorkspacePaths } from '../workspace';
-import { BackupSummary, BackupUnit, backupUnits, ensureSyncordDir, SYNCORD_DIR, toSummary } from './backup';
-import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, sourceFiles } from './components';
+import { BackupSummary, BackupUnit, backupUnits, toSummary } from './backup';
+import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, Selection, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
-import { copyFileAtomic, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE, tempNameFor, writeFreshFileSync, writeNewFileSync } from './fsutil';
-import { performance } from 'perf_hooks';
+import { assertRealDirsSync, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE } from './fsutil';
 import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
+import { beginWork, removeLeftovers } from './leftovers';
+import { ensureSyncordDir, stateFile } from './paths';
 import { ResolvedTarget, updateTarget } from './registry';
-import { writeFileAtomic } from './registryStore';
 import { SyncRules } from './schema';
 
 /** What Syncord remembers per target between syncs (in `.syncord/state/<target>.json`). */
 export interface SyncState {
   components: Record<string, { fingerprint: string; commit: string; synced_at: string; dirty: Record<string, string | null> }>;
-}
-
-function stateFile(paths: WorkspacePaths, target: string): string {
-  return path.join(paths.root, SYNCORD_DIR, 'state', `${target}.json`);
 }
 
 export async function readSyncState(paths: WorkspacePaths, target: string): Promise<SyncState> {
@@ -36,6 +35,8 @@ export async function readSyncState(paths: WorkspacePaths, target: string): Prom
 
 export interface ComponentPlan {
   name: string;
+  /** The component's rule as applied to this target (`ResolvedComponent.fingerprint`): applying checks it is unchanged. */
+  rule: string;
   kind: 'dir' | 'file';
   mode: 'mirror' | 'update';
   source: string;
@@ -67,7 +68,7 @@ export interface ConfigPlan {
   /** Unified diff of what config sync writes. */
   diff: string;
   note?: string;
-  /** The text to write (not serialized in results). */
+  /** The merged text the sync writes (left out of results printed as JSON). */
   text?: string;
 }
 
@@ -80,11 +81,12 @@ export interface SyncPlan {
   all: boolean;
   totals: { adds: number; updates: number; deletes: number; configs: number };
   /**
-   * Size and modification time (`size:mtimeMs`, '-' when absent) of every file the plan touches, in the main
-   * project (`source:<path>`) and in the target (`target:<path>`): `applySync` with this plan as
-   * `options.plan` refuses when any of them changed since.
+   * The identity (`ino:size:mtimeMs:ctimeMs:mode`; '-' when absent) of every file the plan reads or touches,
+   * in the main project (`source:<path>`) and in the target (`target:<path>`), as the plan saw them. Applying
+   * the plan checks each one right before using it, and refuses ("changed since the plan was made") when it
+   * differs.
    */
-  fingerprints?: Record<string, string>;
+  fingerprints: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -117,7 +119,7 @@ async function resolveVerdicts(verdicts: string[], sizes: number[], srcOf: (i: n
 }
 
 function emptyPlan(c: ResolvedComponent, incremental: boolean): ComponentPlan {
-  return { name: c.name, kind: c.kind, mode: c.mode, source: c.source, destination: c.destination, incremental, adds: [], updates: [], deletes: [], retime: [], unchanged: 0, skipped: [], dirsToRemove: [] };
+  return { name: c.name, rule: c.fingerprint, kind: c.kind, mode: c.mode, source: c.source, destination: c.destination, incremental, adds: [], updates: [], deletes: [], retime: [], unchanged: 0, skipped: [], dirsToRemove: [] };
 }
 
 async function planFull(root: string, c: ResolvedComponent, useGit: boolean): Promise<ComponentPlan> {
@@ -246,8 +248,7 @@ async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
 
 /** What a sync would do, component by component. Nothing is written. */
 export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: PlanOptions = {}): Promise<SyncPlan> {
-  const st = lstatSyncOrUndefined(target.absPath);
-  if (!st?.isDirectory()) throw new SyncordError(`the folder of target "${target.name}" does not exist: ${target.absPath}`, 'not-found');
+  assertRealFolder(target.absPath, `the folder of target "${target.name}"`);
   const sel = selectComponents(paths, rules, target, opts.components);
   for (const c of [...sel.components, ...sel.configs]) {
     if (!(await noSymlinkOnPath(target.absPath, c.destination))) {
@@ -295,6 +296,7 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
     components,
     configs,
     all: sel.all,
+    fingerprints: planFingerprints(sel, components),
     totals: {
       adds: components.reduce((a, c) => a + c.adds.length, 0),
       updates: components.reduce((a, c) => a + c.updates.length, 0),
@@ -303,71 +305,49 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
     },
   };
   if (head) plan.commit = head;
-  plan.fingerprints = planFingerprints(sel.components, sel.configs, components);
   return plan;
 }
 
-function fingerprintOf(abs: string): string {
-  const st = lstatSyncOrUndefined(abs);
+/** A file's identity as a plan records it: `ino:size:mtimeMs:ctimeMs:mode` (octal), '-' when absent, 'dir', 'link'. */
+function fingerprintOfStats(st: fs.Stats | undefined): string {
   if (!st) return '-';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'link';
-  return `${st.size}:${st.mtimeMs}`;
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${(st.mode & 0o7777).toString(8)}`;
 }
 
-function planFingerprints(comps: ResolvedComponent[], cfgs: ResolvedConfig[], plans: ComponentPlan[]): Record<string, string> {
+function fingerprintOf(abs: string): string {
+  return fingerprintOfStats(lstatSyncOrUndefined(abs));
+}
+
+/** The identity a fingerprint stands for (for `writeFileAtomic`'s `expect`): null for absent, undefined when not a file. */
+function identityFrom(fp: string): FileIdentity | null | undefined {
+  if (fp === '-') return null;
+  const [ino, size, mtimeMs, ctimeMs, mode] = fp.split(':');
+  if (mode === undefined) return undefined;
+  return { ino: Number(ino), size: Number(size), mtimeMs: Number(mtimeMs), ctimeMs: Number(ctimeMs), mode: parseInt(mode, 8) };
+}
+
+function planFingerprints(sel: Selection, plans: ComponentPlan[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of plans) {
-    const c = comps.find((x) => x.name === p.name)!;
+    const c = sel.components.find((x) => x.name === p.name)!;
     for (const rel of [...p.adds, ...p.updates, ...p.deletes, ...p.retime]) {
       out[`source:${joinRel(c.source, rel)}`] = fingerprintOf(joinRel(c.sourceAbs, rel));
       out[`target:${joinRel(c.destination, rel)}`] = fingerprintOf(joinRel(c.destAbs, rel));
     }
   }
-  for (const c of cfgs) {
+  for (const c of sel.configs) {
     out[`source:${c.source}`] = fingerprintOf(c.sourceAbs);
     out[`target:${c.destination}`] = fingerprintOf(c.destAbs);
   }
   return out;
 }
 
-/**
- * How a new plan differs from a confirmed one: other files to add, update or delete, other config merges,
- * or planned files whose size or modification time changed. Empty when the confirmed plan still holds.
- */
-export function planDifferences(confirmed: SyncPlan, now: SyncPlan): string[] {
-  const out: string[] = [];
-  if (confirmed.target !== now.target) return [`the plan is for target "${confirmed.target}", not "${now.target}"`];
-  const byName = new Map(confirmed.components.map((c) => [c.name, c]));
-  for (const c of now.components) {
-    const old = byName.get(c.name);
-    byName.delete(c.name);
-    for (const k of ['adds', 'updates', 'deletes', 'retime'] as const) {
-      const before = new Set(old?.[k] ?? []);
-      const after = new Set(c[k]);
-      const verb = { adds: 'add', updates: 'update', deletes: 'delete', retime: 'retouch' }[k];
-      for (const r of after) if (!before.has(r)) out.push(`now also ${verb}s ${joinRel(c.destination, r)}`);
-      for (const r of before) if (!after.has(r)) out.push(`no longer ${verb}s ${joinRel(c.destination, r)}`);
-    }
-  }
-  for (const name of byName.keys()) out.push(`component ${name} is no longer part of the sync`);
-  const cfgByName = new Map(confirmed.configs.map((c) => [c.name, c]));
-  for (const c of now.configs) {
-    const old = cfgByName.get(c.name);
-    cfgByName.delete(c.name);
-    if (!old || old.changed !== c.changed || old.diff !== c.diff || old.note !== c.note) out.push(`the config merge into ${c.destination} changed`);
-  }
-  for (const name of cfgByName.keys()) out.push(`config file ${name} is no longer part of the sync`);
-  const fa = confirmed.fingerprints ?? {};
-  const fb = now.fingerprints ?? {};
-  const named = new Set(out.map((x) => x));
-  for (const key of new Set([...Object.keys(fa), ...Object.keys(fb)])) {
-    if (fa[key] === undefined || fb[key] === undefined || fa[key] === fb[key]) continue;
-    const [side, ...rest] = key.split(':');
-    const msg = `${rest.join(':')} changed in the ${side === 'source' ? 'main project' : 'target'}`;
-    if (!named.has(msg)) out.push(msg);
-  }
-  return out;
+/** The refusal when something a plan covers is no longer as the plan saw it. */
+function changedSincePlan(target: string, what: string[]): SyncordError {
+  const shown = what.slice(0, 8).join('; ') + (what.length > 8 ? `; and ${what.length - 8} more` : '');
+  return new SyncordError(`files changed since the plan was made for target "${target}" (${shown}); nothing more was written. Plan the sync again and review it.`, 'conflict');
 }
 
 export interface SyncProgress {
@@ -380,14 +360,16 @@ export interface SyncProgress {
 export interface SyncOptions extends PlanOptions {
   dryRun?: boolean;
   /**
-   * The plan the user confirmed (from `planSync`). The sync is planned again and refused with a 'conflict'
-   * error, nothing written, when the files changed since: other files to touch, or planned files with another
-   * size or modification time. Without it, whatever the fresh plan says is applied.
+   * The plan to apply (from `planSync`, as shown to the user). It is applied exactly as it is, not planned
+   * again: before anything is written every file it covers is checked against the identity the plan recorded,
+   * and the sync is refused with a 'conflict' error ("changed since the plan was made") when one differs.
+   * Without it, a plan is made and applied at once.
    */
   plan?: SyncPlan;
   /**
-   * Copy files several at a time through the thread pool (true), one after the other synchronously (false),
-   * or start synchronously and switch when the file system turns out to be slow (default).
+   * Read the sources several at a time through the thread pool (true), one after the other synchronously
+   * (false), or start synchronously and switch when the file system turns out to be slow (default). Writes
+   * always go through the one atomic writer.
    */
   parallelCopies?: boolean;
   onProgress?: (p: SyncProgress) => void;
@@ -412,7 +394,8 @@ export interface SyncResult {
   recorded?: { last_sync: string; sync_version: string | null; status: string; commit?: string };
 }
 
-function stripText(plan: SyncPlan): SyncPlan {
+/** The plan as results show it: without the merged config texts (`config diff` shows what changes). */
+function withoutTexts(plan: SyncPlan): SyncPlan {
   return { ...plan, configs: plan.configs.map(({ text: _t, ...rest }) => rest) };
 }
 
@@ -437,134 +420,135 @@ function symlinkRefusal(e: unknown, src: string): unknown {
   return e;
 }
 
-/**
- * Copies one source file of a component into the target: opened without following a symlink (a source
- * that became a link since the plan is refused), written by temp file + rename with the source's
- * permission bits and modification time. Small files go in one synchronous sequence; larger ones through
- * `copyFileAtomic`. A file the plan adds (`fresh`) is created in place, exclusively; should something have
- * appeared there since the plan, it is replaced by temp file + rename like any update.
- */
-async function copyIntoTarget(src: string, dest: string, destRel: string, fresh: boolean): Promise<void> {
+/** A source file as read for copying: its metadata and, when small, its bytes. */
+interface SourceRead {
+  st: fs.Stats;
+  data?: Buffer;
+}
+
+/** Reads a source without following a symlink (synchronously); refuses one that is not the file the plan saw. */
+function readSourceSync(src: string, planned: string, changed: () => SyncordError): SourceRead {
   let fd: number;
   try {
     fd = fs.openSync(src, fs.constants.O_RDONLY | O_NOFOLLOW);
   } catch (e) {
     throw symlinkRefusal(e, src);
   }
-  let st: fs.Stats;
-  let data: Buffer | undefined;
   try {
-    st = fs.fstatSync(fd);
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new SyncordError(`${src} is no longer a regular file`, 'conflict', { file: src });
-    if (st.size <= SMALL_FILE) data = fs.readFileSync(fd);
+    if (fingerprintOfStats(st) !== planned) throw changed();
+    return { st, data: st.size <= SMALL_FILE ? fs.readFileSync(fd) : undefined };
   } finally {
     fs.closeSync(fd);
   }
-  try {
-    if (data) {
-      if (!fresh || !writeFreshFileSync(dest, data, st.mtimeMs, st.mode)) writeNewFileSync(dest, data, st.mtimeMs, st.mode);
-    } else await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
-  } catch (e) {
-    if (lstatSyncOrUndefined(dest)?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
-    throw e;
-  }
 }
 
-/**
- * `copyIntoTarget` through libuv's thread pool, for when the file system answers slowly: several copies are
- * then in flight at once. Same steps, same safety: no symlink followed, adds created exclusively, updates by
- * temp file + rename.
- */
-export async function copyIntoTargetParallel(src: string, dest: string, destRel: string, fresh: boolean): Promise<void> {
+/** `readSourceSync` through libuv's thread pool, for when the file system answers slowly. */
+async function readSourceAsync(src: string, planned: string, changed: () => SyncordError): Promise<SourceRead> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(src, fs.constants.O_RDONLY | O_NOFOLLOW);
   } catch (e) {
     throw symlinkRefusal(e, src);
   }
-  let st: fs.Stats;
-  let data: Buffer | undefined;
   try {
-    st = await fh.stat();
+    const st = await fh.stat();
     if (!st.isFile()) throw new SyncordError(`${src} is no longer a regular file`, 'conflict', { file: src });
-    if (st.size <= SMALL_FILE) data = await fh.readFile();
+    if (fingerprintOfStats(st) !== planned) throw changed();
+    return { st, data: st.size <= SMALL_FILE ? await fh.readFile() : undefined };
   } finally {
     await fh.close();
   }
-  /** Creates `file` exclusively and fills it; a file it created and could not finish is removed. */
-  const createWith = async (file: string): Promise<void> => {
-    const out = await fs.promises.open(file, 'wx', st.mode & 0o777);
-    try {
-      await out.writeFile(data!);
-      await out.chmod(st.mode & 0o777);
-      await out.utimes(st.mtimeMs / 1000, st.mtimeMs / 1000);
-    } catch (e) {
-      await out.close();
-      await fs.promises.rm(file, { force: true });
-      throw e;
-    }
-    await out.close();
-  };
+}
+
+/**
+ * Writes a source file into the target through the one atomic writer, with the source's permission bits and
+ * modification time, and only over the version of the destination the plan saw (`expect`): a file edited in
+ * the target since is never overwritten.
+ */
+function writeIntoTarget(src: string, read: SourceRead, dest: string, destRel: string, expect: FileIdentity | null | undefined, changed: () => SyncordError): void {
   try {
-    if (!data) return await copyFileAtomic(src, dest, { mtimeMs: st.mtimeMs });
-    if (fresh) {
-      try {
-        return await createWith(dest);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-    }
-    const tmp = tempNameFor(dest);
-    await createWith(tmp);
-    try {
-      await fs.promises.rename(tmp, dest);
-    } catch (e) {
-      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-      throw e;
-    }
+    writeFileAtomic(dest, read.data ?? { copyFrom: src }, { expect, mode: read.st.mode & 0o7777, mtimeMs: read.st.mtimeMs, fsync: false });
   } catch (e) {
-    if ((await lstatOrUndefined(dest))?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+    if (e instanceof ChangedOnDiskError) throw changed();
+    if (lstatSyncOrUndefined(dest)?.isDirectory()) throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
     throw e;
   }
 }
 
 /**
- * Copies are made synchronously while the file system answers fast (no thread hand-offs); when creating
- * files turns slow (a busy or remote disk, or ext4 skipping thousands of recently freed inodes), the rest
- * goes through the thread pool, this many at a time, so the waits overlap.
+ * Copies are made synchronously while the file system answers fast (no thread hand-offs); when copying turns
+ * slow (a busy or remote disk, or ext4 skipping thousands of recently freed inodes), the sources are read
+ * through the thread pool, this many at a time, so the waits overlap.
  */
 const SLOW_COPY_MS = 0.25;
 const PARALLEL_COPIES = 8;
 
+/** The components and config files a plan covers, resolved against the rules now; refused when they differ. */
+function selectionOf(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, plan: SyncPlan): Selection {
+  if (plan.target !== target.name) throw new SyncordError(`the plan is for target "${plan.target}", not "${target.name}"`, 'usage');
+  const sel = selectComponents(paths, rules, target, plan.all ? undefined : [...plan.components.map((c) => c.name), ...plan.configs.map((c) => c.name)]);
+  const differs: string[] = [];
+  if (sel.components.length !== plan.components.length || sel.configs.length !== plan.configs.length) differs.push('other components or config files apply now');
+  for (const p of plan.components) {
+    const c = sel.components.find((x) => x.name === p.name);
+    if (!c || c.fingerprint !== p.rule) differs.push(`the rule of component ${p.name} changed`);
+  }
+  for (const p of plan.configs) {
+    const c = sel.configs.find((x) => x.name === p.name);
+    if (!c || c.source !== p.source || c.destination !== p.destination) differs.push(`the rule of config file ${p.name} changed`);
+    else if (p.changed && p.text === undefined) differs.push(`the plan does not carry the merged text of ${p.destination}`);
+  }
+  if (differs.length) throw new SyncordError(`the sync rules changed since the plan was made for target "${target.name}" (${differs.join('; ')}); nothing was written. Plan the sync again.`, 'conflict');
+  return sel;
+}
+
+/** Every file a plan covers whose identity differs from what the plan recorded (a planned deletion already done counts as unchanged). */
+function changedFiles(plan: SyncPlan, targetRoot: string, mainRoot: string): string[] {
+  const deleted = new Set<string>();
+  for (const p of plan.components) for (const rel of p.deletes) deleted.add(`target:${joinRel(p.destination, rel)}`);
+  const out: string[] = [];
+  for (const [key, fp] of Object.entries(plan.fingerprints)) {
+    const colon = key.indexOf(':');
+    const side = key.slice(0, colon);
+    const rel = key.slice(colon + 1);
+    const now = fingerprintOf(path.join(side === 'source' ? mainRoot : targetRoot, rel));
+    if (now === fp || (now === '-' && deleted.has(key))) continue;
+    out.push(`${rel} changed in the ${side === 'source' ? 'main project' : 'target'}`);
+  }
+  return out;
+}
+
 /**
- * Synchronizes a target: plans, snapshots everything the plan touches (so a failed or cancelled sync can be
- * undone exactly), copies files by temp file + rename, merges config files, removes what mirror components
- * no longer have, and records `last_sync`, `sync_version` and `status` in the registry. Failures and
- * cancellation are reported in the result (with the backup that restores the target), not thrown.
+ * Synchronizes a target by applying a plan (the one given, or one made now): checks that nothing the plan
+ * covers changed since it was made, snapshots everything it touches (so a failed or cancelled sync can be
+ * undone exactly), copies files through the one atomic writer, writes the merged config texts the plan
+ * carries, removes what mirror components no longer have, and records `last_sync`, `sync_version` and
+ * `status` in the registry. Every file is checked against the plan's fingerprint right before it is written,
+ * retouched or deleted. Failures and cancellation are reported in the result (with the backup that restores
+ * the target), not thrown; a plan that no longer holds is refused before anything is written.
  */
 export async function applySync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: SyncOptions = {}): Promise<SyncResult> {
   const clock = opts.clock ?? systemClock;
   const progress = opts.onProgress ?? (() => undefined);
   progress({ phase: 'plan', done: 0, total: 1 });
+  assertRealFolder(target.absPath, `the folder of target "${target.name}"`);
+  // Temporary files a killed sync, backup or restore of this target left: removed before looking at it.
+  if (!opts.dryRun) removeLeftovers(paths, target.name, target.absPath);
   // `git describe` (for the recorded sync_version) runs beside the plan's git processes.
   const versionP = opts.dryRun ? Promise.resolve(undefined) : describeVersion(paths.root);
-  if (opts.plan && opts.components === undefined && !opts.plan.all) {
-    // The same selection as the confirmed plan.
-    opts = { ...opts, components: [...opts.plan.components.map((c) => c.name), ...opts.plan.configs.map((c) => c.name)] };
-  }
-  const plan = await planSync(paths, rules, target, opts);
+  const plan = opts.plan ?? (await planSync(paths, rules, target, opts));
+  const sel = opts.plan ? selectionOf(paths, rules, target, plan) : selectComponents(paths, rules, target, opts.components);
   if (opts.plan) {
-    const diffs = planDifferences(opts.plan, plan);
-    if (diffs.length) {
-      const shown = diffs.slice(0, 8).join('; ') + (diffs.length > 8 ? `; and ${diffs.length - 8} more` : '');
-      throw new SyncordError(`files changed since the sync plan of "${target.name}" was made (${shown}); nothing was written. Review the new plan and confirm it again.`, 'conflict');
-    }
+    const changed = changedFiles(plan, target.absPath, paths.root);
+    if (changed.length) throw changedSincePlan(target.name, changed);
   }
-  const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: stripText(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
+  const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: withoutTexts(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
   if (opts.dryRun) return result;
-  const sel = selectComponents(paths, rules, target, opts.components);
   const compByName = new Map(sel.components.map((c) => [c.name, c]));
   const cfgByName = new Map(sel.configs.map((c) => [c.name, c]));
+  const fingerprint = (side: 'source' | 'target', rel: string) => plan.fingerprints[`${side}:${rel}`] ?? '?';
 
   // 1. Snapshot of every path the sync will touch.
   const units: BackupUnit[] = [];
@@ -587,18 +571,19 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     result.restoreCommand = `syncord target restore ${target.name} --backup ${m.id}`;
   }
 
-  // 2. Apply.
-  const ops: { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string; fresh?: boolean }[] = [];
+  // 2. Apply, exactly as planned.
+  type Op = { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string };
+  const ops: Op[] = [];
+  for (const p of plan.components) for (const rel of p.deletes) ops.push({ kind: 'delete', comp: compByName.get(p.name)!, rel });
   for (const p of plan.components) {
     const comp = compByName.get(p.name)!;
-    for (const rel of p.deletes) ops.push({ kind: 'delete', comp, rel });
-  }
-  for (const p of plan.components) {
-    const comp = compByName.get(p.name)!;
-    for (const rel of p.adds) ops.push({ kind: 'copy', comp, rel, fresh: true });
-    for (const rel of p.updates) ops.push({ kind: 'copy', comp, rel });
+    for (const rel of [...p.adds, ...p.updates]) ops.push({ kind: 'copy', comp, rel });
     for (const rel of p.retime) ops.push({ kind: 'retime', comp, rel });
   }
+  const changedCfgs = plan.configs.filter((c) => c.changed);
+  const work = await beginWork(paths, target.name, {
+    target: [...ops.map((op) => path.posix.dirname(joinRel(op.comp.destination, op.rel))), ...changedCfgs.map((c) => path.posix.dirname(c.destination))],
+  });
   const verified = new Set<string>();
   const slicer = new Slicer();
   let done = 0;
@@ -607,21 +592,28 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     let parallel = opts.parallelCopies === true;
     let copies = 0;
     let copyMs = 0;
-    const runOp = async (op: (typeof ops)[number]) => {
+    const runOp = async (op: Op) => {
       const destRel = joinRel(op.comp.destination, op.rel);
+      const srcRel = joinRel(op.comp.source, op.rel);
       const dest = path.join(target.absPath, destRel);
+      const src = joinRel(op.comp.sourceAbs, op.rel);
+      const changed = (side: 'source' | 'target') => () => changedSincePlan(target.name, [`${side === 'source' ? srcRel : destRel} changed in the ${side === 'source' ? 'main project' : 'target'}`]);
       if (op.kind === 'delete') {
+        assertRealDirsSync(target.absPath, path.posix.dirname(destRel), verified);
         const st = lstatSyncOrUndefined(dest);
         if (st && !st.isDirectory()) {
+          if (fingerprintOfStats(st) !== fingerprint('target', destRel)) throw changed('target')();
           fs.unlinkSync(dest);
           result.deleted++;
         }
       } else if (op.kind === 'copy') {
         ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
-        if (parallel) await copyIntoTargetParallel(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
-        else {
-          const t0 = performance.now();
-          await copyIntoTarget(joinRel(op.comp.sourceAbs, op.rel), dest, destRel, !!op.fresh);
+        const expect = identityFrom(fingerprint('target', destRel));
+        if (expect === undefined) throw changed('target')();
+        const t0 = parallel ? 0 : performance.now();
+        const read = parallel ? await readSourceAsync(src, fingerprint('source', srcRel), changed('source')) : readSourceSync(src, fingerprint('source', srcRel), changed('source'));
+        writeIntoTarget(src, read, dest, destRel, expect, changed('target'));
+        if (!parallel) {
           copyMs += performance.now() - t0;
           if (++copies % 64 === 0) {
             if (copyMs / 64 > SLOW_COPY_MS && opts.parallelCopies !== false) parallel = true;
@@ -630,7 +622,10 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         }
         result.written++;
       } else {
-        const s = fs.statSync(joinRel(op.comp.sourceAbs, op.rel));
+        assertRealDirsSync(target.absPath, path.posix.dirname(destRel), verified);
+        if (fingerprint('target', destRel) !== fingerprintOf(dest)) throw changed('target')();
+        const s = fs.lstatSync(src);
+        if (fingerprintOfStats(s) !== fingerprint('source', srcRel)) throw changed('source')();
         fs.lutimesSync(dest, s.atime, s.mtime);
       }
       done++;
@@ -646,20 +641,28 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
     for (const p of plan.components) {
       const comp = compByName.get(p.name)!;
-      for (const d of p.dirsToRemove) await fs.promises.rmdir(path.join(comp.destAbs, d)).catch(() => undefined);
+      for (const d of p.dirsToRemove) {
+        assertRealDirsSync(target.absPath, joinRel(comp.destination, d), verified);
+        await fs.promises.rmdir(path.join(comp.destAbs, d)).catch(() => undefined);
+      }
     }
-    // 3. Config files.
-    const cfgs = plan.configs.filter((c) => c.changed);
+    // 3. Config files: the merged texts the plan carries, over the versions it merged into.
     let k = 0;
-    for (const c of cfgs) {
+    for (const c of changedCfgs) {
       if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
       const cfg = cfgByName.get(c.name)!;
       ensureRealDirSync(target.absPath, path.posix.dirname(c.destination), verified);
-      // Re-check just before writing: the file must still be what the plan merged into.
-      const now = await planConfig(cfg);
-      await writeFileAtomic(cfg.destAbs, now.text!);
+      const changed = (side: 'source' | 'target') => changedSincePlan(target.name, [`${side === 'source' ? c.source : c.destination} changed in the ${side === 'source' ? 'main project' : 'target'}`]);
+      if (fingerprintOf(cfg.sourceAbs) !== fingerprint('source', c.source)) throw changed('source');
+      const expect = identityFrom(fingerprint('target', c.destination));
+      if (expect === undefined) throw changed('target');
+      try {
+        writeFileAtomic(cfg.destAbs, c.text!, { expect });
+      } catch (e) {
+        throw e instanceof ChangedOnDiskError ? changed('target') : e;
+      }
       result.configsWritten++;
-      progress({ phase: 'config', done: ++k, total: cfgs.length, path: c.destination });
+      progress({ phase: 'config', done: ++k, total: changedCfgs.length, path: c.destination });
     }
   } catch (e) {
     result.ok = false;
@@ -667,35 +670,39 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     result.error = e instanceof Error ? e.message : String(e);
     await updateTarget(paths, target.name, { status: 'sync_failed' }).catch(() => undefined);
     return result;
+  } finally {
+    work.end();
   }
 
   // 4. Record.
   progress({ phase: 'record', done: 0, total: 1 });
-  const now = clock.now().toISOString();
+  const syncedAt = clock.now().toISOString();
   // The incremental state and the registry are separate files: written side by side.
   const recordState = async () => {
     if (!plan.commit) return;
-    const [state, dirty] = await Promise.all([readSyncState(paths, target.name), dirtyFiles(paths.root, sel.components), ensureSyncordDir(paths)]);
+    const file = stateFile(paths, target.name);
+    await ensureSyncordDir(paths);
+    const [state, dirty] = await Promise.all([readSyncState(paths, target.name), dirtyFiles(paths.root, sel.components)]);
     for (const c of sel.components) {
       const mine: Record<string, string | null> = {};
       for (const [p, h] of Object.entries(dirty)) if (c.kind === 'dir' ? p.startsWith(c.source + '/') : p === c.source) mine[p] = h;
-      state.components[c.name] = { fingerprint: c.fingerprint, commit: plan.commit, synced_at: now, dirty: mine };
+      state.components[c.name] = { fingerprint: c.fingerprint, commit: plan.commit, synced_at: syncedAt, dirty: mine };
     }
-    await fs.promises.mkdir(path.dirname(stateFile(paths, target.name)), { recursive: true });
-    await writeFileAtomic(stateFile(paths, target.name), JSON.stringify(state, null, 2) + '\n');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
   };
   const recordRegistry = async () => {
     if (!sel.all) return;
-    const rec = { last_sync: now, sync_version: version, status: 'synchronized', ...(plan.commit ? { last_sync_commit: plan.commit } : {}) };
+    const rec = { last_sync: syncedAt, sync_version: version, status: 'synchronized', ...(plan.commit ? { last_sync_commit: plan.commit } : {}) };
     await updateTarget(paths, target.name, rec);
-    result.recorded = { last_sync: now, sync_version: version, status: 'synchronized', commit: plan.commit };
+    result.recorded = { last_sync: syncedAt, sync_version: version, status: 'synchronized', commit: plan.commit };
   };
   await Promise.all([recordState(), recordRegistry()]);
   return result;
 }
 
-/** The unified diff config sync would apply to each config file of a target. */
+/** What config sync would do to each config file of a target: the changes, the unified diff and the merged text. */
 export async function configDiff(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, only?: string[]): Promise<ConfigPlan[]> {
   const sel = selectComponents(paths, rules, target, only ?? ['config']);
-  return (await Promise.all(sel.configs.map(planConfig))).map(({ text: _t, ...rest }) => rest);
+  return Promise.all(sel.configs.map(planConfig));
 }

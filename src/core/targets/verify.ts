@@ -4,10 +4,11 @@ import * as path from 'path';
 import MarkdownIt from 'markdown-it';
 import { isSyncordError, SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { SYNCORD_DIR } from './backup';
+import { isInside } from '../containment';
 import { destFiles, joinRel, ResolvedComponent, selectComponents, sourceFiles } from './components';
 import { parseTomlFile } from './configMerge';
-import { hashFile, isInside, lstatOrUndefined, pool } from './fsutil';
+import { hashFile, lstatOrUndefined, pool } from './fsutil';
+import { verifyLogDir } from './paths';
 import { isGitRepo } from './git';
 import { ResolvedTarget } from './registry';
 import { SyncRules, VerifyCommandRule } from './schema';
@@ -142,7 +143,7 @@ export async function brokenLinks(file: string, targetRoot: string): Promise<Ver
       if (!rel) continue;
       const resolved = path.resolve(path.dirname(file), rel);
       let message: string | undefined;
-      if (!isInside(resolved, targetRoot)) message = `link points outside the target: ${href}`;
+      if (!isInside(targetRoot, resolved)) message = `link points outside the target: ${href}`;
       else if (!(await lstatOrUndefined(resolved))) message = `broken link: ${href}`;
       if (!message) continue;
       const [from, to] = t.map ?? [0, lines.length];
@@ -281,7 +282,7 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
     // The command comes from the workspace's rules: it runs only once the user trusted it (the editor's
     // workspace trust, passed as `hostTrusted`; else the user's `syncord trust` record), or it is refused.
     if (!opts.hostTrusted) requireTrusted(paths, verifyDefinition(rulesFile(paths), cmd.name, cmd.command));
-    const logFile = path.join(paths.root, SYNCORD_DIR, 'verify', target.name, `${stamp}-${cmd.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
+    const logFile = path.join(verifyLogDir(paths, target.name), `${stamp}-${cmd.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
     const r = await runVerifyCommand(cmd, target.absPath, { logFile, signal: opts.signal });
     const detail = r.timedOut ? `timed out after ${cmd.timeout_ms} ms` : `exit code ${r.exitCode ?? 'none'} (${r.durationMs} ms); output in ${logFile}`;
     checks.push({ name: `command:${cmd.name}`, status: r.passed ? 'pass' : 'fail', detail, problems: [], command: r });

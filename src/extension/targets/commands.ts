@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { applyPatch } from 'diff';
 import * as vscode from 'vscode';
 import {
   addTarget,
@@ -281,19 +280,13 @@ export class TargetCommands {
     }
   }
 
-  /** Opens the diff editor for each config file the plan changes (target file ↔ merged result). */
+  /** Opens the diff editor for each config file the plan changes: the target's file ↔ the merged text the plan carries. */
   private async showConfigChanges(target: ResolvedTarget, configs: ConfigPlan[]): Promise<number> {
     let shown = 0;
     for (const c of configs) {
-      if (!c.changed) continue;
+      if (!c.changed || c.text === undefined) continue;
       const destAbs = path.join(target.absPath, c.destination);
-      const before = c.created ? '' : await fs.promises.readFile(destAbs, 'utf8');
-      const merged = applyPatch(before, c.diff);
-      if (merged === false) {
-        this.services.log.warn(`Config diff of ${target.name}/${c.name}: the patch does not apply to ${destAbs}`);
-        continue;
-      }
-      const right = this.t.configDocs.set(target.name, c.name, c.destination, merged);
+      const right = this.t.configDocs.set(target.name, c.name, c.destination, c.text);
       const left = c.created ? this.t.configDocs.set(target.name, `${c.name}.absent`, c.destination, '') : vscode.Uri.file(destAbs);
       // "opencode.toml (ComfyUI_windows_portable) ↔ After Sync": the target's file now, and what the sync writes.
       await vscode.commands.executeCommand('vscode.diff', left, right, `${c.destination} (${target.name}) ↔ After Sync`, {

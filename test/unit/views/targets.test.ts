@@ -257,11 +257,12 @@ describe('targets view model', () => {
       commit: '0123456789abcdef',
       all: true,
       components: [
-        { name: 'docs', kind: 'dir', mode: 'mirror', source: 'docs', destination: 'x/docs', incremental: false, adds: ['new.md'], updates: ['index.md', 'providers.md'], deletes: ['old.md'], retime: [], unchanged: 1, skipped: [], dirsToRemove: [] },
-        { name: 'rag', kind: 'dir', mode: 'mirror', source: 'RAG', destination: 'x/RAG', incremental: false, adds: [], updates: [], deletes: [], retime: [], unchanged: 3, skipped: [], dirsToRemove: [] },
+        { name: 'docs', rule: 'r', kind: 'dir', mode: 'mirror', source: 'docs', destination: 'x/docs', incremental: false, adds: ['new.md'], updates: ['index.md', 'providers.md'], deletes: ['old.md'], retime: [], unchanged: 1, skipped: [], dirsToRemove: [] },
+        { name: 'rag', rule: 'r', kind: 'dir', mode: 'mirror', source: 'RAG', destination: 'x/RAG', incremental: false, adds: [], updates: [], deletes: [], retime: [], unchanged: 3, skipped: [], dirsToRemove: [] },
       ],
       configs: [{ name: 'opencode', source: 'opencode.toml', destination: 'opencode.toml', changed: true, created: false, changes: [{ key: 'providers.anthropic', action: 'added', strategy: 'merge' }], diff: '--- a\n+++ b\n' }],
       totals: { adds: 1, updates: 2, deletes: 1, configs: 1 },
+      fingerprints: {},
     };
     const d = describePlan(plan);
     assert.equal(d.empty, false);
