@@ -6,7 +6,7 @@ import { WorkspacePaths } from '../workspace';
 import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus } from './git';
 import { committedCacheDir, ensureSyncordDir } from './paths';
 import { Priority, PRIORITIES, SyncRules } from './schema';
-import { writeFileAtomic } from '../store/atomic';
+import { removeDeadTemps, writeFileAtomic } from '../store/atomic';
 
 export interface ChangedFile {
   status: ChangeStatus;
@@ -280,6 +280,7 @@ async function saveCommitted(paths: WorkspacePaths, file: string, head: string, 
   await fs.promises.mkdir(dir, { recursive: true });
   // A cache: no flush to disk (a lost file is computed again).
   writeFileAtomic(file, text, { fsync: false });
+  removeDeadTemps(dir);
   for (const name of await fs.promises.readdir(dir)) {
     if (/^[0-9a-f]+-[0-9a-f]+\.z$/.test(name) && !name.endsWith(`-${head}.z`)) await fs.promises.rm(path.join(dir, name), { force: true });
   }

@@ -87,6 +87,13 @@ export interface SyncPlan {
    * differs.
    */
   fingerprints: Record<string, string>;
+  /**
+   * Files under the components' sources that differ from `commit` (uncommitted or untracked), with their
+   * SHA-256 (null: deleted), as the plan saw them: recorded after the sync so the next incremental plan knows
+   * which content was synced. Their identities are in `fingerprints` too; applying the plan also refuses a
+   * file that became different from `commit` since.
+   */
+  dirty?: Record<string, string | null>;
 }
 
 export interface PlanOptions {
@@ -304,7 +311,12 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
       configs: configs.filter((c) => c.changed).length,
     },
   };
-  if (head) plan.commit = head;
+  if (head) {
+    plan.commit = head;
+    const dirtyNow = await dirtyPaths(paths.root, sourceSpecs(sel.components));
+    for (const ch of dirtyNow) plan.fingerprints[`source:${ch.path}`] ??= fingerprintOf(path.join(paths.root, ch.path));
+    plan.dirty = await hashDirty(paths.root, dirtyNow);
+  }
   return plan;
 }
 
@@ -345,9 +357,10 @@ function planFingerprints(sel: Selection, plans: ComponentPlan[]): Record<string
 }
 
 /** The refusal when something a plan covers is no longer as the plan saw it. */
-function changedSincePlan(target: string, what: string[]): SyncordError {
+function changedSincePlan(target: string, what: string[], started = false): SyncordError {
   const shown = what.slice(0, 8).join('; ') + (what.length > 8 ? `; and ${what.length - 8} more` : '');
-  return new SyncordError(`files changed since the plan was made for target "${target}" (${shown}); nothing more was written. Plan the sync again and review it.`, 'conflict');
+  const then = started ? 'the sync stopped there (its backup undoes what it wrote)' : 'nothing was written';
+  return new SyncordError(`files changed since the plan was made for target "${target}" (${shown}); ${then}. Plan the sync again and review it.`, 'conflict');
 }
 
 export interface SyncProgress {
@@ -399,11 +412,13 @@ function withoutTexts(plan: SyncPlan): SyncPlan {
   return { ...plan, configs: plan.configs.map(({ text: _t, ...rest }) => rest) };
 }
 
-/** Hashes (null = absent) of files under the sources that differ from HEAD, for the next incremental plan. */
-async function dirtyFiles(root: string, comps: ResolvedComponent[]): Promise<Record<string, string | null>> {
-  const specs = comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
-  if (!specs.length) return {};
-  const changes = await dirtyPaths(root, specs);
+/** git pathspecs of the components' sources. */
+function sourceSpecs(comps: ResolvedComponent[]): string[] {
+  return comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
+}
+
+/** Hashes (null = absent) of the files under the sources that differ from HEAD, for the next incremental plan. */
+async function hashDirty(root: string, changes: GitChange[]): Promise<Record<string, string | null>> {
   const out: Record<string, string | null> = {};
   await pool(changes, 8, async (ch) => {
     const st = lstatSyncOrUndefined(path.join(root, ch.path));
@@ -542,7 +557,13 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   const sel = opts.plan ? selectionOf(paths, rules, target, plan) : selectComponents(paths, rules, target, opts.components);
   if (opts.plan) {
     const changed = changedFiles(plan, target.absPath, paths.root);
-    if (changed.length) throw changedSincePlan(target.name, changed);
+    if (plan.commit && plan.dirty) {
+      // Files that became different from the plan's commit since (they were not part of what it compared).
+      for (const ch of await dirtyPaths(paths.root, sourceSpecs(sel.components))) {
+        if (!Object.prototype.hasOwnProperty.call(plan.dirty, ch.path)) changed.push(`${ch.path} changed in the main project`);
+      }
+    }
+    if (changed.length) throw changedSincePlan(target.name, [...new Set(changed)]);
   }
   const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: withoutTexts(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
   if (opts.dryRun) return result;
@@ -597,7 +618,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
       const srcRel = joinRel(op.comp.source, op.rel);
       const dest = path.join(target.absPath, destRel);
       const src = joinRel(op.comp.sourceAbs, op.rel);
-      const changed = (side: 'source' | 'target') => () => changedSincePlan(target.name, [`${side === 'source' ? srcRel : destRel} changed in the ${side === 'source' ? 'main project' : 'target'}`]);
+      const changed = (side: 'source' | 'target') => () => changedSincePlan(target.name, [`${side === 'source' ? srcRel : destRel} changed in the ${side === 'source' ? 'main project' : 'target'}`], true);
       if (op.kind === 'delete') {
         assertRealDirsSync(target.absPath, path.posix.dirname(destRel), verified);
         const st = lstatSyncOrUndefined(dest);
@@ -652,7 +673,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
       if (opts.signal?.aborted) throw new SyncordError('sync cancelled', 'cancelled');
       const cfg = cfgByName.get(c.name)!;
       ensureRealDirSync(target.absPath, path.posix.dirname(c.destination), verified);
-      const changed = (side: 'source' | 'target') => changedSincePlan(target.name, [`${side === 'source' ? c.source : c.destination} changed in the ${side === 'source' ? 'main project' : 'target'}`]);
+      const changed = (side: 'source' | 'target') => changedSincePlan(target.name, [`${side === 'source' ? c.source : c.destination} changed in the ${side === 'source' ? 'main project' : 'target'}`], true);
       if (fingerprintOf(cfg.sourceAbs) !== fingerprint('source', c.source)) throw changed('source');
       const expect = identityFrom(fingerprint('target', c.destination));
       if (expect === undefined) throw changed('target');
@@ -682,7 +703,8 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     if (!plan.commit) return;
     const file = stateFile(paths, target.name);
     await ensureSyncordDir(paths);
-    const [state, dirty] = await Promise.all([readSyncState(paths, target.name), dirtyFiles(paths.root, sel.components)]);
+    const state = await readSyncState(paths, target.name);
+    const dirty = plan.dirty ?? {};
     for (const c of sel.components) {
       const mine: Record<string, string | null> = {};
       for (const [p, h] of Object.entries(dirty)) if (c.kind === 'dir' ? p.startsWith(c.source + '/') : p === c.source) mine[p] = h;

@@ -144,7 +144,7 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
     write(ws.main, 'docs/INDEX.md', '# Index v2\n');
     await assert.rejects(applySync(paths, rules, target, { plan }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'conflict');
-      assert.match(e.message, /files changed since the sync plan of "comfy" was made \(now also updates python_embeded\/Lib\/site-packages\/opencode\/docs\/INDEX\.md\); nothing was written\. Review the new plan/);
+      assert.match(e.message, /files changed since the plan was made for target "comfy" \(docs\/INDEX\.md changed in the main project\); nothing was written\. Plan the sync again/);
       return true;
     });
     assert.deepEqual(snapshot(ws.sp), targetBefore, 'nothing written to the target');

@@ -37,11 +37,19 @@ describe('targets: registry (target list/add/remove/update)', () => {
 
   it("reads the seed's registry and keeps unknown fields when writing", async () => {
     const seed = fs.readFileSync(path.join(repoRoot(), 'test/fixtures/seed002/targets.json'), 'utf8');
+    // The seed keeps its targets inside the main project (for_testing/…): refused, since a sync there would
+    // write into the main project itself.
+    write(ws.main, 'coordination/targets.json', seed);
+    let r = await ws.run('--json', 'target', 'list');
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /targets\.json:5:7: targets\[0\]\.path: a target cannot be the main project or a folder inside it/);
+    // The same registry with the target folders beside the main project.
     const reg = JSON.parse(seed);
+    for (const t of reg.targets) t.path = `../${t.path}`;
     reg.owner = 'team-a';
     reg.targets[0].notes = 'portable build';
     write(ws.main, 'coordination/targets.json', JSON.stringify(reg, null, 2) + '\n');
-    let r = await ws.run('--json', 'target', 'list');
+    r = await ws.run('--json', 'target', 'list');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.json().targets.map((t: any) => [t.name, t.status, t.sync_version]), [
       ['ComfyUI_windows_portable', 'synchronized', 'v1.2.3'],
