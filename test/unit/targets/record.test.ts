@@ -166,6 +166,59 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
     assert.equal(read(ws.sp, `${SP}/docs/INDEX.md`), '# Index v2\n');
   });
 
+  it('a target file edited after the plan is never overwritten, before or during the apply', async () => {
+    const { planSync, applySync, getTarget, paths, rules } = await api();
+    assert.equal((await ws.run('sync', 'run', '--target', 'comfy')).code, 0);
+    write(ws.main, 'docs/SETUP.md', '# Setup v2\n');
+    write(ws.main, 'docs/INDEX.md', '# Index v2\n');
+    ws.commit('v2');
+    const target = await getTarget(paths, 'comfy');
+    // Edited before the apply starts: refused before anything is written.
+    const plan = await planSync(paths, rules, target);
+    const indexBefore = read(ws.sp, `${SP}/docs/INDEX.md`);
+    write(ws.sp, `${SP}/docs/SETUP.md`, 'edited in the target\n');
+    await assert.rejects(applySync(paths, rules, target, { plan }), /\(python_embeded\/Lib\/site-packages\/opencode\/docs\/SETUP\.md changed in the target\); nothing was written/);
+    assert.equal(read(ws.sp, `${SP}/docs/SETUP.md`), 'edited in the target\n');
+    assert.equal(read(ws.sp, `${SP}/docs/INDEX.md`), indexBefore, 'the other planned file was not written either');
+    // Edited while the sync runs (after its check, during its backup): that file is left as it was edited.
+    const plan2 = await planSync(paths, rules, target);
+    let edited = false;
+    const r = await applySync(paths, rules, target, {
+      plan: plan2,
+      onProgress: (p) => {
+        if (p.phase === 'backup' && !edited) {
+          edited = true;
+          write(ws.sp, `${SP}/docs/SETUP.md`, 'edited again, during the sync\n');
+        }
+      },
+    });
+    assert.equal(edited, true);
+    assert.equal(r.ok, false);
+    assert.match(r.error!, /SETUP\.md changed in the target\); the sync stopped there/);
+    assert.equal(read(ws.sp, `${SP}/docs/SETUP.md`), 'edited again, during the sync\n');
+    assert.ok(r.backup, 'its backup undoes what it wrote');
+  });
+
+  it('writes the merged config text the plan carries, and only over the version it merged into', async () => {
+    const { planSync, applySync, getTarget, paths, rules } = await api();
+    write(ws.sp, 'opencode.toml', '# target config\nlog_level = "debug"\n');
+    const target = await getTarget(paths, 'comfy');
+    const plan = await planSync(paths, rules, target, { components: ['config'] });
+    const cfg = plan.configs.find((c) => c.destination === 'opencode.toml')!;
+    assert.equal(cfg.changed, true);
+    assert.match(cfg.text!, /log_level = "debug"/);
+    const r = await applySync(paths, rules, target, { plan });
+    assert.equal(r.ok, true, r.error);
+    assert.equal(read(ws.sp, 'opencode.toml'), cfg.text);
+    assert.equal(r.plan.configs[0].text, undefined, 'results leave the merged text out');
+    // A config edited after its plan: refused, the edit kept.
+    write(ws.sp, 'opencode.toml', '# target config\nlog_level = "warn"\n');
+    const plan2 = await planSync(paths, rules, target, { components: ['config'] });
+    write(ws.sp, 'opencode.toml', '# target config\nlog_level = "error"\n');
+    await assert.rejects(applySync(paths, rules, target, { plan: plan2 }), /opencode\.toml changed in the target\); nothing was written/);
+    assert.equal(read(ws.sp, 'opencode.toml'), '# target config\nlog_level = "error"\n');
+  });
+
   it('tags synchronized targets with a release version: --all skips the others, a named one must be synchronized', async () => {
     assert.equal((await ws.run('sync', 'run', '--target', 'comfy')).code, 0);
     const synced = registry('comfy');
