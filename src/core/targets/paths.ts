@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
+import { ChangedOnDiskError, writeFileAtomic } from '../store/atomic';
 import { WorkspacePaths } from '../workspace';
 
 /**
@@ -39,7 +40,14 @@ export function syncordDir(paths: WorkspacePaths): string {
 export async function ensureSyncordDir(paths: WorkspacePaths): Promise<string> {
   const dir = syncordDir(paths);
   await fs.promises.mkdir(dir, { recursive: true });
-  await fs.promises.writeFile(path.join(dir, '.gitignore'), '# Syncord backups and sync state (local only)\n*\n', { flag: 'wx' }).catch(() => undefined);
+  const ignore = path.join(dir, '.gitignore');
+  if (!fs.existsSync(ignore)) {
+    try {
+      writeFileAtomic(ignore, '# Syncord backups and sync state (local only)\n*\n', { expect: null, fsync: false });
+    } catch (e) {
+      if (!(e instanceof ChangedOnDiskError)) throw e;
+    }
+  }
   return dir;
 }
 

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
 import { isInside } from '../containment';
-import { readJsonFile, updateLocked } from '../store';
+import { ChangedOnDiskError, readJsonFile, updateLocked, writeFileAtomic } from '../store';
 import { WorkspacePaths } from '../workspace';
 import { checkedTargetName } from './paths';
 import { TargetEntry, TargetRegistry, TargetRegistrySchema, TargetType, TARGET_TYPES } from './schema';
@@ -96,9 +96,11 @@ async function readRegistry(paths: WorkspacePaths): Promise<TargetRegistry> {
 async function updateRegistry<R>(paths: WorkspacePaths, change: (registry: TargetRegistry) => R): Promise<R> {
   const file = registryFile(paths);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  await fs.promises.writeFile(file, JSON.stringify(emptyRegistry(), null, 2) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EEXIST') throw new SyncordError(`cannot create: ${e.message}`, 'io', { file });
-  });
+  try {
+    writeFileAtomic(file, JSON.stringify(emptyRegistry(), null, 2) + '\n', { expect: null });
+  } catch (e) {
+    if (!(e instanceof ChangedOnDiskError)) throw e;
+  }
   return (await updateLocked({ registry: { file, schema: registrySchema(paths) } }, (files) => change(files.registry))).result;
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
+import { ChangedOnDiskError, writeFileAtomic } from '../store/atomic';
 import { locatePath, parseJsonc, validateValue } from '../store/jsonText';
 import { SyncRules, SyncRulesSchema, TARGET_TYPES } from './schema';
 
@@ -152,11 +153,11 @@ export async function initRules(paths: WorkspacePaths): Promise<{ file: string; 
   const file = rulesFile(paths);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   try {
-    await fs.promises.writeFile(file, RULES_TEMPLATE, { flag: 'wx' });
+    writeFileAtomic(file, RULES_TEMPLATE, { expect: null });
     return { file, created: true };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { file, created: false };
-    throw new SyncordError(`cannot write the rules: ${(e as Error).message}`, 'io', { file });
+    if (e instanceof ChangedOnDiskError) return { file, created: false };
+    throw e;
   }
 }
 

@@ -629,7 +629,9 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         }
       } else if (op.kind === 'copy') {
         ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
-        const expect = identityFrom(fingerprint('target', destRel));
+        const planned = fingerprint('target', destRel);
+        if (planned === 'dir') throw new SyncordError(`a folder is in the way of ${destRel}`, 'conflict', { file: dest });
+        const expect = identityFrom(planned);
         if (expect === undefined) throw changed('target')();
         const t0 = parallel ? 0 : performance.now();
         const read = parallel ? await readSourceAsync(src, fingerprint('source', srcRel), changed('source')) : readSourceSync(src, fingerprint('source', srcRel), changed('source'));
