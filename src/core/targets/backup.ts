@@ -11,7 +11,6 @@ import { ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatS
 import { beginWork, removeLeftovers, Work } from './leftovers';
 import { backupDir, ensureSyncordDir } from './paths';
 import { ResolvedTarget } from './registry';
-import { checkRelative } from './rules';
 
 /**
  * Backups live in the main project under `.syncord/backups/<target>/` (never in the target, and kept out of
@@ -247,9 +246,15 @@ async function manifestIds(store: string): Promise<string[]> {
 
 const BACKUP_ID = /^[0-9A-Za-z][0-9A-Za-z-]*$/;
 
-/** A path of a manifest: relative, normalized, inside its base (no `..`, no absolute path, no NUL). */
+/**
+ * A path of a manifest: relative and inside its base, as Syncord writes them: `/`-separated names, none of them
+ * empty, `.` or `..`, no NUL (and, on Windows, no `\` or drive letter). Where it is used it is also resolved
+ * inside the target (`resolveInside`).
+ */
 function isPlainRelative(p: string): boolean {
-  return !p.includes('\0') && checkRelative(p) === p;
+  if (p === '' || p.includes('\0') || p.startsWith('/')) return false;
+  if (process.platform === 'win32' && /[\\:]/.test(p)) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
 const EntrySchema = z
@@ -704,7 +709,8 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
   const parentOf = (rel: string) => path.posix.dirname(destRel(rel));
   /** The path of `rel`, proved inside the target through real folders right before it is used; `create`: make missing folders. */
   const checked = (rel: string, create = false): string => {
-    const p = resolveInside(root, destRel(rel), 'restored path');
+    resolveInside(root, destRel(rel), 'restored path');
+    const p = abs(rel);
     assertRealFolder(root, 'target folder');
     if (create) ensureRealDirSync(root, parentOf(rel), verified);
     else if (!verified.has(parentOf(rel))) {
@@ -753,7 +759,10 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
   for (const d of extraDirs) await fs.promises.rmdir(checked(d)).catch(() => undefined);
   for (const d of c.dirs ?? []) ensureRealDirSync(root, `${c.destination}/${d}`, verified);
   if (!partial && c.kind === 'dir' && !c.existed) await fs.promises.rmdir(destAbs).catch(() => undefined);
-  for (const d of c.missingAncestors ?? []) await fs.promises.rmdir(resolveInside(root, d, 'restored folder')).catch(() => undefined);
+  for (const d of c.missingAncestors ?? []) {
+    resolveInside(root, d, 'restored folder');
+    await fs.promises.rmdir(path.join(root, d)).catch(() => undefined);
+  }
   // 4. Proof: hash what is there now.
   for (const [rel, e] of Object.entries(c.files)) {
     const p = abs(rel);
