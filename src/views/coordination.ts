@@ -5,7 +5,7 @@
  */
 import { inputsOf, missingInput } from '../core/coordination/decisions';
 import { DEFAULT_STALE_HOURS } from '../core/coordination/health';
-import { COORDINATION_FILES } from '../core/coordination/init';
+import { COORDINATION_FILES } from '../core/workspace';
 import { isStale } from '../core/coordination/instances';
 import type { DecisionLog, Registry, Task, TaskQueue } from '../core/coordination/schemas';
 import { brokenFiles, CoordinationSnapshot, FileState } from '../core/coordination/snapshot';

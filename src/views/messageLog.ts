@@ -2,7 +2,7 @@
  * The Message Log's page models: what the webview is sent (src/shared/protocol.ts), built from the core's
  * threads (core/coordination/threads.ts) and the rules about messages (core/coordination/messages.ts).
  */
-import { COORDINATION_FILES } from '../core/coordination/init';
+import { COORDINATION_FILES } from '../core/workspace';
 import { acceptsReplies, isUnreadBy, isWaiting, mayClose, mayReply } from '../core/coordination/messages';
 import { MESSAGE_TYPES, PRIORITIES, type Message } from '../core/coordination/schemas';
 import type { CoordinationSnapshot } from '../core/coordination/snapshot';

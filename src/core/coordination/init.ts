@@ -1,15 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderFresh } from '../store/render';
+import { COORDINATION_FILES } from '../workspace';
 import { isoTime } from './time';
 
-/** The four coordination files of seed 004, with valid empty contents. */
-export const COORDINATION_FILES = {
-  registry: 'instance-registry.json',
-  tasks: 'task-queue.json',
-  messages: 'communication-log.json',
-  decisions: 'decisions.json',
-} as const;
+/** The four coordination files of seed 004 with valid empty contents. */
 
 export function emptyCoordinationFiles(now: Date): Record<string, unknown> {
   return {

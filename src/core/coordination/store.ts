@@ -2,7 +2,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, Logger, silentLogger, systemClock } from '../ports';
 import { Change, DocumentsOf, FileKind, FileStore, JsonFileSpec, readJsonFiles } from '../store';
-import { COORDINATION_FILES } from './init';
+import { COORDINATION_FILES } from '../workspace';
 import {
   CommunicationLog,
   CommunicationLogSchema,

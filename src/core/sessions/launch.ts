@@ -5,7 +5,7 @@ import { assertNoLinkBelow } from '../containment';
 import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
-import { WorkspacePaths } from '../workspace';
+import { sessionStateDir, WorkspacePaths } from '../workspace';
 import { RuntimeSpec } from './runtimes';
 import { isSafeId, SessionRecord } from './schema';
 
@@ -15,10 +15,6 @@ export interface SyncordCli {
   script: string;
 }
 
-/** Where Syncord keeps a workspace's session files that are not shared: the shim and the agents' logs. */
-export function sessionStateDir(paths: WorkspacePaths): string {
-  return path.join(paths.coordinationDir, '.syncord');
-}
 
 /**
  * Writes the `syncord` command the agents call: a small script in `coordination/.syncord/bin` that runs this

@@ -5,9 +5,9 @@ import { Clock, systemClock } from '../ports';
 import { Change, FileKind, FileStore, JsonFileSpec, readJsonFile } from '../store';
 import { renderFresh } from '../store/render';
 import { isoTime } from '../coordination/time';
+import { SESSIONS_FILE } from '../workspace';
 import { SessionRecord, SessionsFile, SessionsFileSchema } from './schema';
 
-export const SESSIONS_FILE = 'sessions.json';
 
 interface SessionsFiles {
   sessions: SessionsFile;

@@ -3,8 +3,9 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { removeDeadTemps } from './atomic';
 import { CombinedFile, committedHere, runBatch } from './batch';
-import { ClaimLine, deserializeError, evaluate, exists, IntentLine, parseLines, spoolDirOf } from './intents';
-import { ignoreStateDir, lockHolder, SELF, stateDirOf, tryAcquireLock } from './lock';
+import { ClaimLine, deserializeError, evaluate, exists, IntentLine, parseLines } from './intents';
+import { spoolDirOf, stateDirOf } from '../workspace';
+import { ignoreStateDir, lockHolder, SELF, tryAcquireLock } from './lock';
 
 export type { CombineContext, CombinedFile, CombinedOperation } from './batch';
 

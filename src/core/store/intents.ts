@@ -1,7 +1,5 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { SyncordError } from '../errors';
-import { stateDirOf } from './lock';
 
 /**
  * The intent log of combined writes (see combine.ts): one small file per queued change in
@@ -39,9 +37,6 @@ export function deserializeError(s: SerializedError): Error {
   return new Error(s.message);
 }
 
-export function spoolDirOf(file: string): string {
-  return path.join(stateDirOf(file), 'pending', path.basename(file));
-}
 
 export interface IntentState {
   /** The active claim: not aborted. */

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SyncordError } from '../errors';
+import { stateDirOf } from '../workspace';
 
 /**
  * Syncord's per-file lock, safe between processes and against holders that die.
@@ -47,10 +48,6 @@ export function lockPathOf(file: string): string {
   return `${file}.lock`;
 }
 
-/** The folder of Syncord's private state next to a file: prepared lock directories, pending operations. */
-export function stateDirOf(file: string): string {
-  return path.join(path.dirname(file), '.syncord');
-}
 
 /**
  * Keeps the state folder out of version control: the coordination files are often committed, their locks and

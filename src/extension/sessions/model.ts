@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { SessionContext } from '../../core/sessions/context';
 import { reconcileSessions, listSessions, SessionView } from '../../core/sessions/sessions';
-import { SESSIONS_FILE } from '../../core/sessions/store';
+import { SESSIONS_FILE } from '../../core/workspace';
 import { HOST_NAME } from '../../core/store/lock';
 import { Coordination } from '../coordination/context';
 import { CoalescedRun, Disposable } from '../lifecycle';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addInstance } from '../../../src/core/coordination/instances';
 import { allTasks } from '../../../src/core/coordination/tasks';
-import { spoolDirOf } from '../../../src/core/store/intents';
+import { spoolDirOf } from '../../../src/core/workspace';
 import { TestWorkspace, workspace } from './helpers';
 
 const WORKER = path.join(__dirname, 'mixedWorker.js');

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { SyncordError } from '../../../src/core/errors';
 import { CombinedFile, submitOperation } from '../../../src/core/store/combine';
 import { forgetCachedDocuments } from '../../../src/core/store/documents';
-import { spoolDirOf } from '../../../src/core/store/intents';
+import { spoolDirOf } from '../../../src/core/workspace';
 import { readJsonFile } from '../../../src/core/store/documents';
 import { acquireLock } from '../../../src/core/store/lock';
 import { renderFresh } from '../../../src/core/store/render';
