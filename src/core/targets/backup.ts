@@ -6,10 +6,10 @@ import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containme
 import { SyncordError } from '../errors';
 import { tempPathFor, writeFileAtomic } from '../store/atomic';
 import { locatePath, validateValue } from '../store/jsonText';
-import { WorkspacePaths } from '../workspace';
+import { backupDir, WorkspacePaths } from '../workspace';
+import { ensureSyncordDir } from './syncordDir';
 import { ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, pool, sameStat, Slicer, SMALL_FILE, walk } from './fsutil';
 import { beginWork, removeLeftovers, Work } from './leftovers';
-import { backupDir, ensureSyncordDir } from './paths';
 import { ResolvedTarget } from './registry';
 
 /**

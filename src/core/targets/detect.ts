@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
 import { SyncordError } from '../errors';
-import { WorkspacePaths } from '../workspace';
+import { committedCacheDir, WorkspacePaths } from '../workspace';
+import { ensureSyncordDir } from './syncordDir';
 import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus } from './git';
-import { committedCacheDir, ensureSyncordDir } from './paths';
 import { Priority, PRIORITIES, SyncRules } from './schema';
 import { removeDeadTemps, writeFileAtomic } from '../store/atomic';
 
@@ -175,7 +175,7 @@ export function classify(changes: GitChange[], rules: SyncRules): Omit<DetectRes
 
 const FULL_ID = /^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/;
 
-export { committedCacheDir } from './paths';
+export { committedCacheDir } from '../workspace';
 
 /** Paths in git's output order (byte order of the UTF-8 path). */
 function gitOrder(a: string, b: string): number {

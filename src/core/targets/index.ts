@@ -25,7 +25,7 @@ export type { TargetDetect, TargetStatus, TagResult } from './status';
 export { buildChecklist } from './checklist';
 /** Backups: list, load, restore (byte-exact, proved by hash). */
 export { listBackups, loadManifest, restoreBackup } from './backup';
-export { backupDir, SYNCORD_DIR } from './paths';
+export { backupDir, SYNCORD_DIR } from '../workspace';
 export type { BackupSummary, Manifest, RestoreResult } from './backup';
 /** Sync: plan (nothing written), apply (backup first; progress and cancel), config diff. */
 export { planSync, applySync, configDiff, readSyncState } from './sync';

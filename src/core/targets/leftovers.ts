@@ -6,8 +6,8 @@ import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containme
 import { SyncordError } from '../errors';
 import { removeDeadTemps, writeFileAtomic } from '../store/atomic';
 import { pidIsDead } from '../store/lock';
-import { WorkspacePaths } from '../workspace';
-import { backupDir, ensureSyncordDir, workDir } from './paths';
+import { backupDir, workDir, WorkspacePaths } from '../workspace';
+import { ensureSyncordDir } from './syncordDir';
 
 /**
  * Crash leftovers. Every write into a target or a backup store goes through a temporary file beside its

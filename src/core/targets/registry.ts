@@ -4,12 +4,12 @@ import * as path from 'path';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
 import { isInside } from '../containment';
-import { ChangedOnDiskError, readJsonFile, updateLocked, writeFileAtomic } from '../store';
-import { WorkspacePaths } from '../workspace';
-import { checkedTargetName } from './paths';
+import { Change, ChangedOnDiskError, FileKind, FileStore, readJsonFile, writeFileAtomic } from '../store';
+import { isoTime } from '../coordination/time';
+import { checkedTargetName, TARGETS_FILE, WorkspacePaths } from '../workspace';
 import { TargetEntry, TargetRegistry, TargetRegistrySchema, TargetType, TARGET_TYPES } from './schema';
 
-export const REGISTRY_FILE = 'targets.json';
+export const REGISTRY_FILE = TARGETS_FILE;
 
 /** A registry entry with its folder resolved to an absolute path. */
 export interface ResolvedTarget extends TargetEntry {
@@ -93,7 +93,7 @@ async function readRegistry(paths: WorkspacePaths): Promise<TargetRegistry> {
 }
 
 /** Changes the registry under its lock (a missing file is created first, never over an existing one). */
-async function updateRegistry<R>(paths: WorkspacePaths, change: (registry: TargetRegistry) => R): Promise<R> {
+async function updateRegistry<I extends InWorkspace, R>(paths: WorkspacePaths, change: Change<RegistryFiles, I, R>, input: Omit<I, 'paths'>): Promise<R> {
   const file = registryFile(paths);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   try {
@@ -101,7 +101,22 @@ async function updateRegistry<R>(paths: WorkspacePaths, change: (registry: Targe
   } catch (e) {
     if (!(e instanceof ChangedOnDiskError)) throw e;
   }
-  return (await updateLocked({ registry: { file, schema: registrySchema(paths) } }, (files) => change(files.registry))).result;
+  return new FileStore(REGISTRY, { registry: { file, schema: registrySchema(paths) } }).update(change, { ...input, paths } as I, isoTime(new Date()));
+}
+
+interface RegistryFiles {
+  registry: TargetRegistry;
+}
+const REGISTRY = new FileKind<RegistryFiles>(['registry']);
+
+/** Declares a change to targets.json (see src/core/store/update.ts); it gets the workspace's paths with its input. */
+function registryChange<I extends InWorkspace, R>(name: string, apply: (registry: TargetRegistry, input: I, now: string) => R) {
+  return REGISTRY.change(name, ['registry'], (files, input: I, now) => apply(files.registry, input, now));
+}
+
+/** A registry change's input: the workspace (to resolve and check target folders) and what it needs. */
+interface InWorkspace {
+  paths: WorkspacePaths;
 }
 
 /** All registered targets (an absent registry is an empty one). */
@@ -156,27 +171,32 @@ export async function addTarget(paths: WorkspacePaths, input: AddTargetInput): P
   const type = checkType(input.type);
   const abs = await checkTargetFolder(paths, input.path);
   const stored = path.relative(paths.root, abs).split(path.sep).join('/');
-  return updateRegistry(paths, (registry) => {
-    if (registry.targets.some((t) => t.name === input.name)) throw new SyncordError(`a target named "${input.name}" is already registered`, 'conflict', { file: registryFile(paths) });
-    const clash = registry.targets.find((t) => {
-      const other = resolveTargetPath(paths, t.path);
-      return isInside(other, abs) || isInside(abs, other);
-    });
-    if (clash) throw new SyncordError(`the folder overlaps target "${clash.name}" (${clash.path})`, 'conflict', { file: registryFile(paths) });
-    const entry: TargetEntry = { name: input.name, path: stored, type, last_sync: null, sync_version: null, status: 'needs_sync' };
-    registry.targets.push(entry);
-    return resolve(paths, entry);
-  });
+  return updateRegistry(paths, ADD_TARGET, { name: input.name, type, abs, stored });
 }
+
+const ADD_TARGET = registryChange('target.add', (registry, input: InWorkspace & { name: string; type: TargetType; abs: string; stored: string }) => {
+  const { paths, abs } = input;
+  if (registry.targets.some((t) => t.name === input.name)) throw new SyncordError(`a target named "${input.name}" is already registered`, 'conflict', { file: registryFile(paths) });
+  const clash = registry.targets.find((t) => {
+    const other = resolveTargetPath(paths, t.path);
+    return isInside(other, abs) || isInside(abs, other);
+  });
+  if (clash) throw new SyncordError(`the folder overlaps target "${clash.name}" (${clash.path})`, 'conflict', { file: registryFile(paths) });
+  const entry: TargetEntry = { name: input.name, path: input.stored, type: input.type, last_sync: null, sync_version: null, status: 'needs_sync' };
+  registry.targets.push(entry);
+  return resolve(paths, entry);
+});
 
 /** Removes a target from the registry (its folder and backups are left alone). */
 export async function removeTarget(paths: WorkspacePaths, name: string): Promise<TargetEntry> {
-  return updateRegistry(paths, (registry) => {
-    const i = registry.targets.findIndex((t) => t.name === name);
-    if (i < 0) throw new SyncordError(`no target named "${name}"`, 'not-found', { file: registryFile(paths) });
-    return registry.targets.splice(i, 1)[0];
-  });
+  return updateRegistry(paths, REMOVE_TARGET, { name });
 }
+
+const REMOVE_TARGET = registryChange('target.remove', (registry, { paths, name }: InWorkspace & { name: string }) => {
+  const i = registry.targets.findIndex((t) => t.name === name);
+  if (i < 0) throw new SyncordError(`no target named "${name}"`, 'not-found', { file: registryFile(paths) });
+  return registry.targets.splice(i, 1)[0];
+});
 
 export interface TargetPatch {
   status?: string;
@@ -194,7 +214,12 @@ export interface TargetPatch {
 export async function updateTarget(paths: WorkspacePaths, name: string, patch: TargetPatch): Promise<ResolvedTarget> {
   const type = patch.type !== undefined ? checkType(patch.type) : undefined;
   const abs = patch.path !== undefined ? await checkTargetFolder(paths, patch.path) : undefined;
-  return updateRegistry(paths, (registry) => {
+  return updateRegistry(paths, UPDATE_TARGET, { name, patch, type, abs });
+}
+
+const UPDATE_TARGET = registryChange(
+  'target.update',
+  (registry, { paths, name, patch, type, abs }: InWorkspace & { name: string; patch: TargetPatch; type?: TargetType; abs?: string }) => {
     const t = registry.targets.find((x) => x.name === name);
     if (!t) throw new SyncordError(`no target named "${name}"`, 'not-found', { file: registryFile(paths) });
     if (patch.status !== undefined) {
@@ -209,5 +234,5 @@ export async function updateTarget(paths: WorkspacePaths, name: string, patch: T
     else if (patch.last_sync_commit !== undefined) t.last_sync_commit = patch.last_sync_commit;
     for (const [k, v] of Object.entries(patch.extra ?? {})) if (v !== undefined) (t as Record<string, unknown>)[k] = v;
     return resolve(paths, t);
-  });
-}
+  },
+);

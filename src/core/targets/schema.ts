@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TARGET_NAME } from './paths';
+import { TARGET_NAME } from '../workspace';
 
 /**
  * The target registry, `<coordinationDir>/targets.json`, in the shape of seed 002's appendix. Extra fields on

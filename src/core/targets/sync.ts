@@ -6,14 +6,14 @@ import { assertRealFolder } from '../containment';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
 import { ChangedOnDiskError, FileIdentity, writeFileAtomic } from '../store/atomic';
-import { WorkspacePaths } from '../workspace';
+import { stateFile, WorkspacePaths } from '../workspace';
+import { ensureSyncordDir } from './syncordDir';
 import { BackupSummary, BackupUnit, backupUnits, toSummary } from './backup';
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, Selection, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
 import { assertRealDirsSync, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE } from './fsutil';
 import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
 import { beginWork, removeLeftovers } from './leftovers';
-import { ensureSyncordDir, stateFile } from './paths';
 import { ResolvedTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
 

@@ -1,9 +1,8 @@
 import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
-import { WorkspacePaths } from '../workspace';
+import { stateFile, WorkspacePaths } from '../workspace';
 import { BackupSummary, BackupUnit, backupUnits, lastPreSyncBackup, loadManifest, restoreBackup, RestoreResult, toSummary } from './backup';
 import { selectComponents } from './components';
-import { stateFile } from './paths';
 import { getTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
 import { readSyncState } from './sync';

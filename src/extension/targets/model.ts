@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
 import { listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, VerifyResult } from '../../core/targets';
-import { SYNCORD_DIR } from '../../core/targets/paths';
+import { SYNCORD_DIR } from '../../core/workspace';
 import { componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot } from '../../core/targets/overview';
 import { buildTree, TargetsTree } from '../../views/targets';
 import { Disposable } from '../lifecycle';
