@@ -81,8 +81,30 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
 }
 
-/** What to write: text (UTF-8), bytes, or a copy of another file's content. */
-export type AtomicContent = string | Uint8Array | { copyFrom: string };
+/** What to write: text (UTF-8), bytes, a copy of another file's content, or a symbolic link. */
+export type AtomicContent = string | Uint8Array | { copyFrom: string } | { symlinkTo: string };
+
+/** Writes a new temporary file: its content, permission bits and times, flushed unless told otherwise. */
+function fillTemp(temp: string, content: string | Uint8Array | { copyFrom: string }, mode: number | undefined, opts: AtomicWriteOptions): void {
+  let fd: number | undefined;
+  try {
+    if (typeof content === 'object' && !(content instanceof Uint8Array)) {
+      fs.copyFileSync(content.copyFrom, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      // Read-only is enough for fchmod, futimes and fsync on POSIX, and works when the copy has the source's
+      // read-only permission bits (a backup object); Windows needs write access to flush.
+      fd = fs.openSync(temp, process.platform === 'win32' ? 'r+' : 'r');
+    } else {
+      fd = fs.openSync(temp, 'wx', mode ?? 0o666);
+      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+    }
+    if (mode !== undefined) fs.fchmodSync(fd, mode & 0o7777);
+    if (opts.mtimeMs !== undefined) fs.futimesSync(fd, opts.mtimeMs / 1000, opts.mtimeMs / 1000);
+    if (opts.fsync !== false) fs.fsyncSync(fd);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
 
 /** A replacement written to its temporary file and not yet renamed into place. */
 export interface PreparedWrite {
@@ -104,24 +126,10 @@ export interface PreparedWrite {
 export function prepareWrite(file: string, content: AtomicContent, opts: AtomicWriteOptions = {}): PreparedWrite {
   const mode = opts.mode ?? (opts.expect === undefined ? identityOf(file)?.mode : opts.expect?.mode);
   const temp = tempPathFor(file);
-  let fd: number | undefined;
   try {
-    if (typeof content === 'object' && !(content instanceof Uint8Array)) {
-      fs.copyFileSync(content.copyFrom, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
-      // Read-only is enough for fchmod, futimes and fsync on POSIX, and works when the copy has the source's
-      // read-only permission bits (a backup object); Windows needs write access to flush.
-      fd = fs.openSync(temp, process.platform === 'win32' ? 'r+' : 'r');
-    } else {
-      fd = fs.openSync(temp, 'wx', mode ?? 0o666);
-      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
-    }
-    if (mode !== undefined) fs.fchmodSync(fd, mode & 0o7777);
-    if (opts.mtimeMs !== undefined) fs.futimesSync(fd, opts.mtimeMs / 1000, opts.mtimeMs / 1000);
-    if (opts.fsync !== false) fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    if (typeof content === 'object' && 'symlinkTo' in content) fs.symlinkSync(content.symlinkTo, temp);
+    else fillTemp(temp, content, mode, opts);
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
     throw new SyncordError(`could not write ${file}: ${(e as Error).message}; the file was not changed`, 'io', { file });
   }

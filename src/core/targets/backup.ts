@@ -4,7 +4,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containment';
 import { SyncordError } from '../errors';
-import { tempPathFor, writeFileAtomic } from '../store/atomic';
+import { writeFileAtomic } from '../store/atomic';
 import { locatePath, validateValue } from '../store/jsonText';
 import { backupDir, WorkspacePaths } from '../workspace';
 import { ensureSyncordDir } from './syncordDir';
@@ -738,18 +738,8 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
   for (const [rel, e] of step.toWrite) {
     const p = checked(rel, true);
     if (lstatSyncOrUndefined(p)?.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
-    if (e.link) {
-      const tmp = tempPathFor(p);
-      fs.symlinkSync(e.link, tmp);
-      try {
-        fs.renameSync(tmp, p);
-      } catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw err;
-      }
-    } else {
-      writeFileAtomic(p, { copyFrom: objectPath(store, e.hash) }, { mode: e.mode & 0o7777, mtimeMs: e.mtimeMs, fsync: false });
-    }
+    if (e.link) writeFileAtomic(p, { symlinkTo: e.link }, { fsync: false });
+    else writeFileAtomic(p, { copyFrom: objectPath(store, e.hash) }, { mode: e.mode & 0o7777, mtimeMs: e.mtimeMs, fsync: false });
     result.written++;
   }
   // 3. Folders: remove those the snapshot did not have (when empty), recreate those it had.
