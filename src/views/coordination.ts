@@ -109,21 +109,29 @@ const TASK_ICONS: Record<string, NodeIcon> = {
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
 };
 
-function addInstances(b: CoordinationTree, st: FileState<Registry>, o: Required<Pick<ViewOptions, 'now' | 'staleAfterMs'>> & ViewOptions): number {
+/** The group row of one coordination file, with a problem row under it when the file cannot be shown. */
+function fileGroup(
+  b: CoordinationTree,
+  st: FileState<unknown>,
+  g: { id: string; label: string; icon: string; kind: string; file: CoordinationKey; jsonPath?: (string | number)[] },
+) {
   const group = b.add({
-    id: GROUP_IDS.instances,
+    id: g.id,
     kind: 'group',
-    label: 'Instances',
-    icon: { id: 'organization' },
-    contextValue: `${ContextValue.group}.instances`,
+    label: g.label,
+    icon: { id: g.icon },
+    contextValue: `${ContextValue.group}.${g.kind}`,
     collapsible: 'expanded',
-    file: 'registry',
-    jsonPath: ['instances'],
+    file: g.file,
+    ...(g.jsonPath ? { jsonPath: g.jsonPath } : {}),
   });
-  if (st.state !== 'ok') {
-    problemNode(b, 'registry', st, group.id);
-    return 0;
-  }
+  if (st.state !== 'ok') problemNode(b, g.file, st, group.id);
+  return group;
+}
+
+function addInstances(b: CoordinationTree, st: FileState<Registry>, o: Required<Pick<ViewOptions, 'now' | 'staleAfterMs'>> & ViewOptions): number {
+  const group = fileGroup(b, st, { id: GROUP_IDS.instances, label: 'Instances', icon: 'organization', kind: 'instances', file: 'registry', jsonPath: ['instances'] });
+  if (st.state !== 'ok') return 0;
   let count = 0;
   let stale = 0;
   for (const [id, rec] of Object.entries(st.value.instances)) {
@@ -174,19 +182,8 @@ function dueText(task: Task, now: number): { text?: string; overdue: boolean } {
 }
 
 function addTasks(b: CoordinationTree, st: FileState<TaskQueue>, o: ViewOptions): void {
-  const group = b.add({
-    id: GROUP_IDS.tasks,
-    kind: 'group',
-    label: 'Tasks',
-    icon: { id: 'tasklist' },
-    contextValue: `${ContextValue.group}.tasks`,
-    collapsible: 'expanded',
-    file: 'tasks',
-  });
-  if (st.state !== 'ok') {
-    problemNode(b, 'tasks', st, group.id);
-    return;
-  }
+  const group = fileGroup(b, st, { id: GROUP_IDS.tasks, label: 'Tasks', icon: 'tasklist', kind: 'tasks', file: 'tasks' });
+  if (st.state !== 'ok') return;
   const q = st.value;
   const byId = new Map<string, Located>();
   for (const list of ['active_tasks', 'pending_tasks', 'completed_tasks'] as const) {
@@ -276,19 +273,8 @@ function addTasks(b: CoordinationTree, st: FileState<TaskQueue>, o: ViewOptions)
 }
 
 function addDecisions(b: CoordinationTree, st: FileState<DecisionLog>, o: ViewOptions): void {
-  const group = b.add({
-    id: GROUP_IDS.decisions,
-    kind: 'group',
-    label: 'Decisions',
-    icon: { id: 'law' },
-    contextValue: `${ContextValue.group}.decisions`,
-    collapsible: 'expanded',
-    file: 'decisions',
-  });
-  if (st.state !== 'ok') {
-    problemNode(b, 'decisions', st, group.id);
-    return;
-  }
+  const group = fileGroup(b, st, { id: GROUP_IDS.decisions, label: 'Decisions', icon: 'law', kind: 'decisions', file: 'decisions' });
+  if (st.state !== 'ok') return;
   const log = st.value;
   group.description = `${log.pending_decisions.length} pending · ${log.decisions.length} decided`;
   const pending = b.add({
