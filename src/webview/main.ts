@@ -13,13 +13,8 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface Draft {
-  to: string;
-  subject: string;
-  body: string;
-  type: string;
-  priority: string;
-  requiresResponse: boolean;
+/** What the compose form holds: the request it will send, while it is being written. */
+interface Draft extends Omit<ComposeRequest, 'relatedTask'> {
   /** Set when the draft is a reply. */
   replyTo?: { id: string; from: string; subject: string };
   open: boolean;
