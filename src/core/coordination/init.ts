@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { createFileOnce } from '../store/atomic';
 import { renderFresh } from '../store/render';
 import { COORDINATION_FILES } from '../workspace';
 import { isoTime } from './time';
@@ -31,14 +32,9 @@ export async function initCoordination(dir: string, now: Date = new Date()): Pro
   const result: InitResult = { dir, created: [], existing: [] };
   for (const [name, content] of Object.entries(emptyCoordinationFiles(now))) {
     const file = path.join(dir, name);
-    try {
-      // 'wx' fails if the file exists, so a file written meanwhile by someone else is kept.
-      await fs.promises.writeFile(file, renderFresh(content), { flag: 'wx' });
-      result.created.push(name);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      result.existing.push(name);
-    }
+    // A file that exists, or that someone else creates meanwhile, is kept.
+    if (createFileOnce(file, renderFresh(content))) result.created.push(name);
+    else result.existing.push(name);
   }
   return result;
 }

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
 import { Change, FileKind, FileStore, JsonFileSpec, readJsonFile } from '../store';
+import { createFileOnce } from '../store/atomic';
 import { renderFresh } from '../store/render';
 import { isoTime } from '../coordination/time';
 import { SESSIONS_FILE } from '../workspace';
@@ -62,13 +63,7 @@ export class SessionStore {
     if (!fs.existsSync(this.dir)) {
       throw new SyncordError(`${this.dir} does not exist; initialize coordination first (\`syncord init\`)`, 'not-found', { file: this.dir });
     }
-    try {
-      fs.writeFileSync(this.file, renderFresh({ sessions: [] }), { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new SyncordError(`could not create ${this.file}: ${(e as Error).message}`, 'io', { file: this.file });
-      }
-    }
+    createFileOnce(this.file, renderFresh({ sessions: [] }));
     return this.files.update(change, input, this.now());
   }
 }

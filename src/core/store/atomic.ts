@@ -170,6 +170,20 @@ export function writeFileAtomic(file: string, content: AtomicContent, opts: Atom
 }
 
 /**
+ * Creates `file` with `content` unless something is there already (then nothing is written and false is
+ * returned): a file someone else created first is never replaced.
+ */
+export function createFileOnce(file: string, content: AtomicContent, opts: Omit<AtomicWriteOptions, 'expect'> = {}): boolean {
+  try {
+    writeFileAtomic(file, content, { ...opts, expect: null });
+    return true;
+  } catch (e) {
+    if (e instanceof ChangedOnDiskError) return false;
+    throw e;
+  }
+}
+
+/**
  * Replaces several files, all or nothing as far as the checks go: every temporary file is written and every
  * destination checked unchanged before the first rename. Returns the files replaced.
  */

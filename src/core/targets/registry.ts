@@ -4,7 +4,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
 import { isInside } from '../containment';
-import { Change, ChangedOnDiskError, FileKind, FileStore, readJsonFile, writeFileAtomic } from '../store';
+import { Change, createFileOnce, FileKind, FileStore, readJsonFile } from '../store';
 import { isoTime } from '../coordination/time';
 import { checkedTargetName, TARGETS_FILE, WorkspacePaths } from '../workspace';
 import { TargetEntry, TargetRegistry, TargetRegistrySchema, TargetType, TARGET_TYPES } from './schema';
@@ -96,11 +96,7 @@ async function readRegistry(paths: WorkspacePaths): Promise<TargetRegistry> {
 async function updateRegistry<I extends InWorkspace, R>(paths: WorkspacePaths, change: Change<RegistryFiles, I, R>, input: Omit<I, 'paths'>): Promise<R> {
   const file = registryFile(paths);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  try {
-    writeFileAtomic(file, JSON.stringify(emptyRegistry(), null, 2) + '\n', { expect: null });
-  } catch (e) {
-    if (!(e instanceof ChangedOnDiskError)) throw e;
-  }
+  createFileOnce(file, JSON.stringify(emptyRegistry(), null, 2) + '\n');
   return new FileStore(REGISTRY, { registry: { file, schema: registrySchema(paths) } }).update(change, { ...input, paths } as I, isoTime(new Date()));
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { WorkspacePaths } from '../workspace';
-import { ChangedOnDiskError, writeFileAtomic } from '../store/atomic';
+import { createFileOnce } from '../store/atomic';
 import { locatePath, parseJsonc, validateValue } from '../store/jsonText';
 import { SyncRules, SyncRulesSchema, TARGET_TYPES } from './schema';
 
@@ -152,13 +152,7 @@ export function parseRules(file: string, text: string): SyncRules {
 export async function initRules(paths: WorkspacePaths): Promise<{ file: string; created: boolean }> {
   const file = rulesFile(paths);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  try {
-    writeFileAtomic(file, RULES_TEMPLATE, { expect: null });
-    return { file, created: true };
-  } catch (e) {
-    if (e instanceof ChangedOnDiskError) return { file, created: false };
-    throw e;
-  }
+  return { file, created: createFileOnce(file, RULES_TEMPLATE) };
 }
 
 /** Normalized POSIX relative path (without trailing slash), or undefined when absolute or escaping. */
