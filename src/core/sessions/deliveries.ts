@@ -11,7 +11,7 @@ import { nudgePrompt, taskPrompt } from './prompts';
 import { RuntimeSpec, runnableRuntime } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions, startSupervisor } from './sessions';
-import { defineSessionsChange, liveSessionOf, REST_IDLE } from './store';
+import { defineSessionsChange, forgetProcesses, liveSessionOf, REST_IDLE } from './store';
 
 /**
  * Deliveries: handing a message (a task assignment, or a nudge about a new message) to an agent session. Each is
@@ -54,8 +54,7 @@ const ENQUEUE = defineSessionsChange('session.enqueue', (file, input: { sessionI
   if (rec.state === 'idle') {
     // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
     rec.state = 'spawning';
-    rec.pid = null;
-    rec.pid_start = null;
+    forgetProcesses(rec, false);
     return 'launch';
   }
   return 'queued';

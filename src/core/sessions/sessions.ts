@@ -13,7 +13,7 @@ import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
 import { startupPrompt } from './prompts';
 import { chooseRuntime, expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { isLive, SessionMode, SessionRecord } from './schema';
-import { defineSessionsChange, liveSessionOf, requireSession } from './store';
+import { defineSessionsChange, forgetProcesses, liveSessionOf, requireSession } from './store';
 import { ensureWorktree } from './worktree';
 
 export interface SpawnInput {
@@ -262,10 +262,7 @@ const END_SESSION = defineSessionsChange('session.end', (file, input: { sessionI
   if (!rec || rec.state === 'exited') return undefined;
   const queued = rec.queue ?? [];
   rec.state = 'exited';
-  rec.pid = null;
-  rec.pid_start = null;
-  rec.agent_pid = null;
-  rec.agent_pid_start = null;
+  forgetProcesses(rec, true);
   rec.ended = now;
   rec.updated = now;
   rec.exit_code = input.exitCode;

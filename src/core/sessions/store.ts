@@ -93,6 +93,16 @@ export function liveSessionOf(sessions: SessionRecord[], instance: string): Sess
   return sessions.filter((s) => s.instance === instance && s.state !== 'exited').pop();
 }
 
+/** Forgets the processes a record names: the supervisor's, and with `agent` the agent's too. */
+export function forgetProcesses(rec: SessionRecord, agent: boolean): void {
+  rec.pid = null;
+  rec.pid_start = null;
+  if (agent) {
+    rec.agent_pid = null;
+    rec.agent_pid_start = null;
+  }
+}
+
 /**
  * Takes back a session's queue and lets it rest idle, its supervisor gone (what was queued is then reported as
  * not handed over). An exited session is left as it is.
@@ -103,8 +113,7 @@ export const REST_IDLE = defineSessionsChange('session.restIdle', (file, session
   const q = rec.queue ?? [];
   rec.queue = [];
   rec.state = 'idle';
-  rec.pid = null;
-  rec.pid_start = null;
+  forgetProcesses(rec, false);
   rec.updated = now;
   return q;
 });

@@ -8,7 +8,7 @@ import { SESSION_RUNTIME_ENV } from './launch';
 import { startupPrompt } from './prompts';
 import { expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { SessionRecord } from './schema';
-import { defineSessionsChange, REST_IDLE } from './store';
+import { defineSessionsChange, forgetProcesses, REST_IDLE } from './store';
 import { endSession, sessionCwd } from './sessions';
 
 /**
@@ -53,10 +53,7 @@ const TAKE_NEXT = defineSessionsChange('session.takeNext', (file, input: { sessi
   }
   if (!input.canSend) return { next: undefined, end: true };
   rec.state = 'idle';
-  rec.pid = null;
-  rec.pid_start = null;
-  rec.agent_pid = null;
-  rec.agent_pid_start = null;
+  forgetProcesses(rec, true);
   rec.updated = now;
   return { next: undefined, end: false };
 });

@@ -98,7 +98,11 @@ export class FileStore<F extends object> {
     const files = {} as F;
     for (const k of this.kind.keys) {
       if (writes.includes(k)) Object.defineProperty(files, k, { value: drafts[k], enumerable: true });
-      else Object.defineProperty(files, k, { get: () => read(k), enumerable: true });
+      else {
+        // Read once per application, on first use.
+        let cached: { value: unknown } | undefined;
+        Object.defineProperty(files, k, { get: () => (cached ??= { value: read(k) }).value, enumerable: true });
+      }
     }
     return files;
   }
