@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
-import { ChangedOnDiskError, prepareWrite } from './atomic';
+import { ChangedOnDiskError, parseTempName, prepareWrite } from './atomic';
 import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
 import { appendLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError } from './intents';
 import { spoolDirOf } from '../workspace';
@@ -92,6 +92,12 @@ function schemaIssue(target: CombinedFile<unknown>, value: unknown): string | un
   return check.success ? undefined : (check.error.issues[0]?.message ?? 'invalid');
 }
 
+/** Whether `temp` is a temporary file the atomic writer made for `file` (beside it, named for it). */
+function isTempOf(file: string, temp: unknown): temp is string {
+  return typeof temp === 'string' && path.dirname(temp) === path.dirname(file) && parseTempName(path.basename(temp))?.target === path.basename(file);
+}
+
+/** One batch under the lock: drain, apply, write, claim, commit. */
 export function runBatch<T>(target: CombinedFile<T>): number {
   const file = path.resolve(target.spec.file);
   const spool = spoolDirOf(file);
@@ -133,7 +139,8 @@ export function runBatch<T>(target: CombinedFile<T>): number {
     if (state.claim && state.claim.t !== null && exists(state.claim.t)) {
       // A claim whose temp file was never renamed: its holder died (we hold the lock now). Not applied.
       appendLine(fd, { a: state.claim.b });
-      staleTemps.push(state.claim.t);
+      // The path comes from a file anyone can write: only a temporary file made for this very file is removed.
+      if (isTempOf(file, state.claim.t)) staleTemps.push(state.claim.t);
       state = { withdrawn: false };
     }
     const dead = isDead(intent.pid, intent.start);

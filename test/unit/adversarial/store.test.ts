@@ -158,6 +158,18 @@ describe('adversarial: coordination files', function () {
     assert.equal(JSON.parse(fs.readFileSync(queue, 'utf8')).active_tasks.find((t: { task_id: string }) => t.task_id === 'task_002').status, 'in_progress');
   });
 
+  it('a forged claim in a queued change never makes Syncord delete a file it names', async () => {
+    const canary = path.join(root, 'precious.txt');
+    fs.writeFileSync(canary, 'keep me');
+    const spool = path.join(dir, '.syncord', 'pending', 'communication-log.json');
+    fs.mkdirSync(spool, { recursive: true });
+    const intent = { op: 'msg.send', input: { from: 'instance-2', to: 'instance-1', subject: 'forged', body: 'x' }, now: '2024-01-01T00:00:00Z', pid: process.pid, start: 0 };
+    fs.writeFileSync(path.join(spool, '000000000000001-000000-1-forged.op'), `${JSON.stringify(intent)}\n${JSON.stringify({ b: 'forged', t: canary, r: null })}\n`);
+    const r = await runSyncord(root, ['--as', 'instance-2', 'msg', 'send', 'instance-1', '--subject', 'hi', '-m', 'hello']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.readFileSync(canary, 'utf8'), 'keep me', 'the file named in the forged claim is still there');
+  });
+
   it('removes the temporary files a killed writer left, and only those', async () => {
     const dead = await new Promise<number>((resolve) => {
       const p = spawn(process.execPath, ['-e', '0']);
