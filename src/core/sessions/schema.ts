@@ -9,6 +9,10 @@ import { z } from 'zod';
 export const SESSION_STATES = ['spawning', 'running', 'idle', 'exited'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
+/** What an agent reports of itself: in a turn, ready for work, or stopped on a question to the user. */
+export const AGENT_STATES = ['busy', 'idle', 'waiting'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
 /** How the agent runs: in a VS Code terminal (interactive), or as a detached process with its output logged. */
 export const SESSION_MODES = ['terminal', 'headless'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
@@ -64,6 +68,21 @@ export const SessionSchema = z
     ended: iso().nullable().optional(),
     exit_code: z.number().int().nullable().optional(),
     end_reason: z.string().nullable().optional(),
+    agent_state: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({
+        examples: [...AGENT_STATES],
+        description:
+          "What the agent itself last reported (Claude Code's hooks, Syncord's opencode plugin): busy (in a turn), idle (waiting for work) or waiting (for the user's answer, such as a permission). Missing until it first reports.",
+      }),
+    agent_state_at: iso().nullable().optional().meta({ description: 'When the agent reported that state.' }),
+    agent_session: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: "The runtime's own id of the conversation (opencode's `ses_…`; Claude Code's is the session id), as the agent reported it: later hand-overs continue that conversation and no other." }),
     supervised_once: z.boolean().optional().meta({ description: 'Set once the first supervisor has started the agent.' }),
     /** Message ids waiting to be handed to the agent, oldest first. */
     queue: z.array(z.string()).optional(),
@@ -79,7 +98,12 @@ export const SessionsFileSchema = z
 export type SessionRecord = z.infer<typeof SessionSchema>;
 export type SessionsFile = z.infer<typeof SessionsFileSchema>;
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+/**
+ * pending: recorded, not yet taken by the runtime; delivered: the runtime took the prompt and reported no error
+ * or permission denial; acknowledged: the agent itself ran a `syncord` verb about the task or message; failed:
+ * the runtime reported an error or a denial, or the session could not take it (`error` says why).
+ */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'acknowledged', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
