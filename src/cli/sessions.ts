@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { SyncordError } from '../core/errors';
 import { relativeTime } from '../views/time';
 import {
+  acknowledgeFromSession,
+  claudeHookState,
   clearExited,
   DeliveryRecord,
   headlessLauncher,
@@ -10,6 +12,7 @@ import {
   nudgeRecipients,
   readSessionLog,
   readWorkspaceSessionsConfig,
+  reportAgent,
   requireSession,
   resendDeliveries,
   runSupervisor,
@@ -26,6 +29,7 @@ import { ExitCode } from './exit';
 
 /** Session verbs (seed 003): spawn, sling, agents, session list|stop|resend|log|clear (and the supervisor, run). */
 export function registerSessionCommands(program: Command): void {
+  program.hook('postAction', (_self, actionCommand) => acknowledgeAfterVerb(actionCommand));
   program
     .command('spawn')
     .description('start an agent session for an instance, detached, its output logged (in VS Code: a terminal)')
@@ -130,6 +134,39 @@ export function registerSessionCommands(program: Command): void {
     });
 
   session
+    .command('hook', { hidden: true })
+    .description("what an agent's hooks run (Claude Code): reads the hook's JSON on standard input and records the agent's state on its session; always exits 0")
+    .argument('<runtime>', 'the program whose hook this is: claude')
+    .action(async (runtime: string, ...args: unknown[]) => {
+      // A hook must never stop the agent: every problem is said on stderr and the exit code stays 0.
+      try {
+        const ctx = contextFrom(cmdOf(args));
+        const sessionId = process.env.SYNCORD_SESSION;
+        if (!sessionId) throw new SyncordError('not inside a Syncord session (SYNCORD_SESSION is not set)', 'usage');
+        if (runtime !== 'claude') throw new SyncordError(`no hooks are known for ${JSON.stringify(runtime)}`, 'usage');
+        const report = claudeHookState(parseHookInput(await readStdin(HOOK_INPUT_MAX)));
+        if (report) await reportAgent(sessionsOf(ctx), sessionId, report);
+      } catch (e) {
+        process.stderr.write(`syncord: hook not recorded: ${e instanceof Error ? e.message : String(e)}\n`);
+      }
+      process.exitCode = ExitCode.ok;
+    });
+
+  session
+    .command('state', { hidden: true })
+    .description("what an agent's plugin runs (opencode): records the agent's own state on its session ($SYNCORD_SESSION)")
+    .argument('<state>', 'busy, idle or waiting')
+    .option('--agent-session <id>', "the runtime's own id of the conversation")
+    .action(async (state: string, ...args: unknown[]) => {
+      const cmd = cmdOf(args);
+      const ctx = contextFrom(cmd);
+      const sessionId = process.env.SYNCORD_SESSION;
+      if (!sessionId) throw new SyncordError('not inside a Syncord session (SYNCORD_SESSION is not set)', 'usage');
+      const rec = await reportAgent(sessionsOf(ctx), sessionId, { state, agentSession: cmd.opts<{ agentSession?: string }>().agentSession });
+      ctx.print(rec ? `Session ${short(sessionId)}: ${rec.agent_state ?? '-'}.` : `Session ${short(sessionId)} is not live; nothing recorded.`, rec ?? null);
+    });
+
+  session
     .command('run', { hidden: true })
     .description("a session's supervisor: runs its agent and records how it ends (started by spawn)")
     .argument('<session>')
@@ -138,6 +175,59 @@ export function registerSessionCommands(program: Command): void {
       process.exitCode = await runSupervisor(sessionsOf(ctx), id);
     });
 }
+
+/** The largest hook input read (Claude Code sends a small JSON object). */
+const HOOK_INPUT_MAX = 1024 * 1024;
+
+function readStdin(max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    process.stdin.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        process.stdin.destroy();
+        reject(new SyncordError(`the hook input is larger than ${max} bytes`, 'usage'));
+      } else chunks.push(c);
+    });
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+function parseHookInput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SyncordError('the hook input is not JSON', 'usage');
+  }
+}
+
+/**
+ * The hand-overs an agent's verb acknowledges: every `syncord task <verb> <id>` and `syncord msg show|reply|ack
+ * <id>` run inside a session (SYNCORD_SESSION) as its instance. Runs after the verb succeeded; a failure here
+ * only warns (the verb itself is done).
+ */
+export async function acknowledgeAfterVerb(actionCommand: Command): Promise<void> {
+  const sessionId = process.env.SYNCORD_SESSION;
+  if (!sessionId) return;
+  const verb = actionCommand.name();
+  const area = actionCommand.parent?.name();
+  const id = actionCommand.processedArgs[0];
+  if (typeof id !== 'string' || (typeof process.exitCode === 'number' && process.exitCode !== ExitCode.ok)) return;
+  const about = area === 'task' && TASK_VERBS.has(verb) ? { task: id } : area === 'msg' && MESSAGE_VERBS.has(verb) ? { message: id } : undefined;
+  if (!about) return;
+  const ctx = contextFrom(actionCommand);
+  if (!ctx.instance) return;
+  try {
+    await acknowledgeFromSession(sessionsOf(ctx), sessionId, ctx.instance, about);
+  } catch (e) {
+    ctx.logger.warn(`done, but the hand-over could not be marked acknowledged: ${(e as Error).message}`);
+  }
+}
+
+const TASK_VERBS = new Set(['show', 'claim', 'accept', 'start', 'decline', 'release', 'block', 'unblock', 'complete', 'cancel']);
+const MESSAGE_VERBS = new Set(['show', 'reply', 'ack']);
 
 async function listAction(...args: unknown[]): Promise<void> {
   const cmd = cmdOf(args);

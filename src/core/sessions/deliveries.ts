@@ -8,7 +8,7 @@ import { SessionContext, SYSTEM_SENDER } from './context';
 import { DeliveryRecord, deliveriesOf, failQueued, markDelivery, promptFor, WithDeliveries } from './deliveryLog';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
-import { RuntimeSpec, runnableRuntime } from './runtimes';
+import { RuntimeSpec, runnableRuntime, runtimeSpec } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions, startSupervisor } from './sessions';
 import { defineSessionsChange, forgetProcesses, liveSessionOf, REST_IDLE } from './store';
@@ -92,10 +92,23 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
   }
 }
 
-/** Takes a live terminal session's queue (what its window is about to type). */
-const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, sessionId: string, now): string[] => {
-  const rec = file.sessions.find((s) => s.session_id === sessionId);
+/**
+ * Takes from a live terminal session's queue what its window is to type now. An agent that reports its state
+ * gets one prompt, and only while it is idle (typing into an agent in the middle of a turn interrupts it); it
+ * counts as busy from then until it reports again. An agent that reports nothing gets the whole queue.
+ */
+const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, input: { sessionId: string; reportsState: boolean }, now): string[] => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
   if (!rec || !isLive(rec) || rec.mode !== 'terminal' || !rec.queue?.length) return [];
+  if (input.reportsState) {
+    if (rec.agent_state !== 'idle') return [];
+    const [first, ...rest] = rec.queue;
+    rec.queue = rest;
+    rec.agent_state = 'busy';
+    rec.agent_state_at = now;
+    rec.updated = now;
+    return [first];
+  }
   const q = rec.queue;
   rec.queue = [];
   rec.updated = now;
@@ -103,7 +116,7 @@ const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (f
 });
 
 /**
- * Types a terminal session's queued prompts: takes the queue under the lock (so two windows never type the same
+ * Types a terminal session's queued prompts: takes them under the lock (so two windows never type the same
  * prompt), calls `type` for each and records the outcome. Returns how many were handed over.
  */
 export async function pumpTerminalQueue(
@@ -111,7 +124,9 @@ export async function pumpTerminalQueue(
   sessionId: string,
   type: (prompt: string) => Promise<void> | void,
 ): Promise<number> {
-  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, sessionId);
+  const rec = (await ctx.sessions.list()).find((s) => s.session_id === sessionId);
+  if (!rec) return 0;
+  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reportsState: reportsState(ctx, rec) });
   let handed = 0;
   for (const id of taken) {
     const prompt = await promptFor(ctx, id, sessionId);
@@ -125,6 +140,15 @@ export async function pumpTerminalQueue(
     }
   }
   return handed;
+}
+
+/** Whether a session's agent reports its state to Syncord (its runtime is of a kind Syncord knows). */
+function reportsState(ctx: SessionContext, s: SessionRecord): boolean {
+  try {
+    return Boolean(runtimeSpec(ctx.config, s.runtime).kind);
+  } catch {
+    return false;
+  }
 }
 
 interface HandoffInput {
@@ -274,11 +298,11 @@ export async function resendDeliveries(
   const current = deliveriesOf(m);
   const latest = new Map<string, DeliveryRecord>();
   for (const d of current) latest.set(d.instance, d);
-  const todo = [...latest.values()].filter((d) => opts.all || d.status !== 'delivered');
+  const todo = [...latest.values()].filter((d) => opts.all || (d.status !== 'delivered' && d.status !== 'acknowledged'));
   if (!todo.length) {
     throw new SyncordError(
       current.length
-        ? `every hand-over of ${messageId} was delivered; pass --all to send it again anyway`
+        ? `every hand-over of ${messageId} was delivered (or acknowledged by its agent); pass --all to send it again anyway`
         : `${messageId} was never handed to a session (only hand-overs and nudges are); see \`syncord sling\``,
       'conflict',
     );

@@ -5,7 +5,8 @@ import { Delivery, SessionRecord } from './schema';
 
 /**
  * The deliveries recorded on messages in communication-log.json: one entry per hand-over of a message to a
- * session, written before anything is attempted and updated as it goes (pending, delivered, failed).
+ * session, written before anything is attempted and updated as it goes (pending, delivered, acknowledged,
+ * failed).
  */
 
 export interface DeliveryRecord extends Omit<Delivery, 'session' | 'via'> {
@@ -40,7 +41,8 @@ const MARK_DELIVERY = defineChange(
     const m = messages.messages.find((x) => x.message_id === messageId) as WithDeliveries | undefined;
     const d = m?.deliveries?.filter((x) => x.session === sessionId).pop();
     if (!d) return undefined;
-    if (patch.status) d.status = patch.status;
+    // The agent acting on it is the strongest fact: what its runtime reports later is kept beside it, never over it.
+    if (patch.status && d.status !== 'acknowledged') d.status = patch.status;
     if (patch.error !== undefined) d.error = patch.error;
     if (patch.attempt) d.attempts = (d.attempts ?? 0) + 1;
     d.updated = now;
@@ -59,3 +61,40 @@ export async function promptFor(ctx: SessionContext, messageId: string, sessionI
   const m = messages.messages.find((x) => x.message_id === messageId);
   return m && deliveriesOf(m).filter((d) => d.session === sessionId).pop()?.prompt;
 }
+
+/** What an agent acted on: a task (any `syncord task` verb naming it) or a message (`msg show|reply|ack`). */
+export type AcknowledgedAbout = { task: string } | { message: string };
+
+/**
+ * Called after an agent's `syncord` verb about a task or message succeeded, with the session it runs in
+ * (`SYNCORD_SESSION`, set for every agent Syncord starts) and the instance it acted as: acknowledges what was
+ * handed to that instance about it. Only an agent of a recorded session of that instance acknowledges; a
+ * person running the same verb does not. Returns how many hand-overs changed.
+ */
+export async function acknowledgeFromSession(ctx: SessionContext, sessionId: string, instance: string, about: AcknowledgedAbout): Promise<number> {
+  const s = (await ctx.sessions.list()).find((x) => x.session_id === sessionId);
+  if (!s || s.instance !== instance) return 0;
+  return acknowledgeDeliveries(ctx, instance, about);
+}
+
+/**
+ * Marks the hand-overs an agent acted on acknowledged: the latest delivery to `instance` of the messages about
+ * that task (hand-overs name it as their related task) or of that message. Returns how many changed.
+ */
+export async function acknowledgeDeliveries(ctx: Pick<SessionContext, 'store'>, instance: string, about: AcknowledgedAbout): Promise<number> {
+  return ctx.store.update(ACKNOWLEDGE, { instance, about });
+}
+
+const ACKNOWLEDGE = defineChange('delivery.acknowledge', ['messages'], ({ messages }, input: { instance: string; about: AcknowledgedAbout }, now) => {
+  let changed = 0;
+  for (const m of messages.messages as WithDeliveries[]) {
+    const about = 'task' in input.about ? m.context?.related_task === input.about.task : m.message_id === input.about.message;
+    if (!about) continue;
+    const d = deliveriesOf(m).filter((x) => x.instance === input.instance).pop();
+    if (!d || d.status === 'acknowledged') continue;
+    d.status = 'acknowledged';
+    d.updated = now;
+    changed++;
+  }
+  return changed;
+});

@@ -3,6 +3,8 @@
  * hand them work, list and stop them. Session records live in `coordination/sessions.json`; hand-overs are
  * recorded on messages in the communication log.
  */
+export * from './agents';
+export * from './agentState';
 export * from './context';
 export * from './deliveries';
 export * from './deliveryLog';

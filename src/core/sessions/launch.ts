@@ -6,7 +6,8 @@ import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
 import { sessionStateDir, WorkspacePaths } from '../workspace';
-import { RuntimeSpec } from './runtimes';
+import { claudeHookSettings, kindEnv, opencodePlugin } from './agents';
+import { RuntimeKind, RuntimeSpec } from './runtimes';
 import { isSafeId, SessionRecord } from './schema';
 
 /** How to run the `syncord` CLI from here: a Node (or Electron, run as Node) binary and the bundled dist/cli.js. */
@@ -16,21 +17,50 @@ export interface SyncordCli {
 }
 
 
+/** The files through which agents reach Syncord: the `syncord` command, and what the known runtimes load. */
+export interface AgentFiles {
+  /** The folder of the `syncord` command put first on the agents' PATH. */
+  bin: string;
+  /** The `syncord` command itself (a POSIX script; `syncord.cmd` beside it for Windows). */
+  shim: string;
+  /** Claude Code settings with the hooks that report the agent's state (`{settings}`). */
+  claudeSettings: string;
+  /** The opencode plugin that reports the agent's state. */
+  opencodePlugin: string;
+}
+
+/** Where the agent files are (they may not be written yet). */
+export function agentFilesOf(paths: WorkspacePaths): AgentFiles {
+  const dir = sessionStateDir(paths);
+  const bin = path.join(dir, 'bin');
+  return {
+    bin,
+    shim: path.join(bin, 'syncord'),
+    claudeSettings: path.join(dir, 'agents', 'claude-settings.json'),
+    opencodePlugin: path.join(dir, 'agents', 'opencode-syncord.js'),
+  };
+}
+
 /**
- * Writes the `syncord` command the agents call: a small script in `coordination/.syncord/bin` that runs this
- * Syncord's CLI, put first on the agents' PATH. Rewritten on every spawn so it follows the installed version.
+ * Writes the agent files in `coordination/.syncord`: the `syncord` command the agents call (a small script
+ * running this Syncord's CLI, put first on their PATH), Claude Code's hook settings and the opencode plugin.
+ * Rewritten on every start so they follow the installed version.
  */
-export function writeShim(paths: WorkspacePaths, cli: SyncordCli): string {
+export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli): AgentFiles {
+  const files = agentFilesOf(paths);
   const bin = stateFolder(paths, 'bin');
+  const agents = stateFolder(paths, 'agents');
   try {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    writeFileAtomic(path.join(bin, 'syncord'), `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, { mode: 0o755 });
+    writeFileAtomic(files.shim, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, { mode: 0o755 });
     writeFileAtomic(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, { mode: 0o644 });
+    writeFileAtomic(files.claudeSettings, JSON.stringify(claudeHookSettings(files.shim), null, 2) + '\n', { mode: 0o644 });
+    writeFileAtomic(files.opencodePlugin, opencodePlugin(files.shim), { mode: 0o644 });
   } catch (e) {
     if (e instanceof SyncordError) throw e;
-    throw new SyncordError(`could not write the syncord command for agents in ${bin}: ${(e as Error).message}`, 'io', { file: bin });
+    throw new SyncordError(`could not write the files agents use to reach Syncord in ${path.dirname(agents)}: ${(e as Error).message}`, 'io', { file: agents });
   }
-  return bin;
+  return files;
 }
 
 /**
@@ -51,16 +81,20 @@ function stateFolder(paths: WorkspacePaths, ...parts: string[]): string {
   return dir;
 }
 
-/** The environment an agent starts with: its identity, the workspace, and `syncord` on PATH. */
+/**
+ * The environment an agent starts with: its identity, the workspace, `syncord` on PATH, and what its kind of
+ * runtime needs to report to Syncord and run `syncord` without asking.
+ */
 export function agentEnv(
   base: NodeJS.ProcessEnv,
-  input: { paths: WorkspacePaths; instance: string; session: string; shimDir: string },
+  input: { paths: WorkspacePaths; instance: string; session: string; files: AgentFiles; kind?: RuntimeKind },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   delete env.ELECTRON_RUN_AS_NODE;
   const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
-  env[pathKey] = [input.shimDir, env[pathKey]].filter(Boolean).join(path.delimiter);
+  env[pathKey] = [input.files.bin, env[pathKey]].filter(Boolean).join(path.delimiter);
+  Object.assign(env, kindEnv(input.kind, env, input.files));
   env.SYNCORD_INSTANCE = input.instance;
   env.SYNCORD_WORKSPACE = input.paths.root;
   env.SYNCORD_COORDINATION_DIR = input.paths.coordinationDir;
@@ -104,7 +138,7 @@ export function supervisorCommand(
   env: Record<string, string>,
   runtime?: RuntimeSpec,
 ): { file: string; args: string[]; env: Record<string, string> } {
-  const spec = runtime ? { name: runtime.name, command: runtime.command, headless: runtime.headless, send: runtime.send } : undefined;
+  const spec = runtime ? { name: runtime.name, command: runtime.command, headless: runtime.headless, send: runtime.send, kind: runtime.kind } : undefined;
   return {
     file: cli.node,
     args: [cli.script, '--workspace', paths.root, '--coordination-dir', paths.coordinationDir, 'session', 'run', sessionId],

@@ -12,7 +12,9 @@ import { WorkspacePaths } from '../workspace';
  * A runtime is a command-line agent Syncord can start: built-in `claude` and `opencode`, or one defined in the
  * settings. Each form is an argument list whose items may hold placeholders:
  * `{prompt}` the first prompt or the work to hand over, `{instance}` the instance id, `{cwd}` the working
- * folder, `{session}` Syncord's session id (a UUID), `{role}` the instance's role.
+ * folder, `{session}` Syncord's session id (a UUID), `{role}` the instance's role, `{agent_session}` the
+ * runtime's own id of the session's conversation (as the agent reported it), `{settings}` the Claude Code
+ * settings file through which Syncord's hooks learn the agent's state (runtimes of kind `claude`).
  */
 export interface RuntimeSpec {
   name: string;
@@ -24,25 +26,46 @@ export interface RuntimeSpec {
   send?: string[];
   /** Said when the command is not installed. */
   install?: string;
+  /**
+   * The program behind the runtime, when Syncord knows it: `claude` (Claude Code) or `opencode`. Syncord then
+   * reads the outcome of each non-interactive run from its JSON output (errors and permission denials make a
+   * hand-over failed), learns the agent's state from the agent (Claude Code hooks, an opencode plugin) and lets
+   * it run `syncord` commands without asking. Without a kind, only the exit code tells.
+   */
+  kind?: RuntimeKind;
 }
 
-export const PLACEHOLDERS = ['prompt', 'instance', 'cwd', 'session', 'role'] as const;
+export const RUNTIME_KINDS = ['claude', 'opencode'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+export const PLACEHOLDERS = ['prompt', 'instance', 'cwd', 'session', 'role', 'agent_session', 'settings'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Record<Placeholder, string>;
+
+/**
+ * The least a Claude Code agent needs to coordinate: running `syncord` (any subcommand) without a prompt.
+ * Everything else stays as the user's own Claude Code permissions say.
+ */
+export const CLAUDE_ALLOWED_TOOLS = 'Bash(syncord:*)';
+const CLAUDE_COMMON = ['--settings', '{settings}', '--allowedTools', CLAUDE_ALLOWED_TOOLS];
 
 export const BUILTIN_RUNTIMES: Record<string, RuntimeSpec> = {
   claude: {
     name: 'claude',
-    command: ['claude', '--session-id', '{session}', '{prompt}'],
-    headless: ['claude', '--print', '--session-id', '{session}', '{prompt}'],
-    send: ['claude', '--print', '--resume', '{session}', '{prompt}'],
+    kind: 'claude',
+    // --allowedTools takes several values: `--` ends them, so the prompt is never read as a tool.
+    command: ['claude', '--session-id', '{session}', ...CLAUDE_COMMON, '--', '{prompt}'],
+    headless: ['claude', '--print', '--output-format', 'json', '--session-id', '{session}', ...CLAUDE_COMMON, '--', '{prompt}'],
+    send: ['claude', '--print', '--output-format', 'json', '--resume', '{agent_session}', ...CLAUDE_COMMON, '--', '{prompt}'],
     install: 'install Claude Code (npm install -g @anthropic-ai/claude-code)',
   },
   opencode: {
     name: 'opencode',
-    command: ['opencode', '--prompt', '{prompt}'],
-    headless: ['opencode', 'run', '--title', '{instance} {session}', '{prompt}'],
-    send: ['opencode', 'run', '--continue', '{prompt}'],
+    kind: 'opencode',
+    command: ['opencode', '{cwd}', '--prompt', '{prompt}'],
+    headless: ['opencode', 'run', '--format', 'json', '--dir', '{cwd}', '--title', '{instance} {session}', '--', '{prompt}'],
+    // The session's own conversation, by its id: never "the latest session of the folder" (`--continue`).
+    send: ['opencode', 'run', '--format', 'json', '--dir', '{cwd}', '--session', '{agent_session}', '--', '{prompt}'],
     install: 'install opencode (npm install -g opencode-ai)',
   },
 };
@@ -60,6 +83,10 @@ export const RuntimeSettingSchema = z.strictObject({
   headless: argv.optional().meta({ description: 'Starts a session without a terminal that ends when its prompt is done.' }),
   send: argv.optional().meta({ description: "Hands a prompt to an existing session (the runtime's non-interactive mode)." }),
   install: z.string().optional().meta({ description: 'How to install the command, said when it is missing.' }),
+  kind: z
+    .enum(RUNTIME_KINDS)
+    .optional()
+    .meta({ description: 'The program behind it when Syncord knows it (claude, opencode): its results, state and permissions are then read and set as for the built-in runtime.' }),
 });
 
 /** The `syncord.sessions.*` settings, as the extension and the CLI (from .vscode/settings.json) read them. */
@@ -197,7 +224,7 @@ export function chooseRuntime(config: SessionsConfig, input: { instance: string;
 
 /** Fills the placeholders of a command form. */
 export function expandArgs(template: readonly string[], values: PlaceholderValues): string[] {
-  return template.map((arg) => arg.replace(/\{(prompt|instance|cwd|session|role)\}/g, (_, k: Placeholder) => values[k]));
+  return template.map((arg) => arg.replace(/\{(prompt|instance|cwd|session|role|agent_session|settings)\}/g, (_, k: Placeholder) => values[k]));
 }
 
 /**

@@ -7,11 +7,12 @@ import { checkIn, checkOut } from '../coordination/instances';
 import { Registry } from '../coordination/schemas';
 import { gitResult } from '../targets/git';
 import { HOST_NAME, pidIsDead, processStart } from '../store/lock';
+import { WorkspacePaths } from '../workspace';
 import { SessionContext } from './context';
 import { failQueued } from './deliveryLog';
-import { agentEnv, Launcher, supervisorCommand, writeShim } from './launch';
+import { agentEnv, agentFilesOf, Launcher, supervisorCommand, writeAgentFiles } from './launch';
 import { startupPrompt } from './prompts';
-import { chooseRuntime, expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
+import { chooseRuntime, expandArgs, PlaceholderValues, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { isLive, SessionMode, SessionRecord } from './schema';
 import { defineSessionsChange, forgetProcesses, liveSessionOf, requireSession } from './store';
 import { ensureWorktree } from './worktree';
@@ -78,9 +79,9 @@ export async function spawnSession(ctx: SessionContext, input: SpawnInput, launc
 
   const sessionId = randomUUID();
   const prompt = startupPrompt({ instance, role, coordinationDir: ctx.paths.coordinationDir, extra: input.prompt });
-  const values = { prompt, instance, cwd, session: sessionId, role };
-  const command = [executable, ...expandArgs(form.slice(1), values)];
-  const send = spec.send ? expandArgs(spec.send, { ...values, prompt: '{prompt}' }) : null;
+  const values = (p: string) => placeholderValues(ctx.paths, spec, { session_id: sessionId, instance, cwd, role }, p);
+  const command = [executable, ...expandArgs(form.slice(1), values(prompt))];
+  const send = spec.send ? expandArgs(spec.send, { ...values('{prompt}'), agent_session: '{agent_session}' }) : null;
   if (send) send[0] = resolveSendCommand(send[0], ctx.env, ctx.paths.root) ?? send[0];
 
   const record = await ctx.sessions.update(ADD_SESSION, {
@@ -125,8 +126,8 @@ export async function startSupervisor(
   // What the supervisor will run: the runtime as this caller's settings define it (and the user trusts), by name.
   const spec = runtime ?? runnableRuntime(ctx.config, session.runtime, ctx.paths);
   const cwd = await sessionCwd(ctx.paths.root, session);
-  const shimDir = writeShim(ctx.paths, ctx.cli);
-  const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, shimDir });
+  const files = writeAgentFiles(ctx.paths, ctx.cli);
+  const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, files, kind: spec.kind });
   const sup = supervisorCommand(ctx.cli, ctx.paths, id, env, spec);
   const launched = await launch({ session, file: sup.file, args: sup.args, cwd, env: sup.env, title });
   return ctx.sessions.update(RECORD_LAUNCH, {
@@ -176,6 +177,28 @@ export async function sessionCwd(root: string, session: SessionRecord): Promise<
     `session ${session.session_id.slice(0, 8)} of ${session.instance}: its working folder ${cwd} is neither the workspace nor one of its git worktrees; refusing to run an agent there`,
     'invalid-file',
   );
+}
+
+/**
+ * The placeholder values of a session's command forms. `{agent_session}` is the conversation id the agent
+ * reported (Claude Code's is the session id Syncord gave it); empty until then, which `requireAgentSession`
+ * refuses before a form needing it runs.
+ */
+export function placeholderValues(
+  paths: WorkspacePaths,
+  spec: Pick<RuntimeSpec, 'kind'>,
+  s: Pick<SessionRecord, 'session_id' | 'instance' | 'cwd' | 'role' | 'agent_session'>,
+  prompt: string,
+): PlaceholderValues {
+  return {
+    prompt,
+    instance: s.instance,
+    cwd: s.cwd,
+    session: s.session_id,
+    role: s.role ?? '',
+    agent_session: s.agent_session ?? (spec.kind === 'claude' ? s.session_id : ''),
+    settings: agentFilesOf(paths).claudeSettings,
+  };
 }
 
 function resolveSendCommand(cmd: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {

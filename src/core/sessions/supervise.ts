@@ -6,10 +6,12 @@ import { SessionContext } from './context';
 import { failQueued, markDelivery, promptFor } from './deliveryLog';
 import { SESSION_RUNTIME_ENV } from './launch';
 import { startupPrompt } from './prompts';
-import { expandArgs, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
+import { OutcomeReader } from './agents';
+import { reportAgent } from './agentState';
+import { expandArgs, resolveCommand, RUNTIME_KINDS, RuntimeSpec, runnableRuntime } from './runtimes';
 import { SessionRecord } from './schema';
 import { defineSessionsChange, forgetProcesses, REST_IDLE } from './store';
-import { endSession, sessionCwd } from './sessions';
+import { endSession, placeholderValues, sessionCwd } from './sessions';
 
 /**
  * The supervisor of one session (`syncord session run <id>`), started in the session's terminal or detached
@@ -96,7 +98,6 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
 
   let current: { argv: string[]; message?: string } | undefined = firstArgv ? { argv: firstArgv } : undefined;
   let lastCode = 0;
-  let endReason = 'the agent ended';
   for (;;) {
     if (!current) {
       const next = await takeNext(ctx, session, lastCode, Boolean(run.spec.send));
@@ -108,27 +109,40 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
       }
       let argv: string[];
       try {
-        argv = run.send(prompt);
+        argv = run.send(prompt, (await ctx.sessions.list()).find((x) => x.session_id === sessionId) ?? session);
       } catch (e) {
         await markDelivery(ctx, next, sessionId, { status: 'failed', error: e instanceof Error ? e.message : String(e), attempt: true });
         continue;
       }
       current = { argv, message: next };
-      await markDelivery(ctx, next, sessionId, { status: 'delivered', error: null, attempt: true });
+      // Pending while the runtime works on it: delivered only once the runtime took it without an error.
+      await markDelivery(ctx, next, sessionId, { attempt: true });
       say(`handing ${next} to ${session.runtime}`);
     } else {
       say(`starting ${session.runtime} for ${session.instance} (session ${sessionId})`);
     }
-    const { code, error } = await runAgent(ctx, sessionId, current.argv, run.cwd);
+    const reader = session.mode === 'headless' && run.spec.kind ? new OutcomeReader(run.spec.kind) : undefined;
+    const { code, error } = await runAgent(ctx, sessionId, current.argv, run.cwd, reader);
     lastCode = code;
-    say(error ? `could not start the agent: ${error}` : `${session.runtime} exited with code ${code}`);
-    if (current.message && code !== 0) {
-      await markDelivery(ctx, current.message, sessionId, { status: 'failed', error: error ?? `${session.runtime} exited with code ${code}` });
+    const outcome = reader?.finish(code);
+    if (outcome?.agentSession) await reportAgent(ctx, sessionId, { agentSession: outcome.agentSession }).catch(() => undefined);
+    // What went wrong, in the runtime's own words when it said: a start failure, a reported error or denial, an exit code.
+    const failure = error ? `could not start the agent: ${error}` : (outcome?.error ?? (code !== 0 ? `${session.runtime} exited with code ${code}` : undefined));
+    say(failure ? `${session.runtime} exited with code ${code}: ${failure}` : `${session.runtime} exited with code ${code}`);
+    if (current.message) {
+      await markDelivery(ctx, current.message, sessionId, failure ? { status: 'failed', error: failure } : { status: 'delivered', error: null });
     }
     const wasFirst = !current.message;
     current = undefined;
-    if (session.mode === 'terminal' || (wasFirst && code !== 0) || error) {
-      endReason = error ? `could not start the agent: ${error}` : session.mode === 'terminal' ? `the agent exited with code ${code}` : `the first prompt failed (exit code ${code})`;
+    // A first prompt the runtime could not take ends the session (nothing can continue it); one that ran but
+    // was denied something leaves it ready for more work.
+    const firstFailed = wasFirst && (code !== 0 || Boolean(outcome?.runtimeError));
+    if (session.mode === 'terminal' || firstFailed || error) {
+      const endReason = error
+        ? `could not start the agent: ${error}`
+        : session.mode === 'terminal'
+          ? `the agent exited with code ${code}`
+          : `the first prompt failed: ${outcome?.runtimeError ?? `exit code ${code}`}`;
       await endSession(ctx, sessionId, { exitCode: code, reason: endReason });
       return code;
     }
@@ -140,8 +154,8 @@ interface AgentRuns {
   cwd: string;
   /** The first run: the runtime's interactive (terminal) or headless form with the first prompt. */
   first(): string[];
-  /** A hand-over: the runtime's non-interactive form with this prompt. */
-  send(prompt: string): string[];
+  /** A hand-over: the runtime's non-interactive form with this prompt, for the session as recorded now. */
+  send(prompt: string, now: SessionRecord): string[];
 }
 
 /**
@@ -184,22 +198,34 @@ async function agentRuns(ctx: SessionContext, session: SessionRecord): Promise<A
     const registry = await ctx.store.read('registry').then((f) => f.registry, () => undefined);
     role = (registry && Object.prototype.hasOwnProperty.call(registry.instances, session.instance) ? registry.instances[session.instance].role : undefined) ?? '';
   }
-  const values = (prompt: string) => ({ prompt, instance: session.instance, cwd, session: session.session_id, role: role ?? '' });
-  const argv = (form: string[], prompt: string) => [resolveCommand({ ...spec, command: form }, process.env, ctx.paths.root), ...expandArgs(form.slice(1), values(prompt))];
+  const argv = (form: string[], rec: SessionRecord, prompt: string) => [
+    resolveCommand({ ...spec, command: form }, process.env, ctx.paths.root),
+    ...expandArgs(form.slice(1), placeholderValues(ctx.paths, spec, { ...rec, cwd, role: role ?? '' }, prompt)),
+  ];
   return {
     spec,
     cwd,
     first: () => {
       const form = session.mode === 'terminal' ? spec.command : spec.headless;
       if (!form) throw new SyncordError(`runtime ${spec.name} has no way to run without a terminal (no "headless" form)`, 'usage');
-      return argv(form, session.prompt ?? startupPrompt({ instance: session.instance, role: role ?? '', coordinationDir: ctx.paths.coordinationDir }));
+      return argv(form, session, session.prompt ?? startupPrompt({ instance: session.instance, role: role ?? '', coordinationDir: ctx.paths.coordinationDir }));
     },
-    send: (prompt) => argv(spec.send!, prompt),
+    send: (prompt, now) => {
+      const form = spec.send!;
+      if (form.some((a) => a.includes('{agent_session}')) && !placeholderValues(ctx.paths, spec, now, '').agent_session) {
+        throw new SyncordError(
+          `${spec.name} has not reported the id of this session's conversation (its first run printed none), so the work cannot be handed to that conversation and no other; stop the session and spawn it again`,
+          'conflict',
+        );
+      }
+      return argv(form, now, prompt);
+    },
   };
 }
 
 const HandedRuntimeSchema = z.strictObject({
   name: z.string().min(1),
+  kind: z.enum(RUNTIME_KINDS).optional(),
   command: z.array(z.string()).min(1),
   headless: z.array(z.string()).min(1).optional(),
   send: z.array(z.string()).min(1).optional(),
@@ -215,12 +241,23 @@ async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: n
   return outcome.next;
 }
 
-/** Runs the agent with this process's standard streams and passes termination signals on to it. */
-async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], cwd: string): Promise<{ code: number; error?: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+/**
+ * Runs the agent in its working folder (PWD too: some runtimes take their project from it) with this process's
+ * standard streams, and passes termination signals on to it. With a reader, the agent's standard output is
+ * also read as it is written through, for the outcome of the run.
+ */
+async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], cwd: string, reader?: OutcomeReader): Promise<{ code: number; error?: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PWD: cwd };
   delete env.ELECTRON_RUN_AS_NODE;
   delete env[SESSION_RUNTIME_ENV];
-  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: 'inherit' });
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['inherit', reader ? 'pipe' : 'inherit', 'inherit'] });
+  if (reader && child.stdout) {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      process.stdout.write(chunk);
+      reader.push(chunk);
+    });
+  }
   const started = await new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
     child.once('spawn', () => resolve({ ok: true }));
     child.once('error', (e) => resolve({ ok: false, error: e.message }));
@@ -242,14 +279,21 @@ async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], 
   ];
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
+    const ended = reader && child.stdout ? new Promise<void>((resolve) => child.stdout!.once('close', () => resolve())) : Promise.resolve();
     const code = await new Promise<number>((resolve) => {
       child.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + signalNumber(signal) : 1)));
     });
+    // The output read to its end, unless a process the agent left behind keeps it open.
+    await Promise.race([ended, sleep(OUTPUT_DRAIN_MS)]);
     return { code };
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
   }
 }
+
+/** How long the output of an ended agent is read on while something it left behind keeps it open. */
+const OUTPUT_DRAIN_MS = 3_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function signalNumber(s: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[s] ?? 0;

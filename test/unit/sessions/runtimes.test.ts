@@ -20,7 +20,7 @@ import { FAKES } from './helpers';
 
 
 const SESSION = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
-const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend' };
+const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend', agent_session: 'ses_1', settings: '/work/app/coordination/.syncord/agents/claude-settings.json' };
 
 
 function config(overrides: Partial<SessionsConfig> = {}): SessionsConfig {
@@ -122,16 +122,21 @@ describe('sessions: runtimes', () => {
     });
 
     it('expands the built-in templates as the agents expect them', () => {
-      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.command, VALUES), ['claude', '--session-id', SESSION, 'do the work']);
-      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.send!, VALUES), ['claude', '--print', '--resume', SESSION, 'do the work']);
-      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.headless!, VALUES), ['opencode', 'run', '--title', `instance-2 ${SESSION}`, 'do the work']);
+      const hooks = ['--settings', VALUES.settings, '--allowedTools', 'Bash(syncord:*)', '--'];
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.command, VALUES), ['claude', '--session-id', SESSION, ...hooks, 'do the work']);
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.send!, { ...VALUES, agent_session: SESSION }), ['claude', '--print', '--output-format', 'json', '--resume', SESSION, ...hooks, 'do the work']);
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.command, VALUES), ['opencode', '/work/app', '--prompt', 'do the work']);
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.headless!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--title', `instance-2 ${SESSION}`, '--', 'do the work']);
+      // A hand-over continues the session's own opencode conversation by its id, never "the latest" (--continue).
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.send!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--session', 'ses_1', '--', 'do the work']);
     });
 
     it('a prompt with spaces and quotes stays one argument, as written', () => {
       const prompt = `Syncord: task task_003 "Fix the 'login' page" is yours; run \`syncord task start task_003\` $HOME && echo $(id)`;
       const args = expandArgs(BUILTIN_RUNTIMES.claude.headless!, { ...VALUES, prompt });
-      assert.equal(args.length, 5);
-      assert.equal(args[4], prompt);
+      assert.equal(args[args.length - 1], prompt);
+      assert.equal(args[args.length - 2], '--');
+      assert.equal(args.filter((a) => a.includes('task_003')).length, 1);
     });
 
     it('placeholder text inside a value is not expanded again', () => {
