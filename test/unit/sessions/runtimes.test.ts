@@ -126,9 +126,9 @@ describe('sessions: runtimes', () => {
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.command, VALUES), ['claude', '--session-id', SESSION, ...hooks, 'do the work']);
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.send!, { ...VALUES, agent_session: SESSION }), ['claude', '--print', '--output-format', 'json', '--resume', SESSION, ...hooks, 'do the work']);
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.command, VALUES), ['opencode', '/work/app', '--prompt', 'do the work']);
-      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.headless!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--title', `instance-2 ${SESSION}`, '--', 'do the work']);
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.headless!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--title', `instance-2 ${SESSION}`, 'do the work']);
       // A hand-over continues the session's own opencode conversation by its id, never "the latest" (--continue).
-      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.send!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--session', 'ses_1', '--', 'do the work']);
+      assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.send!, VALUES), ['opencode', 'run', '--format', 'json', '--dir', '/work/app', '--session', 'ses_1', 'do the work']);
     });
 
     it('a prompt with spaces and quotes stays one argument, as written', () => {
