@@ -41,6 +41,8 @@ describe('sessions: terminal hand-overs (core)', function () {
     child!.stdin.write(`${prompt}\n`);
   };
   const json = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(ctx.paths.coordinationDir, name), 'utf8')) as T;
+  const sessionRecord = (id: string) =>
+    json<{ sessions: { session_id: string; agent_state?: string | null; queue?: string[] }[] }>('sessions.json').sessions.find((s) => s.session_id === id);
 
   beforeEach(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-term-'));
@@ -69,8 +71,10 @@ describe('sessions: terminal hand-overs (core)', function () {
     assert.equal(r.session.terminal, 'ui-claude (claude)');
     // The interactive form: the first prompt is an argument, the session id is claude's own.
     assert.deepEqual(r.session.command.slice(1, 3), ['--session-id', r.session.session_id]);
+    assert.ok(r.session.command.includes('Bash(syncord:*)'), 'the agent may run syncord without asking');
     await until('the agent to be ready', () => /fake-claude: ready/.test(output));
     await until('the check-in', () => json<{ instances: Record<string, { status: string }> }>('instance-registry.json').instances['ui-claude']?.status === 'active');
+    await until('the agent to report itself idle', () => sessionRecord(r.session.session_id)?.agent_state === 'idle');
 
     await addTask(ctx.store, { title: 'Build the dashboard', priority: 'high' });
     const pumpTerminal = async () => {
@@ -99,12 +103,46 @@ describe('sessions: terminal hand-overs (core)', function () {
     const queued = json<{ sessions: { queue: string[] }[] }>('sessions.json').sessions[0].queue;
     assert.deepEqual(queued, ['msg_001']);
 
+    await until('the agent to report itself idle (its Stop hook)', () => sessionRecord(r.session.session_id)?.agent_state === 'idle');
     assert.equal(await pumpTerminalQueue(ctx, r.session.session_id, typeInto), 1);
     // A second pump (another window, a repeated watcher event) finds nothing left to type.
     assert.equal(await pumpTerminalQueue(ctx, r.session.session_id, typeInto), 0);
     await until('the task to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
-    const delivered = json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages[0].deliveries![0];
-    assert.equal(delivered.status, 'delivered');
+    // The agent ran `syncord task start task_001` itself: acknowledged.
+    await until('the hand-over to be acknowledged', () => json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages[0].deliveries![0].status === 'acknowledged');
+  });
+
+  it('types into an agent only while it reports itself idle, one prompt at a time', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    const id = r.session.session_id;
+    await until('the agent to report itself idle', () => sessionRecord(id)?.agent_state === 'idle');
+    await addTask(ctx.store, { title: 'One' });
+    await addTask(ctx.store, { title: 'Two' });
+    // The agent is in a turn (as its UserPromptSubmit hook reports): nothing is typed into it.
+    await runSyncord(root, ['session', 'state', 'busy'], { env: { SYNCORD_SESSION: id } });
+    assert.equal(sessionRecord(id)?.agent_state, 'busy');
+    const typed: string[] = [];
+    const pumpTerminal = async () => (await pumpTerminalQueue(ctx, id, (p) => { typed.push(p); typeInto(p); })) >= 0;
+    await slingTask(ctx, { task: 'task_001', instance: 'ui-claude' }, { pumpTerminal });
+    await slingTask(ctx, { task: 'task_002', instance: 'ui-claude' }, { pumpTerminal });
+    assert.equal(typed.length, 0, 'nothing typed into a busy agent');
+    assert.deepEqual(sessionRecord(id)?.queue, ['msg_001', 'msg_002']);
+    const statuses = () => json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages.map((m) => m.deliveries![0].status);
+    assert.deepEqual(statuses(), ['pending', 'pending']);
+
+    // Idle again: exactly one prompt is typed, and the agent counts as busy until it reports again.
+    await runSyncord(root, ['session', 'state', 'idle'], { env: { SYNCORD_SESSION: id } });
+    assert.equal(await pumpTerminalQueue(ctx, id, (p) => { typed.push(p); typeInto(p); }), 1);
+    assert.equal(await pumpTerminalQueue(ctx, id, (p) => { typed.push(p); typeInto(p); }), 0);
+    assert.equal(typed.length, 1);
+    assert.match(typed[0], /task task_001/);
+    // The fake agent's own hooks report busy, then idle when its turn ends: then the second one goes.
+    await until('task_001 to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
+    await until('the agent to be idle again', () => sessionRecord(id)?.agent_state === 'idle');
+    assert.equal(await pumpTerminalQueue(ctx, id, (p) => { typed.push(p); typeInto(p); }), 1);
+    assert.match(typed[1], /task task_002/);
+    await until('task_002 to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_002'));
+    await until('both hand-overs to be acknowledged', () => statuses().every((s) => s === 'acknowledged'));
   });
 
   it('records the end when the agent in the terminal exits, and checks the instance out', async () => {
