@@ -33,7 +33,7 @@ interface Delivery {
   session: string | null;
   instance: string;
   via: 'terminal' | 'prompt' | null;
-  status: 'pending' | 'delivered' | 'failed';
+  status: 'pending' | 'delivered' | 'acknowledged' | 'failed';
   attempts: number;
   error?: string | null;
   prompt: string;
@@ -175,37 +175,42 @@ describe('Agent sessions in the extension host', function () {
     assert.equal(sessionRow(api, ids.opencode)!.contextValue, 'syncord.session.idle.headless');
   });
 
-  it('sling to the terminal session types the task into its terminal; the agent completes it and the delivery is recorded', async function () {
+  it('sling to the terminal session types the task into its terminal once the agent is idle; the agent acknowledges it', async function () {
     this.timeout(120_000);
     const task = await createTask('Add the health endpoint');
     const r = await api.sling(task, 'backend-claude');
-    // This window owns the terminal, so the prompt is typed at once.
-    assert.equal(r.delivery.status, 'delivered');
+    // This window owns the terminal: the prompt is typed as soon as the agent reports itself idle.
+    assert.notEqual(r.delivery.status, 'failed', r.delivery.error ?? '');
     assert.equal(r.delivery.via, 'terminal');
     assert.equal(r.delivery.session, ids.claude);
 
     await waitFor(() => completed(task)?.assigned_to === 'backend-claude', `${task} to be completed by backend-claude`);
+    // The agent ran `syncord task start` about it itself: acknowledged.
+    await waitFor(() => message(r.message.message_id)?.deliveries?.[0]?.status === 'acknowledged', 'the hand-over to be acknowledged');
     const m = message(r.message.message_id);
     assert.equal(m?.type, 'handoff');
     assert.equal(m?.to, 'backend-claude');
     assert.deepEqual(
       m?.deliveries?.map((d) => [d.instance, d.session, d.via, d.status, d.attempts]),
-      [['backend-claude', ids.claude, 'terminal', 'delivered', 1]],
+      [['backend-claude', ids.claude, 'terminal', 'acknowledged', 1]],
     );
     const handled = await until(() => agentLogEntries().find((e) => e.flavor === 'claude' && e.prompt.includes(task)), 'the fake claude to note the task it read from its terminal');
     assert.deepEqual(handled.commands.map((c) => [c.args.slice(0, 3).join(' '), c.status]), [[`task start ${task}`, 0], [`task complete ${task}`, 0]]);
   });
 
-  it('sling to the idle headless session hands the task over as a prompt through `opencode run --continue`', async function () {
+  it("sling to the idle headless session hands the task over as a prompt to the session's own opencode conversation (`opencode run --session`)", async function () {
     this.timeout(120_000);
     const task = await createTask('Write the health endpoint docs');
     const r = await api.sling(task, 'docs-opencode');
     assert.equal(r.delivery.via, 'prompt');
     assert.notEqual(r.delivery.status, 'failed', r.delivery.error ?? '');
     await waitFor(() => completed(task)?.assigned_to === 'docs-opencode', `${task} to be completed by docs-opencode`);
-    await waitFor(() => message(r.message.message_id)?.deliveries?.[0]?.status === 'delivered', 'the hand-over to be recorded as delivered');
+    await waitFor(() => message(r.message.message_id)?.deliveries?.[0]?.status === 'acknowledged', 'the hand-over to be acknowledged by the agent');
     const handled = await until(() => agentLogEntries().find((e) => e.flavor === 'opencode' && e.prompt.includes(task)), 'the fake opencode to note the task it was given');
-    assert.deepEqual(handled.argv.slice(0, 2), ['run', '--continue']);
+    const own = (await api.list()).find((s) => s.session_id === ids.opencode) as { agent_session?: string } | undefined;
+    assert.match(own?.agent_session ?? '', /^ses_/, 'the conversation id its first run reported');
+    assert.deepEqual(handled.argv.slice(0, 2), ['run', '--format']);
+    assert.equal(handled.argv[handled.argv.indexOf('--session') + 1], own?.agent_session);
     assert.equal(handled.env.SYNCORD_SESSION, ids.opencode);
     // Done with the prompt, the session waits for more work.
     await waitFor(async () => (await api.list()).find((s) => s.session_id === ids.opencode)?.state === 'idle', 'the headless session to be idle again');
@@ -222,7 +227,7 @@ describe('Agent sessions in the extension host', function () {
     });
     const id = sent?.message.message_id;
     assert.ok(id, 'the message was not sent');
-    await waitFor(() => message(id)?.deliveries?.[0]?.status === 'delivered', 'the nudge to be recorded as delivered');
+    await waitFor(() => message(id)?.deliveries?.[0]?.status === 'acknowledged', 'the nudge to be acknowledged (the agent looked the message up)');
     assert.deepEqual(message(id)?.deliveries?.map((d) => [d.instance, d.via]), [['backend-claude', 'terminal']]);
     // The agent read the notice in its terminal and looked the message up.
     await waitFor(() => agentLogEntries().some((e) => e.flavor === 'claude' && e.commands.some((c) => c.args.join(' ') === `msg show ${id}` && c.status === 0)), `backend-claude to run syncord msg show ${id}`);
@@ -262,8 +267,10 @@ describe('Agent sessions in the extension host', function () {
     ids.claude2 = again.session.session_id;
     assert.equal(again.registered, false);
     const resent = await vscode.commands.executeCommand<Delivery[]>('syncord.resendDelivery', { messageId: r.message.message_id });
-    assert.deepEqual(resent?.map((d) => [d.instance, d.session, d.status]), [['backend-claude', ids.claude2, 'delivered']]);
+    // Pointed at the new session; typed once its agent reports itself idle.
+    assert.deepEqual(resent?.map((d) => [d.instance, d.session, d.status === 'failed']), [['backend-claude', ids.claude2, false]]);
     await waitFor(() => completed(task)?.assigned_to === 'backend-claude', `${task} to be completed by the new backend-claude session`);
+    await waitFor(() => message(r.message.message_id)?.deliveries?.slice(-1)[0]?.status === 'acknowledged', 'the resent hand-over to be acknowledged');
     await waitFor(async () => {
       await api.reload();
       return !api.tree().children(`session:${ids.claude}`).length && !api.tree().children(`session:${ids.claude2}`).length;
