@@ -1,12 +1,15 @@
 import * as path from 'path';
 import { Command } from 'commander';
 import { SyncordError } from '../core/errors';
+import { timeOf, formatDuration } from '../core/coordination/time';
+import { agentStateOf } from '../views/sessions';
 import { relativeTime } from '../views/time';
 import {
   acknowledgeFromSession,
   claudeHookState,
   clearExited,
   DeliveryRecord,
+  HandOver,
   headlessLauncher,
   listSessions,
   nudgeRecipients,
@@ -23,6 +26,7 @@ import {
   spawnSession,
   stopSession,
   SyncordCli,
+  undelivered,
 } from '../core/sessions';
 import { CliContext, contextFrom } from './context';
 import { ExitCode } from './exit';
@@ -74,7 +78,7 @@ export function registerSessionCommands(program: Command): void {
 
   program
     .command('agents')
-    .description('the agent sessions: state, runtime, instance, current task (live ones; --all adds exited)')
+    .description("the agent sessions: state, what each agent reports (busy, idle, waiting for you), current task (live ones; --all adds exited), and the hand-overs their agents have not acknowledged")
     .option('--all', 'include exited sessions')
     .action(listAction);
 
@@ -232,8 +236,18 @@ const MESSAGE_VERBS = new Set(['show', 'reply', 'ack']);
 async function listAction(...args: unknown[]): Promise<void> {
   const cmd = cmdOf(args);
   const ctx = contextFrom(cmd);
-  const list = await listSessions(sessionsOf(ctx), { all: cmd.opts<{ all?: boolean }>().all });
-  ctx.print(sessionsTable(list), list);
+  const sctx = sessionsOf(ctx);
+  const list = await listSessions(sctx, { all: cmd.opts<{ all?: boolean }>().all });
+  // A broken message log must not hide the sessions: they are listed, and the log's problem is said.
+  const handOvers = await undelivered(sctx).catch((e: unknown) => {
+    ctx.logger.warn(`the hand-overs cannot be listed: ${e instanceof Error ? e.message : String(e)}`);
+    return [];
+  });
+  const now = Date.now();
+  ctx.print([sessionsTable(list, now), handOversText(handOvers, now)].filter(Boolean).join('\n\n'), {
+    sessions: list,
+    unacknowledged: handOvers.map((h) => ({ message_id: h.message.message_id, subject: h.message.subject, ...h.delivery })),
+  });
 }
 
 /**
@@ -280,6 +294,8 @@ export function deliveryText(d: DeliveryRecord): string {
   switch (d.status) {
     case 'delivered':
       return `handed to ${where} ${how}`.trim();
+    case 'acknowledged':
+      return `handed to ${where} ${how}, acknowledged by its agent`.replace(/ +,/, ',');
     case 'pending':
       return d.via === 'terminal'
         ? `waiting for the VS Code window of ${where} to type it`
@@ -289,19 +305,63 @@ export function deliveryText(d: DeliveryRecord): string {
   }
 }
 
-export function sessionsTable(list: SessionView[]): string {
+/** Text from a file on one line, without control characters (a subject or an error written by anyone). */
+const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+
+/**
+ * The AGENT column: what a live session's agent last reported of itself and how long ago (`busy 2m`, `idle 1h 5m`,
+ * `WAITING for your input 30s`, in capitals so it stands out); `-` when it never reported or the session
+ * exited, `?` for a state Syncord does not know.
+ */
+export function agentColumn(s: SessionView, now: number): string {
+  if (s.state === 'exited' || s.agent_state == null) return '-';
+  const state = agentStateOf(s);
+  if (!state) return '?';
+  const at = s.agent_state_at ? timeOf(s.agent_state_at) : undefined;
+  const words = state === 'waiting' ? 'WAITING for your input' : state;
+  return at === undefined ? words : `${words} ${formatDuration(now - at)}`;
+}
+
+/** Where a hand-over its agent has not acknowledged stands: `pending: …`, `delivered 5m ago, not acknowledged`, `FAILED: …`. */
+export function handOverStatus(d: DeliveryRecord, now: number): string {
+  switch (d.status) {
+    case 'pending':
+      return `pending: ${deliveryText(d)}`;
+    case 'delivered':
+      return `delivered ${relativeTime(d.updated, now)}, not acknowledged`;
+    case 'failed':
+      return `FAILED: ${oneLine(d.error ?? 'unknown reason')}`;
+    default:
+      return oneLine(String(d.status));
+  }
+}
+
+/** The section below the sessions table: each hand-over its agent has not acknowledged, newest first ('' when none). */
+export function handOversText(list: readonly HandOver[], now: number): string {
+  if (!list.length) return '';
+  const rows = list.map((h) => [h.message.message_id, h.delivery.instance, clip(oneLine(h.message.subject), 60), handOverStatus(h.delivery, now)]);
+  return ['Hand-overs not acknowledged:', ...columns(rows).map((l) => `  ${l}`)].join('\n');
+}
+
+export function sessionsTable(list: SessionView[], now: number = Date.now()): string {
   if (!list.length) return 'No agent session. Start one with `syncord spawn <instance> --role <role>`.';
   const rows = list.map((s) => [
     s.instance,
     s.runtime,
     s.state === 'exited' ? `exited${s.exit_code != null ? ` (${s.exit_code})` : ''}` : s.state,
+    agentColumn(s, now),
     s.current_task ?? '-',
     short(s.session_id),
     s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}` : `pid ${s.pid ?? '-'}`,
-    relativeTime(s.started, Date.now()),
+    relativeTime(s.started, now),
   ]);
-  const head = ['INSTANCE', 'RUNTIME', 'STATE', 'TASK', 'SESSION', 'WHERE', 'STARTED'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
+  return columns([['INSTANCE', 'RUNTIME', 'STATE', 'AGENT', 'TASK', 'SESSION', 'WHERE', 'STARTED'], ...rows]).join('\n');
 }
+
+/** Rows as aligned columns, two spaces apart (the last column is not padded). */
+function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

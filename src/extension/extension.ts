@@ -7,6 +7,7 @@ import { Services } from './services';
 import { sessionsApi, SessionsApi } from './sessions/api';
 import { SessionCommands } from './sessions/commands';
 import { createSessions } from './sessions/context';
+import { registerWaitingNotifications } from './sessions/waiting';
 import { targetsApi, TargetsApi } from './targets/api';
 import { TargetCommands } from './targets/commands';
 import { createTargets } from './targets/context';
@@ -17,7 +18,7 @@ import { WorkspaceCommands } from './workspaceCommands';
  * The composition root: every service of the extension is built here, once, and handed explicitly to what uses
  * it. Each one adds its disposables to `context.subscriptions`, so they all end with the extension.
  * Activation stays cheap: it reads no files and runs no git; the models load their data when VS Code first asks
- * a view for its children (or shortly after start-up, for the status bar).
+ * a view for its children (or shortly after start-up, for the status bar and the agents waiting for the user).
  */
 export function activate(context: vscode.ExtensionContext): { coordination: CoordinationApi; targets: TargetsApi; sessions: SessionsApi } {
   const log = vscode.window.createOutputChannel('Syncord', { log: true });
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): { coordination: Coor
 
   // Tree views, status bar items, Problems entries and the Message Log.
   const views = registerViews({ coordination, targets, sessions });
+  registerWaitingNotifications(sessions);
 
   registerAllCommands(context, {
     workspace: new WorkspaceCommands(services),

@@ -1,12 +1,13 @@
 /**
- * The Sessions tree: one node per agent session (state, runtime, instance, current task) with the hand-overs
- * that did not reach it as children. Built from the session records and the message log; the extension only
- * adapts it to the editor.
+ * The Sessions tree: one node per agent session (runtime, state, what its agent reports of itself, current task)
+ * with the hand-overs its agent has not acknowledged as children. Built from the session records and the message
+ * log; the extension only adapts it to the editor.
  */
-import type { Message } from '../core/coordination/schemas';
-import { DeliveryRecord, deliveriesOf } from '../core/sessions/deliveryLog';
+import { DeliveryRecord, HandOver } from '../core/sessions/deliveryLog';
+import { AGENT_STATES, AgentState, SessionRecord } from '../core/sessions/schema';
 import type { SessionView } from '../core/sessions/sessions';
 import { ClickCommand, ContextValue } from './ids';
+import { relativeTime } from './time';
 import { NodeIcon, TreeModel, ViewNode } from './tree';
 
 const SessionContextValue = ContextValue.sessions;
@@ -22,22 +23,39 @@ export interface SessionNode extends ViewNode {
 
 export type SessionsTree = TreeModel<SessionNode>;
 
-export interface Undelivered {
-  message: Message;
-  delivery: DeliveryRecord;
+/** What the agent of a session last reported of itself, when the session is live and the report is one Syncord knows. */
+export function agentStateOf(s: Pick<SessionRecord, 'state' | 'agent_state'>): AgentState | undefined {
+  if (s.state === 'exited') return undefined;
+  return (AGENT_STATES as readonly string[]).includes(s.agent_state ?? '') ? (s.agent_state as AgentState) : undefined;
 }
 
-/** The hand-overs whose latest attempt per instance is not delivered (pending or failed), newest first. */
-export function undeliveredIn(messages: readonly Message[]): Undelivered[] {
-  const out: Undelivered[] = [];
-  for (const m of messages) {
-    const list = deliveriesOf(m);
-    if (!list.length) continue;
-    const latest = new Map<string, DeliveryRecord>();
-    for (const d of list) latest.set(d.instance, d);
-    for (const d of latest.values()) if (d.status !== 'delivered') out.push({ message: m, delivery: d });
+/** The agent state in words: `busy`, `idle`, `waiting for your input`. */
+export function agentStateWords(state: AgentState): string {
+  return state === 'waiting' ? 'waiting for your input' : state;
+}
+
+/** A live session whose agent reported that it waits for the user, keyed by the report (session id and its time). */
+export interface WaitingReport {
+  key: string;
+  session: SessionRecord;
+}
+
+/**
+ * The waiting reports in `sessions` that were not in `seen` (the keys of the last call), and the keys to pass
+ * next time. A report is announced once: the same session waiting with the same `agent_state_at` is not new,
+ * a new report after the agent was busy again is. Only live sessions count.
+ */
+export function newlyWaiting(sessions: readonly SessionRecord[], seen: ReadonlySet<string>): { fresh: WaitingReport[]; seen: Set<string> } {
+  const now = new Set<string>();
+  const fresh: WaitingReport[] = [];
+  for (const s of sessions) {
+    if (agentStateOf(s) !== 'waiting') continue;
+    const key = `${s.session_id}@${s.agent_state_at ?? ''}`;
+    if (now.has(key)) continue;
+    now.add(key);
+    if (!seen.has(key)) fresh.push({ key, session: s });
   }
-  return out.reverse();
+  return { fresh, seen: now };
 }
 
 const STATE_ICONS: Record<string, NodeIcon> = {
@@ -60,16 +78,30 @@ export function stateText(s: SessionView): string {
   return s.state === 'exited' && s.exit_code != null ? `exited (${s.exit_code})` : s.state;
 }
 
-function sessionNode(s: SessionView, here: boolean, hasChildren: boolean): SessionNode {
+const WAITING_ICON: NodeIcon = { id: 'bell', color: 'charts.yellow' };
+
+/** What the agent reported, for the tooltip: `agent: busy (reported 2m ago, at …)`. */
+function agentLine(s: SessionView, now: number): string {
+  if (s.state === 'exited') return '';
+  const state = agentStateOf(s);
+  if (!state) return s.agent_state ? `agent: reported an unknown state ${JSON.stringify(s.agent_state.slice(0, 40))}` : 'agent: has not reported its state yet';
+  const at = s.agent_state_at ? ` (reported ${relativeTime(s.agent_state_at, now)}, at ${s.agent_state_at})` : '';
+  return `agent: ${agentStateWords(state)}${at}`;
+}
+
+function sessionNode(s: SessionView, here: boolean, hasChildren: boolean, now: () => number): SessionNode {
   const live = s.state !== 'exited';
+  const agent = agentStateOf(s);
   const parts = [s.runtime, stateText(s)];
+  // A headless session idle between prompts is said once, not `idle · idle`.
+  if (agent && agent !== s.state) parts.push(agentStateWords(agent));
   if (live && s.current_task) parts.push(s.current_task);
   return {
     id: sessionNodeId(s.session_id),
     kind: 'session',
     label: s.instance,
     description: parts.join(' · '),
-    icon: STATE_ICONS[s.state] ?? { id: 'question' },
+    icon: agent === 'waiting' ? WAITING_ICON : (STATE_ICONS[s.state] ?? { id: 'question' }),
     contextValue: `${SessionContextValue.session}.${s.state}.${s.mode}${here ? '.here' : ''}`,
     collapsible: hasChildren ? 'expanded' : 'none',
     click:
@@ -82,7 +114,9 @@ function sessionNode(s: SessionView, here: boolean, hasChildren: boolean): Sessi
     tooltip: () =>
       [
         `${s.instance} — ${s.runtime}, ${stateText(s)}${s.instance_status ? ` (instance ${s.instance_status})` : ''}`,
+        agentLine(s, now()),
         `session: ${s.session_id}`,
+        s.agent_session ? `agent's conversation: ${s.agent_session}` : '',
         s.current_task ? `current task: ${s.current_task}` : '',
         `mode: ${s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}${here ? ' in this window' : ''}` : 'headless'}`,
         `working folder: ${s.cwd}`,
@@ -98,26 +132,35 @@ function sessionNode(s: SessionView, here: boolean, hasChildren: boolean): Sessi
   };
 }
 
-function deliveryNode(u: Undelivered, parentId: string): SessionNode {
+const DELIVERY_ICONS: Record<string, NodeIcon> = {
+  pending: { id: 'clock' },
+  delivered: { id: 'mail-read', color: 'charts.orange' },
+  failed: { id: 'warning', color: 'list.warningForeground' },
+};
+
+function deliveryNode(u: HandOver, parentId: string, now: () => number): SessionNode {
   const d = u.delivery;
-  const failed = d.status === 'failed';
   const how = d.via === 'terminal' ? 'to type into its terminal' : d.via === 'prompt' ? 'as a prompt' : '';
+  const status =
+    d.status === 'failed' ? 'not delivered' : d.status === 'delivered' ? 'delivered, not acknowledged' : d.status === 'pending' ? `pending${how ? ` ${how}` : ''}` : String(d.status);
   return {
     id: deliveryNodeId(u.message.message_id, d.instance),
     kind: 'delivery',
     parentId,
     label: u.message.subject,
-    description: [failed ? 'not delivered' : `pending${how ? ` ${how}` : ''}`, u.message.message_id].join(' · '),
-    icon: failed ? { id: 'warning', color: 'list.warningForeground' } : { id: 'clock' },
+    description: [status, u.message.message_id].join(' · '),
+    icon: DELIVERY_ICONS[d.status] ?? { id: 'question' },
     contextValue: `${SessionContextValue.delivery}.${d.status}`,
     collapsible: 'none',
     delivery: { messageId: u.message.message_id, subject: u.message.subject, record: d },
     tooltip: () =>
       [
-        `${u.message.message_id} to ${d.instance}: ${d.status}${d.attempts ? ` after ${d.attempts} attempt${d.attempts > 1 ? 's' : ''}` : ''}`,
+        d.status === 'delivered'
+          ? `${u.message.message_id} to ${d.instance}: delivered ${relativeTime(d.updated, now())} (${d.updated}); its agent has not acted on it yet (no syncord command about it)`
+          : `${u.message.message_id} to ${d.instance}: ${d.status}${d.attempts ? ` after ${d.attempts} attempt${d.attempts > 1 ? 's' : ''}` : ''}`,
         d.error ? `why: ${d.error}` : '',
         d.session ? `session: ${d.session}` : 'no live session at the time',
-        `updated: ${d.updated}`,
+        d.status === 'delivered' ? '' : `updated: ${d.updated}`,
         `prompt: ${d.prompt}`,
       ]
         .filter(Boolean)
@@ -126,15 +169,17 @@ function deliveryNode(u: Undelivered, parentId: string): SessionNode {
 }
 
 /**
- * Builds the tree. Each undelivered hand-over goes under its session, else under the newest session of its
- * instance, else under a top-level "Not delivered" group (no session of that instance is known).
- * `here(sessionId)` says whether the session's terminal is open in this window.
+ * Builds the tree. Each hand-over not acknowledged by its agent (pending, failed, delivered but not acted on)
+ * goes under its session, else under the newest session of its instance, else under a top-level group (no
+ * session of that instance is known). `here(sessionId)` says whether the session's terminal is open in this
+ * window; `now` is read when a tooltip is built (on hover).
  */
 export function buildSessionsTree(
   sessions: readonly SessionView[],
-  undelivered: readonly Undelivered[],
+  handOvers: readonly HandOver[],
   here: (sessionId: string) => boolean,
   error?: { message: string; file: string },
+  now: () => number = Date.now,
 ): SessionsTree {
   const tree: SessionsTree = new TreeModel();
   if (error) {
@@ -155,24 +200,29 @@ export function buildSessionsTree(
     const s = own ?? sessions.find((x) => x.instance === d.instance);
     return s && sessionNodeId(s.session_id);
   };
-  const placed = undelivered.map((u) => ({ u, home: homeOf(u.delivery) }));
+  const placed = handOvers.map((u) => ({ u, home: homeOf(u.delivery) }));
   const withChildren = new Set(placed.map((p) => p.home).filter((h): h is string => Boolean(h)));
-  for (const s of sessions) tree.add(sessionNode(s, here(s.session_id), withChildren.has(sessionNodeId(s.session_id))));
+  for (const s of sessions) tree.add(sessionNode(s, here(s.session_id), withChildren.has(sessionNodeId(s.session_id)), now));
   const orphans = placed.filter((p) => !p.home);
-  for (const p of placed) if (p.home) tree.add(deliveryNode(p.u, p.home));
+  for (const p of placed) if (p.home) tree.add(deliveryNode(p.u, p.home, now));
   if (orphans.length) {
+    // A hand-over delivered to a session that was cleared since also lands here: then not all were undelivered.
+    const undelivered = orphans.every((p) => p.u.delivery.status !== 'delivered');
     const group: SessionNode = {
       id: 'sessions:undelivered',
       kind: 'group',
-      label: 'Not delivered',
+      label: undelivered ? 'Not delivered' : 'Not acknowledged',
       description: `${orphans.length} hand-over${orphans.length > 1 ? 's' : ''} to instances without a session`,
       icon: { id: 'warning', color: 'list.warningForeground' },
       contextValue: SessionContextValue.undeliveredGroup,
       collapsible: 'expanded',
-      tooltip: () => 'Work handed to instances that had no live session. Spawn a session for the instance, then resend.',
+      tooltip: () =>
+        undelivered
+          ? 'Work handed to instances that had no live session. Spawn a session for the instance, then resend.'
+          : 'Work handed to instances that have no session now, not acknowledged by their agents. Spawn a session for the instance, then resend.',
     };
     tree.add(group);
-    for (const p of orphans) tree.add(deliveryNode(p.u, group.id));
+    for (const p of orphans) tree.add(deliveryNode(p.u, group.id, now));
   }
   return tree;
 }

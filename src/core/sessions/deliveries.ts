@@ -5,7 +5,7 @@ import { CommunicationLog, Message } from '../coordination/schemas';
 import { defineChange } from '../coordination/store';
 import { ASSIGN_TASK, requireTask, TaskEntry } from '../coordination/tasks';
 import { SessionContext, SYSTEM_SENDER } from './context';
-import { DeliveryRecord, deliveriesOf, failQueued, markDelivery, promptFor, WithDeliveries } from './deliveryLog';
+import { DeliveryRecord, deliveriesOf, failQueued, HandOver, markDelivery, promptFor, unacknowledgedIn, WithDeliveries } from './deliveryLog';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
 import { RuntimeSpec, runnableRuntime, runtimeSpec } from './runtimes';
@@ -343,14 +343,7 @@ const REDIRECT_DELIVERIES = defineChange(
   },
 );
 
-/** Messages with a hand-over that is not delivered (pending or failed), newest first. */
-export async function undelivered(ctx: SessionContext): Promise<{ message: Message; delivery: DeliveryRecord }[]> {
-  const { messages } = await ctx.store.read('messages');
-  const out: { message: Message; delivery: DeliveryRecord }[] = [];
-  for (const m of messages.messages) {
-    const latest = new Map<string, DeliveryRecord>();
-    for (const d of deliveriesOf(m)) latest.set(d.instance, d);
-    for (const d of latest.values()) if (d.status !== 'delivered') out.push({ message: m, delivery: d });
-  }
-  return out.reverse();
+/** The hand-overs not acknowledged by their agent (pending, failed, delivered but not acted on), newest first. */
+export async function undelivered(ctx: SessionContext): Promise<HandOver[]> {
+  return unacknowledgedIn((await ctx.store.read('messages')).messages.messages);
 }

@@ -23,6 +23,26 @@ export function deliveriesOf(m: Message): DeliveryRecord[] {
   return Array.isArray(d) ? d : [];
 }
 
+/** A message and one of its deliveries: the latest one to an instance. */
+export interface HandOver {
+  message: Message;
+  delivery: DeliveryRecord;
+}
+
+/**
+ * The hand-overs whose latest delivery per instance is not acknowledged by the agent — pending, failed, and
+ * delivered but never acted on — newest first: the work that did not reach an agent or that its agent ignored.
+ */
+export function unacknowledgedIn(messages: readonly Message[]): HandOver[] {
+  const out: HandOver[] = [];
+  for (const m of messages) {
+    const latest = new Map<string, DeliveryRecord>();
+    for (const d of deliveriesOf(m)) latest.set(d.instance, d);
+    for (const d of latest.values()) if (d.status !== 'acknowledged') out.push({ message: m, delivery: d });
+  }
+  return out.reverse();
+}
+
 /** Changes the delivery of `messageId` to `sessionId` (the newest entry for that session). */
 export async function markDelivery(
   ctx: SessionContext,

@@ -8,7 +8,8 @@ import { HOST_NAME } from '../../core/store/lock';
 import { Coordination } from '../coordination/context';
 import { CoalescedRun, Disposable } from '../lifecycle';
 import { SessionTerminals } from './terminals';
-import { buildSessionsTree, SessionsTree, undeliveredIn } from '../../views/sessions';
+import { unacknowledgedIn } from '../../core/sessions/deliveryLog';
+import { buildSessionsTree, SessionsTree } from '../../views/sessions';
 
 /** Changes come in bursts (a supervisor and an agent writing one after the other): wait this long for quiet. */
 const DEBOUNCE_MS = 200;
@@ -70,6 +71,11 @@ export class SessionsModel extends Disposable {
     return this.loaded?.sessions;
   }
 
+  /** Why sessions.json could not be read at the last load (then `sessions` is empty). */
+  get error(): { message: string; file: string } | undefined {
+    return this.loaded?.error;
+  }
+
   async ensureLoaded(): Promise<void> {
     if (!this.loaded) await this.reload();
   }
@@ -90,7 +96,7 @@ export class SessionsModel extends Disposable {
     const here = loaded.sessions.map((s) => (this.terminals.has(s.session_id) ? '1' : '0')).join('');
     const c = this.cachedTree;
     if (c && c.loaded === loaded && c.messages === messages && c.here === here) return c.tree;
-    const tree = buildSessionsTree(loaded.sessions, undeliveredIn(messages?.messages ?? []), (id) => this.terminals.has(id), loaded.error);
+    const tree = buildSessionsTree(loaded.sessions, unacknowledgedIn(messages?.messages ?? []), (id) => this.terminals.has(id), loaded.error);
     this.cachedTree = { loaded, messages, here, tree };
     return tree;
   }

@@ -121,7 +121,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     assert.deepStrictEqual(findings.filter((f) => f.subject === r.message.message_id), []);
 
     const agents = ok(await syncord(['agents']));
-    assert.match(agents.stdout, /^INSTANCE\s+RUNTIME\s+STATE\s+TASK/m);
+    assert.match(agents.stdout, /^INSTANCE\s+RUNTIME\s+STATE\s+AGENT\s+TASK/m);
     assert.match(agents.stdout, /backend-claude\s+claude\s+idle/);
   });
 
@@ -264,7 +264,7 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
       }
     });
     const list = ok(await syncord(['agents', '--all', '--json']));
-    const rec = (JSON.parse(list.stdout) as Session[]).find((s) => s.session_id === second.session_id)!;
+    const rec = (JSON.parse(list.stdout) as { sessions: Session[] }).sessions.find((s) => s.session_id === second.session_id)!;
     assert.strictEqual(rec.state, 'exited');
     assert.match(rec.end_reason ?? '', /killed or crashed/);
 

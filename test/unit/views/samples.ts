@@ -4,14 +4,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from '../../../src/core/coordination/schemas';
 import type { CoordinationSnapshot } from '../../../src/core/coordination/snapshot';
-import type { DeliveryRecord } from '../../../src/core/sessions/deliveryLog';
+import type { DeliveryRecord, HandOver } from '../../../src/core/sessions/deliveryLog';
 import type { SessionView } from '../../../src/core/sessions/sessions';
 import type { BackupSummary } from '../../../src/core/targets/backup';
 import { componentsFor, TargetInfo, TargetsSnapshot } from '../../../src/core/targets/overview';
 import { DEFAULT_RULES } from '../../../src/core/targets/rules';
 import type { TargetStatus } from '../../../src/core/targets/status';
 import type { VerifyResult } from '../../../src/core/targets/verify';
-import type { Undelivered } from '../../../src/views/sessions';
 
 /** The seed 004 example files: found above the compiled test, else under the current folder (the project). */
 function seedDir(): string {
@@ -125,13 +124,16 @@ export function session(id: string, extra: Partial<SessionView> = {}): SessionVi
   };
 }
 
-export function handOver(messageId: string, delivery: Partial<DeliveryRecord> & { instance: string }): Undelivered {
+export function handOver(messageId: string, delivery: Partial<DeliveryRecord> & { instance: string }): HandOver {
   const message: Message = { message_id: messageId, from: 'syncord', to: delivery.instance, type: 'task_assignment', timestamp: '2026-02-27T10:00:00Z', subject: `Work ${messageId}`, message: 'Do it', status: 'sent' };
   return { message, delivery: { session: null, via: null, status: 'pending', attempts: 0, updated: '2026-02-27T10:00:00Z', prompt: 'Do it', ...delivery } };
 }
 
-/** A terminal session here, a headless one with a log, an exited one, and hand-overs pending, failed and orphaned. */
-export function sessionsSample(): { sessions: SessionView[]; undelivered: Undelivered[]; here: (id: string) => boolean } {
+/**
+ * A terminal session here, a headless one with a log, an exited one, and hand-overs pending, failed, delivered
+ * but not acknowledged, and orphaned.
+ */
+export function sessionsSample(): { sessions: SessionView[]; undelivered: HandOver[]; here: (id: string) => boolean } {
   const sessions = [
     session('aaaaaaaa-1', { terminal: 'Syncord: instance-1' }),
     session('bbbbbbbb-2', { instance: 'instance-2', mode: 'headless', state: 'idle', log: '/ws/main/.syncord/logs/b.log', current_task: null }),
@@ -141,6 +143,7 @@ export function sessionsSample(): { sessions: SessionView[]; undelivered: Undeli
     handOver('msg_010', { instance: 'instance-1', session: 'aaaaaaaa-1', via: 'terminal', status: 'pending' }),
     handOver('msg_011', { instance: 'instance-2', status: 'failed', error: 'no live session', attempts: 2 }),
     handOver('msg_012', { instance: 'instance-9', status: 'pending' }),
+    handOver('msg_013', { instance: 'instance-2', session: 'bbbbbbbb-2', via: 'prompt', status: 'delivered', attempts: 1, updated: '2026-02-27T10:05:00Z' }),
   ];
   return { sessions, undelivered, here: (id) => id === 'aaaaaaaa-1' };
 }
