@@ -74,7 +74,7 @@ export function deliveryNodeId(messageId: string, instance: string): string {
 }
 
 /** `exited (0)`, or the state as recorded. */
-export function stateText(s: SessionView): string {
+export function stateText(s: Pick<SessionView, 'state' | 'exit_code'>): string {
   return s.state === 'exited' && s.exit_code != null ? `exited (${s.exit_code})` : s.state;
 }
 
@@ -89,18 +89,26 @@ function agentLine(s: SessionView, now: number): string {
   return `agent: ${agentStateWords(state)}${at}`;
 }
 
-function sessionNode(s: SessionView, here: boolean, hasChildren: boolean, now: () => number): SessionNode {
-  const live = s.state !== 'exited';
+/**
+ * A session in one line, as its row and the session pickers describe it: runtime, state, what its agent last
+ * reported and current task (`claude · running · busy · task_004`, `claude · running · waiting for your input`).
+ */
+export function sessionSummary(s: Pick<SessionView, 'runtime' | 'state' | 'exit_code' | 'agent_state' | 'current_task'>): string {
   const agent = agentStateOf(s);
   const parts = [s.runtime, stateText(s)];
   // A headless session idle between prompts is said once, not `idle · idle`.
   if (agent && agent !== s.state) parts.push(agentStateWords(agent));
-  if (live && s.current_task) parts.push(s.current_task);
+  if (s.state !== 'exited' && s.current_task) parts.push(s.current_task);
+  return parts.join(' · ');
+}
+
+function sessionNode(s: SessionView, here: boolean, hasChildren: boolean, now: () => number): SessionNode {
+  const agent = agentStateOf(s);
   return {
     id: sessionNodeId(s.session_id),
     kind: 'session',
     label: s.instance,
-    description: parts.join(' · '),
+    description: sessionSummary(s),
     icon: agent === 'waiting' ? WAITING_ICON : (STATE_ICONS[s.state] ?? { id: 'question' }),
     contextValue: `${SessionContextValue.session}.${s.state}.${s.mode}${here ? '.here' : ''}`,
     collapsible: hasChildren ? 'expanded' : 'none',

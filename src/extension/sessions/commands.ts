@@ -13,6 +13,7 @@ import { identity } from '../coordination/commands';
 import { reportError } from '../errors';
 import { Command } from '../../shared/commands';
 import { ViewId } from '../../views/ids';
+import { sessionSummary } from '../../views/sessions';
 import { SessionNamedArgs } from '../commandArgs';
 import { Sessions, TRUST_NEEDED } from './context';
 import { deliveryClause, nudgeAfterSend } from './deliver';
@@ -238,7 +239,7 @@ async function pickSession(s: Sessions, args: SessionNamedArgs, placeholder: str
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    candidates.map((x) => ({ label: x.instance, description: `${x.runtime} · ${x.state}${x.current_task ? ` · ${x.current_task}` : ''}`, detail: `session ${x.session_id}`, session: x })),
+    candidates.map((x) => ({ label: x.instance, description: sessionSummary(x), detail: `session ${x.session_id}`, session: x })),
     { placeHolder: placeholder, matchOnDescription: true },
   );
   return pick?.session;
