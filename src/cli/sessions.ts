@@ -98,9 +98,9 @@ export function registerSessionCommands(program: Command): void {
 
   session
     .command('resend')
-    .description("hand a message's undelivered hand-overs to the recipients' live sessions again")
+    .description("hand a message's hand-overs that no agent acknowledged to the recipients' live sessions again")
     .argument('<message>', 'the message id (see `syncord msg show`)')
-    .option('--all', 'also the hand-overs that were delivered')
+    .option('--all', 'also the hand-overs their agents acknowledged')
     .action(async (id: string, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);

@@ -104,8 +104,9 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     assert.match(text, /fake-claude: \$ syncord inbox/);
     assert.match(text, /fake-claude: \$ syncord checkin/);
 
-    // The session row runs; the instance is checked in (active) with this session.
-    await wb().waitUntil(async () => (await wb().viewRows('Sessions')).includes('backend-claude claude · running'), 'the Sessions view to show backend-claude running');
+    // The session row runs, with what the agent reports of itself (its Stop hook: idle); the instance is
+    // checked in (active) with this session.
+    await wb().waitUntil(async () => (await wb().viewRows('Sessions')).includes('backend-claude claude · running · idle'), 'the Sessions view to show backend-claude running, its agent idle');
     const session = readJson(wb(), 'sessions.json').sessions.find((s: { instance: string }) => s.instance === 'backend-claude');
     assert.equal(session.state, 'running');
     assert.equal(session.mode, 'terminal');
@@ -155,7 +156,7 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     await wb().runCommand('Developer: Reload Window');
     await wb().waitForWorkbench();
     await showSessions(wb());
-    await wb().waitUntil(async () => (await wb().viewRows('Sessions')).includes('backend-claude claude · running'), 'the Sessions view to show backend-claude running after the reload');
+    await wb().waitUntil(async () => (await wb().viewRows('Sessions')).includes('backend-claude claude · running · idle'), 'the Sessions view to show backend-claude running after the reload');
     // Its terminal is this window's again: the row offers to focus it, and clicking the row shows it.
     const row = wb().rows('Sessions').filter({ hasText: 'backend-claude' }).first();
     await row.hover();

@@ -166,8 +166,9 @@ describe('Agent sessions in the extension host', function () {
     // The view: the terminal session runs; the headless one finished its first prompt and waits for work.
     await waitFor(async () => {
       await api.reload();
-      return sessionRow(api, ids.claude)?.description === 'claude · running' && sessionRow(api, ids.opencode)?.description === 'opencode · idle';
-    }, 'the Sessions view to show backend-claude running and docs-opencode idle');
+      // The fake claude's Stop hook reports its agent idle; the fake opencode reports nothing of itself.
+      return sessionRow(api, ids.claude)?.description === 'claude · running · idle' && sessionRow(api, ids.opencode)?.description === 'opencode · idle';
+    }, 'the Sessions view to show backend-claude running (its agent idle) and docs-opencode idle');
     const row = sessionRow(api, ids.claude)!;
     assert.equal(row.label, 'backend-claude');
     assert.equal(row.contextValue, 'syncord.session.running.terminal.here');

@@ -284,7 +284,7 @@ const ADD_DELIVERIES = defineChange('delivery.add', ['messages'], ({ messages },
 });
 
 /**
- * Sends a message's undelivered hand-overs again (all of them with `all`), each to its instance's live session
+ * Sends a message's hand-overs that no agent acknowledged again (all of them with `all`), each to its instance's live session
  * now, which may be a newer session than the first attempt's.
  */
 export async function resendDeliveries(
@@ -298,11 +298,11 @@ export async function resendDeliveries(
   const current = deliveriesOf(m);
   const latest = new Map<string, DeliveryRecord>();
   for (const d of current) latest.set(d.instance, d);
-  const todo = [...latest.values()].filter((d) => opts.all || (d.status !== 'delivered' && d.status !== 'acknowledged'));
+  const todo = [...latest.values()].filter((d) => opts.all || d.status !== 'acknowledged');
   if (!todo.length) {
     throw new SyncordError(
       current.length
-        ? `every hand-over of ${messageId} was delivered (or acknowledged by its agent); pass --all to send it again anyway`
+        ? `every hand-over of ${messageId} was acknowledged by its agent; pass --all to send it again anyway`
         : `${messageId} was never handed to a session (only hand-overs and nudges are); see \`syncord sling\``,
       'conflict',
     );
