@@ -108,7 +108,7 @@ describe('sessions: what the runtime and the agent say', function () {
         }
       }
       // A hook's `syncord` started by an agent that was just killed may still be writing state files.
-    fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       fs.rmSync(config, { recursive: true, force: true });
     });
 
