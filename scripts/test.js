@@ -1,15 +1,18 @@
-// `npm test`: builds, type-checks and runs the three test tiers, then prints one closing line
+// `npm test`: builds, type-checks and runs the four test tiers, then prints one closing line
 // `N passed, N failed` over all of them. Exits non-zero when anything failed, including a step or
 // tier that could not run at all (that counts as a failure, never as an empty success).
 //
 //   1. build       node esbuild.js                        (dist/)
 //   2. typecheck   tsc -p tsconfig.json (emits out/), tsc -p src/core/tsconfig.json --noEmit
 //   3. code-server installed into .vscode-test/ (scripts/vscode-server.js; once, then reused)
-//   4. unit        mocha on out/test/unit/**              (.mocharc.json)
-//   5. integration mocha in the real extension host     (scripts/run-integration.js)
-//   6. e2e         mocha driving the real workbench     (.mocharc.e2e.json, test/e2e/workbench.ts)
+//   4. Claude Code and opencode installed into .vscode-test/ (scripts/agents.js; once, then reused)
+//   5. unit        mocha on out/test/unit/**              (.mocharc.json)
+//   6. integration mocha in the real extension host     (scripts/run-integration.js)
+//   7. e2e         mocha driving the real workbench     (.mocharc.e2e.json, test/e2e/workbench.ts)
+//   8. agents      mocha running the real claude and opencode against a scripted model
+//                  on 127.0.0.1                          (.mocharc.agents.json, test/agents/harness.ts)
 //
-// Options: --only unit,integration,e2e   run only these tiers (build and typecheck always run)
+// Options: --only unit,integration,e2e,agents   run only these tiers (build and typecheck always run)
 'use strict';
 
 const childProcess = require('child_process');
@@ -61,10 +64,17 @@ function readJson(file) {
 }
 
 async function main() {
+  const tiers = ['unit', 'integration', 'e2e', 'agents'];
   const onlyArg = process.argv.find((a) => a.startsWith('--only'));
   const only = onlyArg
-    ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : process.argv[process.argv.indexOf(onlyArg) + 1]).split(',')
-    : ['unit', 'integration', 'e2e'];
+    ? ((onlyArg.includes('=') ? onlyArg.split('=')[1] : process.argv[process.argv.indexOf(onlyArg) + 1]) || '').split(',')
+    : tiers;
+  const unknown = only.filter((t) => !tiers.includes(t));
+  if (unknown.length) {
+    console.error(`unknown tier ${unknown.map((t) => `"${t}"`).join(', ')} in --only; the tiers are ${tiers.join(', ')}`);
+    console.log('0 passed, 1 failed');
+    process.exit(2);
+  }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-test-'));
   const rows = [];
   const total = { passed: 0, failed: 0, skipped: 0 };
@@ -96,6 +106,14 @@ async function main() {
     const install = await run(process.execPath, [path.join(__dirname, 'vscode-server.js'), 'install']);
     serverReady = install.code === 0;
     if (!serverReady) record('code-server install', 0, 1, install.seconds, 'see the message above');
+  }
+
+  let agentsReady = false;
+  if (only.includes('agents')) {
+    banner('Claude Code and opencode (scripts/agents.js install)');
+    const install = await run(process.execPath, [path.join(__dirname, 'agents.js'), 'install']);
+    agentsReady = install.code === 0;
+    if (!agentsReady) record('agents install', 0, 1, install.seconds, 'see the message above');
   }
 
   const mochaTier = async (name, config) => {
@@ -134,6 +152,12 @@ async function main() {
     banner('end-to-end tests (mocha + Chromium driving the code-server workbench)');
     if (!built || !serverReady) record('e2e', 0, 1, 0, built ? 'code-server is not installed' : 'not run: the build failed');
     else await mochaTier('e2e', '.mocharc.e2e.json');
+  }
+
+  if (only.includes('agents')) {
+    banner('agents tests (mocha + the real claude and opencode against a scripted model)');
+    if (!built || !agentsReady) record('agents', 0, 1, 0, built ? 'Claude Code and opencode are not installed' : 'not run: the build failed');
+    else await mochaTier('agents', '.mocharc.agents.json');
   }
 
   fs.rmSync(tmp, { recursive: true, force: true });
