@@ -11,7 +11,8 @@
 //
 // Every process started with a scratch's env carries a mark (SYNCORD_AGENTS_TEST_MARK); cleanup ends exactly
 // the processes whose environment holds that mark (found in /proc), so agents a test started — directly, in
-// tmux, or through Syncord — never outlive it, and nobody else's processes are touched.
+// tmux, or through Syncord — never outlive it, and nobody else's processes are touched. The same happens for
+// every scratch not yet cleaned up when the test process exits or is interrupted.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -138,6 +139,8 @@ export function writeAgentHome(modelUrl: string, home: string, opts: AgentEnvOpt
  */
 export function agentEnv(model: Pick<ScriptedModel, 'url'>, home: string, opts: AgentEnvOptions = {}): NodeJS.ProcessEnv {
   const opencodeConfig = writeAgentHome(model.url, home, opts);
+  const mark = opts.mark ?? randomUUID();
+  watchMark(mark);
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!FOREIGN.test(k)) env[k] = v;
   const basePath = ['/usr/local/bin', '/usr/bin', '/bin'];
@@ -168,7 +171,7 @@ export function agentEnv(model: Pick<ScriptedModel, 'url'>, home: string, opts: 
     npm_config_update_notifier: 'false',
     // Syncord
     ...(opts.instance ? { SYNCORD_INSTANCE: opts.instance } : {}),
-    [MARK_VARIABLE]: opts.mark ?? randomUUID(),
+    [MARK_VARIABLE]: mark,
   };
 }
 
@@ -298,6 +301,31 @@ export function markedProcesses(mark: string): number[] {
   return found;
 }
 
+// Marks whose processes are ended also when the test process exits or is interrupted (a test that never
+// reached its cleanup, mocha stopped with Ctrl-C), and temporary folders removed then.
+const liveMarks = new Set<string>();
+const liveDirs = new Set<string>();
+let exitHooks = false;
+function watchMark(mark: string): void {
+  liveMarks.add(mark);
+  if (exitHooks) return;
+  exitHooks = true;
+  const killAll = () => {
+    for (const m of liveMarks) for (const pid of markedProcesses(m)) signal(pid, 'SIGKILL');
+    liveMarks.clear();
+    for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+    liveDirs.clear();
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      killAll();
+      // Keep the default (ending the process) unless someone else handles the signal too.
+      if (process.listenerCount(sig) === 1) process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /**
  * Ends every process started with `mark` in its environment (SIGTERM, then SIGKILL for those still there
  * after `graceMs`). Returns the ids found at first.
@@ -312,6 +340,7 @@ export async function killMarked(mark: string, graceMs = 2000): Promise<number[]
     left = markedProcesses(mark);
   }
   for (const pid of markedProcesses(mark)) signal(pid, 'SIGKILL');
+  liveMarks.delete(mark);
   return first;
 }
 
@@ -377,6 +406,7 @@ export interface Scratch {
  */
 export async function createScratch(model: Pick<ScriptedModel, 'url'>, opts: Omit<AgentEnvOptions, 'path' | 'mark'> = {}): Promise<Scratch> {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-agents-')));
+  liveDirs.add(root);
   const home = path.join(root, 'home');
   const workspace = path.join(root, 'workspace');
   const bin = path.join(root, 'bin');
@@ -394,6 +424,7 @@ export async function createScratch(model: Pick<ScriptedModel, 'url'>, opts: Omi
     mark,
     async cleanup(o = {}) {
       await killMarked(mark);
+      liveDirs.delete(root);
       if (!o.keep) fs.rmSync(root, { recursive: true, force: true });
     },
   };
@@ -436,6 +467,7 @@ export async function startTmux(
 ): Promise<Tmux> {
   if (!hasTmux()) throw new Error('tmux is not installed; install the Debian package: sudo apt-get install -y tmux');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-tmux-'));
+  liveDirs.add(dir);
   const socket = path.join(dir, 'socket');
   const env: NodeJS.ProcessEnv = { ...opts.env, PWD: opts.cwd };
   delete env.TMUX;
@@ -464,6 +496,7 @@ export async function startTmux(
     kill: async () => {
       await tmux(socket, ['kill-server'], env).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
     },
   };
 }
