@@ -131,6 +131,8 @@ const FIXTURES = {
    * sessions.json, agent logs and git worktrees behind that other suites' change detection would see.
    */
   'demo-sessions': (dir) => withFolder(createDemoWorkspace(dir)),
+  /** The full demo once more, for the sessions with the real Claude Code (test/integration/realAgents.test.ts). */
+  'demo-agents': (dir) => withFolder(createDemoWorkspace(dir)),
   /** An empty folder that is not a git repository. */
   empty: (dir) => {
     const folder = path.join(path.resolve(dir), 'empty-project');

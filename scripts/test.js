@@ -109,7 +109,8 @@ async function main() {
   }
 
   let agentsReady = false;
-  if (only.includes('agents')) {
+  // The integration tier runs the real Claude Code in a VS Code terminal too (test/integration/realAgents.test.ts).
+  if (only.includes('agents') || only.includes('integration')) {
     banner('Claude Code and opencode (scripts/agents.js install)');
     const install = await run(process.execPath, [path.join(__dirname, 'agents.js'), 'install']);
     agentsReady = install.code === 0;

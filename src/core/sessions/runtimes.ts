@@ -63,7 +63,7 @@ export const BUILTIN_RUNTIMES: Record<string, RuntimeSpec> = {
     name: 'opencode',
     kind: 'opencode',
     command: ['opencode', '{cwd}', '--prompt', '{prompt}'],
-    // No `--` before the prompt: opencode would pass the prompt on quoted. Syncord's prompts never start with '-'.
+    // No `--` before the prompt (opencode does not need it: Syncord's prompts never start with '-').
     headless: ['opencode', 'run', '--format', 'json', '--dir', '{cwd}', '--title', '{instance} {session}', '{prompt}'],
     // The session's own conversation, by its id: never "the latest session of the folder" (`--continue`).
     send: ['opencode', 'run', '--format', 'json', '--dir', '{cwd}', '--session', '{agent_session}', '{prompt}'],
