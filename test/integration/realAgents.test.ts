@@ -125,7 +125,9 @@ describe('The real claude in a VS Code terminal', function () {
     const nudge = sent?.message.message_id;
     assert.ok(nudge, 'the message was not sent');
     // The nudge is typed (the agent was idle); the agent looks the message up, then asks to run `ls -la`.
-    await waitFor(() => sessionRec(sessionId)?.agent_state === 'waiting', "claude's Notification hook to report it waiting for the user", 90_000);
+    await waitFor(() => sessionRec(sessionId)?.agent_state === 'waiting', "claude's Notification hook to report it waiting for the user", 90_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nsession: ${JSON.stringify(sessionRec(sessionId))}\nnudge: ${JSON.stringify(deliveriesOf(nudge))}\nturns: ${JSON.stringify(model.turns.map((t) => [t.prompts, t.prompt.slice(0, 50), t.command, t.lastResult?.slice(0, 80)]))}`);
+    });
     await waitFor(async () => {
       const r = await row();
       return r?.description === 'claude · running · waiting for your input' && r.icon?.id === 'bell';

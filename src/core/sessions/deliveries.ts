@@ -92,32 +92,52 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
   }
 }
 
+/** How long a prompt typed into an agent's terminal may wait for the agent to take it before it counts as not taken. */
+export const TYPED_PROMPT_TIMEOUT_MS = 60_000;
+
+interface Taken {
+  /** What to type now. */
+  messages: string[];
+  /** A prompt typed earlier that the agent never took (reported as failed). */
+  expired?: string;
+}
+
 /**
  * Takes from a live terminal session's queue what its window is to type now. An agent that reports its state
- * gets one prompt, and only while it is idle (typing into an agent in the middle of a turn interrupts it); it
- * counts as busy from then until it reports again. An agent that reports nothing gets the whole queue.
+ * gets one prompt, and only while it is idle and has taken the one typed before (typing into an agent in the
+ * middle of a turn interrupts it); the prompt is `typing` until the agent reports itself busy with it. An agent
+ * that reports nothing gets the whole queue.
  */
-const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, input: { sessionId: string; reportsState: boolean }, now): string[] => {
+const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, input: { sessionId: string; reportsState: boolean }, now): Taken => {
   const rec = file.sessions.find((s) => s.session_id === input.sessionId);
-  if (!rec || !isLive(rec) || rec.mode !== 'terminal' || !rec.queue?.length) return [];
+  if (!rec || !isLive(rec) || rec.mode !== 'terminal') return { messages: [] };
+  let expired: string | undefined;
+  if (input.reportsState && rec.typing) {
+    if (Date.parse(now) - Date.parse(rec.typing.at) < TYPED_PROMPT_TIMEOUT_MS) return { messages: [] };
+    expired = rec.typing.message;
+    rec.typing = null;
+    rec.updated = now;
+  }
+  if (!rec.queue?.length) return { messages: [], expired };
   if (input.reportsState) {
-    if (rec.agent_state !== 'idle') return [];
+    if (rec.agent_state !== 'idle') return { messages: [], expired };
     const [first, ...rest] = rec.queue;
     rec.queue = rest;
-    rec.agent_state = 'busy';
-    rec.agent_state_at = now;
+    rec.typing = { message: first, at: now };
     rec.updated = now;
-    return [first];
+    return { messages: [first], expired };
   }
   const q = rec.queue;
   rec.queue = [];
   rec.updated = now;
-  return q;
+  return { messages: q };
 });
 
 /**
  * Types a terminal session's queued prompts: takes them under the lock (so two windows never type the same
- * prompt), calls `type` for each and records the outcome. Returns how many were handed over.
+ * prompt), calls `type` for each and records the outcome: delivered once typed for an agent that reports
+ * nothing of itself; for one that does, delivered when it reports itself busy with it (see `reportAgent`), or
+ * failed when it did not take it in time. Returns how many were typed.
  */
 export async function pumpTerminalQueue(
   ctx: SessionContext,
@@ -126,21 +146,37 @@ export async function pumpTerminalQueue(
 ): Promise<number> {
   const rec = (await ctx.sessions.list()).find((s) => s.session_id === sessionId);
   if (!rec) return 0;
-  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reportsState: reportsState(ctx, rec) });
+  const reports = reportsState(ctx, rec);
+  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reportsState: reports });
+  if (taken.expired) {
+    await markDelivery(ctx, taken.expired, sessionId, {
+      status: 'failed',
+      error: `typed into its terminal, but the agent did not take it within ${TYPED_PROMPT_TIMEOUT_MS / 1000} s`,
+    });
+  }
   let handed = 0;
-  for (const id of taken) {
+  for (const id of taken.messages) {
     const prompt = await promptFor(ctx, id, sessionId);
     if (prompt === undefined) continue;
     try {
       await type(prompt);
-      await markDelivery(ctx, id, sessionId, { status: 'delivered', error: null, attempt: true });
+      await markDelivery(ctx, id, sessionId, reports ? { attempt: true } : { status: 'delivered', error: null, attempt: true });
       handed++;
     } catch (e) {
+      if (reports) await ctx.sessions.update(CLEAR_TYPING, { sessionId, message: id });
       await markDelivery(ctx, id, sessionId, { status: 'failed', error: `could not type into the terminal: ${(e as Error).message}`, attempt: true });
     }
   }
   return handed;
 }
+
+const CLEAR_TYPING = defineSessionsChange('session.clearTyping', (file, input: { sessionId: string; message: string }, now) => {
+  const rec = file.sessions.find((s) => s.session_id === input.sessionId);
+  if (rec?.typing?.message === input.message) {
+    rec.typing = null;
+    rec.updated = now;
+  }
+});
 
 /** Whether a session's agent reports its state to Syncord (its runtime is of a kind Syncord knows). */
 function reportsState(ctx: SessionContext, s: SessionRecord): boolean {

@@ -83,6 +83,11 @@ export const SessionSchema = z
       .nullable()
       .optional()
       .meta({ description: "The runtime's own id of the conversation (opencode's `ses_…`; Claude Code's is the session id), as the agent reported it: later hand-overs continue that conversation and no other." }),
+    typing: z
+      .looseObject({ message: z.string(), at: iso() })
+      .nullable()
+      .optional()
+      .meta({ description: "A prompt typed into the session's terminal that its agent has not taken yet (it is delivered when the agent reports itself busy)." }),
     supervised_once: z.boolean().optional().meta({ description: 'Set once the first supervisor has started the agent.' }),
     /** Message ids waiting to be handed to the agent, oldest first. */
     queue: z.array(z.string()).optional(),

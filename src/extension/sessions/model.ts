@@ -129,7 +129,7 @@ export class SessionsModel extends Disposable {
     await this.terminals.adopt(sessions);
     let typed = false;
     for (const s of sessions) {
-      if (s.mode === 'terminal' && s.state !== 'exited' && s.queue?.length && this.terminals.has(s.session_id)) {
+      if (s.mode === 'terminal' && s.state !== 'exited' && (s.queue?.length || s.typing) && this.terminals.has(s.session_id)) {
         typed = (await this.terminals.pump(ctx, s).catch(() => false)) || typed;
       }
     }

@@ -7,6 +7,9 @@ import { Logger } from '../../core/ports';
 import { HOST_NAME } from '../../core/store/lock';
 import { Disposable } from '../lifecycle';
 
+/** The pause between typing a prompt and pressing Enter (see `pump`). */
+const SUBMIT_DELAY_MS = 300;
+
 /** How long a terminal may take to report its process id before it counts as having none. */
 const PROCESS_ID_WAIT_MS = 10_000;
 
@@ -117,7 +120,13 @@ export class SessionTerminals extends Disposable {
   async pump(ctx: SessionContext, session: Pick<SessionRecord, 'session_id'>): Promise<boolean> {
     const terminal = this.bySession.get(session.session_id);
     if (!terminal) return false;
-    await pumpTerminalQueue(ctx, session.session_id, (prompt) => terminal.sendText(prompt, true));
+    await pumpTerminalQueue(ctx, session.session_id, async (prompt) => {
+      // The words, then Enter on its own: an agent's TUI takes a long chunk ending in Enter for pasted text and
+      // keeps the Enter as part of it, so the prompt would wait in its input unsent.
+      terminal.sendText(prompt, false);
+      await new Promise((r) => setTimeout(r, SUBMIT_DELAY_MS));
+      terminal.sendText('', true);
+    });
     return true;
   }
 }

@@ -66,7 +66,7 @@ describe('sessions: terminal hand-overs (core)', function () {
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
-  it('types a slung task into the terminal of the owning window and records it delivered', async () => {
+  it('types a slung task into the terminal of the owning window; the agent takes it and acknowledges it', async () => {
     const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
     assert.equal(r.session.mode, 'terminal');
     assert.equal(r.session.terminal, 'ui-claude (claude)');
@@ -84,7 +84,8 @@ describe('sessions: terminal hand-overs (core)', function () {
     };
     const sling = await slingTask(ctx, { task: 'task_001', instance: 'ui-claude' }, { pumpTerminal });
     assert.equal(sling.delivery.via, 'terminal');
-    assert.equal(sling.delivery.status, 'delivered');
+    // Typed; delivered only once the agent reports itself busy with it (its UserPromptSubmit hook).
+    assert.equal(sling.delivery.status, 'pending');
     assert.equal(sling.delivery.attempts, 1);
     await until('the task to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
     assert.match(output, /fake-claude: prompt: Syncord: task task_001 "Build the dashboard"/);
@@ -111,6 +112,30 @@ describe('sessions: terminal hand-overs (core)', function () {
     await until('the task to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks.some((t) => t.task_id === 'task_001'));
     // The agent ran `syncord task start task_001` itself: acknowledged.
     await until('the hand-over to be acknowledged', () => json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages[0].deliveries![0].status === 'acknowledged');
+  });
+
+  it('a prompt typed but never taken by the agent is failed after a while, and the next one goes', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    const id = r.session.session_id;
+    await until('the agent to report itself idle', () => sessionRecord(id)?.agent_state === 'idle');
+    await addTask(ctx.store, { title: 'Lost' });
+    await addTask(ctx.store, { title: 'Found' });
+    // A window types the first one, but it never reaches the agent (nothing is written to the terminal).
+    const lost: string[] = [];
+    await slingTask(ctx, { task: 'task_001', instance: 'ui-claude' }, { pumpTerminal: async () => (await pumpTerminalQueue(ctx, id, (p) => void lost.push(p))) >= 0 });
+    await slingTask(ctx, { task: 'task_002', instance: 'ui-claude' }, { pumpTerminal: async () => (await pumpTerminalQueue(ctx, id, typeInto)) >= 0 });
+    assert.equal(lost.length, 1);
+    const statuses = () => json<{ messages: { deliveries?: { status: string; error?: string | null }[] }[] }>('communication-log.json').messages.map((m) => m.deliveries![0]);
+    assert.deepEqual(statuses().map((d) => d.status), ['pending', 'pending'], 'typed is not delivered; the second waits for the first to be taken');
+    // Later (the clock of the sessions file moved on past the limit), the next pump gives the first up and types the second.
+    const file = path.join(ctx.paths.coordinationDir, 'sessions.json');
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data.sessions[0].typing.at = new Date(Date.now() - 61_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    fs.writeFileSync(file, JSON.stringify(data, null, 2));
+    assert.equal(await pumpTerminalQueue(ctx, id, typeInto), 1);
+    assert.equal(statuses()[0].status, 'failed');
+    assert.match(statuses()[0].error ?? '', /typed into its terminal, but the agent did not take it within 60 s/);
+    await until('task_002 to be acknowledged', () => statuses()[1].status === 'acknowledged');
   });
 
   it('types into an agent only while it reports itself idle, one prompt at a time', async () => {
