@@ -43,6 +43,8 @@ interface SessionsApi {
   tree(): { get(id: string): TreeNode | undefined };
 }
 
+/** The file the agent creates once the user allows it. */
+const APPROVED_FILE = 'approved-by-the-user.txt';
 const coordination = (name: string) => path.join(workspaceRoot(), 'coordination', name);
 const readJson = (name: string) => JSON.parse(fs.readFileSync(coordination(name), 'utf8'));
 const sessionRec = (id: string): Session | undefined => (readJson('sessions.json').sessions as Session[]).find((s) => s.session_id === id);
@@ -60,12 +62,12 @@ describe('The real claude in a VS Code terminal', function () {
   const saved: Record<string, string | undefined> = {};
 
   before(async function () {
-    // The model: the startup checklist; for a message, look it up and then list the folder — `ls` is not one of
-    // the commands the agent may run without asking, so Claude Code stops on a permission prompt; a task is
-    // started and completed.
+    // The model: the startup checklist; for a message, look it up and then create a file — not one of the
+    // commands the agent may run without asking, so Claude Code stops on a permission prompt; a task is started
+    // and completed.
     model = await startScriptedModel((turn) => {
       const msg = /new message (msg_[A-Za-z0-9_-]+)/.exec(turn.prompt);
-      if (msg) return { commands: [`syncord msg show ${msg[1]}`, 'ls -la'], answer: 'Read it and looked around.' };
+      if (msg) return { commands: [`syncord msg show ${msg[1]}`, `touch ${APPROVED_FILE}`], answer: 'Read it and took a note.' };
       return followInstructions(turn);
     });
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-real-claude-'));
@@ -124,7 +126,7 @@ describe('The real claude in a VS Code terminal', function () {
     });
     const nudge = sent?.message.message_id;
     assert.ok(nudge, 'the message was not sent');
-    // The nudge is typed (the agent was idle); the agent looks the message up, then asks to run `ls -la`.
+    // The nudge is typed (the agent was idle); the agent looks the message up, then asks to run `touch`.
     await waitFor(() => sessionRec(sessionId)?.agent_state === 'waiting', "claude's Notification hook to report it waiting for the user", 90_000).catch((e: Error) => {
       throw new Error(`${e.message}\nsession: ${JSON.stringify(sessionRec(sessionId))}\nnudge: ${JSON.stringify(deliveriesOf(nudge))}\nturns: ${JSON.stringify(model.turns.map((t) => [t.prompts, t.prompt.slice(0, 50), t.command, t.lastResult?.slice(0, 80)]))}`);
     });
@@ -142,6 +144,7 @@ describe('The real claude in a VS Code terminal', function () {
     assert.equal(slung.delivery.status, 'pending');
     assert.deepEqual(sessionRec(sessionId)?.queue, [slung.message.message_id]);
     assert.equal(model.turns.some((t) => t.prompt.includes(task.task_id)), false);
+    assert.equal(fs.existsSync(path.join(workspaceRoot(), APPROVED_FILE)), false, 'nothing ran before the user allowed it');
 
     // The user answers the prompt (Enter: "Yes"); the command runs, the turn ends, the agent is idle: the task
     // is typed, into the same conversation, and the agent starts and completes it.
@@ -154,6 +157,6 @@ describe('The real claude in a VS Code terminal', function () {
       assert.ok(t.firstPrompt.includes('You are ui-claude '), 'typed into the conversation of ui-claude');
       assert.equal(t.prompts, 3, 'the third prompt of that conversation: startup, message, task');
     }
-    assert.ok(model.results.some((r) => /total \d+/.test(r)), 'ls -la ran once the user allowed it');
+    assert.ok(fs.existsSync(path.join(workspaceRoot(), APPROVED_FILE)), 'the command ran once the user allowed it');
   });
 });
