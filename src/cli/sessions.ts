@@ -297,9 +297,12 @@ export function deliveryText(d: DeliveryRecord): string {
     case 'acknowledged':
       return `handed to ${where} ${how}, acknowledged by its agent`.replace(/ +,/, ',');
     case 'pending':
-      return d.via === 'terminal'
-        ? `waiting for the VS Code window of ${where} to type it`
-        : `queued for ${where}; its agent gets it as its next prompt`;
+      if (d.via === 'terminal') {
+        return d.attempts > 0
+          ? `typed into the terminal of ${where}, waiting for its agent to take it`
+          : `waiting for the agent of ${where} to be idle and for the VS Code window of its terminal to type it`;
+      }
+      return `queued for ${where}; its agent gets it as its next prompt`;
     default:
       return `NOT delivered: ${d.error ?? 'unknown reason'}`;
   }

@@ -1,7 +1,7 @@
 import { SyncordError } from '../errors';
 import { SessionContext } from './context';
 import { markDelivery } from './deliveryLog';
-import { AGENT_STATES, AgentState, isSafeId, SessionRecord } from './schema';
+import { AGENT_SESSION_ID, AGENT_STATES, AgentState, isSafeId, SessionRecord } from './schema';
 import { defineSessionsChange } from './store';
 
 /**
@@ -15,14 +15,12 @@ export interface AgentReport {
   agentSession?: string;
 }
 
-/** A conversation id used as a command argument: letters, digits, '_', '-' and '.', not starting with '-'. */
-const AGENT_SESSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export function checkAgentReport(input: { state?: string; agentSession?: string }): AgentReport {
   if (input.state !== undefined && !(AGENT_STATES as readonly string[]).includes(input.state)) {
     throw new SyncordError(`unknown agent state ${JSON.stringify(input.state)} (known: ${AGENT_STATES.join(', ')})`, 'usage');
   }
-  if (input.agentSession !== undefined && !AGENT_SESSION.test(input.agentSession)) {
+  if (input.agentSession !== undefined && !AGENT_SESSION_ID.test(input.agentSession)) {
     throw new SyncordError(`invalid conversation id ${JSON.stringify(input.agentSession)}`, 'usage');
   }
   return { state: input.state as AgentState | undefined, agentSession: input.agentSession };

@@ -29,6 +29,11 @@ export function isSafeId(s: string): boolean {
 }
 const safeId = (what: string) =>
   z.string().refine(isSafeId, { message: `${what}: use letters, digits, '.', '_' and '-' only (no '/', '..', spaces or control characters)` });
+/**
+ * A runtime's own conversation id (opencode's `ses_…`, Claude Code's UUID), read from the file and given to the
+ * runtime as an argument: it must never read as an option or carry anything but the id.
+ */
+export const AGENT_SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 /** A process id Syncord may signal: a positive integer (0 and negative ids name process groups). */
 const pid = () => z.number().int().positive();
 
@@ -80,6 +85,7 @@ export const SessionSchema = z
     agent_state_at: iso().nullable().optional().meta({ description: 'When the agent reported that state.' }),
     agent_session: z
       .string()
+      .refine((v) => AGENT_SESSION_ID.test(v), { message: "agent session id: letters, digits, '.', '_' and '-' only, not starting with '-' (it becomes a command argument)" })
       .nullable()
       .optional()
       .meta({ description: "The runtime's own id of the conversation (opencode's `ses_…`; Claude Code's is the session id), as the agent reported it: later hand-overs continue that conversation and no other." }),

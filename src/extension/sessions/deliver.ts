@@ -4,13 +4,20 @@ import { Sessions } from './context';
 
 /** How a hand-over went, as a clause: "typed it into its terminal", "it was NOT delivered: …". */
 export function deliveryClause(d: DeliveryRecord): string {
+  const handed = d.via === 'terminal' ? 'typed it into its terminal' : 'handed it to its session as a prompt';
   switch (d.status) {
     case 'delivered':
-      return d.via === 'terminal' ? 'typed it into its terminal' : 'handed it to its session as a prompt';
+      return handed;
+    case 'acknowledged':
+      return `${handed}; its agent acknowledged it`;
     case 'pending':
-      return d.via === 'terminal'
-        ? 'it waits for the VS Code window that has the session’s terminal to type it'
-        : 'it is queued for the session; the agent gets it as its next prompt';
+      if (d.via === 'terminal') {
+        // Typed, until the agent reports itself busy with it; or waiting for the agent to be idle, or for the window.
+        return d.attempts > 0
+          ? 'typed it into its terminal, waiting for its agent to take it'
+          : 'it waits for its agent to be idle and for the VS Code window that has the session’s terminal to type it';
+      }
+      return 'it is queued for the session; the agent gets it as its next prompt';
     default:
       return `it was NOT delivered: ${d.error ?? 'unknown reason'}`;
   }

@@ -169,6 +169,19 @@ describe('adversarial: sessions and workspace-defined commands', function () {
       assert.equal(fs.existsSync(pwned), false, 'the recorded command line ran');
     });
 
+    it("a conversation id that reads as an option is refused with file:line:col before it reaches the runtime's command line", async () => {
+      ok(await syncord(['instance', 'add', 'w1', '--role', 'dev']));
+      const text = JSON.stringify({ sessions: [record({ runtime: 'opencode', agent_session: '--dangerously-skip-permissions' })] }, null, 2);
+      writeSessions(text);
+      const line = text.split('\n').findIndex((l) => l.includes('"agent_session"')) + 1;
+      ok(await syncord(['task', 'add', 'Anything']));
+      const r = await syncord(['sling', 'task_001', 'w1']);
+      assert.equal(r.code, ExitCode.invalidFile, r.stdout + r.stderr);
+      assert.ok(r.stderr.includes(`${path.join(dir, 'sessions.json')}:${line}:`), r.stderr);
+      assert.match(r.stderr, /agent session id: letters, digits/);
+      assert.equal(fs.existsSync(pwned), false);
+    });
+
     it('a record naming a runtime the user never defined is refused, and the hand-over stays undelivered', async () => {
       ok(await syncord(['instance', 'add', 'w1', '--role', 'dev']));
       writeSessions(JSON.stringify({ sessions: [record({ runtime: 'evil' })] }, null, 2));

@@ -56,7 +56,7 @@ describe('syncord agents', () => {
         text,
         [
           'Hand-overs not acknowledged:',
-          '  msg_014  backend-claude  Work msg_014  pending: waiting for the VS Code window of session aaaaaaaa to type it',
+          '  msg_014  backend-claude  Work msg_014  pending: waiting for the agent of session aaaaaaaa to be idle and for the VS Code window of its terminal to type it',
           '  msg_013  docs-opencode   Work msg_013  pending: queued for session bbbbbbbb; its agent gets it as its next prompt',
           '  msg_012  backend-claude  Work msg_012  delivered 5m ago, not acknowledged',
           '  msg_011  qa              Work msg_011  FAILED: Permission denied: [31mBash(rm) [0m',

@@ -99,7 +99,7 @@ describe('sessions: terminal hand-overs (core)', function () {
     // The CLI cannot reach a VS Code terminal: it queues the prompt and says so.
     const cli = await runSyncord(root, ['sling', 'task_001', 'ui-claude'], { env: { PATH: `${FAKES}${path.delimiter}${process.env.PATH}` } });
     assert.equal(cli.code, 0, cli.stderr);
-    assert.match(cli.stdout, /waiting for the VS Code window of session .* to type it/);
+    assert.match(cli.stdout, /waiting for the agent of session .* to be idle and for the VS Code window of its terminal to type it/);
     const pending = json<{ messages: { deliveries?: { status: string; via: string }[] }[] }>('communication-log.json').messages[0].deliveries![0];
     assert.deepEqual([pending.status, pending.via], ['pending', 'terminal']);
     const queued = json<{ sessions: { queue: string[] }[] }>('sessions.json').sessions[0].queue;
