@@ -146,8 +146,11 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
       () => readJson(wb(), 'task-queue.json').completed_tasks.some((t: { task_id: string; assigned_to: string }) => t.task_id === task && t.assigned_to === 'backend-claude'),
       `${task} to be completed by backend-claude`,
     );
-    const handoff = readJson(wb(), 'communication-log.json').messages.filter((m: { type: string }) => m.type === 'handoff').pop();
-    assert.deepEqual(handoff.deliveries.map((d: { instance: string; via: string; status: string }) => [d.instance, d.via, d.status]), [['backend-claude', 'terminal', 'delivered']]);
+    // The agent ran `syncord task start` about it itself: acknowledged.
+    await wb().waitUntil(() => {
+      const handoff = readJson(wb(), 'communication-log.json').messages.filter((m: { type: string }) => m.type === 'handoff').pop();
+      return JSON.stringify(handoff.deliveries.map((d: { instance: string; via: string; status: string }) => [d.instance, d.via, d.status])) === JSON.stringify([['backend-claude', 'terminal', 'acknowledged']]);
+    }, 'the hand-over to be acknowledged by the agent');
     await wb().waitUntil(async () => (await wb().viewRows('Coordination')).includes('Completed 1'), 'the Coordination view to count the completed task');
     await wb().screenshot('sessions-task-completed');
   });
