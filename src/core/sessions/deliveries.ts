@@ -8,7 +8,7 @@ import { SessionContext, SYSTEM_SENDER } from './context';
 import { DeliveryRecord, deliveriesOf, failQueued, HandOver, markDelivery, promptFor, unacknowledgedIn, WithDeliveries } from './deliveryLog';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
-import { RuntimeSpec, runnableRuntime, runtimeSpec } from './runtimes';
+import { RuntimeSpec, runnableRuntime, runtimeNames, runtimeSpec } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
 import { reconcileSessions, startSupervisor } from './sessions';
 import { defineSessionsChange, forgetProcesses, liveSessionOf, REST_IDLE } from './store';
@@ -100,6 +100,8 @@ interface Taken {
   messages: string[];
   /** A prompt typed earlier that the agent never took (reported as failed). */
   expired?: string;
+  /** Whether the session's agent reports its state (then a typed prompt is delivered when it takes it). */
+  reports: boolean;
 }
 
 /**
@@ -108,29 +110,30 @@ interface Taken {
  * middle of a turn interrupts it); the prompt is `typing` until the agent reports itself busy with it. An agent
  * that reports nothing gets the whole queue.
  */
-const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, input: { sessionId: string; reportsState: boolean }, now): Taken => {
+const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (file, input: { sessionId: string; reporting: string[] }, now): Taken => {
   const rec = file.sessions.find((s) => s.session_id === input.sessionId);
-  if (!rec || !isLive(rec) || rec.mode !== 'terminal') return { messages: [] };
+  if (!rec || !isLive(rec) || rec.mode !== 'terminal') return { messages: [], reports: false };
+  const reports = input.reporting.includes(rec.runtime);
   let expired: string | undefined;
-  if (input.reportsState && rec.typing) {
-    if (Date.parse(now) - Date.parse(rec.typing.at) < TYPED_PROMPT_TIMEOUT_MS) return { messages: [] };
+  if (reports && rec.typing) {
+    if (Date.parse(now) - Date.parse(rec.typing.at) < TYPED_PROMPT_TIMEOUT_MS) return { messages: [], reports };
     expired = rec.typing.message;
     rec.typing = null;
     rec.updated = now;
   }
-  if (!rec.queue?.length) return { messages: [], expired };
-  if (input.reportsState) {
-    if (rec.agent_state !== 'idle') return { messages: [], expired };
+  if (!rec.queue?.length) return { messages: [], expired, reports };
+  if (reports) {
+    if (rec.agent_state !== 'idle') return { messages: [], expired, reports };
     const [first, ...rest] = rec.queue;
     rec.queue = rest;
     rec.typing = { message: first, at: now };
     rec.updated = now;
-    return { messages: [first], expired };
+    return { messages: [first], expired, reports };
   }
   const q = rec.queue;
   rec.queue = [];
   rec.updated = now;
-  return { messages: q };
+  return { messages: q, reports };
 });
 
 /**
@@ -144,10 +147,8 @@ export async function pumpTerminalQueue(
   sessionId: string,
   type: (prompt: string) => Promise<void> | void,
 ): Promise<number> {
-  const rec = (await ctx.sessions.list()).find((s) => s.session_id === sessionId);
-  if (!rec) return 0;
-  const reports = reportsState(ctx, rec);
-  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reportsState: reports });
+  const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reporting: reportingRuntimes(ctx) });
+  const reports = taken.reports;
   if (taken.expired) {
     await markDelivery(ctx, taken.expired, sessionId, {
       status: 'failed',
@@ -178,13 +179,9 @@ const CLEAR_TYPING = defineSessionsChange('session.clearTyping', (file, input: {
   }
 });
 
-/** Whether a session's agent reports its state to Syncord (its runtime is of a kind Syncord knows). */
-function reportsState(ctx: SessionContext, s: SessionRecord): boolean {
-  try {
-    return Boolean(runtimeSpec(ctx.config, s.runtime).kind);
-  } catch {
-    return false;
-  }
+/** The runtimes whose agents report their state to Syncord (those of a kind Syncord knows), as configured here. */
+function reportingRuntimes(ctx: SessionContext): string[] {
+  return runtimeNames(ctx.config).filter((n) => Boolean(runtimeSpec(ctx.config, n).kind));
 }
 
 interface HandoffInput {
