@@ -21,7 +21,7 @@ import { buildThreads } from '../src/core/coordination/threads';
 import { buildTreeModel } from '../src/views/coordination';
 import { threadPage } from '../src/views/messageLog';
 import { componentsFor, TargetInfo, TargetsSnapshot } from '../src/core/targets/overview';
-import type { ChangedFile } from '../src/core/targets/detect';
+import type { PendingFile } from '../src/core/targets/status';
 import { DEFAULT_RULES } from '../src/core/targets/rules';
 import { buildTree } from '../src/views/targets';
 import { changedNodes } from '../src/views/tree';
@@ -125,12 +125,12 @@ const CHANGES_PER_TARGET = 2_000;
 /** Targets that each wait for the same {@link CHANGES_PER_TARGET} changed files, spread over the default categories. */
 function targetsSample(): TargetsSnapshot {
   const categories = Object.keys(DEFAULT_RULES.categories);
-  const files: ChangedFile[] = Array.from({ length: CHANGES_PER_TARGET }, (_, i) => ({ status: i % 7 ? 'M' : 'A', path: `docs/section-${i % 40}/page-${i}.md`, categories: [categories[i % categories.length]] }));
+  const files: PendingFile[] = Array.from({ length: CHANGES_PER_TARGET }, (_, i) => ({ status: i % 7 ? 'M' : 'A', path: `docs/section-${i % 40}/page-${i}.md`, categories: [categories[i % categories.length]], action: i % 7 ? 'update' : 'add' }));
   const targets: TargetInfo[] = Array.from({ length: TARGETS }, (_, i) => {
     const name = `target-${i + 1}`;
     return {
       target: { name, path: `../${name}`, absPath: `/bench/${name}`, type: 'source', last_sync: iso(BASE), sync_version: 'v1', status: 'needs_sync' },
-      status: { name, path: `../${name}`, absPath: `/bench/${name}`, type: 'source', status: 'needs_sync', reason: 'new commits', since: 'abc', changes: files, categories },
+      status: { name, path: `../${name}`, absPath: `/bench/${name}`, type: 'source', status: 'needs_sync', reason: 'new commits', since: 'abc', changes: files, categories, kept: [], notApplicable: [] },
       components: componentsFor(DEFAULT_RULES, 'source'),
       backups: [],
     };

@@ -20,22 +20,43 @@ function problemLine(ctx: CliContext, p: T.VerifyProblem): string {
   return `${formatLocation({ file: rel(ctx, p.file), line: p.line, column: p.column })}: ${p.message}`;
 }
 
+const REASON_WORDS: Record<T.ConflictReason, string> = {
+  'both-changed': 'changed on both sides',
+  'no-base': 'no earlier sync known',
+  'deleted-in-source': 'deleted in the main project, changed in the target',
+  'added-in-target': 'added in the target',
+};
+
 function planText(plan: T.SyncPlan, dryRun: boolean): string {
   const L: string[] = [];
   L.push(`${dryRun ? 'Plan (dry run, nothing written)' : 'Plan'} for ${plan.target}${plan.commit ? ` at ${plan.commit.slice(0, 12)}` : ''}:`);
   for (const c of plan.components) {
-    const how = c.incremental ? `changes since ${c.since!.slice(0, 12)}` : 'full comparison';
-    L.push(`  ${c.name} (${c.mode}, ${how}) -> ${c.destination}${c.kind === 'dir' ? '/' : ''}: ${c.adds.length} add, ${c.updates.length} update, ${c.deletes.length} delete, ${c.unchanged + c.retime.length} unchanged`);
+    const at = (r: string) => (r ? `${c.destination}/${r}` : c.destination);
+    if (c.notApplicable) {
+      L.push(`  ${c.name} (${c.mode}) -> ${c.destination}${c.kind === 'dir' ? '/' : ''}: ${c.note}`);
+      continue;
+    }
+    const counts = [`${c.adds.length} add`, `${c.updates.length} update`, `${c.deletes.length} delete`];
+    if (c.merges.length) counts.push(`${c.merges.length} merge`);
+    if (c.conflicts.length) counts.push(`${c.conflicts.length} CONFLICT`);
+    if (c.kept.length) counts.push(`${c.kept.length} kept (target's own edits)`);
+    counts.push(`${c.unchanged + c.retime.length} unchanged`);
+    L.push(`  ${c.name} (${c.mode}) -> ${c.destination}${c.kind === 'dir' ? '/' : ''}: ${counts.join(', ')}`);
     if (c.note) L.push(`    note: ${c.note}`);
+    const show = (sign: string, list: string[], suffix = '') => {
+      for (const r of list.slice(0, 50)) L.push(`    ${sign} ${at(r)}${suffix}`);
+      if (list.length > 50) L.push(`    ${sign} … ${list.length - 50} more`);
+    };
     if (dryRun) {
-      const show = (sign: string, list: string[]) => {
-        for (const r of list.slice(0, 50)) L.push(`    ${sign} ${r ? `${c.destination}/${r}` : c.destination}`);
-        if (list.length > 50) L.push(`    ${sign} … ${list.length - 50} more`);
-      };
       show('+', c.adds);
       show('~', c.updates);
       show('-', c.deletes);
     }
+    // Files the target changed since the last sync are always listed: nothing happens to them unseen.
+    show('M', c.merges, "  (changed on both sides; merged line by line)");
+    show('=', c.kept, "  (the target's own edit, kept)");
+    for (const r of c.resolved) L.push(`    ${r.resolution === 'take-source' ? '<' : '>'} ${at(r.rel)}  (${REASON_WORDS[r.reason]}; ${r.resolution === 'take-source' ? "the main project's version taken" : "the target's copy kept"} as you chose)`);
+    for (const x of c.conflicts) L.push(`    ! ${at(x.rel)}  CONFLICT: ${x.detail}`);
     if (c.skipped.length) L.push(`    skipped (symlinks or special files, never followed): ${c.skipped.slice(0, 10).join(', ')}${c.skipped.length > 10 ? ', …' : ''}`);
   }
   for (const c of plan.configs) {
@@ -43,6 +64,33 @@ function planText(plan: T.SyncPlan, dryRun: boolean): string {
     if (dryRun && c.diff) L.push(c.diff.replace(/^/gm, '    ').trimEnd());
   }
   return L.join('\n');
+}
+
+/** What to tell about conflicts left by a sync (or a dry run), and how to settle them. */
+function conflictText(target: string, conflicts: T.SyncResult['conflicts'], dryRun: boolean): string {
+  const L = [`${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'} in ${target}${dryRun ? '' : ' left untouched (the rest was synced)'}:`];
+  for (const c of conflicts.slice(0, 30)) L.push(`  ${c.path}: ${c.detail}`);
+  if (conflicts.length > 30) L.push(`  … ${conflicts.length - 30} more`);
+  L.push(`Settle them: syncord sync run --target ${target} --take-source [paths] (the main project's version) or --keep-target [paths] (the target's copy); without paths, every conflict. In VS Code: "Syncord: Resolve Sync Conflicts" opens the merge editor.`);
+  return L.join('\n');
+}
+
+/** `--take-source` / `--keep-target` as plan options: true for every conflict, or comma-separated paths. */
+function resolutionsOf(o: { takeSource?: boolean | string; keepTarget?: boolean | string }): Pick<T.PlanOptions, 'resolve' | 'resolutions'> {
+  if (o.takeSource === true && o.keepTarget === true) throw new SyncordError('give --take-source or --keep-target for every conflict, not both (or name the files for each)', 'usage');
+  const out: Pick<T.PlanOptions, 'resolve' | 'resolutions'> = {};
+  const resolutions: Record<string, T.Resolution> = {};
+  for (const [v, how] of [[o.takeSource, 'take-source'], [o.keepTarget, 'keep-target']] as const) {
+    if (v === true) out.resolve = how;
+    else if (typeof v === 'string') {
+      for (const p of v.split(',').map((x) => x.trim().replace(/\\/g, '/').replace(/^\.\//, '')).filter(Boolean)) {
+        if (resolutions[p] && resolutions[p] !== how) throw new SyncordError(`${p} is given to both --take-source and --keep-target`, 'usage');
+        resolutions[p] = how;
+      }
+    }
+  }
+  if (Object.keys(resolutions).length) out.resolutions = resolutions;
+  return out;
 }
 
 function attachAbort(): { signal: AbortSignal; done: () => void } {
@@ -55,7 +103,9 @@ function attachAbort(): { signal: AbortSignal; done: () => void } {
   return { signal: ac.signal, done: () => process.removeListener('SIGINT', onSig) };
 }
 
-async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: boolean; full?: boolean; components?: string[] }): Promise<void> {
+async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: boolean; full?: boolean; components?: string[]; takeSource?: boolean | string; keepTarget?: boolean | string }): Promise<void> {
+  const settle = resolutionsOf(opts);
+  if (settle.resolutions && targetNames.length > 1) throw new SyncordError('name conflicting files for one target at a time (--target <name>)', 'usage');
   const rules = await rulesOf(ctx);
   const results: T.SyncResult[] = [];
   const human: string[] = [];
@@ -67,21 +117,28 @@ async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: 
         dryRun: opts.dryRun,
         full: opts.full,
         components: opts.components,
+        ...settle,
         signal,
         onProgress: (p) => ctx.logger.info(`${name}: ${p.phase} ${p.done}/${p.total}${p.path ? ` ${p.path}` : ''}`),
       });
       results.push(r);
       human.push(planText(r.plan, !!opts.dryRun));
+      const conflictsLeft = r.conflicts.length > 0;
       if (!r.dryRun) {
         if (r.backup) human.push(`Backup before sync: ${r.backup.id} (${r.backup.files} files, ${r.backup.newBytes} new bytes stored)`);
         if (r.ok) {
           human.push(`Synced ${name}: ${r.written} written, ${r.deleted} deleted, ${r.configsWritten} config file(s) merged.`);
           if (r.recorded) human.push(`Recorded: status ${r.recorded.status}, sync_version ${r.recorded.sync_version ?? '-'}, last_sync ${r.recorded.last_sync}`);
+          else if (r.conflicts.length) human.push(`Not recorded as synchronized: ${r.conflicts.length} conflict${r.conflicts.length === 1 ? '' : 's'} remain.`);
         } else {
           human.push(`Sync of ${name} ${r.cancelled ? 'was cancelled' : 'FAILED'}: ${r.error}`);
           human.push(`Done before stopping: ${r.written} written, ${r.deleted} deleted.${r.restoreCommand ? ` Undo with: ${r.restoreCommand}` : ''}`);
           process.exitCode = r.cancelled ? ExitCode.cancelled : ExitCode.io;
         }
+      }
+      if (conflictsLeft && (r.ok || r.dryRun)) {
+        human.push(conflictText(name, r.conflicts, r.dryRun));
+        if (!process.exitCode) process.exitCode = ExitCode.conflict;
       }
       if (signal.aborted) break;
     }
@@ -131,6 +188,7 @@ async function verifyAll(ctx: CliContext, names: string[], opts: { components?: 
   for (const name of names) {
     const target = await T.getTarget(ctx.paths, name);
     const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false, tests: opts.tests });
+    await T.keepVerify(ctx.paths, target, r);
     results.push(r);
     L.push(`Verify ${name}${opts.tests?.length ? ` (${opts.tests.join(', ')})` : ''}: ${r.passed ? 'PASSED' : 'FAILED'}`);
     if (!r.checks.length) L.push('  no checks in the selected groups (for core: the rules define no verify commands for this target type)');
@@ -198,10 +256,18 @@ export function registerTargetCommands(program: Command): void {
     .action(async (_o, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const list = await T.listTargets(ctx.paths);
+      // The status is computed (as `sync status` computes it); what targets.json records is shown only when it says otherwise.
+      const statuses = list.length ? await T.targetStatuses(ctx.paths, await rulesOf(ctx)) : [];
+      const now = new Map(statuses.map((s) => [s.name, s]));
+      const statusOf = (t: T.TargetEntry) => {
+        const s = now.get(t.name);
+        if (!s) return `status: ${t.status ?? '-'} (recorded)`;
+        return `status: ${s.status} (${s.reason})${t.status && t.status !== s.status ? ` [recorded: ${t.status}]` : ''}`;
+      };
       const human = list.length
-        ? list.map((t) => `- ${t.name}  ${t.path}  (${t.type})  status: ${t.status ?? '-'}  last sync: ${t.last_sync ?? 'never'}  version: ${t.sync_version ?? '-'}`).join('\n')
+        ? list.map((t) => `- ${t.name}  ${t.path}  (${t.type})  ${statusOf(t)}  last sync: ${t.last_sync ?? 'never'}  version: ${t.sync_version ?? '-'}`).join('\n')
         : `No targets registered (${T.registryFile(ctx.paths)}). Add one with: syncord target add <name> --path <folder> --type site-packages|source`;
-      ctx.print(human, { targets: list });
+      ctx.print(human, { targets: list.map((t) => ({ ...t, computed: now.has(t.name) ? { status: now.get(t.name)!.status, reason: now.get(t.name)!.reason } : null })) });
     });
 
   target
@@ -338,8 +404,8 @@ export function registerTargetCommands(program: Command): void {
       if (!targets.length) throw new SyncordError('no targets registered', 'not-found');
       const out: { target: string; markdown: string }[] = [];
       for (const t of targets) {
-        const d = o.since ? await T.detectChanges(ctx.paths, rules, o.since) : (await T.detectForTargets(ctx.paths, rules, [t]))[0];
-        out.push({ target: t.name, markdown: await T.buildChecklist(ctx.paths, rules, t, d) });
+        const since = o.since ? await T.detectChanges(ctx.paths, rules, o.since) : undefined;
+        out.push({ target: t.name, markdown: await T.buildChecklist(ctx.paths, rules, t, { since }) });
       }
       ctx.print(out.map((x) => x.markdown).join('\n'), out.length === 1 ? out[0] : { checklists: out });
     });
@@ -350,21 +416,36 @@ export function registerTargetCommands(program: Command): void {
     .option('--target <name>', 'the target')
     .option('--all-targets', 'every registered target')
     .option('--dry-run', 'print the plan only')
-    .option('--full', 'compare every file instead of asking git what changed since the last sync')
+    .option('--full', 'compare every file (every sync does; kept for scripts)')
     .option('--component <names>', 'only these components (comma-separated; "config" = config files)', collect)
-    .action(async (o: { target?: string; allTargets?: boolean; dryRun?: boolean; full?: boolean; component?: string[] }, cmd: Command) => {
+    .option('--take-source [paths]', "settle conflicts with the main project's version (every conflict, or these comma-separated paths in the target)")
+    .option('--keep-target [paths]', "settle conflicts by keeping the target's copy (every conflict, or these paths)")
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every file is compared with the target\'s copy and with the version the last sync wrote (the merge base):',
+        "  the main project changed it: updated; the target changed it: kept; both: merged line by line, or a",
+        '  CONFLICT when the changes overlap (also: a mirror deletion of a file the target changed or added).',
+        'Conflicting files are left untouched (the rest is synced), listed, and the command exits 5 until they',
+        'are settled with --take-source / --keep-target. A backup of everything a sync touches is taken first.',
+      ].join('\n'),
+    )
+    .action(async (o: { target?: string; allTargets?: boolean; dryRun?: boolean; full?: boolean; component?: string[]; takeSource?: boolean | string; keepTarget?: boolean | string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      await runSync(ctx, await targetsFor(ctx, o.target, o.allTargets), { dryRun: o.dryRun, full: o.full, components: o.component });
+      await runSync(ctx, await targetsFor(ctx, o.target, o.allTargets), { dryRun: o.dryRun, full: o.full, components: o.component, takeSource: o.takeSource, keepTarget: o.keepTarget });
     });
 
   for (const comp of ['docs', 'plans'] as const) {
     sync
       .command(`${comp} <target>`)
       .description(`sync the ${comp} component only (--complete compares the whole directory)`)
-      .option('--complete', 'complete directory sync: compare every file, not just what git says changed')
+      .option('--complete', 'complete directory sync: compare every file (every sync does; kept for scripts)')
       .option('--dry-run', 'print the plan only')
-      .action(async (t: string, o: { complete?: boolean; dryRun?: boolean }, cmd: Command) => {
-        await runSync(contextFrom(cmd), [t], { components: [comp], full: o.complete, dryRun: o.dryRun });
+      .option('--take-source [paths]', "settle conflicts with the main project's version")
+      .option('--keep-target [paths]', "settle conflicts by keeping the target's copy")
+      .action(async (t: string, o: { complete?: boolean; dryRun?: boolean; takeSource?: boolean | string; keepTarget?: boolean | string }, cmd: Command) => {
+        await runSync(contextFrom(cmd), [t], { components: [comp], full: o.complete, dryRun: o.dryRun, takeSource: o.takeSource, keepTarget: o.keepTarget });
       });
   }
 
@@ -396,11 +477,12 @@ export function registerTargetCommands(program: Command): void {
     const ctx = contextFrom(cmd);
     const list = await T.targetStatuses(ctx.paths, await rulesOf(ctx));
     const human = list.length
-      ? list.map((s) => `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; ${s.categories.join(', ')}` : ''})`).join('\n')
+      ? list.map((s) => `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; categories: ${s.categories.join(', ')}` : ''})`).join('\n')
       : 'No targets registered.';
     const stale = list.filter((s) => s.status !== 'synchronized');
     if (check && stale.length) process.exitCode = ExitCode.problemsFound;
-    ctx.print(check && stale.length ? `${human}\n${stale.length} target(s) need sync: syncord sync run --all-targets` : human, { targets: list });
+    const need = stale.length === 1 ? '1 target is not synchronized' : `${stale.length} targets are not synchronized`;
+    ctx.print(check && stale.length ? `${human}\n${need}: syncord sync run --all-targets` : human, { targets: list });
   };
   sync.command('status').description("each target's status, computed from git since its last sync").action(statusAction(false));
   sync.command('check').description('exit 1 when any target needs sync (for a pre-push hook or CI)').action(statusAction(true));

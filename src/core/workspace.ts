@@ -94,6 +94,11 @@ export function stateFile(paths: WorkspacePaths, target: string): string {
   return path.join(syncordDir(paths), 'state', `${checkedTargetName(target)}.json`);
 }
 
+/** The last verification of a target, kept until the next one: `.syncord/verify/<target>/last.json`. */
+export function lastVerifyFile(paths: WorkspacePaths, target: string): string {
+  return path.join(verifyLogDir(paths, target), 'last.json');
+}
+
 /** Records of operations in progress on a target: `.syncord/work/<target>/`. */
 export function workDir(paths: WorkspacePaths, target: string): string {
   return path.join(syncordDir(paths), 'work', checkedTargetName(target));

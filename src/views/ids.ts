@@ -39,6 +39,7 @@ export const ContextValue = {
     changes: 'syncord.target.changes',
     category: 'syncord.target.category',
     changedFile: 'syncord.target.changedFile',
+    conflictFile: 'syncord.target.conflictFile',
     components: 'syncord.target.components',
     component: 'syncord.target.component',
     config: 'syncord.target.config',

@@ -76,7 +76,7 @@ export function targetsStatusBarView(snap: TargetsSnapshot | undefined, busy: Re
     return shown(`$(sync~spin) ${what} ${name}…${more}`, [...lines, '', click].join('\n'));
   }
   const need = by.get('needs_sync')?.length ?? 0;
-  const bad = (by.get('verify_failed')?.length ?? 0) + (by.get('sync_failed')?.length ?? 0) + (by.get('missing')?.length ?? 0);
+  const bad = (by.get('verify_failed')?.length ?? 0) + (by.get('conflict')?.length ?? 0) + (by.get('sync_failed')?.length ?? 0) + (by.get('missing')?.length ?? 0);
   let text: string;
   if (need) text = `$(sync) ${need} ${need === 1 ? 'target needs' : 'targets need'} sync`;
   else if (bad) text = `$(warning) ${bad} ${bad === 1 ? 'target has' : 'targets have'} problems`;

@@ -3,7 +3,7 @@
  * core's read model (core/targets/overview.ts), and the status words each target shows. The extension only
  * adapts it to the editor.
  */
-import { DisplayStatus, displayStatus, pendingByCategory, TargetInfo, TargetsSnapshot } from '../core/targets/overview';
+import { DisplayStatus, displayStatus, pendingByCategory, TargetInfo, TargetsSnapshot, verifyIsCurrent } from '../core/targets/overview';
 import { ClickCommand, ContextValue } from './ids';
 import { plural } from './text';
 import { relativeTime } from './time';
@@ -14,6 +14,7 @@ const TargetContext = ContextValue.targets;
 export const STATUS_LABEL: Record<DisplayStatus, string> = {
   synchronized: 'synchronized',
   needs_sync: 'needs sync',
+  conflict: 'conflicts to settle',
   verify_failed: 'verify failed',
   sync_failed: 'sync failed',
   missing: 'folder missing',
@@ -24,6 +25,7 @@ const STATUS_ICON: Record<DisplayStatus, NodeIcon> = {
   synchronized: { id: 'pass-filled', color: 'testing.iconPassed' },
   // Not the sync icon: the row's inline Sync action shows that one beside it.
   needs_sync: { id: 'arrow-circle-down', color: 'editorWarning.foreground' },
+  conflict: { id: 'git-merge', color: 'editorError.foreground' },
   verify_failed: { id: 'error', color: 'testing.iconFailed' },
   sync_failed: { id: 'warning', color: 'editorError.foreground' },
   missing: { id: 'question', color: 'editorError.foreground' },
@@ -40,11 +42,24 @@ export interface TargetNode extends ViewNode {
   target?: string;
   component?: string;
   backupId?: string;
+  /** For a pending file: its path in the target (relative to the target root). */
+  targetPath?: string;
   /** A file the node points at, with an optional 1-based position. */
   location?: { file: string; line?: number; column?: number };
 }
 
 export type TargetsTree = TreeModel<TargetNode>;
+
+/** What a sync would do to a pending file. */
+const ACTION_WORD: Record<string, string> = {
+  add: 'to add',
+  update: 'to update',
+  merge: "to merge with the target's edits",
+  delete: 'to delete',
+  conflict: 'conflict: needs your choice',
+  config: 'config keys to merge',
+  changed: 'changed since the last sync',
+};
 
 const CHANGE_WORD: Record<string, string> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', C: 'copied', T: 'type changed', U: 'unmerged', '?': 'untracked' };
 
@@ -114,9 +129,7 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       ? fileCount
         ? `${plural(fileCount, 'file')} · ${plural(pending.length, 'category', 'categories')}`
         : status === 'needs_sync'
-          ? info.status.since
-            ? 'none new; marked needs sync'
-            : info.status.reason
+          ? info.status.reason
           : 'none'
       : (info.statusNote ?? 'unknown'),
     tooltip: info.status?.reason ?? info.statusNote,
@@ -141,16 +154,23 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
     });
     for (const f of g.files) {
       const file = snap.root ? joinPath(snap.root, f.path) : undefined;
+      const action = 'action' in f ? f.action : undefined;
+      const word = action ? ACTION_WORD[action] : f.oldPath ? `${CHANGE_WORD[f.status] ?? f.status} from ${f.oldPath}` : (CHANGE_WORD[f.status] ?? f.status);
+      const conflict = action === 'conflict';
       tree.add({
         id: `${gid}/${f.path}`,
         parentId: gid,
         kind: 'changedFile',
         label: f.path,
-        description: f.oldPath ? `${CHANGE_WORD[f.status] ?? f.status} from ${f.oldPath}` : (CHANGE_WORD[f.status] ?? f.status),
-        icon: { id: f.status === 'D' ? 'diff-removed' : f.status === 'A' || f.status === '?' ? 'diff-added' : f.status === 'R' ? 'diff-renamed' : 'diff-modified' },
-        contextValue: TargetContext.changedFile,
+        description: word,
+        ...('detail' in f && f.detail ? { tooltip: `${f.path}: ${f.detail}` } : {}),
+        icon: conflict
+          ? { id: 'git-merge', color: 'editorError.foreground' }
+          : { id: f.status === 'D' ? 'diff-removed' : f.status === 'A' || f.status === '?' ? 'diff-added' : f.status === 'R' ? 'diff-renamed' : 'diff-modified' },
+        contextValue: conflict ? TargetContext.conflictFile : TargetContext.changedFile,
         collapsible: 'none',
         target: t.name,
+        ...('targetPath' in f && f.targetPath ? { targetPath: f.targetPath } : {}),
         ...(file && { resource: file, click: f.status === 'D' ? undefined : { command: ClickCommand.openFile, title: 'Open', with: { file } } }),
       });
     }
@@ -226,7 +246,7 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       parentId: id,
       kind: 'checks',
       label: 'Last verify',
-      description: `${r.passed ? 'passed' : `failed (${failed} of ${r.checks.length} checks)`} · ${relativeTime(info.verify.at, now)}`,
+      description: `${r.passed ? 'passed' : `failed (${failed} of ${r.checks.length} checks)`} · ${relativeTime(info.verify.at, now)}${verifyIsCurrent(info) ? '' : ' · before the last sync'}`,
       icon: r.passed ? { id: 'pass', color: 'testing.iconPassed' } : { id: 'error', color: 'testing.iconFailed' },
       contextValue: TargetContext.checks,
       collapsible: r.passed ? 'collapsed' : 'expanded',

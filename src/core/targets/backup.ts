@@ -766,3 +766,26 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
     for (const rel of after.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
   }
 }
+
+/**
+ * Keeps bytes in a target's content-addressed store (the backup objects) and returns their SHA-256. Sync keeps
+ * there what it wrote into the target: the merge base of the next sync.
+ */
+export function putObject(paths: WorkspacePaths, targetName: string, data: Buffer): string {
+  const hash = createHash('sha256').update(data).digest('hex');
+  const obj = objectPath(storeOf(paths, targetName), hash);
+  if (!lstatSyncOrUndefined(obj)) {
+    fs.mkdirSync(path.dirname(obj), { recursive: true });
+    writeFileAtomic(obj, data, { mode: 0o444 });
+  }
+  return hash;
+}
+
+/** Bytes kept under `hash` in a target's store, checked against their name; undefined when absent or damaged. */
+export function getObject(paths: WorkspacePaths, targetName: string, hash: string): Buffer | undefined {
+  if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+  const obj = objectPath(storeOf(paths, targetName), hash);
+  const got = readRegularSync(obj);
+  if (!got || createHash('sha256').update(got.data).digest('hex') !== hash) return undefined;
+  return got.data;
+}

@@ -1,10 +1,10 @@
 import { WorkspacePaths } from '../workspace';
 import { selectComponents, sourceFiles } from './components';
-import { CategoryChanges, ChangedFile, DetectResult } from './detect';
+import { CategoryChanges, ChangedFile, DetectResult, detectChanges } from './detect';
 import { isGitRepo } from './git';
 import { ResolvedTarget } from './registry';
-import { SyncRules } from './schema';
-import { lastSyncedCommit, relevantChanges } from './status';
+import { PRIORITIES, SyncRules } from './schema';
+import { targetStatus } from './status';
 
 const MAX_FILES_LISTED = 15;
 
@@ -13,27 +13,39 @@ function code(s: string): string {
 }
 
 /**
- * Seed 002's post-sync verification checklist as Markdown, filled in for one target: what changed (by
- * category and priority), the components with their destinations and file counts, the config merge table,
- * and the verify commands of the rules.
+ * Seed 002's post-sync verification checklist as Markdown, filled in for one target: what is pending (by
+ * category and priority, as `syncord sync status` counts it: the same comparison), the components with their
+ * destinations and file counts, the config merge table, and the verify commands of the rules. With `since`,
+ * the changes listed are those of the main project since that commit instead.
  */
-export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, changes: DetectResult): Promise<string> {
+export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: { since?: DetectResult } = {}): Promise<string> {
   const sel = selectComponents(paths, rules, target);
   const useGit = await isGitRepo(paths.root);
-  // Counted as `syncord sync status` counts: files in synced categories or in component / config sources.
-  const relevant = await relevantChanges(paths, rules, target, changes, await lastSyncedCommit(paths, target));
+  const status = await targetStatus(paths, rules, target, { git: useGit });
+  const relevant: ChangedFile[] = opts.since ? opts.since.files.filter((f) => f.categories.some((c) => rules.categories[c]?.sync)) : status.changes;
   const inPlan = new Set(relevant.map((f) => f.path));
-  const categories: CategoryChanges[] = changes.categories.map((c) => ({ ...c, files: c.files.filter((f) => inPlan.has(f.path)) })).filter((c) => c.files.length);
+  const categories: CategoryChanges[] = [];
+  for (const [name, rule] of Object.entries(rules.categories)) {
+    const files = relevant.filter((f) => f.categories.includes(name));
+    if (files.length) categories.push({ category: name, priority: rule.priority, description: rule.description, sync: rule.sync, files });
+  }
+  categories.sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.category.localeCompare(b.category));
   const outsideCategories = relevant.filter((f) => !f.categories.length);
-  const notSynced = changes.files.filter((f) => !inPlan.has(f.path));
-  const listFile = (f: ChangedFile) => `  - ${f.status === '?' ? 'untracked' : f.status} ${code(f.path)}${f.oldPath ? ` (from ${code(f.oldPath)})` : ''}`;
+  // What changed in the main project since the recorded sync and is not synchronized (outside the components and synced categories).
+  const changedSince = opts.since ?? (status.since ? await detectChanges(paths, rules, status.since) : undefined);
+  const notSynced = changedSince ? changedSince.files.filter((f) => !inPlan.has(f.path)) : [];
+  const verb: Record<string, string> = { add: 'add', update: 'update', merge: 'merge', delete: 'delete', conflict: 'CONFLICT', config: 'merge config', changed: 'changed' };
+  const listFile = (f: ChangedFile & { action?: string; detail?: string }) =>
+    `  - ${f.action ? verb[f.action] : f.status === '?' ? 'untracked' : f.status} ${code(f.path)}${f.oldPath ? ` (from ${code(f.oldPath)})` : ''}${f.detail ? ` — ${f.detail}` : ''}`;
   const L: string[] = [];
   L.push(`# Sync checklist for ${target.name}`, '');
   L.push(`## Verification Checklist for ${target.name}`, '');
   L.push(`Target: ${code(target.path)} (${target.type}) · last sync: ${target.last_sync ?? 'never'} · version: ${target.sync_version ?? 'none'}`);
-  L.push(`Changes since: ${changes.since ? code(changes.since.slice(0, 12)) : 'the beginning (never synced)'} · ${relevant.length} changed file(s) to synchronize`, '');
+  L.push(`Status: ${status.status} (${status.reason})`);
+  const n = relevant.length;
+  L.push(opts.since ? `Changes since: ${code(opts.since.since?.slice(0, 12) ?? 'the beginning')} · ${n} changed file${n === 1 ? '' : 's'} in synced categories` : `Pending: ${n} file${n === 1 ? '' : 's'} to synchronize`, '');
   L.push('### Changes to Synchronize', '');
-  if (!relevant.length) L.push('No changes in synchronized categories or components.', '');
+  if (!relevant.length) L.push('Nothing to synchronize: a sync would change nothing.', '');
   else {
     if (categories.length) {
       L.push('| Category | Priority | Files |', '|----------|----------|-------|');
@@ -52,6 +64,7 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
     }
     L.push('');
   }
+  if (status.kept.length) L.push(`Kept with the target's own edits (a sync leaves them): ${status.kept.slice(0, 5).map(code).join(', ')}${status.kept.length > 5 ? ', …' : ''}`, '');
   if (notSynced.length) {
     L.push(`Not synchronized (outside synced categories and components, not counted above): ${notSynced.length} file(s), e.g. ${notSynced.slice(0, 5).map((f) => code(f.path)).join(', ')}`, '');
   }
@@ -70,6 +83,10 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
   L.push('### Integration-Specific', '', '- [ ] Launch scripts execute correctly', '- [ ] Configuration loads without errors', '- [ ] Session files save to correct location', '- [ ] Logs write to correct location', '');
   L.push('### Documentation', '');
   for (const c of sel.components) {
+    if (status.notApplicable.includes(c.name)) {
+      L.push(`- Not applicable: ${code(c.source + (c.kind === 'dir' ? '/' : ''))} does not exist in the main project`);
+      continue;
+    }
     const n = (await sourceFiles(paths.root, c, useGit)).files.size;
     const what = c.kind === 'dir' ? `Complete ${code(c.source + '/')} directory copied` : `${code(c.source)} copied`;
     L.push(`- [ ] ${what} to ${code(c.destination + (c.kind === 'dir' ? '/' : ''))} (${n} file${n === 1 ? '' : 's'}, ${c.mode})`);
@@ -78,6 +95,10 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
   if (sel.configs.length) {
     L.push('### Configuration', '');
     for (const c of sel.configs) {
+      if (status.notApplicable.includes(c.name)) {
+        L.push(`- Not applicable: ${code(c.source)} does not exist in the main project`);
+        continue;
+      }
       const strategies = Object.entries(c.strategies).map(([k, s]) => `${code(k)}: ${s}`).join(', ');
       L.push(`- [ ] ${code(c.source)} merged into ${code(c.destination)} (${strategies || 'no per-key strategies'}; other keys: ${c.defaultStrategy}) — review with ${code(`syncord config diff ${target.name}`)}`);
     }

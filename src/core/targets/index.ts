@@ -17,10 +17,10 @@ export type { ResolvedTarget, AddTargetInput, TargetPatch } from './registry';
 /** Change detection from git: one diff plus untracked files, classified by the rules' categories. */
 export { detectChanges, classify } from './detect';
 export type { DetectResult, ChangedFile, CategoryChanges } from './detect';
-export { detectForTargets, targetStatuses, lastSyncedCommit, relevantChanges, tagTargets } from './status';
+export { detectForTargets, targetStatus, targetStatuses, lastSyncedCommit, tagTargets } from './status';
 /** Backup, restore and rollback of a registered target, recorded in the registry. */
 export { backupTarget, restoreTarget, rollbackComponent } from './targetBackups';
-export type { TargetDetect, TargetStatus, TagResult } from './status';
+export type { TargetDetect, TargetStatus, TagResult, PendingFile, PendingAction } from './status';
 /** The seed's verification checklist as Markdown. */
 export { buildChecklist } from './checklist';
 /** Backups: list, load, restore (byte-exact, proved by hash). */
@@ -28,11 +28,14 @@ export { listBackups, loadManifest, restoreBackup } from './backup';
 export { backupDir, SYNCORD_DIR } from '../workspace';
 export type { BackupSummary, Manifest, RestoreResult } from './backup';
 /** Sync: plan (nothing written), apply (backup first; progress and cancel), config diff. */
-export { planSync, applySync, configDiff, readSyncState } from './sync';
-export type { SyncPlan, ComponentPlan, ConfigPlan, SyncOptions, SyncProgress, SyncResult, PlanOptions } from './sync';
+export { planSync, applySync, configDiff, readSyncState, planIsEmpty } from './sync';
+export type { SyncPlan, ComponentPlan, ConfigPlan, SyncOptions, SyncProgress, SyncResult, PlanOptions, PlanConflict, ConflictReason, Resolution } from './sync';
 export { mergeConfig } from './configMerge';
 /** Verification; `runVerifyCommand` is the one function that runs processes (gate it on workspace trust). */
-export { verifyTarget, runVerifyCommand, brokenLinks, VERIFY_TEST_GROUPS, checkKindsOf } from './verify';
-export type { VerifyResult, VerifyCheck, VerifyProblem, CommandResult, VerifyOptions, CheckKind } from './verify';
+export { verifyTarget, runVerifyCommand, brokenLinks, VERIFY_TEST_GROUPS, checkKindsOf, keepVerify, lastVerify } from './verify';
+export type { KeptVerify, VerifyResult, VerifyCheck, VerifyProblem, CommandResult, VerifyOptions, CheckKind } from './verify';
 export { componentNames } from './components';
 
+/** Conflicts: the three versions of a file, and settling one (take the main project's, keep the target's, or a merged text). */
+export { listConflicts, conflictInputs, settleConflict } from './conflicts';
+export type { ConflictInputs } from './conflicts';

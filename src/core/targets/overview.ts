@@ -5,13 +5,14 @@
  */
 import type { BackupSummary } from './backup';
 import type { ChangedFile } from './detect';
+import type { PendingFile } from './status';
 import type { ResolvedTarget } from './registry';
 import { Priority, PRIORITIES, SyncRules } from './schema';
 import type { TargetStatus } from './status';
 import type { VerifyProblem, VerifyResult } from './verify';
 
 /** The status a target has: computed from the main project's history, the registry and the last verify. */
-export type DisplayStatus = 'synchronized' | 'needs_sync' | 'verify_failed' | 'sync_failed' | 'missing' | 'unknown';
+export type DisplayStatus = 'synchronized' | 'needs_sync' | 'conflict' | 'verify_failed' | 'sync_failed' | 'missing' | 'unknown';
 
 /** What is known about one target. */
 export interface TargetInfo {
@@ -23,7 +24,8 @@ export interface TargetInfo {
   components: { name: string; kind: 'component' | 'config'; mode?: string; destination: string; source: string }[];
   backups: BackupSummary[];
   backupsError?: string;
-  verify?: { result: VerifyResult; at: string };
+  /** The last verification (kept until the next one), with the target's `last_sync` when it ran. */
+  verify?: { result: VerifyResult; at: string; last_sync?: string | null };
 }
 
 export interface TargetsSnapshot {
@@ -39,16 +41,23 @@ export interface TargetsSnapshot {
   errors: { message: string; file: string; line?: number; column?: number }[];
 }
 
+/** Whether the last verification is of the target as it is since its last sync (not of an earlier state). */
+export function verifyIsCurrent(info: TargetInfo): boolean {
+  const v = info.verify;
+  return !!v && (v.last_sync === undefined || (v.last_sync ?? null) === (info.target.last_sync ?? null));
+}
+
 /**
- * The status of a target. A computed status is taken as `syncord sync status` prints it (the core already
- * counts a `needs_sync` written by a restore); without one (Restricted Mode, an error) the status recorded in
- * targets.json counts. A failed last verify wins over "synchronized" until the next verify or sync.
+ * The status of a target. A computed status is taken as `syncord sync status` prints it; without one
+ * (Restricted Mode, an error) the status recorded in targets.json counts. A failed verify of the target as it
+ * is since its last sync wins over "synchronized" (a verify from before a later sync is shown, not counted).
  */
 export function displayStatus(info: TargetInfo): DisplayStatus {
   const s = info.status;
   if (s?.status === 'missing') return 'missing';
   if (s?.status === 'sync_failed' || (!s && info.target.status === 'sync_failed')) return 'sync_failed';
-  if (info.verify && !info.verify.result.passed) return 'verify_failed';
+  if (s?.status === 'conflict') return 'conflict';
+  if (info.verify && !info.verify.result.passed && verifyIsCurrent(info)) return 'verify_failed';
   if (s) return s.status === 'needs_sync' ? 'needs_sync' : 'synchronized';
   if (info.target.status === 'needs_sync') return 'needs_sync';
   if (info.target.status === 'synchronized') return 'synchronized';
@@ -59,13 +68,13 @@ export interface PendingCategory {
   category: string;
   priority: Priority | 'other';
   description?: string;
-  files: ChangedFile[];
+  files: (ChangedFile | PendingFile)[];
 }
 
 /** A target's pending changes grouped by category, highest priority first; files outside every category last. */
-export function pendingByCategory(changes: ChangedFile[], rules: SyncRules | undefined): PendingCategory[] {
+export function pendingByCategory(changes: (ChangedFile | PendingFile)[], rules: SyncRules | undefined): PendingCategory[] {
   const map = new Map<string, PendingCategory>();
-  const other: ChangedFile[] = [];
+  const other: (ChangedFile | PendingFile)[] = [];
   for (const f of changes) {
     const cats = f.categories.filter((c) => rules?.categories[c]);
     if (!cats.length) other.push(f);

@@ -1,13 +1,12 @@
-import * as path from 'path';
 import { WorkspacePaths } from '../workspace';
-import { selectComponents } from './components';
-import { ChangedFile, DetectResult, detectChanges } from './detect';
-import { hashFile, lstatOrUndefined } from './fsutil';
+import { joinRel } from './components';
+import { ChangedFile, classify, DetectResult, detectChanges } from './detect';
+import { lstatOrUndefined } from './fsutil';
 import { isGitRepo, resolveCommit } from './git';
 import { getTarget, listTargets, registryFile, ResolvedTarget, updateTarget } from './registry';
 import { interruptedWork } from './leftovers';
 import { SyncRules } from './schema';
-import { readSyncState } from './sync';
+import { planSync, SyncPlan } from './sync';
 import { SyncordError } from '../errors';
 
 /** The commit a target was last synced from: `last_sync_commit`, else its `sync_version` if that names a commit. */
@@ -39,35 +38,15 @@ export async function detectForTargets(paths: WorkspacePaths, rules: SyncRules, 
   return out;
 }
 
-/**
- * The changes that make a target need sync: files in synced categories or in the sources of its components
- * and config files. With `syncedSince` equal to the diff's base (the target's last synced commit), a file
- * synced from an uncommitted state and unchanged since then does not count. `targetStatuses` and the
- * checklist both count with this, so their numbers agree.
- */
-export async function relevantChanges(paths: WorkspacePaths, rules: SyncRules, t: ResolvedTarget, d: DetectResult, syncedSince?: string): Promise<ChangedFile[]> {
-  const sel = selectComponents(paths, rules, t);
-  const sources = [...sel.components.map((c) => (c.kind === 'dir' ? c.source + '/' : c.source)), ...sel.configs.map((c) => c.source)];
-  const inSources = (p: string) => sources.some((s) => (s.endsWith('/') ? p.startsWith(s) : p === s));
-  const skipSynced = !!syncedSince && d.since === syncedSince;
-  const dirty: Record<string, string | null> = {};
-  if (skipSynced) {
-    const state = await readSyncState(paths, t.name);
-    for (const c of Object.values(state.components)) Object.assign(dirty, c.dirty ?? {});
-  }
-  const relevant: ChangedFile[] = [];
-  for (const f of d.files) {
-    const counts = f.categories.some((c) => rules.categories[c]?.sync) || inSources(f.path) || (f.oldPath !== undefined && inSources(f.oldPath));
-    if (!counts) continue;
-    if (skipSynced && Object.prototype.hasOwnProperty.call(dirty, f.path)) {
-      // Synced from an uncommitted state: unchanged since then if the content is still the same.
-      const st = await lstatOrUndefined(path.join(paths.root, f.path));
-      const now = st?.isFile() ? await hashFile(path.join(paths.root, f.path)) : null;
-      if (now === dirty[f.path]) continue;
-    }
-    relevant.push(f);
-  }
-  return relevant;
+/** What a pending file is waiting for: the sync's action on it, or (`changed`) a change outside every component. */
+export type PendingAction = 'add' | 'update' | 'merge' | 'delete' | 'conflict' | 'config' | 'changed';
+
+export interface PendingFile extends ChangedFile {
+  action: PendingAction;
+  /** The file in the target (relative to the target root), for files a component or config file covers. */
+  targetPath?: string;
+  /** Why a conflict is one. */
+  detail?: string;
 }
 
 export interface TargetStatus {
@@ -77,63 +56,137 @@ export interface TargetStatus {
   type: string;
   /** The status written in the registry. */
   recorded?: string;
-  /** Computed now: synchronized | needs_sync | sync_failed | missing. */
-  status: 'synchronized' | 'needs_sync' | 'sync_failed' | 'missing';
+  /**
+   * Computed now, from one comparison: `synchronized` exactly when a sync would change nothing (no file to add,
+   * update, merge or delete, no config change, no conflict, and nothing new in a synced category since the
+   * recorded sync); `conflict` when files changed on both sides wait for the user's choice.
+   */
+  status: 'synchronized' | 'needs_sync' | 'conflict' | 'sync_failed' | 'missing';
   reason: string;
   last_sync?: string | null;
   sync_version?: string | null;
   since: string | null;
-  /** Changed files in synced categories or component sources. */
-  changes: ChangedFile[];
+  /** Everything pending, file by file: what the sync would do, and changes in synced categories outside every component. */
+  changes: PendingFile[];
   categories: string[];
+  /** What a sync would do (the merged texts left out). */
+  plan?: SyncPlan;
+  /** Files the target changed itself since the last sync, kept by syncs (paths in the target). */
+  kept: string[];
+  /** Components and config files whose source does not exist in the main project. */
+  notApplicable: string[];
+}
+
+function plural(n: number, one: string, many = one + 's'): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The pending files of a plan, classified into the rules' categories by their path in the main project. */
+function pendingOf(plan: SyncPlan, rules: SyncRules): PendingFile[] {
+  const out: PendingFile[] = [];
+  const add = (action: PendingAction, status: ChangedFile['status'], source: string, targetPath: string, detail?: string) => {
+    const categories = classify([{ status, path: source }], rules).files[0]?.categories ?? [];
+    out.push({ status, path: source, categories, action, targetPath, ...(detail ? { detail } : {}) });
+  };
+  for (const c of plan.components) {
+    for (const r of c.adds) add('add', 'A', joinRel(c.source, r), joinRel(c.destination, r));
+    for (const r of c.updates) add('update', 'M', joinRel(c.source, r), joinRel(c.destination, r));
+    for (const r of c.merges) add('merge', 'M', joinRel(c.source, r), joinRel(c.destination, r));
+    for (const r of c.deletes) add('delete', 'D', joinRel(c.source, r), joinRel(c.destination, r));
+    for (const x of c.conflicts) add('conflict', 'U', joinRel(c.source, x.rel), joinRel(c.destination, x.rel), x.detail);
+  }
+  for (const c of plan.configs) if (c.changed) add('config', c.created ? 'A' : 'M', c.source, c.destination);
+  return out;
+}
+
+/** Sources of the components and config files of a plan, as path tests. */
+function inSources(plan: SyncPlan): (p: string) => boolean {
+  const dirs = plan.components.filter((c) => c.kind === 'dir').map((c) => c.source + '/');
+  const files = new Set([...plan.components.filter((c) => c.kind === 'file').map((c) => c.source), ...plan.configs.map((c) => c.source)]);
+  return (p) => files.has(p) || dirs.some((d) => p.startsWith(d));
 }
 
 /**
- * Each target's status, computed: `needs_sync` when the main project has changes in synced categories (or in
- * the sources of its components and config files) since that target's last sync.
+ * One target's status, from one comparison: the sync plan (every file of the rules compared with the target's
+ * copy, against the version the last sync wrote) and, for changes the components do not copy (code in a
+ * synced category, to reinstall), what changed in the main project since the recorded sync.
  */
+export async function targetStatus(paths: WorkspacePaths, rules: SyncRules, t: ResolvedTarget, opts: { git?: boolean; detect?: (since: string | undefined) => Promise<DetectResult> } = {}): Promise<TargetStatus> {
+  const base = { name: t.name, path: t.path, absPath: t.absPath, type: t.type, recorded: t.status, last_sync: t.last_sync, sync_version: t.sync_version, changes: [], categories: [], kept: [], notApplicable: [] };
+  const folder = await lstatOrUndefined(t.absPath);
+  if (!folder?.isDirectory()) {
+    const reason = folder?.isSymbolicLink() ? `the target folder ${t.absPath} is a symlink; Syncord only works in real folders` : `folder not found: ${t.absPath}`;
+    return { ...base, status: 'missing', reason, since: null };
+  }
+  if (interruptedWork(paths, t.name)) {
+    return { ...base, status: 'needs_sync', reason: 'a sync, backup or restore of this target was interrupted and may have left temporary files in it; sync again to remove them', since: null };
+  }
+  let plan: SyncPlan;
+  try {
+    const { merged: _m, ...p } = await planSync(paths, rules, t);
+    plan = { ...p, configs: p.configs.map(({ text: _t, ...c }) => c) };
+  } catch (e) {
+    return { ...base, status: t.status === 'sync_failed' ? 'sync_failed' : 'needs_sync', reason: `cannot compare: ${(e as Error).message}`, since: null };
+  }
+  const git = opts.git ?? (await isGitRepo(paths.root));
+  const since = git ? await lastSyncedCommit(paths, t) : undefined;
+  const pending = pendingOf(plan, rules);
+  if (git && since) {
+    // Changes in synced categories that no component copies (e.g. code to reinstall in the target).
+    const d = await (opts.detect ? opts.detect(since) : detectChanges(paths, rules, since));
+    const covered = inSources(plan);
+    for (const f of d.files) {
+      if (!f.categories.some((c) => rules.categories[c]?.sync)) continue;
+      if (covered(f.path) || (f.oldPath !== undefined && covered(f.oldPath))) continue;
+      pending.push({ ...f, action: 'changed' });
+    }
+  }
+  const kept = plan.components.flatMap((c) => c.kept.map((r) => joinRel(c.destination, r)));
+  const notApplicable = [...plan.components.filter((c) => c.notApplicable).map((c) => c.name), ...plan.configs.filter((c) => c.notApplicable).map((c) => c.name)];
+  const categories = [...new Set(pending.flatMap((f) => f.categories))];
+  const count = (a: PendingAction) => pending.filter((f) => f.action === a).length;
+  const parts: string[] = [];
+  if (count('add')) parts.push(`${count('add')} to add`);
+  if (count('update')) parts.push(`${count('update')} to update`);
+  if (count('merge')) parts.push(`${count('merge')} to merge with the target's edits`);
+  if (count('delete')) parts.push(`${count('delete')} to delete`);
+  if (count('config')) parts.push(plural(count('config'), 'config file') + ' to merge');
+  const changed = pending.filter((f) => f.action === 'changed');
+  if (changed.length) {
+    const cats = [...new Set(changed.flatMap((f) => f.categories))].join(', ');
+    parts.push(`${plural(changed.length, 'changed file')} in ${cats} since ${since!.slice(0, 12)} (not copied by a component; a sync records the new commit)`);
+  }
+  const keptNote = kept.length ? `; ${plural(kept.length, 'file')} with the target's own edits kept` : '';
+  const naNote = notApplicable.length ? `; not applicable (no source in the main project): ${notApplicable.join(', ')}` : '';
+  const out = { ...base, since: since ?? null, changes: pending, categories, plan, kept, notApplicable };
+  const conflicts = count('conflict');
+  if (conflicts) {
+    const also = parts.length ? `; also ${parts.join(', ')}` : '';
+    return { ...out, status: 'conflict', reason: `${plural(conflicts, 'file')} changed on both sides need your choice (syncord sync run --target ${t.name} --take-source|--keep-target)${also}${keptNote}${naNote}` };
+  }
+  if (parts.length) {
+    const failed = t.status === 'sync_failed';
+    return { ...out, status: failed ? 'sync_failed' : 'needs_sync', reason: `${failed ? 'the last sync failed; ' : ''}${parts.join(', ')}${keptNote}${naNote}` };
+  }
+  if (!t.last_sync && !since) {
+    return { ...out, status: 'needs_sync', reason: `never synced: the files already match; a sync records it${keptNote}${naNote}` };
+  }
+  const at = since ? ` with ${since.slice(0, 12)}` : '';
+  return { ...out, status: 'synchronized', reason: `in step${at}: a sync would change nothing${keptNote}${naNote}` };
+}
+
+/** Every registered target's status (see `targetStatus`); detection since a commit is shared between targets. */
 export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): Promise<TargetStatus[]> {
   const targets = await listTargets(paths);
   const git = await isGitRepo(paths.root);
-  const out: TargetStatus[] = [];
   const cache = new Map<string, Promise<DetectResult>>();
-  for (const t of targets) {
-    const base = { name: t.name, path: t.path, absPath: t.absPath, type: t.type, recorded: t.status, last_sync: t.last_sync, sync_version: t.sync_version };
-    const folder = await lstatOrUndefined(t.absPath);
-    if (!folder?.isDirectory()) {
-      const reason = folder?.isSymbolicLink() ? `the target folder ${t.absPath} is a symlink; Syncord only works in real folders` : `folder not found: ${t.absPath}`;
-      out.push({ ...base, status: 'missing', reason, since: null, changes: [], categories: [] });
-      continue;
-    }
-    if (interruptedWork(paths, t.name)) {
-      out.push({ ...base, status: 'needs_sync', reason: 'a sync, backup or restore of this target was interrupted and may have left temporary files in it; sync again to remove them', since: null, changes: [], categories: [] });
-      continue;
-    }
-    if (t.status === 'sync_failed') {
-      out.push({ ...base, status: 'sync_failed', reason: 'the last sync failed; restore its backup or sync again', since: null, changes: [], categories: [] });
-      continue;
-    }
-    if (!git) {
-      out.push({ ...base, status: 'needs_sync', reason: 'the main project is not a git repository', since: null, changes: [], categories: [] });
-      continue;
-    }
-    const since = await lastSyncedCommit(paths, t);
+  const detect = (since: string | undefined) => {
     const key = since ?? '';
     if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
-    const d = await cache.get(key)!;
-    const relevant = await relevantChanges(paths, rules, t, d, since);
-    const categories = [...new Set(relevant.flatMap((f) => f.categories))];
-    const marked = t.status === 'needs_sync' && !relevant.length && since;
-    const status = !since || relevant.length || marked ? 'needs_sync' : 'synchronized';
-    const reason = !since
-      ? 'never synced (no recorded commit)'
-      : relevant.length
-        ? `${relevant.length} changed file(s) since ${since.slice(0, 12)}`
-        : marked
-          ? 'marked needs_sync in the registry (restored from a backup, or set by hand)'
-          : `no changes since ${since.slice(0, 12)}`;
-    out.push({ ...base, status, reason, since: since ?? null, changes: relevant, categories });
-  }
+    return cache.get(key)!;
+  };
+  const out: TargetStatus[] = [];
+  for (const t of targets) out.push(await targetStatus(paths, rules, t, { git, detect }));
   return out;
 }
 

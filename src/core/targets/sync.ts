@@ -5,33 +5,37 @@ import { createTwoFilesPatch } from 'diff';
 import { assertRealFolder } from '../containment';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
-import { ChangedOnDiskError, FileIdentity, writeFileAtomic } from '../store/atomic';
-import { stateFile, WorkspacePaths } from '../workspace';
-import { ensureSyncordDir } from './syncordDir';
-import { BackupSummary, BackupUnit, backupUnits, toSummary } from './backup';
+import { ChangedOnDiskError, FileIdentity, parseTempName, writeFileAtomic } from '../store/atomic';
+import { pidIsDead } from '../store/lock';
+import { WorkspacePaths } from '../workspace';
+import { BackupSummary, BackupUnit, backupUnits, putObject, toSummary } from './backup';
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, Selection, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
-import { assertRealDirsSync, ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE } from './fsutil';
-import { changesSince, describeVersion, dirtyPaths, GitChange, repoState } from './git';
+import { assertRealDirsSync, ensureRealDirSync, FileInfo, hashFile, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE } from './fsutil';
+import { describeVersion, dirtyPaths, GitChange, repoState } from './git';
 import { beginWork, removeLeftovers } from './leftovers';
+import { isText, merge3 } from './merge3';
 import { ResolvedTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
+import { Base, baseOf, ComponentState, readSyncState, sha256, updateSyncState } from './syncState';
 
-/** What Syncord remembers per target between syncs (in `.syncord/state/<target>.json`). */
-export interface SyncState {
-  components: Record<string, { fingerprint: string; commit: string; synced_at: string; dirty: Record<string, string | null> }>;
+export { readSyncState } from './syncState';
+
+/** Why a file cannot be synced without the user choosing: the main project's version or the target's. */
+export type ConflictReason = 'both-changed' | 'no-base' | 'deleted-in-source' | 'added-in-target';
+
+export interface PlanConflict {
+  /** Path relative to the component destination ('' for a single-file component). */
+  rel: string;
+  reason: ConflictReason;
+  /** In words, for people. */
+  detail: string;
+  /** Number of conflicting regions of a text merge. */
+  regions?: number;
 }
 
-export async function readSyncState(paths: WorkspacePaths, target: string): Promise<SyncState> {
-  const text = await readTextOrUndefined(stateFile(paths, target));
-  if (!text) return { components: {} };
-  try {
-    const s = JSON.parse(text) as SyncState;
-    return s && typeof s.components === 'object' ? s : { components: {} };
-  } catch {
-    return { components: {} }; // a damaged state only costs a full comparison
-  }
-}
+/** How to settle a conflict: the main project's version (or its deletion) wins, or the target's copy is kept. */
+export type Resolution = 'take-source' | 'keep-target';
 
 export interface ComponentPlan {
   name: string;
@@ -41,13 +45,19 @@ export interface ComponentPlan {
   mode: 'mirror' | 'update';
   source: string;
   destination: string;
-  /** Planned from what git says changed since `since` (true) or by comparing every file (false). */
-  incremental: boolean;
-  since?: string;
   /** Paths relative to the component destination ('' for a single-file component). */
   adds: string[];
+  /** The main project changed the file; the target's copy is still what the last sync wrote (or the user chose the main project's). */
   updates: string[];
   deletes: string[];
+  /** Changed on both sides, merged without conflict: the merged text is written. */
+  merges: string[];
+  /** The target changed its copy since the last sync and the main project did not: kept as it is. */
+  kept: string[];
+  /** Changed on both sides and not mergeable: left alone until the user chooses (`resolutions`). */
+  conflicts: PlanConflict[];
+  /** Conflicts settled by the user's choice (`take-source` ones are also in adds/updates/deletes). */
+  resolved: { rel: string; resolution: Resolution; reason: ConflictReason }[];
   /** Same content, different modification time: only the time is set. */
   retime: string[];
   unchanged: number;
@@ -55,6 +65,8 @@ export interface ComponentPlan {
   skipped: string[];
   /** Folders left empty by deletions, removed after them (deepest first). */
   dirsToRemove: string[];
+  /** The source does not exist in the main project: the component does not apply (nothing synced, deleted or checked). */
+  notApplicable?: boolean;
   note?: string;
 }
 
@@ -67,6 +79,8 @@ export interface ConfigPlan {
   changes: KeyChange[];
   /** Unified diff of what config sync writes. */
   diff: string;
+  /** The source does not exist in the main project: not applicable. */
+  notApplicable?: boolean;
   note?: string;
   /** The merged text the sync writes (left out of results printed as JSON). */
   text?: string;
@@ -79,7 +93,7 @@ export interface SyncPlan {
   configs: ConfigPlan[];
   /** Every component and config file of the target type is part of this plan. */
   all: boolean;
-  totals: { adds: number; updates: number; deletes: number; configs: number };
+  totals: { adds: number; updates: number; deletes: number; merges: number; conflicts: number; kept: number; configs: number };
   /**
    * The identity (`ino:size:mtimeMs:ctimeMs:mode`; '-' when absent) of every file the plan reads or touches,
    * in the main project (`source:<path>`) and in the target (`target:<path>`), as the plan saw them. Applying
@@ -87,142 +101,165 @@ export interface SyncPlan {
    * differs.
    */
   fingerprints: Record<string, string>;
-  /**
-   * Files under the components' sources that differ from `commit` (uncommitted or untracked), with their
-   * SHA-256 (null: deleted), as the plan saw them: recorded after the sync so the next incremental plan knows
-   * which content was synced. Their identities are in `fingerprints` too; applying the plan also refuses a
-   * file that became different from `commit` since.
-   */
-  dirty?: Record<string, string | null>;
+  /** The main project's SHA-256 of files the plan compared by content (`source:<path>`): the new merge bases. */
+  sourceHashes: Record<string, string>;
+  /** Merged texts the sync writes, by target path (left out of results printed as JSON). */
+  merged?: Record<string, string>;
+  /** Files under the components' sources that differ from `commit` (uncommitted or untracked): their bases are kept in the backup store. */
+  dirty?: string[];
 }
 
 export interface PlanOptions {
   /** Limit to these components ("config" = every config file). */
   components?: string[];
-  /** Compare every file instead of asking git what changed since the last sync. */
+  /** Kept for the command line's `--full` / `--complete`: every plan compares every file. */
   full?: boolean;
+  /** Settle every conflict this way. */
+  resolve?: Resolution;
+  /** Settle the conflicts of these files (paths relative to the target root, or to the main project for the source side). */
+  resolutions?: Record<string, Resolution>;
+  /** Compare contents even where size and modification time agree (verification). */
+  contents?: boolean;
+  /** Leave config files out (their merge is not computed). */
+  noConfigs?: boolean;
 }
 
-/** Verdict from metadata alone; 'hash' when only the contents can tell (same size, different time). */
-function quickCompare(src: FileInfo, dest: FileInfo | undefined): 'add' | 'update' | 'same' | 'hash' {
-  if (!dest) return 'add';
-  if (dest.kind !== 'file') return 'update';
-  if (sameStat(src, dest)) return 'same';
-  if (src.size !== dest.size) return 'update';
-  return 'hash';
+/** Whether every file is as the rules want it: nothing to add, update, merge, delete or settle, and no config change. */
+export function planIsEmpty(plan: SyncPlan): boolean {
+  const t = plan.totals;
+  return !t.adds && !t.updates && !t.deletes && !t.merges && !t.conflicts && !t.configs && plan.components.every((c) => !c.resolved.length);
 }
 
-async function compareContents(srcAbs: string, destAbs: string, size: number): Promise<'update' | 'retime'> {
-  const [a, b] = await Promise.all([hashFile(srcAbs, size), hashFile(destAbs, size)]);
-  return a === b ? 'retime' : 'update';
+function emptyPlan(c: ResolvedComponent): ComponentPlan {
+  return { name: c.name, rule: c.fingerprint, kind: c.kind, mode: c.mode, source: c.source, destination: c.destination, adds: [], updates: [], deletes: [], merges: [], kept: [], conflicts: [], resolved: [], retime: [], unchanged: 0, skipped: [], dirsToRemove: [] };
 }
 
-/** Fills in the 'hash' verdicts (a few files at a time: they read contents). */
-async function resolveVerdicts(verdicts: string[], sizes: number[], srcOf: (i: number) => string, destOf: (i: number) => string): Promise<void> {
-  const open = verdicts.map((v, i) => (v === 'hash' ? i : -1)).filter((i) => i >= 0);
-  await pool(open, 8, async (i) => {
-    verdicts[i] = await compareContents(srcOf(i), destOf(i), sizes[i]);
-  });
+interface PlanContext {
+  paths: WorkspacePaths;
+  target: ResolvedTarget;
+  state: ComponentState | undefined;
+  fallbackCommit: string | undefined;
+  opts: PlanOptions;
+  sourceHashes: Record<string, string>;
+  merged: Record<string, string>;
 }
 
-function emptyPlan(c: ResolvedComponent, incremental: boolean): ComponentPlan {
-  return { name: c.name, rule: c.fingerprint, kind: c.kind, mode: c.mode, source: c.source, destination: c.destination, incremental, adds: [], updates: [], deletes: [], retime: [], unchanged: 0, skipped: [], dirsToRemove: [] };
+function resolutionFor(ctx: PlanContext, c: ResolvedComponent, rel: string): Resolution | undefined {
+  const r = ctx.opts.resolutions ?? {};
+  return r[joinRel(c.destination, rel)] ?? r[joinRel(c.source, rel)] ?? ctx.opts.resolve;
 }
 
-async function planFull(root: string, c: ResolvedComponent, useGit: boolean): Promise<ComponentPlan> {
-  const plan = emptyPlan(c, false);
+/** Reads a file's bytes (undefined when too large to merge in memory). */
+function readSmall(abs: string, size: number): Buffer | undefined {
+  return size <= SMALL_FILE ? fs.readFileSync(abs) : undefined;
+}
+
+/**
+ * Classifies a file present on both sides with different contents, from its merge base: the main project
+ * changed it (update), the target did (kept), both did (merged, or a conflict), or nothing is known of its
+ * history (a conflict: whose edit it is cannot be told).
+ */
+async function classifyBoth(ctx: PlanContext, c: ResolvedComponent, plan: ComponentPlan, rel: string, hS: string, hT: string, sizes: { s: number; t: number }): Promise<void> {
+  const base = await baseOf(ctx.paths, ctx.target.name, c, rel, ctx.state, ctx.fallbackCommit);
+  if (base && base.hash === hT) return void plan.updates.push(rel);
+  if (base && base.hash === hS) return void plan.kept.push(rel);
+  const conflict = async (reason: ConflictReason, detail: string, regions?: number) => {
+    const how = resolutionFor(ctx, c, rel);
+    if (how === 'take-source') plan.updates.push(rel);
+    if (how) return void plan.resolved.push({ rel, resolution: how, reason });
+    plan.conflicts.push({ rel, reason, detail, ...(regions ? { regions } : {}) });
+  };
+  if (!base) return conflict('no-base', 'differs from the main project, and no earlier sync of it is known: whose edit it is cannot be told');
+  if (base.hash === null) return conflict('both-changed', 'added on both sides with different contents');
+  const [b, s, t] = [await base.bytes(), readSmall(joinRel(c.sourceAbs, rel), sizes.s), readSmall(joinRel(c.destAbs, rel), sizes.t)];
+  if (!b) return conflict('no-base', 'changed on both sides, and the version of the last sync is no longer available to merge from');
+  if (!s || !t || !isText(b) || !isText(s) || !isText(t)) return conflict('both-changed', 'changed on both sides (not a text file that can be merged line by line)');
+  const m = merge3(b.toString('utf8'), s.toString('utf8'), t.toString('utf8'));
+  if (!m.clean) return conflict('both-changed', `changed on both sides; ${m.conflicts} overlapping change${m.conflicts === 1 ? '' : 's'}`, m.conflicts);
+  if (m.text === t.toString('utf8')) return void plan.kept.push(rel); // the target already holds the main project's change
+  ctx.merged[joinRel(c.destination, rel)] = m.text;
+  plan.merges.push(rel);
+}
+
+/**
+ * Compares a component's files in the main project and in the target. Size and modification time settle most
+ * files; contents are hashed where they do not (or everywhere, for verification), and a file that differs is
+ * classified against its merge base (see `classifyBoth`).
+ */
+async function planComponent(ctx: PlanContext, c: ResolvedComponent, useGit: boolean): Promise<ComponentPlan> {
+  const plan = emptyPlan(c);
   const srcSt = await lstatOrUndefined(c.sourceAbs);
   if (!srcSt) {
-    plan.note = `${c.source} does not exist in the main project; nothing synced or deleted`;
+    plan.notApplicable = true;
+    plan.note = `not applicable: ${c.source}${c.kind === 'dir' ? '/' : ''} does not exist in the main project (nothing is synced, deleted or checked)`;
     return plan;
   }
-  const [src, dst] = await Promise.all([sourceFiles(root, c, useGit), destFiles(c)]);
+  const [src, dst] = await Promise.all([sourceFiles(ctx.paths.root, c, useGit), destFiles(c)]);
   plan.skipped = src.skipped;
-  const entries = [...src.files];
-  const verdicts = entries.map(([rel, info]): string => quickCompare(info, dst.files.get(rel)));
-  await resolveVerdicts(
-    verdicts,
-    entries.map(([, info]) => info.size),
-    (i) => joinRel(c.sourceAbs, entries[i][0]),
-    (i) => joinRel(c.destAbs, entries[i][0]),
-  );
-  entries.forEach(([rel], i) => {
-    const v = verdicts[i];
-    if (v === 'add') plan.adds.push(rel);
-    else if (v === 'update') plan.updates.push(rel);
-    else if (v === 'retime') plan.retime.push(rel);
-    else plan.unchanged++;
+  const compare: { rel: string; s: FileInfo; t: FileInfo }[] = [];
+  for (const [rel, s] of src.files) {
+    const t = dst.files.get(rel);
+    if (!t) plan.adds.push(rel);
+    else if (t.kind !== 'file') plan.updates.push(rel); // a symlink where a file belongs: replaced (never followed)
+    else if (!ctx.opts.contents && sameStat(s, t)) plan.unchanged++;
+    else compare.push({ rel, s, t });
+  }
+  const hashes = new Map<string, { hS: string; hT: string }>();
+  await pool(compare, 8, async ({ rel, s, t }) => {
+    const [hS, hT] = await Promise.all([hashFile(joinRel(c.sourceAbs, rel), s.size), hashFile(joinRel(c.destAbs, rel), t.size)]);
+    hashes.set(rel, { hS, hT });
   });
+  for (const { rel, s, t } of compare.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
+    const { hS, hT } = hashes.get(rel)!;
+    ctx.sourceHashes[joinRel(c.source, rel)] = hS;
+    if (hS === hT) {
+      if (sameStat(s, t)) plan.unchanged++;
+      else plan.retime.push(rel);
+    } else await classifyBoth(ctx, c, plan, rel, hS, hT, { s: s.size, t: t.size });
+  }
   if (c.mode === 'mirror') {
-    for (const rel of dst.files.keys()) if (!src.files.has(rel)) plan.deletes.push(rel);
+    for (const [rel, t] of dst.files) {
+      if (src.files.has(rel)) continue;
+      // A temporary file of Syncord's atomic writer: a live process's write in flight is left alone; one a
+      // killed process left is a leftover (the next sync, backup or restore removes it first).
+      const temp = parseTempName(path.posix.basename(rel));
+      if (temp && (temp.pid === process.pid || !pidIsDead(temp.pid))) continue;
+      if (temp) {
+        plan.deletes.push(rel);
+        continue;
+      }
+      const base = await baseOf(ctx.paths, ctx.target.name, c, rel, ctx.state, ctx.fallbackCommit);
+      let reason: ConflictReason | undefined;
+      let detail = '';
+      if (base?.hash === null) {
+        plan.kept.push(rel); // the target's own file, kept by the user's choice before
+        continue;
+      }
+      if (!base) {
+        reason = 'added-in-target';
+        detail = 'not in the main project, and not put there by a sync: the target added it';
+      } else if (t.kind !== 'file' || (await hashFile(joinRel(c.destAbs, rel), t.size)) !== base.hash) {
+        reason = 'deleted-in-source';
+        detail = 'deleted in the main project, and changed in the target since the last sync';
+      }
+      if (!reason) {
+        plan.deletes.push(rel);
+        continue;
+      }
+      const how = resolutionFor(ctx, c, rel);
+      if (how === 'take-source') plan.deletes.push(rel);
+      if (how) plan.resolved.push({ rel, resolution: how, reason });
+      else plan.conflicts.push({ rel, reason, detail });
+    }
     if (c.kind === 'dir') {
-      const srcDirs = new Set<string>();
-      for (const rel of src.files.keys()) for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) srcDirs.add(d);
-      plan.dirsToRemove = dst.dirs.filter((d) => !srcDirs.has(d)).sort((a, b) => b.length - a.length);
+      const keep = new Set<string>();
+      for (const rel of [...src.files.keys(), ...plan.kept, ...plan.conflicts.map((x) => x.rel), ...plan.resolved.filter((r) => r.resolution === 'keep-target').map((r) => r.rel)]) {
+        for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) keep.add(d);
+      }
+      plan.dirsToRemove = dst.dirs.filter((d) => !keep.has(d)).sort((a, b) => b.length - a.length);
     }
   }
-  for (const k of ['adds', 'updates', 'deletes', 'retime'] as const) plan[k].sort();
-  return plan;
-}
-
-async function planIncremental(c: ResolvedComponent, since: string, changes: GitChange[], dirty: string[]): Promise<ComponentPlan> {
-  const plan = emptyPlan(c, true);
-  plan.since = since;
-  const prefix = c.kind === 'dir' ? c.source + '/' : undefined;
-  const relOf = (p: string): string | undefined => (prefix ? (p.startsWith(prefix) ? p.slice(prefix.length) : undefined) : p === c.source ? '' : undefined);
-  const candidates = new Set<string>();
-  for (const ch of changes) {
-    const r = relOf(ch.path);
-    if (r !== undefined) candidates.add(r);
-    if (ch.oldPath !== undefined) {
-      const o = relOf(ch.oldPath);
-      if (o !== undefined) candidates.add(o);
-    }
-  }
-  for (const p of dirty) {
-    const r = relOf(p);
-    if (r !== undefined) candidates.add(r);
-  }
-  const list = [...candidates].filter((r) => c.selects(r)).sort();
-  const verdicts = new Array<string>(list.length);
-  const sizes = new Array<number>(list.length).fill(0);
-  const slicer = new Slicer();
-  for (let i = 0; i < list.length; i++) {
-    const s = lstatSyncOrUndefined(joinRel(c.sourceAbs, list[i]));
-    const d = lstatSyncOrUndefined(joinRel(c.destAbs, list[i]));
-    if (!s) verdicts[i] = d && !d.isDirectory() ? 'delete' : 'none';
-    else if (!s.isFile()) verdicts[i] = 'skip';
-    else {
-      verdicts[i] = quickCompare(infoOf(s), d && !d.isDirectory() ? infoOf(d) : undefined);
-      sizes[i] = s.size;
-    }
-    await slicer.tick();
-  }
-  await resolveVerdicts(
-    verdicts,
-    sizes,
-    (i) => joinRel(c.sourceAbs, list[i]),
-    (i) => joinRel(c.destAbs, list[i]),
-  );
-  const emptied = new Set<string>();
-  list.forEach((rel, i) => {
-    const v = verdicts[i];
-    if (v === 'add') plan.adds.push(rel);
-    else if (v === 'update') plan.updates.push(rel);
-    else if (v === 'retime') plan.retime.push(rel);
-    else if (v === 'skip') plan.skipped.push(rel);
-    else if (v === 'delete' && c.mode === 'mirror') {
-      plan.deletes.push(rel);
-      for (let d = path.posix.dirname(rel); d !== '.' && d !== ''; d = path.posix.dirname(d)) emptied.add(d);
-    } else plan.unchanged++;
-  });
-  // Folders the deletions may leave empty, unless the main project still has them with something inside
-  // (what a full comparison would keep).
-  for (const d of emptied) {
-    const st = lstatSyncOrUndefined(path.join(c.sourceAbs, d));
-    if (!st?.isDirectory() || fs.readdirSync(path.join(c.sourceAbs, d)).length === 0) plan.dirsToRemove.push(d);
-  }
-  plan.dirsToRemove.sort((a, b) => b.length - a.length);
+  for (const k of ['adds', 'updates', 'deletes', 'retime', 'merges', 'kept'] as const) plan[k].sort();
   return plan;
 }
 
@@ -230,7 +267,8 @@ async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
   const out: ConfigPlan = { name: cfg.name, source: cfg.source, destination: cfg.destination, changed: false, created: false, changes: [], diff: '' };
   const sourceText = await readTextOrUndefined(cfg.sourceAbs);
   if (sourceText === undefined) {
-    out.note = `${cfg.source} does not exist in the main project`;
+    out.notApplicable = true;
+    out.note = `not applicable: ${cfg.source} does not exist in the main project (nothing is merged or checked)`;
     return out;
   }
   const st = await lstatOrUndefined(cfg.destAbs);
@@ -253,7 +291,11 @@ async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
   return out;
 }
 
-/** What a sync would do, component by component. Nothing is written. */
+/**
+ * What a sync would do, component by component: every file of the main project's sources compared with the
+ * target's copy, and each difference classified against the version the last sync wrote (the merge base).
+ * Nothing is written.
+ */
 export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: PlanOptions = {}): Promise<SyncPlan> {
   assertRealFolder(target.absPath, `the folder of target "${target.name}"`);
   const sel = selectComponents(paths, rules, target, opts.components);
@@ -265,57 +307,45 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
       throw new SyncordError(`refusing to sync ${c.name}: ${c.source} is reached through a symlink in the main project`, 'conflict', { file: path.join(paths.root, c.source) });
     }
   }
-  // One round of git processes: the repository check and, for components synced before, the diffs since
-  // their last synced commits (started speculatively; a commit that no longer exists means a full compare).
-  const state = opts.full ? { components: {} as SyncState['components'] } : await readSyncState(paths, target.name);
-  const bySince = new Map<string, ResolvedComponent[]>();
-  const full: ResolvedComponent[] = [];
+  const [state, repo] = await Promise.all([readSyncState(paths, target.name), repoState(paths.root)]);
+  const sourceHashes: Record<string, string> = {};
+  const merged: Record<string, string> = {};
+  const fallbackCommit = target.last_sync_commit && /^[0-9a-f]{40,64}$/.test(target.last_sync_commit) ? target.last_sync_commit : undefined;
+  const components: ComponentPlan[] = [];
   for (const c of sel.components) {
     const s = state.components[c.name];
-    if (s && s.fingerprint === c.fingerprint && s.commit && /^[0-9a-f]{40,64}$/.test(s.commit)) {
-      if (!bySince.has(s.commit)) bySince.set(s.commit, []);
-      bySince.get(s.commit)!.push(c);
-    } else full.push(c);
+    const ctx: PlanContext = { paths, target, state: s && s.fingerprint === c.fingerprint ? s : undefined, fallbackCommit, opts, sourceHashes, merged };
+    components.push(await planComponent(ctx, c, repo.repo));
   }
-  const diffs = new Map<string, Promise<GitChange[] | undefined>>();
-  const repoP = repoState(paths.root);
-  for (const [since, comps] of bySince) {
-    const specs = comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
-    diffs.set(since, changesSince(paths.root, `${since}^{commit}`, specs).catch(() => undefined));
+  const configs = opts.noConfigs ? [] : await Promise.all(sel.configs.map(planConfig));
+  const unknown = Object.keys(opts.resolutions ?? {}).filter((p) => !components.some((c) => c.resolved.some((r) => joinRel(c.destination, r.rel) === p || joinRel(c.source, r.rel) === p)));
+  if (unknown.length) {
+    throw new SyncordError(`no conflict to settle at ${unknown.join(', ')} in target "${target.name}" (a conflict is named by its path in the target, as the plan lists it)`, 'usage');
   }
-  const repo = await repoP;
-  const useGit = repo.repo;
-  const head = repo.head;
-  const plans = new Map<string, ComponentPlan>();
-  for (const [since, comps] of bySince) {
-    const changes = await diffs.get(since)!;
-    if (!head || !changes) {
-      full.push(...comps); // not a repository any more, or history rewritten: compare everything
-      continue;
-    }
-    for (const c of comps) plans.set(c.name, await planIncremental(c, since, changes, Object.keys(state.components[c.name].dirty ?? {})));
-  }
-  await Promise.all(full.map(async (c) => plans.set(c.name, await planFull(paths.root, c, useGit))));
-  const components = sel.components.map((c) => plans.get(c.name)!);
-  const configs = await Promise.all(sel.configs.map(planConfig));
+  const sum = (k: 'adds' | 'updates' | 'deletes' | 'merges' | 'kept') => components.reduce((a, c) => a + c[k].length, 0);
   const plan: SyncPlan = {
     target: target.name,
     components,
     configs,
     all: sel.all,
     fingerprints: planFingerprints(sel, components),
+    sourceHashes,
     totals: {
-      adds: components.reduce((a, c) => a + c.adds.length, 0),
-      updates: components.reduce((a, c) => a + c.updates.length, 0),
-      deletes: components.reduce((a, c) => a + c.deletes.length, 0),
+      adds: sum('adds'),
+      updates: sum('updates'),
+      deletes: sum('deletes'),
+      merges: sum('merges'),
+      kept: sum('kept'),
+      conflicts: components.reduce((a, c) => a + c.conflicts.length, 0),
       configs: configs.filter((c) => c.changed).length,
     },
   };
-  if (head) {
-    plan.commit = head;
+  if (Object.keys(merged).length) plan.merged = merged;
+  if (repo.head) {
+    plan.commit = repo.head;
     const dirtyNow = await dirtyPaths(paths.root, sourceSpecs(sel.components));
     for (const ch of dirtyNow) plan.fingerprints[`source:${ch.path}`] ??= fingerprintOf(path.join(paths.root, ch.path));
-    plan.dirty = await hashDirty(paths.root, dirtyNow);
+    plan.dirty = dirtyNow.map((ch) => ch.path).sort();
   }
   return plan;
 }
@@ -344,7 +374,8 @@ function planFingerprints(sel: Selection, plans: ComponentPlan[]): Record<string
   const out: Record<string, string> = {};
   for (const p of plans) {
     const c = sel.components.find((x) => x.name === p.name)!;
-    for (const rel of [...p.adds, ...p.updates, ...p.deletes, ...p.retime]) {
+    const keep = p.resolved.filter((r) => r.resolution === 'keep-target').map((r) => r.rel);
+    for (const rel of [...p.adds, ...p.updates, ...p.deletes, ...p.retime, ...p.merges, ...keep]) {
       out[`source:${joinRel(c.source, rel)}`] = fingerprintOf(joinRel(c.sourceAbs, rel));
       out[`target:${joinRel(c.destination, rel)}`] = fingerprintOf(joinRel(c.destAbs, rel));
     }
@@ -404,27 +435,20 @@ export interface SyncResult {
   error?: string;
   /** The command that undoes a failed or cancelled sync. */
   restoreCommand?: string;
+  /** Files left alone because they conflict (paths in the target): the sync is not complete until they are settled. */
+  conflicts: { component: string; path: string; reason: ConflictReason; detail: string }[];
   recorded?: { last_sync: string; sync_version: string | null; status: string; commit?: string };
 }
 
 /** The plan as results show it: without the merged config texts (`config diff` shows what changes). */
 function withoutTexts(plan: SyncPlan): SyncPlan {
-  return { ...plan, configs: plan.configs.map(({ text: _t, ...rest }) => rest) };
+  const { merged: _m, ...rest } = plan;
+  return { ...rest, configs: plan.configs.map(({ text: _t, ...c }) => c) };
 }
 
 /** git pathspecs of the components' sources. */
 function sourceSpecs(comps: ResolvedComponent[]): string[] {
   return comps.map((c) => (c.kind === 'dir' ? `${c.source}/` : c.source));
-}
-
-/** Hashes (null = absent) of the files under the sources that differ from HEAD, for the next incremental plan. */
-async function hashDirty(root: string, changes: GitChange[]): Promise<Record<string, string | null>> {
-  const out: Record<string, string | null> = {};
-  await pool(changes, 8, async (ch) => {
-    const st = lstatSyncOrUndefined(path.join(root, ch.path));
-    out[ch.path] = st?.isFile() ? await hashFile(path.join(root, ch.path), st.size) : null;
-  });
-  return out;
 }
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
@@ -560,12 +584,13 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     if (plan.commit && plan.dirty) {
       // Files that became different from the plan's commit since (they were not part of what it compared).
       for (const ch of await dirtyPaths(paths.root, sourceSpecs(sel.components))) {
-        if (!Object.prototype.hasOwnProperty.call(plan.dirty, ch.path)) changed.push(`${ch.path} changed in the main project`);
+        if (!plan.dirty.includes(ch.path)) changed.push(`${ch.path} changed in the main project`);
       }
     }
     if (changed.length) throw changedSincePlan(target.name, [...new Set(changed)]);
   }
-  const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: withoutTexts(plan), written: 0, deleted: 0, configsWritten: 0, ok: true };
+  const conflicts = plan.components.flatMap((p) => p.conflicts.map((c) => ({ component: p.name, path: joinRel(p.destination, c.rel), reason: c.reason, detail: c.detail })));
+  const result: SyncResult = { target: target.name, dryRun: !!opts.dryRun, plan: withoutTexts(plan), written: 0, deleted: 0, configsWritten: 0, ok: true, conflicts };
   if (opts.dryRun) return result;
   const compByName = new Map(sel.components.map((c) => [c.name, c]));
   const cfgByName = new Map(sel.configs.map((c) => [c.name, c]));
@@ -574,7 +599,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   // 1. Snapshot of every path the sync will touch.
   const units: BackupUnit[] = [];
   for (const p of plan.components) {
-    const only = [...p.adds, ...p.updates, ...p.deletes, ...p.retime];
+    const only = [...p.adds, ...p.updates, ...p.deletes, ...p.retime, ...p.merges];
     if (only.length) units.push({ name: p.name, kind: p.kind, destination: p.destination, only });
   }
   for (const c of plan.configs) if (c.changed) units.push({ name: c.name, kind: 'file', destination: c.destination, only: [''] });
@@ -593,13 +618,35 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   }
 
   // 2. Apply, exactly as planned.
-  type Op = { kind: 'copy' | 'delete' | 'retime'; comp: ResolvedComponent; rel: string };
+  type Op = { kind: 'copy' | 'delete' | 'retime' | 'merge'; comp: ResolvedComponent; rel: string };
   const ops: Op[] = [];
   for (const p of plan.components) for (const rel of p.deletes) ops.push({ kind: 'delete', comp: compByName.get(p.name)!, rel });
   for (const p of plan.components) {
     const comp = compByName.get(p.name)!;
     for (const rel of [...p.adds, ...p.updates]) ops.push({ kind: 'copy', comp, rel });
     for (const rel of p.retime) ops.push({ kind: 'retime', comp, rel });
+    for (const rel of p.merges) ops.push({ kind: 'merge', comp, rel });
+  }
+  // The merge bases the sync leaves (per component: path -> hash; null = the main project has none; undefined = forget).
+  const dirty = new Set(plan.dirty ?? []);
+  const bases = new Map<string, Map<string, string | null | undefined>>(plan.components.map((p) => [p.name, new Map()]));
+  const keepBase = (op: { comp: ResolvedComponent; rel: string }, data?: Buffer): string | undefined => {
+    const srcRel = joinRel(op.comp.source, op.rel);
+    const hash = data ? sha256(data) : plan.sourceHashes[srcRel];
+    // An uncommitted version is kept in the backup store: git cannot give it back as the next merge base.
+    if (data && dirty.has(srcRel)) putObject(paths, target.name, data);
+    bases.get(op.comp.name)!.set(op.rel, hash);
+    return hash;
+  };
+  for (const p of plan.components) {
+    const comp = compByName.get(p.name)!;
+    for (const r of p.resolved) {
+      if (r.resolution !== 'keep-target') continue;
+      const srcAbs = joinRel(comp.sourceAbs, r.rel);
+      const st = lstatSyncOrUndefined(srcAbs);
+      if (!st?.isFile()) bases.get(p.name)!.set(r.rel, null);
+      else keepBase({ comp, rel: r.rel }, st.size <= SMALL_FILE ? fs.readFileSync(srcAbs) : undefined);
+    }
   }
   const changedCfgs = plan.configs.filter((c) => c.changed);
   const work = await beginWork(paths, target.name, {
@@ -627,6 +674,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
           fs.unlinkSync(dest);
           result.deleted++;
         }
+        bases.get(op.comp.name)!.set(op.rel, undefined);
       } else if (op.kind === 'copy') {
         ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
         const planned = fingerprint('target', destRel);
@@ -636,6 +684,8 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
         const t0 = parallel ? 0 : performance.now();
         const read = parallel ? await readSourceAsync(src, fingerprint('source', srcRel), changed('source')) : readSourceSync(src, fingerprint('source', srcRel), changed('source'));
         writeIntoTarget(src, read, dest, destRel, expect, changed('target'));
+        if (read.data) keepBase(op, read.data);
+        else bases.get(op.comp.name)!.set(op.rel, await hashFile(src));
         if (!parallel) {
           copyMs += performance.now() - t0;
           if (++copies % 64 === 0) {
@@ -644,12 +694,28 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
           }
         }
         result.written++;
-      } else {
+      } else if (op.kind === 'retime') {
         assertRealDirsSync(target.absPath, path.posix.dirname(destRel), verified);
         if (fingerprint('target', destRel) !== fingerprintOf(dest)) throw changed('target')();
         const s = fs.lstatSync(src);
         if (fingerprintOfStats(s) !== fingerprint('source', srcRel)) throw changed('source')();
         fs.lutimesSync(dest, s.atime, s.mtime);
+        keepBase(op);
+      } else {
+        // A merge: the merged text over the target's version the plan merged, with the source's base kept.
+        ensureRealDirSync(target.absPath, path.posix.dirname(destRel), verified);
+        const text = plan.merged?.[destRel];
+        if (text === undefined) throw new SyncordError(`the plan does not carry the merged text of ${destRel}`, 'conflict');
+        const expect = identityFrom(fingerprint('target', destRel));
+        if (!expect) throw changed('target')();
+        const srcData = readSourceSync(src, fingerprint('source', srcRel), changed('source'));
+        try {
+          writeFileAtomic(dest, text, { expect, mode: expect.mode, fsync: false });
+        } catch (e) {
+          throw e instanceof ChangedOnDiskError ? changed('target')() : e;
+        }
+        keepBase(op, srcData.data);
+        result.written++;
       }
       done++;
       if (done === 1 || done % 64 === 0 || done === ops.length) progress({ phase: 'apply', done, total: ops.length, path: destRel });
@@ -700,23 +766,26 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   // 4. Record.
   progress({ phase: 'record', done: 0, total: 1 });
   const syncedAt = clock.now().toISOString();
-  // The incremental state and the registry are separate files: written side by side.
-  const recordState = async () => {
-    if (!plan.commit) return;
-    const file = stateFile(paths, target.name);
-    await ensureSyncordDir(paths);
-    const state = await readSyncState(paths, target.name);
-    const dirty = plan.dirty ?? {};
-    for (const c of sel.components) {
-      const mine: Record<string, string | null> = {};
-      for (const [p, h] of Object.entries(dirty)) if (c.kind === 'dir' ? p.startsWith(c.source + '/') : p === c.source) mine[p] = h;
-      state.components[c.name] = { fingerprint: c.fingerprint, commit: plan.commit, synced_at: syncedAt, dirty: mine };
-    }
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
-  };
+  // The merge bases and the registry are separate files: written side by side.
+  const recordState = () =>
+    updateSyncState(paths, target.name, (state) => {
+      for (const c of sel.components) {
+        const before = state.components[c.name];
+        const kept = before && before.fingerprint === c.fingerprint ? before : undefined;
+        const next: ComponentState = { fingerprint: c.fingerprint, synced_at: syncedAt, bases: { ...(kept?.bases ?? {}) } };
+        const commits = [plan.commit, kept?.commit, ...(kept?.earlier ?? [])].filter((x, i, a): x is string => !!x && a.indexOf(x) === i);
+        if (commits.length) next.commit = commits[0];
+        if (commits.length > 1) next.earlier = commits.slice(1, 1 + EARLIER_COMMITS);
+        for (const [rel, hash] of bases.get(c.name) ?? []) {
+          if (hash === undefined) delete next.bases[rel];
+          else next.bases[rel] = hash;
+        }
+        state.components[c.name] = next;
+      }
+    });
+  const complete = !conflicts.length;
   const recordRegistry = async () => {
-    if (!sel.all) return;
+    if (!sel.all || !complete) return;
     const rec = { last_sync: syncedAt, sync_version: version, status: 'synchronized', ...(plan.commit ? { last_sync_commit: plan.commit } : {}) };
     await updateTarget(paths, target.name, rec);
     result.recorded = { last_sync: syncedAt, sync_version: version, status: 'synchronized', commit: plan.commit };
@@ -724,6 +793,9 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   await Promise.all([recordState(), recordRegistry()]);
   return result;
 }
+
+/** How many earlier commits a component's state remembers (merge bases recorded then are found in git there). */
+const EARLIER_COMMITS = 20;
 
 /** What config sync would do to each config file of a target: the changes, the unified diff and the merged text. */
 export async function configDiff(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, only?: string[]): Promise<ConfigPlan[]> {

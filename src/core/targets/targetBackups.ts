@@ -1,16 +1,15 @@
 import { SyncordError } from '../errors';
-import { writeFileAtomic } from '../store/atomic';
-import { stateFile, WorkspacePaths } from '../workspace';
-import { BackupSummary, BackupUnit, backupUnits, lastPreSyncBackup, loadManifest, restoreBackup, RestoreResult, toSummary } from './backup';
+import { WorkspacePaths } from '../workspace';
+import { BackupSummary, BackupUnit, backupUnits, lastPreSyncBackup, loadManifest, Manifest, restoreBackup, RestoreResult, toSummary } from './backup';
 import { selectComponents } from './components';
 import { getTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
-import { readSyncState } from './sync';
+import { updateSyncState } from './syncState';
 
 /**
  * Backups and restores of a registered target, with what they mean for its registry entry and sync state: a
  * backup of everything sync manages; a restore (or a rollback of one component) marks the target as needing
- * sync and forgets the incremental state, so the next sync compares every file.
+ * sync and makes the restored files the merge bases of the next sync.
  */
 
 /**
@@ -33,13 +32,25 @@ export async function backupTarget(
   return toSummary(m);
 }
 
-/** Forgets what Syncord knew about components after a restore (all of them: `undefined`): the next sync compares every file. */
-async function forgetSyncState(paths: WorkspacePaths, target: string, components: string[] | undefined): Promise<void> {
-  const file = stateFile(paths, target);
-  const state = await readSyncState(paths, target);
-  let changed = false;
-  for (const c of components ?? Object.keys(state.components)) if (state.components[c]) (delete state.components[c], (changed = true));
-  if (changed) writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+/**
+ * After a restore, the restored files are what the target holds: they become the merge bases of their
+ * components (what a later sync compares the target's copies with), so the next sync brings the main
+ * project's changes over them instead of taking them for the target's own edits.
+ */
+async function rebaseRestored(paths: WorkspacePaths, target: string, m: Manifest, components: string[]): Promise<void> {
+  await updateSyncState(paths, target, (state) => {
+    for (const name of components) {
+      const mc = m.components[name];
+      const cs = state.components[name];
+      if (!mc || !cs) continue;
+      if (!m.partial) cs.bases = {};
+      for (const rel of mc.absent ?? []) delete cs.bases[rel];
+      for (const [rel, e] of Object.entries(mc.files)) {
+        if (e.link) delete cs.bases[rel];
+        else cs.bases[rel] = e.hash;
+      }
+    }
+  });
 }
 
 async function restoreAndRecord(paths: WorkspacePaths, targetName: string, backupId: string, components: string[] | undefined, rewind: boolean): Promise<RestoreResult> {
@@ -47,15 +58,14 @@ async function restoreAndRecord(paths: WorkspacePaths, targetName: string, backu
   const m = await loadManifest(paths, targetName, backupId);
   const r = await restoreBackup(paths, target, backupId, { components });
   const full = rewind && m.reason === 'pre-sync' && Object.keys(m.components).every((n) => r.components.includes(n));
+  await rebaseRestored(paths, targetName, m, r.components);
   if (!full) {
-    await forgetSyncState(paths, targetName, r.components);
     await updateTarget(paths, targetName, { status: 'needs_sync' });
     return r;
   }
   // Everything that sync wrote is undone: the sync record goes back to what it was before it, so the
   // pending changes computed from git are again the files that sync had brought over.
   const record = { last_sync_commit: m.commit ?? null, sync_version: m.sync_version ?? null, last_sync: m.last_sync !== undefined ? m.last_sync : (target.last_sync ?? null) };
-  await forgetSyncState(paths, targetName, undefined);
   await updateTarget(paths, targetName, { status: 'needs_sync', ...record });
   return { ...r, syncRecord: record };
 }

@@ -3,15 +3,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import MarkdownIt from 'markdown-it';
 import { isSyncordError, SyncordError } from '../errors';
-import { verifyLogDir, WorkspacePaths } from '../workspace';
+import { lastVerifyFile, verifyLogDir, WorkspacePaths } from '../workspace';
+import { z } from 'zod';
+import { writeFileAtomic } from '../store/atomic';
+import { ensureSyncordDir } from './syncordDir';
 import { isInside } from '../containment';
-import { destFiles, joinRel, ResolvedComponent, selectComponents, sourceFiles } from './components';
+import { destFiles, joinRel, ResolvedComponent, selectComponents } from './components';
+import { ComponentPlan, planSync } from './sync';
 import { parseTomlFile } from './configMerge';
-import { hashFile, lstatOrUndefined, pool } from './fsutil';
-import { isGitRepo } from './git';
+import { lstatOrUndefined, pool } from './fsutil';
 import { ResolvedTarget } from './registry';
 import { SyncRules, VerifyCommandRule } from './schema';
-import { parseJsonc } from '../store/jsonText';
+import { parseJsonc, validateValue } from '../store/jsonText';
 import { requireTrusted, verifyDefinition } from '../trust';
 import { rulesFile } from './rules';
 
@@ -162,29 +165,26 @@ export async function brokenLinks(file: string, targetRoot: string): Promise<Ver
   return problems;
 }
 
-async function checkComponent(root: string, c: ResolvedComponent, useGit: boolean): Promise<VerifyCheck> {
-  const [src, dst] = await Promise.all([sourceFiles(root, c, useGit), destFiles(c)]);
+/**
+ * The files check of one component, from the same comparison a sync plans with (contents hashed everywhere):
+ * a file passes when it is as the rules want it — the main project's version, or one the target changed
+ * itself and a sync keeps. Anything a sync would still add, update, merge or delete, and every conflict, fails.
+ */
+function checkComponent(c: ResolvedComponent, p: ComponentPlan): VerifyCheck {
+  const name = `files:${c.name}`;
+  if (p.notApplicable) return { name, status: 'skipped', detail: p.note ?? 'not applicable', problems: [] };
   const problems: VerifyProblem[] = [];
-  const missing: string[] = [];
-  const different: string[] = [];
-  await pool([...src.files.keys()], 16, async (rel) => {
-    const d = dst.files.get(rel);
-    const destAbs = joinRel(c.destAbs, rel);
-    if (!d) missing.push(rel);
-    else if (d.kind !== 'file' || (await hashFile(joinRel(c.sourceAbs, rel))) !== (await hashFile(destAbs))) different.push(rel);
-  });
-  const extra = c.mode === 'mirror' ? [...dst.files.keys()].filter((r) => !src.files.has(r)) : [];
-  for (const r of missing.sort()) problems.push({ file: joinRel(c.destAbs, r), message: `missing (source: ${joinRel(c.source, r)})` });
-  for (const r of different.sort()) problems.push({ file: joinRel(c.destAbs, r), message: `differs from ${joinRel(c.source, r)}` });
-  for (const r of extra.sort()) problems.push({ file: joinRel(c.destAbs, r), message: 'not in the main project (mirror component)' });
-  const matched = src.files.size - missing.length - different.length;
-  const countNote = c.mode === 'mirror' ? `; ${dst.files.size} in the target` : '';
-  return {
-    name: `files:${c.name}`,
-    status: problems.length ? 'fail' : 'pass',
-    detail: `${matched}/${src.files.size} source files present with the same hash${countNote}`,
-    problems,
-  };
+  const at = (r: string) => joinRel(c.destAbs, r);
+  for (const r of p.adds) problems.push({ file: at(r), message: `missing (source: ${joinRel(c.source, r)})` });
+  for (const r of p.updates) problems.push({ file: at(r), message: `differs from ${joinRel(c.source, r)}` });
+  for (const r of p.merges) problems.push({ file: at(r), message: `the main project's change to ${joinRel(c.source, r)} is not merged in yet` });
+  for (const r of p.deletes) problems.push({ file: at(r), message: 'not in the main project (mirror component)' });
+  for (const x of p.conflicts) problems.push({ file: at(x.rel), message: `conflict: ${x.detail}` });
+  problems.sort((a, b) => a.file.localeCompare(b.file));
+  const total = p.unchanged + p.retime.length + p.kept.length + p.updates.length + p.merges.length + p.adds.length + p.conflicts.filter((x) => x.reason !== 'added-in-target').length;
+  const good = p.unchanged + p.retime.length + p.kept.length;
+  const kept = p.kept.length ? `; ${p.kept.length} kept with the target's own edits (${p.kept.slice(0, 3).map((r) => joinRel(c.destination, r)).join(', ')}${p.kept.length > 3 ? ', …' : ''})` : '';
+  return { name, status: problems.length ? 'fail' : 'pass', detail: `${Math.min(good, total)}/${total} files as the rules want them${kept}`, problems };
 }
 
 /**
@@ -237,13 +237,16 @@ export interface VerifyOptions {
 export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, target: ResolvedTarget, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const kinds = checkKindsOf(opts.tests);
   const sel = selectComponents(paths, rules, target, opts.components);
-  const useGit = kinds.has('files') ? await isGitRepo(paths.root) : false;
+  const plan = kinds.has('files') || kinds.has('links') ? await planSync(paths, rules, target, { components: opts.components, contents: true, noConfigs: true }) : undefined;
+  const notApplicable = new Set((plan?.components ?? []).filter((p) => p.notApplicable).map((p) => p.name));
+  for (const cfg of sel.configs) if (!(await lstatOrUndefined(cfg.sourceAbs))) notApplicable.add(cfg.name);
   const checks: VerifyCheck[] = [];
-  if (kinds.has('files')) for (const c of sel.components) checks.push(await checkComponent(paths.root, c, useGit));
+  if (kinds.has('files')) for (const c of sel.components) checks.push(checkComponent(c, plan!.components.find((p) => p.name === c.name)!));
   if (rules.verify.check_links && kinds.has('links')) {
     const problems: VerifyProblem[] = [];
     let files = 0;
     for (const c of sel.components) {
+      if (notApplicable.has(c.name)) continue;
       const dst = await destFiles(c);
       const mdFiles = [...dst.files].filter(([rel, info]) => info.kind === 'file' && /\.(md|markdown)$/i.test(rel || c.destination));
       files += mdFiles.length;
@@ -255,6 +258,10 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
     checks.push({ name: 'links', status: problems.length ? 'fail' : 'pass', detail: `${files} Markdown files checked, ${problems.length} broken links`, problems });
   }
   for (const cfg of kinds.has('config') ? sel.configs : []) {
+    if (notApplicable.has(cfg.name)) {
+      checks.push({ name: `config:${cfg.name}`, status: 'skipped', detail: `not applicable: ${cfg.source} does not exist in the main project`, problems: [] });
+      continue;
+    }
     const st = await lstatOrUndefined(cfg.destAbs);
     if (!st) {
       checks.push({ name: `config:${cfg.name}`, status: 'fail', detail: `${cfg.destination} is missing`, problems: [{ file: cfg.destAbs, message: 'missing' }] });
@@ -287,4 +294,58 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
     checks.push({ name: `command:${cmd.name}`, status: r.passed ? 'pass' : 'fail', detail, problems: [], command: r });
   }
   return { target: target.name, passed: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+/** A verification as kept: its result, when it ran, and the target's `last_sync` then. */
+export interface KeptVerify {
+  result: VerifyResult;
+  at: string;
+  last_sync: string | null;
+}
+
+const KeptVerifySchema = z.object({
+  result: z.object({
+    target: z.string(),
+    passed: z.boolean(),
+    checks: z.array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['pass', 'fail', 'skipped']),
+        detail: z.string(),
+        problems: z.array(z.object({ file: z.string(), line: z.number().int().positive().optional(), column: z.number().int().positive().optional(), message: z.string() })),
+        command: z.unknown().optional(),
+      }),
+    ),
+  }),
+  at: z.string(),
+  last_sync: z.string().nullable(),
+});
+
+/** Keeps a target's verification until the next one (the CLI and the editor both read it). */
+export async function keepVerify(paths: WorkspacePaths, target: ResolvedTarget, result: VerifyResult, at: Date = new Date()): Promise<KeptVerify> {
+  const kept: KeptVerify = { result, at: at.toISOString(), last_sync: target.last_sync ?? null };
+  const file = lastVerifyFile(paths, target.name);
+  await ensureSyncordDir(paths);
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(kept, null, 2) + '\n');
+  return kept;
+}
+
+/**
+ * The last verification of a target, or undefined when there is none. The file is checked: one that does not
+ * parse or match the shape is reported as a problem of the file, not taken as a result.
+ */
+export async function lastVerify(paths: WorkspacePaths, targetName: string): Promise<KeptVerify | undefined> {
+  const file = lastVerifyFile(paths, targetName);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const raw = parseJsonc(file, text);
+  validateValue(file, text, raw, KeptVerifySchema);
+  const kept = raw as KeptVerify;
+  if (kept.result.target !== targetName) throw new SyncordError(`the verification kept here is of target "${kept.result.target}", not "${targetName}"`, 'invalid-file', { file });
+  return kept;
 }

@@ -10,7 +10,6 @@ import {
   componentNames,
   ConfigPlan,
   configDiff,
-  detectForTargets,
   getTarget,
   listBackups,
   loadRules,
@@ -241,11 +240,10 @@ export class TargetCommands {
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
-      const name = await this.pickTarget(args, 'Checklist for which target?', (s) => s === 'needs_sync');
+      const name = await this.pickTarget(args, 'Checklist for which target?', (s) => s === 'needs_sync' || s === 'conflict');
       if (!name) return undefined;
       const target = await getTarget(ctx.paths, name);
-      const [changes] = await detectForTargets(ctx.paths, ctx.rules, [target]);
-      const content = await buildChecklist(ctx.paths, ctx.rules, target, changes);
+      const content = await buildChecklist(ctx.paths, ctx.rules, target);
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
       await vscode.window.showTextDocument(doc, { preview: false });
       return doc;
@@ -349,7 +347,7 @@ export class TargetCommands {
     try {
       const ctx = await this.context();
       if (!ctx) return undefined;
-      const name = await this.pickTarget(args, 'Sync which target?', (s) => s === 'needs_sync' || s === 'sync_failed');
+      const name = await this.pickTarget(args, 'Sync which target?', (s) => s === 'needs_sync' || s === 'sync_failed' || s === 'conflict');
       if (!name) return undefined;
       const target = await getTarget(ctx.paths, name);
       const plan = await this.inView(`Planning the sync of ${name}…`, async (_p, signal) => {

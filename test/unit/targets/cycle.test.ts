@@ -18,10 +18,14 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     const b = await ws.run('--json', 'target', 'backup', 'comfy');
     assert.equal(b.code, 0, b.stderr);
     assert.equal(b.json().files, 2);
+    // Files the target has that no sync put there are conflicts: listed, left alone, exit 5.
     const dry = await ws.run('sync', 'run', '--target', 'comfy', '--dry-run');
-    assert.match(dry.stdout, new RegExp(`- ${SP}/docs/OLD_ONLY_IN_TARGET\\.md`));
+    assert.equal(dry.code, 5);
+    assert.match(dry.stdout, new RegExp(`! ${SP}/docs/OLD_ONLY_IN_TARGET\\.md  CONFLICT: not in the main project, and not put there by a sync`));
+    assert.match(dry.stdout, new RegExp(`! ${SP}/README\\.md  CONFLICT: differs from the main project, and no earlier sync of it is known`));
     assert.deepEqual(fs.readdirSync(path.join(ws.sp, SP, 'docs')), ['OLD_ONLY_IN_TARGET.md']);
-    const run = await ws.run('--json', 'sync', 'run', '--target', 'comfy');
+    // The user chooses the main project's versions.
+    const run = await ws.run('--json', 'sync', 'run', '--target', 'comfy', '--take-source');
     assert.equal(run.code, 0, run.stderr);
     const r = run.json();
     assert.equal(r.ok, true);
@@ -44,7 +48,6 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     ws.commit('setup v2');
     const run2 = await ws.run('--json', 'sync', 'run', '--target', 'comfy');
     assert.equal(run2.code, 0, run2.stderr);
-    assert.equal(run2.json().plan.components[0].incremental, true);
     assert.deepEqual(run2.json().plan.components[0].updates, ['SETUP.md']);
     assert.equal(read(ws.sp, `${SP}/docs/SETUP.md`), '# Setup v2\n\nBack to [index](INDEX.md).\n');
 
@@ -54,7 +57,8 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     v = await ws.run('sync', 'verify', '--target', 'comfy');
     assert.equal(v.code, 1);
     assert.match(v.stdout, /FAIL  files:docs/);
-    assert.match(v.stdout, /docs\/SETUP\.md: differs from docs\/SETUP\.md/);
+    // An edit of the target's own is kept by syncs, and verify says so; a missing file fails.
+    assert.match(v.stdout, new RegExp(`1 kept with the target's own edits \\(${SP}/docs/SETUP\\.md\\)`));
     assert.match(v.stdout, /docs\/api\/REST\.md: missing/);
     const rb = await ws.run('sync', 'rollback', '--target', 'comfy', '--component', 'docs');
     assert.equal(rb.code, 0, rb.stderr);
@@ -64,9 +68,11 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     assert.equal(read(ws.sp, `${SP}/docs/SETUP.md`), '# Setup\n\nBack to [index](INDEX.md).\n');
     assert.equal(fs.existsSync(path.join(ws.sp, SP, 'docs/api/REST.md')), false);
     assert.equal((await ws.run('--json', 'sync', 'status')).json().targets[0].status, 'needs_sync');
-    // A new sync compares everything again (the rollback forgot the incremental state) and verify passes.
+    // The next sync brings SETUP.md over the rolled-back version (it is the base now, not a target edit)
+    // and REST.md back, and verify passes.
     const run3 = await ws.run('--json', 'sync', 'run', '--target', 'comfy');
-    assert.equal(run3.json().plan.components[0].incremental, false);
+    assert.equal(run3.code, 0, run3.stdout);
+    assert.deepEqual([run3.json().plan.components[0].updates, run3.json().plan.components[0].adds], [['SETUP.md'], ['api/REST.md']]);
     v = await ws.run('sync', 'verify', '--target', 'comfy');
     assert.equal(v.code, 0, v.stdout);
     assert.deepEqual(snapshot(path.join(ws.sp, SP, 'docs')), { ...good, 'SETUP.md': snapshot(path.join(ws.sp, SP, 'docs'))['SETUP.md'] });
@@ -80,7 +86,11 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     fs.rmSync(path.join(ws.main, 'docs/SETUP.md'));
     fs.rmSync(path.join(ws.main, 'MISSION.md'));
     ws.commit('remove');
-    const r = await ws.run('sync', 'run', '--target', 'comfy', '--full');
+    // A file the target added inside a mirrored folder is its own: a conflict until the user chooses.
+    const first = await ws.run('sync', 'run', '--target', 'comfy', '--full');
+    assert.equal(first.code, 5, first.stdout);
+    assert.equal(read(ws.sp, `${SP}/plans/TARGET_NOTES.md`), 'extra\n');
+    const r = await ws.run('sync', 'run', '--target', 'comfy', '--take-source');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fs.existsSync(path.join(ws.sp, SP, 'docs/SETUP.md')), false, 'mirror (docs) deletes');
     assert.equal(fs.existsSync(path.join(ws.sp, SP, 'plans/TARGET_NOTES.md')), false, 'mirror (plans) deletes extras');

@@ -47,7 +47,7 @@ describe('targets: change detection (sync detect / status / check)', () => {
     assert.equal((await ws.run('target', 'add', 'app', '--path', ws.src, '--type', 'source')).code, 0);
     let check = await ws.run('sync', 'check');
     assert.equal(check.code, 1);
-    assert.match(check.stdout, /needs_sync\s+app\s+\(never synced/);
+    assert.match(check.stdout, /needs_sync\s+app\s+\(\d+ to add, 1 config file to merge/);
     assert.equal((await ws.run('sync', 'run', '--target', 'app')).code, 0);
     check = await ws.run('sync', 'check');
     assert.equal(check.code, 0, check.stdout);

@@ -24,6 +24,7 @@ const WITHOUT_MENU = [
   'syncord.fileMissing',
   'syncord.target.category',
   'syncord.target.changedFile',
+  'syncord.target.conflictFile',
   'syncord.target.components',
   'syncord.target.check.pass',
   'syncord.target.check.fail',

@@ -83,10 +83,13 @@ export function targetsSnapshot(): TargetsSnapshot {
     reason: 'new commits',
     since: 'abc',
     changes: [
-      { status: 'M', path: 'docs/configuration.md', categories: ['docs'] },
-      { status: 'D', path: 'docs/old.md', categories: ['docs'] },
+      { status: 'M', path: 'docs/configuration.md', categories: ['docs'], action: 'update' },
+      { status: 'D', path: 'docs/old.md', categories: ['docs'], action: 'delete' },
+      { status: 'U', path: 'docs/both.md', categories: ['docs'], action: 'conflict', targetPath: 'docs/opencode/docs/both.md', detail: 'changed on both sides; 1 overlapping change' },
     ],
     categories: ['docs'],
+    kept: [],
+    notApplicable: [],
   };
   const info: TargetInfo = {
     target: { name: 'portable', path: '../targets/portable', absPath: '/ws/targets/portable', type: 'site-packages', last_sync: '2026-02-20T12:00:00Z', sync_version: 'v1', status: 'needs_sync' },

@@ -31,7 +31,7 @@ function target(name: string, type: 'site-packages' | 'source', extra: Partial<T
 }
 
 function status(name: string, s: TargetStatus['status'], changes: TargetStatus['changes'] = []): TargetStatus {
-  return { name, path: '', absPath: '', type: 'site-packages', status: s, reason: s, since: 'abc', changes, categories: [...new Set(changes.flatMap((c) => c.categories))] };
+  return { name, path: '', absPath: '', type: 'site-packages', status: s, reason: s, since: 'abc', changes, categories: [...new Set(changes.flatMap((c) => c.categories))], kept: [], notApplicable: [] };
 }
 
 const backup: BackupSummary = { id: '20260227T110000000Z-ab12', target: 'ComfyUI_windows_portable', created: '2026-02-27T11:00:00Z', reason: 'pre-sync', partial: true, components: ['docs', 'rag'], files: 3, bytes: 300, newObjects: 3, newBytes: 300 };
@@ -55,7 +55,7 @@ describe('targets view model', () => {
   it('groups pending changes by category, highest priority first, with files outside every category last', () => {
     const groups = pendingByCategory(
       [
-        { status: 'M', path: 'docs/configuration.md', categories: ['docs'] },
+        { status: 'M', path: 'docs/configuration.md', categories: ['docs'], action: 'update' },
         { status: 'A', path: 'RAG/troubleshooting/x.md', categories: ['rag'] },
         { status: 'R', path: 'src/opencode/provider/anthropic.py', oldPath: 'src/opencode/provider/a.py', categories: ['provider'] },
         { status: 'M', path: 'README.md', categories: [] },
@@ -77,8 +77,8 @@ describe('targets view model', () => {
     const info: TargetInfo = {
       target: target('ComfyUI_windows_portable', 'site-packages'),
       status: status('ComfyUI_windows_portable', 'needs_sync', [
-        { status: 'M', path: 'docs/configuration.md', categories: ['docs'] },
-        { status: 'A', path: 'src/opencode/provider/anthropic.py', categories: ['provider'] },
+        { status: 'M', path: 'docs/configuration.md', categories: ['docs'], action: 'update' },
+        { status: 'A', path: 'src/opencode/provider/anthropic.py', categories: ['provider'], action: 'changed' },
       ]),
       components: componentsFor(DEFAULT_RULES, 'site-packages'),
       backups: [backup],
@@ -108,7 +108,7 @@ describe('targets view model', () => {
     );
     assert.deepEqual(
       tree.children(changes[0].id).map((n) => [n.label, n.description]),
-      [['src/opencode/provider/anthropic.py', 'added']],
+      [['src/opencode/provider/anthropic.py', 'changed since the last sync']],
     );
     // Without the main project's folder a changed file is not a file to open.
     assert.equal(tree.children(changes[0].id)[0].resource, undefined);
@@ -142,7 +142,7 @@ describe('targets view model', () => {
     assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', '/ws/main/docs/configuration.md']);
     assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: '/ws/main/docs/configuration.md' } });
     // A deleted file has nothing to open.
-    assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['deleted', 'diff-removed', undefined]);
+    assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['to delete', 'diff-removed', undefined]);
     const open = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' };
     const [problem] = tree.children('target:portable/checks/links');
     assert.deepEqual(problem.click, open);
@@ -199,15 +199,17 @@ describe('targets view model', () => {
   });
 
   it('shows the computed status as `syncord sync status` prints it, and the recorded one only when none was computed', () => {
-    // After a restore the core computes needs_sync (the registry marks it) although git shows no new commits.
+    // A target that was never synced but whose files already match: the reason says so where no file is pending.
     const restored: TargetInfo = {
       target: target('a', 'source', { status: 'needs_sync' }),
-      status: { ...status('a', 'needs_sync'), reason: 'marked needs_sync in the registry (restored from a backup, or set by hand)' },
+      status: { ...status('a', 'needs_sync'), reason: 'never synced: the files already match; a sync records it' },
       components: [],
       backups: [],
     };
     assert.equal(displayStatus(restored), 'needs_sync');
-    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'none new; marked needs sync');
+    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'never synced: the files already match; a sync records it');
+    // Files changed on both sides make a conflict, shown before anything else but a missing folder or a failed sync.
+    assert.equal(displayStatus({ ...restored, status: status('a', 'conflict') }), 'conflict');
     // The computed status is the one shown, whatever targets.json says.
     assert.equal(displayStatus({ ...restored, status: status('a', 'synchronized') }), 'synchronized');
     assert.equal(displayStatus({ target: target('a', 'source'), status: status('a', 'needs_sync'), components: [], backups: [] }), 'needs_sync');
@@ -257,12 +259,13 @@ describe('targets view model', () => {
       commit: '0123456789abcdef',
       all: true,
       components: [
-        { name: 'docs', rule: 'r', kind: 'dir', mode: 'mirror', source: 'docs', destination: 'x/docs', incremental: false, adds: ['new.md'], updates: ['index.md', 'providers.md'], deletes: ['old.md'], retime: [], unchanged: 1, skipped: [], dirsToRemove: [] },
-        { name: 'rag', rule: 'r', kind: 'dir', mode: 'mirror', source: 'RAG', destination: 'x/RAG', incremental: false, adds: [], updates: [], deletes: [], retime: [], unchanged: 3, skipped: [], dirsToRemove: [] },
+        { name: 'docs', rule: 'r', kind: 'dir', mode: 'mirror', source: 'docs', destination: 'x/docs', merges: [], kept: [], conflicts: [], resolved: [], adds: ['new.md'], updates: ['index.md', 'providers.md'], deletes: ['old.md'], retime: [], unchanged: 1, skipped: [], dirsToRemove: [] },
+        { name: 'rag', rule: 'r', kind: 'dir', mode: 'mirror', source: 'RAG', destination: 'x/RAG', merges: [], kept: [], conflicts: [], resolved: [], adds: [], updates: [], deletes: [], retime: [], unchanged: 3, skipped: [], dirsToRemove: [] },
       ],
       configs: [{ name: 'opencode', source: 'opencode.toml', destination: 'opencode.toml', changed: true, created: false, changes: [{ key: 'providers.anthropic', action: 'added', strategy: 'merge' }], diff: '--- a\n+++ b\n' }],
-      totals: { adds: 1, updates: 2, deletes: 1, configs: 1 },
+      totals: { adds: 1, updates: 2, deletes: 1, configs: 1, merges: 0, conflicts: 0, kept: 0 },
       fingerprints: {},
+      sourceHashes: {},
     };
     const d = describePlan(plan);
     assert.equal(d.empty, false);
@@ -270,15 +273,15 @@ describe('targets view model', () => {
     assert.equal(d.detail.split('\n')[0], 'docs: 1 file to add, 2 to update, 1 to delete');
     assert.match(d.detail, /^opencode\.toml: 1 key to merge$/m);
     assert.doesNotMatch(d.detail, /rag/, 'components without changes are left out');
-    const updatesOnly = describePlan({ ...plan, components: [{ ...plan.components[0], adds: [], deletes: [] }], configs: [], totals: { adds: 0, updates: 2, deletes: 0, configs: 0 } });
+    const updatesOnly = describePlan({ ...plan, components: [{ ...plan.components[0], adds: [], deletes: [] }], configs: [], totals: { adds: 0, updates: 2, deletes: 0, configs: 0, merges: 0, conflicts: 0, kept: 0 } });
     assert.equal(updatesOnly.summary, 'Sync ComfyUI_windows_portable? 2 files to update.');
     assert.match(d.markdown, /\*\*Delete\*\* \(1\)\n\n- `old.md`/);
     assert.match(d.markdown, /No changes \(3 unchanged\)/);
 
-    const empty = describePlan({ ...plan, components: [], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0 } });
+    const empty = describePlan({ ...plan, components: [], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0, merges: 0, conflicts: 0, kept: 0 } });
     assert.equal(empty.empty, true);
 
-    const cancelled: SyncResult = { target: 'ComfyUI_windows_portable', dryRun: false, plan, written: 2, deleted: 1, configsWritten: 0, ok: false, cancelled: true, backup: { ...backup } };
+    const cancelled: SyncResult = { target: 'ComfyUI_windows_portable', dryRun: false, plan, written: 2, deleted: 1, configsWritten: 0, ok: false, cancelled: true, backup: { ...backup }, conflicts: [] };
     const r = describeSyncResult(cancelled);
     assert.equal(r.ok, false);
     assert.equal(r.backupId, backup.id);

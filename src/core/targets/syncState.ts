@@ -1,0 +1,151 @@
+import { execFile } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../store/atomic';
+import { stateFile, WorkspacePaths } from '../workspace';
+import { getObject } from './backup';
+import { checkRelative } from './rules';
+import { ensureSyncordDir } from './syncordDir';
+
+/**
+ * What Syncord remembers per target between syncs, in `.syncord/state/<target>.json`: per component, the rule it
+ * was synced with (`fingerprint`), the main project's commit then, and the merge base of every file it wrote —
+ * the SHA-256 of the main project's version it wrote (`null`: the main project had no such file and the user
+ * chose to keep the target's). The bytes of a base are the main project's file at `commit` (from git) or, for
+ * a file synced uncommitted, an object in the target's backup store.
+ *
+ * The file may have been edited by anyone: it is validated on every read, and what does not validate is
+ * ignored (it costs merge bases, never a wrong write: a file without a base is never overwritten silently).
+ */
+const HASH = /^[0-9a-f]{64}$/;
+const COMMIT = /^[0-9a-f]{40,64}$/;
+
+const ComponentStateSchema = z.object({
+  fingerprint: z.string(),
+  commit: z.string().optional(),
+  earlier: z.array(z.string()).optional(),
+  synced_at: z.string().optional(),
+  bases: z.record(z.string(), z.string().nullable()).optional(),
+});
+const SyncStateSchema = z.object({ components: z.record(z.string(), z.unknown()) });
+
+export interface ComponentState {
+  fingerprint: string;
+  commit?: string;
+  /** Earlier commits bases were recorded at, newest first. */
+  earlier?: string[];
+  synced_at?: string;
+  /** Keyed by path relative to the component ('' for a single-file component). */
+  bases: Record<string, string | null>;
+}
+
+export interface SyncState {
+  components: Record<string, ComponentState>;
+}
+
+function cleanComponent(raw: unknown): ComponentState | undefined {
+  const r = ComponentStateSchema.safeParse(raw);
+  if (!r.success) return undefined;
+  const bases: Record<string, string | null> = {};
+  for (const [rel, h] of Object.entries(r.data.bases ?? {})) {
+    if (rel !== '' && !checkRelative(rel)) continue;
+    if (h !== null && !HASH.test(h)) continue;
+    bases[rel] = h;
+  }
+  const out: ComponentState = { fingerprint: r.data.fingerprint, bases };
+  if (r.data.commit && COMMIT.test(r.data.commit)) out.commit = r.data.commit;
+  const earlier = (r.data.earlier ?? []).filter((c) => COMMIT.test(c));
+  if (earlier.length) out.earlier = earlier;
+  if (r.data.synced_at) out.synced_at = r.data.synced_at;
+  return out;
+}
+
+export async function readSyncState(paths: WorkspacePaths, target: string): Promise<SyncState> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(stateFile(paths, target), 'utf8');
+  } catch {
+    return { components: {} };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { components: {} };
+  }
+  const r = SyncStateSchema.safeParse(raw);
+  if (!r.success) return { components: {} };
+  const components: Record<string, ComponentState> = {};
+  for (const [name, c] of Object.entries(r.data.components)) {
+    const clean = cleanComponent(c);
+    if (clean) components[name] = clean;
+  }
+  return { components };
+}
+
+export async function writeSyncState(paths: WorkspacePaths, target: string, state: SyncState): Promise<void> {
+  await ensureSyncordDir(paths);
+  const file = stateFile(paths, target);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Changes the recorded state of a target: `edit` changes it in place (read, edited, written). */
+export async function updateSyncState(paths: WorkspacePaths, target: string, edit: (s: SyncState) => void): Promise<void> {
+  const state = await readSyncState(paths, target);
+  edit(state);
+  await writeSyncState(paths, target, state);
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The bytes of a file at a commit of the main project, or undefined when it had none there. */
+export function gitBlob(root: string, commit: string, relPath: string): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    if (!COMMIT.test(commit)) return resolve(undefined);
+    execFile('git', ['cat-file', 'blob', `${commit}:${relPath}`], { cwd: root, encoding: 'buffer', maxBuffer: 1 << 30, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
+  });
+}
+
+/** A merge base: its hash (null: the main project had no such file) and, when it can be had, its bytes. */
+export interface Base {
+  hash: string | null;
+  bytes(): Promise<Buffer | undefined>;
+}
+
+/**
+ * The merge base of a file of a component: the recorded one (its bytes from the backup store or from git at the
+ * recorded commit, checked against the hash), else the main project's file at the commit the target was last
+ * synced from (for targets synced before bases were recorded). Undefined when nothing is known.
+ */
+export async function baseOf(paths: WorkspacePaths, target: string, comp: { source: string }, rel: string, state: ComponentState | undefined, fallbackCommit: string | undefined): Promise<Base | undefined> {
+  const srcRel = rel ? `${comp.source}/${rel}` : comp.source;
+  if (state && Object.prototype.hasOwnProperty.call(state.bases, rel)) {
+    const hash = state.bases[rel];
+    if (hash === null) return { hash, bytes: async () => Buffer.alloc(0) };
+    return {
+      hash,
+      bytes: async () => {
+        const kept = getObject(paths, target, hash);
+        if (kept) return kept;
+        for (const commit of [state.commit, ...(state.earlier ?? []), fallbackCommit]) {
+          if (!commit) continue;
+          const blob = await gitBlob(paths.root, commit, srcRel);
+          if (blob && sha256(blob) === hash) return blob;
+        }
+        return undefined;
+      },
+    };
+  }
+  const commit = state?.commit ?? fallbackCommit;
+  if (!commit) return undefined;
+  const blob = await gitBlob(paths.root, commit, srcRel);
+  if (!blob) return undefined;
+  return { hash: sha256(blob), bytes: async () => blob };
+}
