@@ -180,7 +180,8 @@ describe('Targets in the extension host', function () {
   });
 
   it('Show Config Diff opens the diff editor: the target file beside the merged config', async () => {
-    // simple_python_app's opencode.toml lacks the provider added in the main project's last commit.
+    // simple_python_app holds what its last sync wrote; a provider added in the main project is what it lacks.
+    fs.appendFileSync(path.join(main(), 'opencode.toml'), '\n[providers.mistral]\napi_key_env = "MISTRAL_API_KEY"\n');
     const configs = (await vscode.commands.executeCommand('syncord.showConfigDiff', SIMPLE)) as { changed: boolean; destination: string }[];
     assert.ok(configs.some((c) => c.changed), 'the config of simple_python_app would change');
     const tab = await waitFor(
@@ -190,13 +191,13 @@ describe('Targets in the extension host', function () {
     const input = tab!.input as vscode.TabInputTextDiff;
     assert.equal(input.original.fsPath, path.join(targetDir(SIMPLE), 'opencode.toml'));
     const merged = (await vscode.workspace.openTextDocument(input.modified)).getText();
-    assert.match(merged, /anthropic/);
+    assert.match(merged, /mistral/);
     // The target's own model stays (keep-target).
     const own = /default_model\s*=\s*"([^"]+)"/.exec(read(path.join(targetDir(SIMPLE), 'opencode.toml')))?.[1];
     assert.ok(own, 'the demo target has its own default_model');
     assert.match(merged, new RegExp(`default_model\\s*=\\s*"${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
     // Nothing was written by looking.
-    assert.doesNotMatch(read(path.join(targetDir(SIMPLE), 'opencode.toml')), /anthropic/);
+    assert.doesNotMatch(read(path.join(targetDir(SIMPLE), 'opencode.toml')), /mistral/);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -281,8 +282,10 @@ describe('Targets in the extension host', function () {
     assert.ok(!fs.existsSync(path.join(docs, 'sessions.md')), 'the file the failed sync added is gone again');
     assert.equal(read(path.join(docs, 'zzz-appendix.md', 'keep.txt')), 'a folder of the target\n');
     assert.equal(entry(COMFY)!.status, 'needs_sync');
+    // The folder the test put into the mirrored docs holds a file no sync wrote: the target's own, a
+    // conflict until the user chooses (never deleted silently).
     const t = await api();
-    assert.match(rowOf(t, COMFY), /^needs sync/);
+    await waitFor(() => /^conflicts to settle/.test(rowOf(t, COMFY)), 'the target to show its conflict');
   });
 
   it('a target config file that does not parse makes Verify fail, with the line in the Problems panel', async () => {
