@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../store/atomic';
 import { stateFile, WorkspacePaths } from '../workspace';
 import { getObject } from './backup';
-import { checkRelative } from './rules';
 import { ensureSyncordDir } from './syncordDir';
 
 /**
@@ -27,8 +26,17 @@ const ComponentStateSchema = z.object({
   commit: z.string().optional(),
   earlier: z.array(z.string()).optional(),
   synced_at: z.string().optional(),
-  bases: z.record(z.string(), z.string().nullable()).optional(),
+  // Checked entry by entry below (a large target has tens of thousands): a bad entry costs only itself.
+  bases: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** A path relative to a component: POSIX, no leading "/", no "." or ".." segment, no backslash or NUL. */
+function plainRelative(rel: string): boolean {
+  if (rel === '') return true;
+  if (rel.startsWith('/') || rel.includes('\\') || rel.includes('\0') || /^[A-Za-z]:/.test(rel)) return false;
+  for (const seg of rel.split('/')) if (seg === '' || seg === '.' || seg === '..') return false;
+  return true;
+}
 const SyncStateSchema = z.object({ components: z.record(z.string(), z.unknown()) });
 
 export interface ComponentState {
@@ -50,8 +58,8 @@ function cleanComponent(raw: unknown): ComponentState | undefined {
   if (!r.success) return undefined;
   const bases: Record<string, string | null> = {};
   for (const [rel, h] of Object.entries(r.data.bases ?? {})) {
-    if (rel !== '' && !checkRelative(rel)) continue;
-    if (h !== null && !HASH.test(h)) continue;
+    if (!plainRelative(rel)) continue;
+    if (h !== null && (typeof h !== 'string' || !HASH.test(h))) continue;
     bases[rel] = h;
   }
   const out: ComponentState = { fingerprint: r.data.fingerprint, bases };
