@@ -222,4 +222,28 @@ describe('targets: drift detection and three-way merge', () => {
     assert.match(run.stdout, /SETUP\.md {2}CONFLICT: differs from the main project, and no earlier sync of it is known/);
     assert.equal(read(ws.sp, 'python_embeded/Lib/site-packages/opencode/docs/SETUP.md'), '# the target wrote this before any sync\n');
   });
+
+  it('a hand-edited state file is checked on read: bad entries are ignored, never used as paths or git arguments', async () => {
+    const stateFile = path.join(ws.main, '.syncord', 'state', 'app.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    const docs = state.components.docs;
+    const out = path.join(ws.dir, 'written-by-git.txt');
+    docs.commit = `--output=${out}`;
+    docs.earlier = ['HEAD', `--output=${out}`];
+    docs.bases['../../outside.md'] = 'a'.repeat(64);
+    docs.bases['a.md'] = 'not a hash';
+    fs.writeFileSync(stateFile, JSON.stringify(state));
+    write(ws.main, 'docs/a.md', 'one\ntwo (main)\nthree\nfour\nfive\n');
+    ws.commit('main');
+    write(ws.src, `${DOCS}/a.md`, 'one\ntwo\nthree\nfour\nfive (target)\n');
+    // Without a usable base for a.md, the registry's last synced commit gives it: a clean merge.
+    const run = await ws.run('sync', 'run', '--target', 'app');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(read(ws.src, `${DOCS}/a.md`), 'one\ntwo (main)\nthree\nfour\nfive (target)\n');
+    assert.equal(fs.existsSync(out), false, 'no option-like value from the file reached git');
+    assert.equal(fs.existsSync(path.join(ws.dir, 'outside.md')), false);
+    // Garbage instead of JSON costs only the recorded bases.
+    fs.writeFileSync(stateFile, '{ not json');
+    assert.equal((await statusOf(ws, 'app')).status, 'synchronized');
+  });
 });
