@@ -103,36 +103,89 @@ function attachAbort(): { signal: AbortSignal; done: () => void } {
   return { signal: ac.signal, done: () => process.removeListener('SIGINT', onSig) };
 }
 
-async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: boolean; full?: boolean; components?: string[]; takeSource?: boolean | string; keepTarget?: boolean | string }): Promise<void> {
+interface RunSyncOptions {
+  dryRun?: boolean;
+  full?: boolean;
+  components?: string[];
+  /** Settle conflicts: with the main project's version (true: every conflict; or comma-separated paths). */
+  takeSource?: boolean | string;
+  /** Settle conflicts by keeping the target's copy. */
+  keepTarget?: boolean | string;
+  /** Sync over uncommitted changes in the target's git repository. */
+  allowDirty?: boolean;
+  /** Commit what the sync wrote or deleted in targets that are git repositories. */
+  commit?: boolean;
+  /** With commit: create this branch at the target's HEAD and commit there. */
+  branch?: string;
+}
+
+/** What was checked in a target before anything is written: its plan and, with --commit, its repository. */
+interface Prepared {
+  target: T.ResolvedTarget;
+  plan: T.SyncPlan;
+  dirty: T.DirtyPath[];
+  prep?: T.CommitPreparation;
+}
+
+async function runSync(ctx: CliContext, targetNames: string[], opts: RunSyncOptions, named = true): Promise<void> {
   const settle = resolutionsOf(opts);
   if (settle.resolutions && targetNames.length > 1) throw new SyncordError('name conflicting files for one target at a time (--target <name>)', 'usage');
   const rules = await rulesOf(ctx);
-  const results: T.SyncResult[] = [];
+  const results: (T.SyncResult & { gitCommit?: T.SyncCommit; overwroteUncommitted?: T.DirtyPath[] })[] = [];
   const human: string[] = [];
   const { signal, done } = attachAbort();
   try {
+    // Every target is planned and checked before anything is written in any of them.
+    const prepared: Prepared[] = [];
+    const refusals: SyncordError[] = [];
     for (const name of targetNames) {
       const target = await T.getTarget(ctx.paths, name);
+      const plan = await T.planSync(ctx.paths, rules, target, { full: opts.full, components: opts.components, ...settle });
+      const dirty = (await T.dirtySyncedPaths(target, plan)).paths;
+      if (dirty.length && !opts.allowDirty && !opts.dryRun) refusals.push(T.dirtyRefusal(target, dirty));
+      const prep = opts.commit && !opts.dryRun ? await T.prepareCommit(target, { branch: opts.branch, required: named }) : undefined;
+      prepared.push({ target, plan, dirty, prep });
+    }
+    if (refusals.length === 1) throw refusals[0];
+    if (refusals.length) throw new SyncordError(refusals.map((e) => e.message).join('\n'), 'conflict');
+    for (const { target, plan, dirty, prep } of prepared) {
+      const name = target.name;
+      if (prep?.createBranch) {
+        await T.switchToNewBranch(prep);
+        human.push(`Created branch ${prep.createBranch} in ${name} at ${prep.repo?.head?.slice(0, 12) ?? 'its first commit'} and switched to it (no files changed).`);
+      }
       const r = await T.applySync(ctx.paths, rules, target, {
+        plan,
         dryRun: opts.dryRun,
-        full: opts.full,
-        components: opts.components,
-        ...settle,
         signal,
         onProgress: (p) => ctx.logger.info(`${name}: ${p.phase} ${p.done}/${p.total}${p.path ? ` ${p.path}` : ''}`),
       });
-      results.push(r);
+      const out: (typeof results)[number] = { ...r };
+      results.push(out);
       human.push(planText(r.plan, !!opts.dryRun));
       const conflictsLeft = r.conflicts.length > 0;
+      if (r.dryRun && dirty.length) {
+        human.push(`  ${dirty.length} of these file(s) have uncommitted changes in the target's git repository${opts.allowDirty ? ' (--allow-dirty: they would be overwritten)' : '; the sync would be refused without --allow-dirty'}: ${T.listPaths(dirty)}`);
+      }
       if (!r.dryRun) {
         if (r.backup) human.push(`Backup before sync: ${r.backup.id} (${r.backup.files} files, ${r.backup.newBytes} new bytes stored)`);
+        if (dirty.length) {
+          out.overwroteUncommitted = dirty;
+          human.push(`Overwrote ${dirty.length} file(s) with uncommitted changes in the target (--allow-dirty; the backup keeps them): ${T.listPaths(dirty)}`);
+        }
         if (r.ok) {
           human.push(`Synced ${name}: ${r.written} written, ${r.deleted} deleted, ${r.configsWritten} config file(s) merged.`);
           if (r.recorded) human.push(`Recorded: status ${r.recorded.status}, sync_version ${r.recorded.sync_version ?? '-'}, last_sync ${r.recorded.last_sync}`);
           else if (r.conflicts.length) human.push(`Not recorded as synchronized: ${r.conflicts.length} conflict${r.conflicts.length === 1 ? '' : 's'} remain.`);
+          if (prep) {
+            const c = await T.commitSync(ctx.paths, target, r, prep);
+            out.gitCommit = c;
+            human.push(commitText(c));
+            if (c.status === 'failed') process.exitCode = ExitCode.problemsFound;
+          }
         } else {
           human.push(`Sync of ${name} ${r.cancelled ? 'was cancelled' : 'FAILED'}: ${r.error}`);
-          human.push(`Done before stopping: ${r.written} written, ${r.deleted} deleted.${r.restoreCommand ? ` Undo with: ${r.restoreCommand}` : ''}`);
+          human.push(`Done before stopping: ${r.written} written, ${r.deleted} deleted.${r.restoreCommand ? ` Undo with: ${r.restoreCommand}` : ''}${prep ? ' Nothing was committed.' : ''}`);
           process.exitCode = r.cancelled ? ExitCode.cancelled : ExitCode.io;
         }
       }
@@ -146,6 +199,22 @@ async function runSync(ctx: CliContext, targetNames: string[], opts: { dryRun?: 
     done();
   }
   ctx.print(human.join('\n'), targetNames.length === 1 && results.length === 1 ? results[0] : { results });
+}
+
+function commitText(c: T.SyncCommit): string {
+  switch (c.status) {
+    case 'committed':
+      return [
+        `Committed ${c.paths.length} file(s) in ${c.target} on ${c.branch ? `branch ${c.branch}` : 'a detached HEAD'}: ${c.commit!.slice(0, 12)} "${c.message!.split('\n')[0]}"`,
+        ...(c.reason ? [`Note: ${c.reason}`] : []),
+      ].join('\n');
+    case 'nothing':
+      return `Nothing to commit in ${c.target}: ${c.reason}.`;
+    case 'failed':
+      return `Commit in ${c.target} FAILED: ${c.reason}\nThe sync itself is done; its ${c.paths.length} changed file(s) are left uncommitted in ${c.target} for you to commit.`;
+    case 'not-a-repository':
+      return `Not committed: ${c.reason}.`;
+  }
 }
 
 async function targetsFor(ctx: CliContext, target: string | undefined, all: boolean | undefined): Promise<string[]> {
@@ -169,6 +238,16 @@ function detectText(d: T.DetectResult, title: string): string {
   if (d.uncategorized.length) L.push(`  (uncategorized: ${d.uncategorized.length})`);
   return L.join('\n');
 }
+
+const GIT_TARGETS_HELP = [
+  '',
+  'Targets that are git repositories (the target folder is the top level of a git work tree):',
+  '  - the sync is refused (exit 5, nothing written) when files it would write or delete have uncommitted changes',
+  '    there (modified, staged, deleted, untracked); commit or stash them, or pass --allow-dirty;',
+  '  - --commit commits exactly the files the sync wrote or deleted (nothing else you changed), with the',
+  "    repository's own identity and without running its git hooks; the message names the main project, its",
+  '    version and commit, and each component. A commit git refuses leaves the synced files uncommitted (exit 1).',
+].join('\n');
 
 const TESTS_HELP = [
   '',
@@ -348,17 +427,36 @@ export function registerTargetCommands(program: Command): void {
 
   target
     .command('tag [name]')
-    .description('record a release version as the sync_version of synchronized targets (e.g. after a push)')
+    .description('record a release version as the sync_version of synchronized targets and create it as a git tag in those that are git repositories')
     .option('--all', 'every target that is synchronized now (the others are listed as skipped; exit 1 if any)')
     .requiredOption('--version <version>', 'the version, e.g. $(git describe --tags)')
-    .addHelpText('after', '\nA named target must be synchronized (`syncord sync status`); otherwise nothing is written.\nThe commit it was synced from stays in last_sync_commit, so change detection keeps its base.')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A named target must be synchronized (`syncord sync status`); otherwise nothing is written.',
+        'The commit it was synced from stays in last_sync_commit, so change detection keeps its base.',
+        '',
+        'In a target that is a git repository (its folder is the top level of a work tree), the annotated tag <version>',
+        'is created at its HEAD ("Synchronized with <main project> <version> (<commit>)"), without running its hooks.',
+        'A tag that already exists at HEAD is fine; one at another commit is never moved (a named target is refused,',
+        'exit 5; with --all it is skipped, exit 1). No git tag is made while synced files have uncommitted changes',
+        '(HEAD does not hold the sync): commit them, e.g. with `syncord sync run --target <name> --commit`.',
+      ].join('\n'),
+    )
     .action(async (name: string | undefined, o: { all?: boolean; version: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       if (!!name === !!o.all) throw new SyncordError('give either a target name or --all', 'usage');
-      const r = await T.tagTargets(ctx.paths, await rulesOf(ctx), o.all ? 'all' : [name!], o.version);
+      const r = await T.tagTargetsAndRepos(ctx.paths, await rulesOf(ctx), o.all ? 'all' : [name!], o.version);
       const L = [r.tagged.length ? `Tagged ${r.tagged.join(', ')} with ${r.version} (sync_version in ${T.registryFile(ctx.paths)}).` : `No target tagged with ${r.version}.`];
       for (const s of r.skipped) L.push(`Skipped ${s.name}: ${s.status} (${s.reason})`);
-      if (r.skipped.length) process.exitCode = ExitCode.problemsFound;
+      for (const g of r.git) {
+        if (g.status === 'created') L.push(`${g.name}: git tag ${g.tag} created at ${g.commit!.slice(0, 12)} (annotated).`);
+        else if (g.status === 'already-tagged') L.push(`${g.name}: already tagged ${g.tag} at HEAD (${g.commit!.slice(0, 12)}).`);
+        else if (g.status === 'skipped') L.push(`${g.name}: git tag ${g.tag} NOT created: ${g.reason}`);
+        else L.push(`${g.name}: ${g.reason}.`);
+      }
+      if (r.skipped.length || r.git.some((g) => g.status === 'skipped')) process.exitCode = ExitCode.problemsFound;
       ctx.print(L.join('\n'), r);
     });
 
@@ -420,6 +518,9 @@ export function registerTargetCommands(program: Command): void {
     .option('--component <names>', 'only these components (comma-separated; "config" = config files)', collect)
     .option('--take-source [paths]', "settle conflicts with the main project's version (every conflict, or these comma-separated paths in the target)")
     .option('--keep-target [paths]', "settle conflicts by keeping the target's copy (every conflict, or these paths)")
+    .option('--allow-dirty', "sync even over uncommitted changes in the files it writes or deletes in a target's git repository")
+    .option('--commit', 'in targets that are git repositories, commit exactly the files the sync wrote or deleted')
+    .option('--branch <name>', 'with --commit: first create this branch at the target\'s HEAD and switch to it (an existing other branch is refused)')
     .addHelpText(
       'after',
       [
@@ -429,11 +530,12 @@ export function registerTargetCommands(program: Command): void {
         '  CONFLICT when the changes overlap (also: a mirror deletion of a file the target changed or added).',
         'Conflicting files are left untouched (the rest is synced), listed, and the command exits 5 until they',
         'are settled with --take-source / --keep-target. A backup of everything a sync touches is taken first.',
-      ].join('\n'),
+      ].join('\n') + '\n' + GIT_TARGETS_HELP,
     )
-    .action(async (o: { target?: string; allTargets?: boolean; dryRun?: boolean; full?: boolean; component?: string[]; takeSource?: boolean | string; keepTarget?: boolean | string }, cmd: Command) => {
+    .action(async (o: { target?: string; allTargets?: boolean; dryRun?: boolean; full?: boolean; component?: string[]; allowDirty?: boolean; commit?: boolean; branch?: string; takeSource?: boolean | string; keepTarget?: boolean | string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      await runSync(ctx, await targetsFor(ctx, o.target, o.allTargets), { dryRun: o.dryRun, full: o.full, components: o.component, takeSource: o.takeSource, keepTarget: o.keepTarget });
+      if (o.branch !== undefined && !o.commit) throw new SyncordError('--branch needs --commit', 'usage');
+      await runSync(ctx, await targetsFor(ctx, o.target, o.allTargets), { dryRun: o.dryRun, full: o.full, components: o.component, allowDirty: o.allowDirty, commit: o.commit, branch: o.branch, takeSource: o.takeSource, keepTarget: o.keepTarget }, !o.allTargets);
     });
 
   for (const comp of ['docs', 'plans'] as const) {
@@ -444,8 +546,9 @@ export function registerTargetCommands(program: Command): void {
       .option('--dry-run', 'print the plan only')
       .option('--take-source [paths]', "settle conflicts with the main project's version")
       .option('--keep-target [paths]', "settle conflicts by keeping the target's copy")
-      .action(async (t: string, o: { complete?: boolean; dryRun?: boolean; takeSource?: boolean | string; keepTarget?: boolean | string }, cmd: Command) => {
-        await runSync(contextFrom(cmd), [t], { components: [comp], full: o.complete, dryRun: o.dryRun, takeSource: o.takeSource, keepTarget: o.keepTarget });
+      .option('--allow-dirty', "sync even over uncommitted changes in the files it writes or deletes in the target's git repository")
+      .action(async (t: string, o: { complete?: boolean; dryRun?: boolean; takeSource?: boolean | string; keepTarget?: boolean | string; allowDirty?: boolean }, cmd: Command) => {
+        await runSync(contextFrom(cmd), [t], { components: [comp], full: o.complete, dryRun: o.dryRun, takeSource: o.takeSource, keepTarget: o.keepTarget, allowDirty: o.allowDirty });
       });
   }
 
@@ -523,7 +626,8 @@ export function registerTargetCommands(program: Command): void {
     .description('merge config files into the target now (same as `syncord sync run --target <t> --component config`)')
     .option('--merge', 'merge per the rules (the default)')
     .option('--dry-run', 'print the plan only')
-    .action(async (t: string, o: { dryRun?: boolean }, cmd: Command) => {
-      await runSync(contextFrom(cmd), [t], { components: ['config'], dryRun: o.dryRun });
+    .option('--allow-dirty', "merge even over uncommitted changes in the config files in the target's git repository")
+    .action(async (t: string, o: { dryRun?: boolean; allowDirty?: boolean }, cmd: Command) => {
+      await runSync(contextFrom(cmd), [t], { components: ['config'], dryRun: o.dryRun, allowDirty: o.allowDirty });
     });
 }

@@ -39,3 +39,6 @@ export { componentNames } from './components';
 /** Conflicts: the three versions of a file, and settling one (take the main project's, keep the target's, or a merged text). */
 export { listConflicts, conflictInputs, settleConflict } from './conflicts';
 export type { ConflictInputs } from './conflicts';
+/** Targets that are git repositories: uncommitted changes in synced paths, committing a sync, git tags. */
+export { targetRepo, plannedPaths, dirtySyncedPaths, dirtyRefusal, dirtyManagedPaths, listPaths, prepareCommit, switchToNewBranch, commitSync, syncCommitMessage, tagTargetsAndRepos } from './targetRepo';
+export type { TargetRepo, DirtyPath, DirtyCheck, CommitPreparation, SyncCommit, TargetGitTag, RepoTagResult } from './targetRepo';
