@@ -128,6 +128,8 @@ export function parseRules(file: string, text: string): SyncRules {
       const key = [kind, name, 'destination', type];
       const norm = checkRelative(dest);
       if (!norm) fail(`destination must be a relative path inside the target, without "..": ${JSON.stringify(dest)}`, key);
+      // A target's git repository data (hooks, config) is never a place to copy files to.
+      if (norm!.split('/').some((seg) => seg.toLowerCase() === '.git')) fail(`destination must not be inside a .git folder: ${JSON.stringify(dest)}`, key);
       for (const other of seen) {
         if (isInsideOrEqual(norm!, other.dest) || isInsideOrEqual(other.dest, norm!)) {
           fail(`destination ${JSON.stringify(dest)} overlaps the destination of ${other.name} for ${type} targets`, key);

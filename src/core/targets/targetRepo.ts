@@ -53,6 +53,8 @@ function run(cwd: string, args: string[], opts: { input?: string; env?: Record<s
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code as number) : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    // (git may exit before reading its input: that is reported by its exit code, not as a broken pipe)
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }
@@ -334,39 +336,57 @@ export async function commitSync(paths: WorkspacePaths, target: ResolvedTarget, 
   if (!written.length && !deleted.length) return nothing('the sync changed no files');
   const s = scratch();
   try {
-    const idx = { GIT_INDEX_FILE: s.index };
-    const head = (await run(root, ['rev-parse', '--verify', '-q', 'HEAD'])).stdout.trim() || undefined;
-    await must(root, head ? ['read-tree', head] : ['read-tree', '--empty'], 'git read-tree', { env: idx });
-    // Written files that git ignores (and does not track) are not committed, as `git add` would not.
-    const present = written.filter((p) => lstatSyncOrUndefined(path.join(root, p)));
-    const ign = await run(root, ['check-ignore', '--stdin', '-z'], { input: nul(present), env: idx });
-    if (ign.code > 1) throw new SyncordError(`git check-ignore failed in ${root}: ${gitMessage(ign)}`, 'io');
-    const ignored = new Set(ign.stdout.split('\0').filter(Boolean));
-    const toAdd = present.filter((p) => !ignored.has(p));
-    const gone = [...deleted, ...written.filter((p) => !present.includes(p))];
-    if (toAdd.length) await must(root, ['add', '--pathspec-from-file=-', '--pathspec-file-nul'], 'git add', { input: nul(toAdd), env: idx });
-    if (gone.length) await must(root, ['rm', '-q', '--cached', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], 'git rm --cached', { input: nul(gone), env: idx });
-    const diff = await run(root, ['diff', '--cached', '--name-only', '-z', '--no-renames', ...(head ? [head] : [])], { env: idx });
-    if (diff.code !== 0) throw new SyncordError(`git diff failed in ${root}: ${gitMessage(diff)}`, 'io');
-    const changed = diff.stdout.split('\0').filter(Boolean);
-    if (!changed.length) {
-      return nothing(ignored.size ? `the ${ignored.size} written file(s) are ignored by git in the target, and nothing else changed` : 'the files the sync wrote are already committed as they are');
-    }
-    const version = result.recorded?.sync_version ?? (await mainVersion(paths, result.plan.commit));
-    const message = syncCommitMessage(path.basename(paths.root), version, result.plan);
-    const c = await run(root, ['-c', `core.hooksPath=${s.hooks}`, 'commit', '-q', '--no-edit', '-F', '-'], { input: message, env: idx });
-    if (c.code !== 0) {
-      return { ...base, status: 'failed', branch: prep.repo.branch, paths: changed, message, reason: `git commit failed in ${root}: ${gitMessage(c)}` };
-    }
-    const commit = (await must(root, ['rev-parse', 'HEAD'], 'git rev-parse')).trim();
-    // The user's index: those paths as in the new commit; every other entry untouched.
-    const reset = await run(root, ['reset', '-q', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: nul(changed) });
-    const out: SyncCommit = { ...base, status: 'committed', commit, branch: prep.repo.branch, paths: changed, message };
-    if (reset.code !== 0) out.reason = `committed, but git could not update the index for those paths (${gitMessage(reset)}); \`git status\` may show them staged until you run: git reset -q -- <paths>`;
-    return out;
+    return await commitPaths(paths, root, result, prep, base, s, written, deleted);
+  } catch (e) {
+    // The sync is done: a failure here is reported with it, never in its place.
+    return { ...base, status: 'failed', branch: prep.repo.branch, reason: e instanceof Error ? e.message : String(e) };
   } finally {
     s.done();
   }
+}
+
+async function commitPaths(
+  paths: WorkspacePaths,
+  root: string,
+  result: SyncResult,
+  prep: CommitPreparation,
+  base: SyncCommit,
+  s: { hooks: string; index: string },
+  written: string[],
+  deleted: string[],
+): Promise<SyncCommit> {
+  const nothing = (reason: string): SyncCommit => ({ ...base, status: 'nothing', branch: prep.repo!.branch, reason });
+  const idx = { GIT_INDEX_FILE: s.index };
+  const head = (await run(root, ['rev-parse', '--verify', '-q', 'HEAD'])).stdout.trim() || undefined;
+  await must(root, head ? ['read-tree', head] : ['read-tree', '--empty'], 'git read-tree', { env: idx });
+  // Written files that git ignores (and does not track) are not committed, as `git add` would not.
+  const present = written.filter((p) => lstatSyncOrUndefined(path.join(root, p)));
+  // (check-ignore takes plain paths on stdin and refuses the literal-pathspec switch)
+  const ign = await run(root, ['check-ignore', '--stdin', '-z'], { input: nul(present), env: { ...idx, GIT_LITERAL_PATHSPECS: '0' } });
+  if (ign.code > 1) throw new SyncordError(`git check-ignore failed in ${root}: ${gitMessage(ign)}`, 'io');
+  const ignored = new Set(ign.stdout.split('\0').filter(Boolean));
+  const toAdd = present.filter((p) => !ignored.has(p));
+  const gone = [...deleted, ...written.filter((p) => !present.includes(p))];
+  if (toAdd.length) await must(root, ['add', '--pathspec-from-file=-', '--pathspec-file-nul'], 'git add', { input: nul(toAdd), env: idx });
+  if (gone.length) await must(root, ['rm', '-q', '--cached', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], 'git rm --cached', { input: nul(gone), env: idx });
+  const diff = await run(root, ['diff', '--cached', '--name-only', '-z', '--no-renames', ...(head ? [head] : [])], { env: idx });
+  if (diff.code !== 0) throw new SyncordError(`git diff failed in ${root}: ${gitMessage(diff)}`, 'io');
+  const changed = diff.stdout.split('\0').filter(Boolean);
+  if (!changed.length) {
+    return nothing(ignored.size ? `the ${ignored.size} written file(s) are ignored by git in the target, and nothing else changed` : 'the files the sync wrote are already committed as they are');
+  }
+  const version = result.recorded?.sync_version ?? (await mainVersion(paths, result.plan.commit));
+  const message = syncCommitMessage(path.basename(paths.root), version, result.plan);
+  const c = await run(root, ['-c', `core.hooksPath=${s.hooks}`, 'commit', '-q', '--no-edit', '-F', '-'], { input: message, env: idx });
+  if (c.code !== 0) {
+    return { ...base, status: 'failed', branch: prep.repo!.branch, paths: changed, message, reason: `git commit failed in ${root}: ${gitMessage(c)}` };
+  }
+  const commit = (await must(root, ['rev-parse', 'HEAD'], 'git rev-parse')).trim();
+  // The user's index: those paths as in the new commit; every other entry untouched.
+  const reset = await run(root, ['reset', '-q', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: nul(changed) });
+  const out: SyncCommit = { ...base, status: 'committed', commit, branch: prep.repo!.branch, paths: changed, message };
+  if (reset.code !== 0) out.reason = `committed, but git could not update the index for those paths (${gitMessage(reset)}); \`git status\` may show them staged until you run: git reset -q -- <paths>`;
+  return out;
 }
 
 // ── Tags ──────────────────────────────────────────────────────────────────────────────────────────────────
