@@ -10,8 +10,10 @@ import {
   componentNames,
   ConfigPlan,
   configDiff,
+  dirtySyncedPaths,
   getTarget,
   listBackups,
+  listPaths,
   loadRules,
   planSync,
   removeTarget,
@@ -356,6 +358,16 @@ export class TargetCommands {
         return p;
       });
       const d = describePlan(plan);
+      // A target that is a git repository: files the sync would overwrite or delete with uncommitted changes there.
+      const dirty = (await dirtySyncedPaths(target, plan)).paths;
+      if (dirty.length && args.confirm !== false) {
+        const pick = await vscode.window.showWarningMessage(
+          `${dirty.length} file(s) the sync would overwrite have uncommitted changes in ${name}'s repository: ${listPaths(dirty)}`,
+          { modal: true, detail: 'Commit or stash them in the target first, or sync anyway (the pre-sync backup keeps their current content).' },
+          'Sync Anyway',
+        );
+        if (pick !== 'Sync Anyway') return undefined;
+      }
       if (args.confirm !== false && !d.empty) {
         if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
         if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync', name))) return undefined;
