@@ -121,7 +121,8 @@ export function plannedPaths(plan: SyncPlan): { written: string[]; deleted: stri
   const written: string[] = [];
   const deleted: string[] = [];
   for (const c of plan.components) {
-    for (const rel of [...c.adds, ...c.updates]) written.push(joinRel(c.destination, rel));
+    // (`merges`: files a three-way merge writes, in plans that have them)
+    for (const rel of [...c.adds, ...c.updates, ...((c as { merges?: string[] }).merges ?? [])]) written.push(joinRel(c.destination, rel));
     for (const rel of c.deletes) deleted.push(joinRel(c.destination, rel));
   }
   for (const c of plan.configs) if (c.changed) written.push(c.destination);
@@ -310,7 +311,7 @@ export function syncCommitMessage(mainName: string, version: string | undefined,
   if (dirty.length) L.push(`Includes ${dirty.length} file(s) with uncommitted changes in ${mainName}.`);
   L.push('');
   for (const c of plan.components) {
-    const w = c.adds.length + c.updates.length;
+    const w = c.adds.length + c.updates.length + ((c as { merges?: string[] }).merges?.length ?? 0);
     const d = c.deletes.length;
     if (!w && !d) continue;
     L.push(`${c.name}: ${[w ? `${w} written` : '', d ? `${d} deleted` : ''].filter(Boolean).join(', ')}`);
@@ -454,7 +455,7 @@ export async function tagTargetsAndRepos(paths: WorkspacePaths, rules: SyncRules
   const v = version.trim();
   const scope = which === 'all' ? await listTargets(paths) : await Promise.all(which.map((n) => getTarget(paths, n)));
   const repos = await Promise.all(scope.map(async (t) => ({ t, repo: await targetRepo(t) })));
-  if (v && repos.some((r) => r.repo) && (await run(paths.root, ['check-ref-format', `refs/tags/${v}`])).code !== 0) {
+  if (v && repos.some((r) => r.repo) && (v.startsWith('-') || (await run(paths.root, ['check-ref-format', `refs/tags/${v}`])).code !== 0)) {
     throw new SyncordError(`"${v}" cannot be a git tag name (see git check-ref-format); the targets that are git repositories are tagged in git too`, 'usage');
   }
   if (which !== 'all' && v) {

@@ -248,6 +248,9 @@ describe('targets: targets that are git repositories', () => {
     const again = await ws.run('target', 'tag', 'app', '--version', 'v1.0.0');
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /app: already tagged v1\.0\.0 at HEAD/);
+    const bad = await ws.run('target', 'tag', 'app', '--version', 'v1..0');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"v1\.\.0" cannot be a git tag name/);
 
     // A tag of that name at another commit: a named target is refused (nothing recorded), --all skips it.
     const first = head(ws.src, 'HEAD^');
