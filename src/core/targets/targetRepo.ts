@@ -121,8 +121,8 @@ export function plannedPaths(plan: SyncPlan): { written: string[]; deleted: stri
   const written: string[] = [];
   const deleted: string[] = [];
   for (const c of plan.components) {
-    // (`merges`: files a three-way merge writes, in plans that have them)
-    for (const rel of [...c.adds, ...c.updates, ...((c as { merges?: string[] }).merges ?? [])]) written.push(joinRel(c.destination, rel));
+    // (`merges`: files a three-way merge writes)
+    for (const rel of [...c.adds, ...c.updates, ...c.merges]) written.push(joinRel(c.destination, rel));
     for (const rel of c.deletes) deleted.push(joinRel(c.destination, rel));
   }
   for (const c of plan.configs) if (c.changed) written.push(c.destination);
@@ -179,7 +179,10 @@ export async function dirtySyncedPaths(target: ResolvedTarget, plan: SyncPlan): 
   const touched = new Set([...written, ...deleted]);
   if (!touched.size) return { repository: true, paths: [] };
   const status = await uncommitted(repo.root, planSpecs(plan));
-  return { repository: true, paths: status.filter((d) => touched.has(d.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+  // (a path both staged as deleted and present untracked is listed once)
+  const seen = new Set<string>();
+  const paths = status.filter((d) => touched.has(d.path) && !seen.has(d.path) && !!seen.add(d.path));
+  return { repository: true, paths: paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
 /** Paths, the first ten of them, for a message. */
@@ -311,7 +314,7 @@ export function syncCommitMessage(mainName: string, version: string | undefined,
   if (dirty.length) L.push(`Includes ${dirty.length} file(s) with uncommitted changes in ${mainName}.`);
   L.push('');
   for (const c of plan.components) {
-    const w = c.adds.length + c.updates.length + ((c as { merges?: string[] }).merges?.length ?? 0);
+    const w = c.adds.length + c.updates.length + c.merges.length;
     const d = c.deletes.length;
     if (!w && !d) continue;
     L.push(`${c.name}: ${[w ? `${w} written` : '', d ? `${d} deleted` : ''].filter(Boolean).join(', ')}`);
