@@ -590,16 +590,38 @@ export function registerTargetCommands(program: Command): void {
   sync.command('status').description("each target's status, computed from git since its last sync").action(statusAction(false));
   sync.command('check').description('exit 1 when any target needs sync (for a pre-push hook or CI)').action(statusAction(true));
 
+  const presetsHelp = ['', 'Presets (--preset <name>):', ...Object.entries(T.RULE_PRESETS).map(([n, d]) => `  ${n.padEnd(13)} ${d}`)].join('\n');
   sync
     .command('rules')
-    .description('show where the sync rules are (coordination/sync-rules.jsonc); --init writes the defaults with comments')
-    .option('--init', 'write the default rules file (never overwrites)')
-    .option('--print', 'print the rules in effect as JSON')
-    .action(async (o: { init?: boolean; print?: boolean }, cmd: Command) => {
+    .description('show where the sync rules are (coordination/sync-rules.jsonc); --init writes rules fitted to this project, with comments')
+    .option('--init', 'write the rules file from a preset (default: auto); never overwrites')
+    .option('--preset <name>', `with --init or --print: ${Object.keys(T.RULE_PRESETS).join(', ')}`)
+    .option('--presets', 'list the presets, one line each')
+    .option('--print', 'print the rules in effect as JSON; with --preset, the file that preset would write here')
+    .addHelpText(
+      'after',
+      `${presetsHelp}\n\nWithout a rules file, the auto preset's rules for the project as it is now apply (the same folder contents give\nthe same rules); --init writes them down so they stay put and can be edited.`,
+    )
+    .action(async (o: { init?: boolean; print?: boolean; preset?: string; presets?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
+      if (o.presets) {
+        if (o.init || o.print || o.preset !== undefined) throw new SyncordError('--presets lists the presets; give it alone', 'usage');
+        const list = Object.entries(T.RULE_PRESETS).map(([name, summary]) => ({ name, summary, default: name === T.DEFAULT_PRESET }));
+        ctx.print(list.map((p) => `${p.name.padEnd(13)} ${p.summary}`).join('\n'), { presets: list });
+        return;
+      }
+      if (o.preset !== undefined) T.checkPreset(o.preset);
+      if (o.init && o.print) throw new SyncordError('give either --init or --print, not both', 'usage');
       if (o.init) {
-        const r = await T.initRules(ctx.paths);
-        ctx.print(r.created ? `Wrote the default rules to ${r.file}` : `${r.file} already exists; left as it is`, r);
+        const r = await T.initRules(ctx.paths, o.preset);
+        ctx.print(r.created ? `Wrote the ${r.preset} rules to ${r.file}` : `${r.file} already exists; left as it is`, r);
+        return;
+      }
+      if (o.preset !== undefined && !o.print) throw new SyncordError('--preset goes with --init (write) or --print (show)', 'usage');
+      if (o.print && o.preset !== undefined) {
+        const p = await T.presetRules(ctx.paths, o.preset);
+        if (ctx.json) ctx.print('', { preset: p.preset, text: p.text, rules: T.parseRules(`(preset ${p.preset})`, p.text) });
+        else process.stdout.write(p.text);
         return;
       }
       const loaded = await T.loadRules(ctx.paths);
@@ -607,7 +629,17 @@ export function registerTargetCommands(program: Command): void {
         process.stdout.write(JSON.stringify(loaded.rules, null, 2) + '\n');
         return;
       }
-      ctx.print(loaded.file ? `Rules: ${loaded.file}` : `No rules file; the built-in defaults apply (write them with: syncord sync rules --init)`, { file: loaded.file ?? null, rules: loaded.rules });
+      const names = (rec: object) => Object.keys(rec).join(', ') || 'none';
+      const human = loaded.file
+        ? `Rules: ${loaded.file}`
+        : [
+            `No rules file; rules inferred from the project apply (preset auto, base name "${loaded.inferred?.base}"):`,
+            `  categories: ${names(loaded.rules.categories)}`,
+            `  components: ${names(loaded.rules.components)}`,
+            `  config files: ${names(loaded.rules.config)}`,
+            `They change when the project's folders do; write them down with: syncord sync rules --init (see --presets)`,
+          ].join('\n');
+      ctx.print(human, { file: loaded.file ?? null, inferred: !loaded.file, rules: loaded.rules });
     });
 
   const config = program.command('config').description('config files merged into targets');

@@ -4,13 +4,15 @@
  * The public surface the CLI and the editor call. Every function takes the workspace paths and plain values
  * and returns plain values; refusals are `SyncordError`s (with file:line:col where a file is at fault).
  *
- * Files: `<coordinationDir>/targets.json` (registry), `<coordinationDir>/sync-rules.jsonc` (rules; built-in
- * defaults when absent), and what Syncord keeps under `<main project>/.syncord/` (see paths.ts).
+ * Files: `<coordinationDir>/targets.json` (registry), `<coordinationDir>/sync-rules.jsonc` (rules; when absent,
+ * the `auto` preset's rules inferred from the main project), and what Syncord keeps under `<main project>/.syncord/` (see paths.ts).
  */
 export { TargetRegistrySchema, SyncRulesSchema, targetsJsonSchema, syncRulesJsonSchema, TARGET_TYPES, PRIORITIES, MERGE_STRATEGIES } from './schema';
 export type { TargetEntry, TargetRegistry, TargetType, SyncRules, Priority, MergeStrategy } from './schema';
-export { loadRules, parseRules, initRules, rulesFile, DEFAULT_RULES, RULES_TEMPLATE, RULES_FILE } from './rules';
-export type { LoadedRules } from './rules';
+export { loadRules, parseRules, initRules, rulesFile, DEFAULT_RULES, RULES_TEMPLATE, RULES_FILE, RULE_PRESETS, DEFAULT_PRESET, checkPreset, presetRules } from './rules';
+export type { LoadedRules, RulePreset } from './rules';
+export { scanProject, inferredRulesText, DOC_DIRS, DOC_FILES, SOURCE_DIRS } from './infer';
+export type { ProjectFacts } from './infer';
 /** Registry: list, get, add (folder must exist outside the main project), remove, update. */
 export { listTargets, getTarget, addTarget, removeTarget, updateTarget, registryFile, REGISTRY_FILE } from './registry';
 export type { ResolvedTarget, AddTargetInput, TargetPatch } from './registry';

@@ -5,13 +5,15 @@ import { WorkspacePaths } from '../workspace';
 import { createFileOnce } from '../store/atomic';
 import { locatePath, parseJsonc, validateValue } from '../store/jsonText';
 import { SyncRules, SyncRulesSchema, TARGET_TYPES } from './schema';
+import { inferredRulesText, ProjectFacts, scanProject } from './infer';
 
 export const RULES_FILE = 'sync-rules.jsonc';
 export const SITE_PACKAGES_BASE = 'python_embeded/Lib/site-packages/opencode/';
 export const SOURCE_BASE = 'docs/opencode/';
 
 /**
- * The rules that apply when `<coordinationDir>/sync-rules.jsonc` does not exist. They follow seed 002: the
+ * The `opencode_4py` preset: seed 002's rules for that one project, kept byte for byte as they were written
+ * by earlier versions (so files written from them stay as they are). They follow the seed: the
  * CHANGE_PATTERNS categories and priorities, the Phase 3 documentation copy (docs, plans, RAG, README.md and
  * MISSION.md into `python_embeded/Lib/site-packages/opencode/` of a site-packages target; into `docs/opencode/`
  * of a source target, beside the target's own sessions/ and logs/), and the Phase 4 config merge table.
@@ -88,7 +90,36 @@ export const RULES_TEMPLATE = `// Syncord sync rules (seed 002). Hand-edited; JS
 }
 `;
 
+/** The `opencode_4py` preset's rules (seed 002). No longer what applies without a rules file: see loadRules. */
 export const DEFAULT_RULES: SyncRules = SyncRulesSchema.parse(parseJsonc('(built-in rules)', RULES_TEMPLATE));
+
+/** The presets `syncord sync rules --init --preset <name>` knows, with one line each. */
+export const RULE_PRESETS = {
+  auto: 'fitted to the main project: its documentation folders and files, its own config files, its source folders by language (the default)',
+  minimal: 'the documentation folder (docs/, doc/ or documentation/) and the README only, when they exist',
+  opencode_4py: "seed 002's rules for the opencode_4py project (src/opencode/..., opencode.toml, docs/ plans/ RAG/ README.md MISSION.md)",
+} as const;
+export type RulePreset = keyof typeof RULE_PRESETS;
+export const DEFAULT_PRESET: RulePreset = 'auto';
+
+/** The preset name, checked; an unknown one is a usage error naming the known ones. */
+export function checkPreset(name: string): RulePreset {
+  if (!Object.prototype.hasOwnProperty.call(RULE_PRESETS, name)) {
+    throw new SyncordError(`unknown preset ${JSON.stringify(name)} (known: ${Object.keys(RULE_PRESETS).join(', ')})`, 'usage');
+  }
+  return name as RulePreset;
+}
+
+/** What a preset would write for this project, with what the scan found (not for opencode_4py). */
+export async function presetRules(paths: WorkspacePaths, preset: string = DEFAULT_PRESET): Promise<{ preset: RulePreset; text: string; facts?: ProjectFacts }> {
+  const p = checkPreset(preset);
+  if (p === 'opencode_4py') return { preset: p, text: RULES_TEMPLATE };
+  const facts = await scanProject(paths.root, paths.coordinationDir);
+  return { preset: p, text: inferredRulesText(facts, p), facts };
+}
+
+/** Label of the inferred rules in error messages (they are never read from a file). */
+export const INFERRED_RULES_LABEL = '(rules inferred from the project)';
 
 export function rulesFile(paths: WorkspacePaths): string {
   return path.join(paths.coordinationDir, RULES_FILE);
@@ -96,18 +127,26 @@ export function rulesFile(paths: WorkspacePaths): string {
 
 export interface LoadedRules {
   rules: SyncRules;
-  /** The rules file, or undefined when the built-in defaults apply. */
+  /** The rules file, or undefined when the rules are inferred from the project. */
   file?: string;
+  /** Without a rules file: what the `auto` preset found in the main project (the rules in effect). */
+  inferred?: ProjectFacts;
 }
 
-/** Reads the rules file, or the defaults when there is none. Bad rules fail with file:line:col. */
+/**
+ * Reads the rules file. Without one, the rules in effect are the `auto` preset's for the main project as it is
+ * now (the same folder contents give the same rules). Bad rules fail with file:line:col.
+ */
 export async function loadRules(paths: WorkspacePaths): Promise<LoadedRules> {
   const file = rulesFile(paths);
   let text: string;
   try {
     text = await fs.promises.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { rules: DEFAULT_RULES };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      const auto = await presetRules(paths, 'auto');
+      return { rules: parseRules(INFERRED_RULES_LABEL, auto.text), inferred: auto.facts };
+    }
     throw new SyncordError(`cannot read the rules: ${(e as Error).message}`, 'io', { file });
   }
   return { rules: parseRules(file, text), file };
@@ -150,11 +189,14 @@ export function parseRules(file: string, text: string): SyncRules {
   return rules;
 }
 
-/** Writes the defaults, with comments, to the rules file. Never overwrites an existing file. */
-export async function initRules(paths: WorkspacePaths): Promise<{ file: string; created: boolean }> {
+/** Writes a preset's rules (default `auto`), with comments, to the rules file. Never overwrites an existing file. */
+export async function initRules(paths: WorkspacePaths, preset: string = DEFAULT_PRESET): Promise<{ file: string; created: boolean; preset: RulePreset }> {
   const file = rulesFile(paths);
+  const r = await presetRules(paths, preset);
+  if (fs.existsSync(file)) return { file, created: false, preset: r.preset };
+  parseRules(file, r.text); // never write rules that would be refused on the next read
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  return { file, created: createFileOnce(file, RULES_TEMPLATE) };
+  return { file, created: createFileOnce(file, r.text), preset: r.preset };
 }
 
 /** Normalized POSIX relative path (without trailing slash), or undefined when absolute or escaping. */

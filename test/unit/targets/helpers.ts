@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../../../src/cli/program';
+import { RULES_TEMPLATE } from '../../../src/core/targets/rules';
 
 /** The repository root (the tests run from compiled output elsewhere). */
 export function repoRoot(): string {
@@ -79,8 +80,13 @@ export interface Workspace {
   cleanup(): void;
 }
 
-/** A main project git repository with docs, plans, RAG, README, MISSION, opencode.toml and code, plus two target folders. */
-export function makeWorkspace(): Workspace {
+/**
+ * A main project git repository with docs, plans, RAG, README, MISSION, opencode.toml and code, plus two target
+ * folders. The main project is seed 002's opencode_4py, so its first commit holds the `opencode_4py` preset as
+ * `coordination/sync-rules.jsonc` (as `syncord sync rules --init --preset opencode_4py` writes it), unless
+ * `rulesFile` is false (then the rules inferred from the project apply).
+ */
+export function makeWorkspace(opts: { rulesFile?: boolean } = {}): Workspace {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-targets-'));
   const main = path.join(dir, 'main');
   const sp = path.join(dir, 'ComfyUI_windows_portable');
@@ -105,6 +111,7 @@ export function makeWorkspace(): Workspace {
   write(main, 'src/opencode/tool/read.py', 'def read(): pass\n');
   write(main, 'src/opencode/cli/main.py', 'def main(): pass\n');
   write(main, '.gitignore', '*.log\n');
+  if (opts.rulesFile !== false) write(main, 'coordination/sync-rules.jsonc', RULES_TEMPLATE);
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'initial');
   git(main, 'tag', 'v1.0.0');
