@@ -1,7 +1,7 @@
 // Lays out the demo workspace from the committed template in demo/ (see demo/README.md):
 //
 //   <dir>/opencode_4py/                 main project, a git repo with dated commits (the folder to open)
-//   <dir>/opencode_4py/coordination/    seed 004 example files + targets.json
+//   <dir>/opencode_4py/coordination/    seed 004 example files + targets.json + sync-rules.jsonc (opencode_4py preset)
 //   <dir>/targets/ComfyUI_windows_portable/   site-packages target, last synced before the latest docs commit
 //   <dir>/targets/simple_python_app/          source target, up to date
 //
@@ -17,6 +17,8 @@ const ROOT = path.resolve(__dirname, '..');
 const TEMPLATE = path.join(ROOT, 'demo');
 const SEED004 = path.join(ROOT, 'test', 'fixtures', 'seed004');
 const COORDINATION_FILES = ['instance-registry.json', 'task-queue.json', 'communication-log.json', 'decisions.json'];
+/** The sync rules of the demo's main project, seed 002's opencode_4py: `syncord sync rules --init --preset opencode_4py`. */
+const SYNC_RULES = path.join(TEMPLATE, 'coordination', 'sync-rules.jsonc');
 
 /** Git with a fixed identity and no user/system config, so the demo is the same on every machine. */
 function git(cwd, args, date) {
@@ -47,7 +49,7 @@ function copyInto(src, dest) {
  * Creates the demo workspace in `dir` (which must not exist or be empty).
  *
  * options:
- *   coordination     (default true)  create <main>/coordination with the seed 004 files
+ *   coordination     (default true)  create <main>/coordination with the seed 004 files and the sync rules
  *   targetsRegistry  (default true)  write <main>/coordination/targets.json registering both targets
  *
  * Returns { root, main, coordinationDir, targets: { [name]: absolutePath }, commits: [{ sha, date, message }] }.
@@ -90,6 +92,7 @@ function createDemoWorkspace(dir, options = {}) {
   if (withCoordination) {
     fs.mkdirSync(coordinationDir, { recursive: true });
     for (const f of COORDINATION_FILES) fs.copyFileSync(path.join(SEED004, f), path.join(coordinationDir, f));
+    fs.copyFileSync(SYNC_RULES, path.join(coordinationDir, 'sync-rules.jsonc'));
     if (withRegistry) {
       const registry = {
         targets: plan.targets.map((t) => ({

@@ -159,7 +159,10 @@ export async function scanProject(root: string, coordinationDir: string): Promis
   }
 
   const base = pkg ?? folderName;
-  const names = new Set([base.toLowerCase(), folderName.toLowerCase(), ...CONFIG_STEMS]);
+  // Config files are the project's own: named after it (folder, Python package, a folder in src/) or config/settings.
+  const srcDir = sourceDirs.find((d) => d.toLowerCase() === 'src');
+  const srcNames = (srcDir ? children.get(srcDir) ?? [] : []).filter((e) => e.kind === 'dir' && PY_IDENT.test(e.name)).map((e) => e.name.toLowerCase());
+  const names = new Set([base.toLowerCase(), folderName.toLowerCase(), ...srcNames, ...CONFIG_STEMS]);
   const prefix = folderName.split(/[._-]/)[0].toLowerCase();
   if (prefix.length >= 3) names.add(prefix);
   const taken = new Set<string>([...docDirs.map((d) => d.name), ...docFiles.map((d) => d.name)]);
@@ -178,7 +181,15 @@ export async function scanProject(root: string, coordinationDir: string): Promis
   return { folderName, base, baseFrom: pkg ? 'python-package' : 'folder', python, docDirs, docFiles, configs, sources };
 }
 
-const j = (v: unknown) => JSON.stringify(v);
+/** JSON on one line with a space after ":" and "," (strings, null, arrays and objects of them). */
+function j(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(j).join(', ')}]`;
+  if (v && typeof v === 'object') {
+    const e = Object.entries(v);
+    return e.length ? `{ ${e.map(([k, x]) => `${JSON.stringify(k)}: ${j(x)}`).join(', ')} }` : '{}';
+  }
+  return JSON.stringify(v);
+}
 
 /** The rules text ("auto" or "minimal") for the scanned project. Always valid rules (see parseRules). */
 export function inferredRulesText(facts: ProjectFacts, preset: 'auto' | 'minimal'): string {
@@ -231,7 +242,7 @@ export function inferredRulesText(facts: ProjectFacts, preset: 'auto' | 'minimal
   L.push(`  // Source targets receive them under ${srcBase} (beside the target's own files there).`);
   L.push(
     spBase
-      ? `  // Site-packages targets under ${spBase}: where the package "${facts.base}" is installed in a portable Python.`
+      ? `  // Site-packages targets under ${spBase}\n  // (where the Python package "${facts.base}" is installed in a portable Python).`
       : '  // Site-packages targets: none (no Python package found; they receive a Python project installed by pip).',
   );
   if (!comps.length) L.push('  // No documentation found; e.g. "docs": { "source": "docs/", "destination": { "source": "docs/<name>/docs/" } }');
