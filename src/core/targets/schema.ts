@@ -83,7 +83,7 @@ export const ComponentSchema = z
       .min(1)
       .describe('A folder (ending in "/") or a single file, relative to the main project root.'),
     destination: PerType.describe(
-      'Where the component goes in the target, per target type, relative to the target root. Defaults: site-packages targets receive docs, plans, RAG, README.md and MISSION.md under python_embeded/Lib/site-packages/opencode/ (seed 002, Phase 3); source targets under docs/opencode/ (the target keeps its own sessions/ and logs/ there untouched).',
+      'Where the component goes in the target, per target type, relative to the target root. `syncord sync rules --init` puts a project\'s documentation under docs/<name>/ of source targets and, for a Python project, under python_embeded/Lib/site-packages/<package>/ of site-packages targets (seed 002, Phase 3); the opencode_4py preset uses docs/opencode/ and python_embeded/Lib/site-packages/opencode/.',
     ),
     mode: z
       .enum(['mirror', 'update'])
