@@ -168,6 +168,9 @@ export async function targetStatus(paths: WorkspacePaths, rules: SyncRules, t: R
     const failed = t.status === 'sync_failed';
     return { ...out, status: failed ? 'sync_failed' : 'needs_sync', reason: `${failed ? 'the last sync failed; ' : ''}${parts.join(', ')}${keptNote}${naNote}` };
   }
+  if (!plan.components.length && !plan.configs.length) {
+    return { ...out, status: 'synchronized', reason: `nothing to keep in step: the sync rules copy nothing into ${t.type} targets (see syncord sync rules)` };
+  }
   if (!t.last_sync && !since) {
     return { ...out, status: 'needs_sync', reason: `never synced: the files already match; a sync records it${keptNote}${naNote}` };
   }

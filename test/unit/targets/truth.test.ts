@@ -45,6 +45,13 @@ describe('targets: a status that is always true', () => {
     assert.match(checklist.stdout, /Not applicable: `opencode\.toml` does not exist/);
   });
 
+  it('says so when the rules copy nothing into a kind of target', async () => {
+    write(ws.main, 'coordination/sync-rules.jsonc', JSON.stringify({ categories: {}, components: { docs: { source: 'docs/', destination: { source: 'docs/x/', 'site-packages': null } } }, config: {} }));
+    const s = await statusOf(ws, 'comfy');
+    assert.equal(s.status, 'synchronized');
+    assert.equal(s.reason, 'nothing to keep in step: the sync rules copy nothing into site-packages targets (see syncord sync rules)');
+  });
+
   it('is synchronized exactly when a sync would change nothing, whatever targets.json says', async () => {
     // Recorded as synchronized by hand, never synced: status, checklist and plan agree that 8 files are missing.
     assert.equal((await ws.run('target', 'update', 'app', '--status', 'synchronized')).code, 0);
