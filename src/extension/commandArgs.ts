@@ -85,6 +85,11 @@ export function componentArg(a: unknown): string | undefined {
   return idArg(a, 'component', (n) => n.component);
 }
 
+/** A file in a target: a pending-file or conflict row of the Targets view (its `targetPath`), or `{ file }`. */
+export function conflictFileArg(a: unknown): string | undefined {
+  return idArg(a, 'file', (n) => n.targetPath);
+}
+
 /** A decision's option: an option row, or `{ option }`. A plain string is not an option. */
 export function optionArg(a: unknown): string | undefined {
   return typeof a === 'string' ? undefined : idArg(a, 'option', (n) => n.option);
@@ -186,6 +191,10 @@ export interface TargetArgs {
   showDiff?: boolean;
   /** Sync: when it fails or is cancelled, restore its backup without asking (true) or keep the target as is (false). */
   restoreOnFailure?: boolean;
+  /** Resolve Sync Conflicts: one conflicting file (its path in the target), from a conflict row or named. */
+  file?: string;
+  /** Resolve Sync Conflicts: settle each conflict this way instead of asking (scripts and tests). */
+  choice?: 'merge' | 'take-source' | 'keep-target';
   /** Add Target. */
   path?: string;
   name?: string;
@@ -204,6 +213,8 @@ export function targetArgs(a: unknown, b?: unknown): TargetArgs {
   if (target !== undefined) first.target = target;
   if (component !== undefined) first.component = component;
   if (backupId !== undefined) first.backupId = backupId;
+  const file = typeof a === 'string' ? undefined : conflictFileArg(a);
+  if (file !== undefined) first.file = file;
   return { ...first, ...namedArgs<TargetArgs>(b) };
 }
 

@@ -84,6 +84,7 @@ function commandTable(h: CommandHandlers): CommandTable {
     [Command.rollbackComponent]: entry(targetArgs, (a) => t.rollbackComponent(a)),
     [Command.restoreBackup]: entry(targetArgs, (a) => t.restoreBackup(a)),
     [Command.showConfigDiff]: entry(targetArgs, (a) => t.showConfigDiff(a)),
+    [Command.resolveSyncConflicts]: entry(targetArgs, (a) => t.resolveConflicts(a)),
     [Command.targetsStatusMenu]: entry(noArgs, () => t.statusBarMenu()),
     [Command.openTargetLocation]: entry(locationArg, (loc) => w.openLocation(loc)),
 

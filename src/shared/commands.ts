@@ -47,6 +47,7 @@ export const Command = {
   rollbackComponent: 'syncord.rollbackComponent',
   restoreBackup: 'syncord.restoreBackup',
   showConfigDiff: 'syncord.showConfigDiff',
+  resolveSyncConflicts: 'syncord.resolveSyncConflicts',
   targetsStatusMenu: 'syncord.targetsStatusMenu',
   openTargetLocation: 'syncord.openTargetLocation',
 

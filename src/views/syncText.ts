@@ -6,27 +6,43 @@ import type { SyncPlan, SyncResult } from '../core/targets/sync';
 import type { VerifyResult } from '../core/targets/verify';
 import { plural } from './text';
 
-/** "1 file to add, 3 to update, 1 config file to merge": the counts that are not zero. */
-function fileCounts(adds: number, updates: number, deletes: number, configs: number): string {
+/** "1 file to add, 3 to update, 1 to merge with the target's edits, 1 config file to merge": the counts that are not zero. */
+function fileCounts(adds: number, updates: number, deletes: number, configs: number, merges = 0): string {
   const parts: string[] = [];
-  for (const [n, verb] of [[adds, 'add'], [updates, 'update'], [deletes, 'delete']] as const) {
+  for (const [n, verb] of [[adds, 'add'], [updates, 'update'], [merges, "merge with the target's edits"], [deletes, 'delete']] as const) {
     if (n) parts.push(`${parts.length ? n : plural(n, 'file')} to ${verb}`);
   }
   if (configs) parts.push(`${plural(configs, 'config file')} to merge`);
   return parts.join(', ');
 }
 
+/** "2 target edits kept, 1 conflict left untouched": what a sync leaves alone, when anything. */
+function leftAlone(kept: number, conflicts: number): string {
+  const parts: string[] = [];
+  if (kept) parts.push(`${plural(kept, 'file')} with the target's own edits kept`);
+  if (conflicts) parts.push(`${plural(conflicts, 'conflict')} left untouched until you choose`);
+  return parts.join(', ');
+}
+
 /** What the confirmation of a sync shows: a one-line summary, a detail per component, and a Markdown preview. */
 export function describePlan(plan: SyncPlan): { empty: boolean; summary: string; detail: string; markdown: string } {
   const { adds, updates, deletes, configs } = plan.totals;
-  const empty = adds + updates + deletes + configs === 0 && plan.components.every((c) => !c.retime.length);
+  const merges = plan.totals.merges ?? 0;
+  const conflicts = plan.totals.conflicts ?? 0;
+  const kept = plan.totals.kept ?? 0;
+  const empty = adds + updates + deletes + merges + configs === 0 && plan.components.every((c) => !c.retime.length);
+  const alone = leftAlone(kept, conflicts);
   const summary = empty
-    ? `${plan.target} is already up to date: nothing to copy, delete or merge.`
-    : `Sync ${plan.target}? ${fileCounts(adds, updates, deletes, configs)}.`;
+    ? conflicts
+      ? `${plan.target} has nothing to copy, delete or merge; ${plural(conflicts, 'conflict')} ${conflicts === 1 ? 'needs' : 'need'} your choice (Resolve Sync Conflicts).`
+      : `${plan.target} is already up to date: nothing to copy, delete or merge.`
+    : `Sync ${plan.target}? ${fileCounts(adds, updates, deletes, configs, merges)}${alone ? `; ${alone}` : ''}.`;
   const lines: string[] = [];
   for (const c of plan.components) {
-    if (!c.adds.length && !c.updates.length && !c.deletes.length) continue;
-    lines.push(`${c.name}: ${fileCounts(c.adds.length, c.updates.length, c.deletes.length, 0)}`);
+    const does = fileCounts(c.adds.length, c.updates.length, c.deletes.length, 0, c.merges.length);
+    const leaves = leftAlone(c.kept.length, c.conflicts.length);
+    if (!does && !leaves) continue;
+    lines.push(`${c.name}: ${[does, leaves].filter(Boolean).join('; ')}`);
   }
   for (const c of plan.configs) if (c.changed) lines.push(`${c.destination}: ${c.created ? 'to be created' : `${plural(c.changes.length, 'key')} to merge`}`);
   if (!empty) lines.push('', 'Everything the sync touches is backed up first. Show Plan lists every file.');
@@ -44,8 +60,16 @@ export function describePlan(plan: SyncPlan): { empty: boolean; summary: string;
     };
     list('Add', c.adds);
     list('Update', c.updates);
+    list("Merge with the target's edits", c.merges);
     list('Delete', c.deletes);
-    if (!c.adds.length && !c.updates.length && !c.deletes.length) md.push(`No changes (${c.unchanged} unchanged).`, '');
+    list("Kept: the target's own edits", c.kept);
+    if (c.conflicts.length) {
+      md.push(`**Conflicts: left untouched until you choose** (${c.conflicts.length})`, '');
+      for (const x of c.conflicts.slice(0, 200)) md.push(`- \`${x.rel || c.destination}\`: ${x.detail}`);
+      if (c.conflicts.length > 200) md.push(`- … and ${c.conflicts.length - 200} more`);
+      md.push('');
+    }
+    if (!c.adds.length && !c.updates.length && !c.deletes.length && !c.merges.length && !c.kept.length && !c.conflicts.length) md.push(`No changes (${c.unchanged} unchanged).`, '');
   }
   for (const c of plan.configs) {
     md.push(`## Config ${c.name} → \`${c.destination}\``, '');
@@ -60,12 +84,14 @@ export function describePlan(plan: SyncPlan): { empty: boolean; summary: string;
 }
 
 /** What the user is told after a sync: a message, whether it is bad news, and the backup that undoes it. */
-export function describeSyncResult(r: SyncResult): { ok: boolean; message: string; backupId?: string } {
+export function describeSyncResult(r: SyncResult): { ok: boolean; message: string; backupId?: string; conflicts: number } {
   const did = `${plural(r.written, 'file')} written, ${r.deleted} deleted, ${plural(r.configsWritten, 'config file')} merged`;
-  if (r.ok) return { ok: true, message: `Synced ${r.target}: ${did}.` };
+  const conflicts = r.conflicts?.length ?? 0;
+  if (r.ok && conflicts) return { ok: true, message: `Synced ${r.target}, ${plural(conflicts, 'conflict')} left untouched: ${did}.`, conflicts };
+  if (r.ok) return { ok: true, message: `Synced ${r.target}: ${did}.`, conflicts: 0 };
   const what = r.cancelled ? 'was cancelled' : `failed: ${r.error ?? 'unknown error'}`;
   const undo = r.backup ? ` Backup ${r.backup.id} restores the target as it was before.` : ' Nothing had been written yet.';
-  return { ok: false, message: `Sync of ${r.target} ${what}. Done so far: ${did}.${undo}`, backupId: r.backup?.id };
+  return { ok: false, message: `Sync of ${r.target} ${what}. Done so far: ${did}.${undo}`, backupId: r.backup?.id, conflicts };
 }
 
 /** One line about a verification. */

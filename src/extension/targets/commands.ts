@@ -10,8 +10,12 @@ import {
   componentNames,
   ConfigPlan,
   configDiff,
+  conflictInputs,
+  ConflictInputs,
   dirtySyncedPaths,
   getTarget,
+  keepVerify,
+  listConflicts,
   listBackups,
   listPaths,
   loadRules,
@@ -21,6 +25,7 @@ import {
   RestoreResult,
   restoreTarget,
   rollbackComponent,
+  settleConflict,
   SyncPlan,
   SyncResult,
   SyncRules,
@@ -33,6 +38,9 @@ import { isSyncordError, SyncordError } from '../../core/errors';
 import { WorkspacePaths } from '../../core/workspace';
 import { displayStatus } from '../../core/targets/overview';
 import { describePlan, describeSyncResult, describeVerify } from '../../views/syncText';
+import { ConflictChoice, ConflictFacts, conflictChoices, conflictPickTitle, describeOpenMerges, describeSettled } from '../../views/conflicts';
+import { isText } from '../../core/targets/merge3';
+import { SMALL_FILE } from '../../core/targets/fsutil';
 import { STATUS_LABEL, targetNodeId } from '../../views/targets';
 import { relativeTime } from '../../views/time';
 import { ViewId } from '../../views/ids';
@@ -208,7 +216,6 @@ export class TargetCommands {
     try {
       this.t.model.noteOwnWrites();
       await removeTarget(paths, name);
-      this.t.model.setVerify(name, undefined);
       await this.t.model.reload('target removed');
       void vscode.window.showInformationMessage(`Syncord: removed ${name} from the registry.`);
       return true;
@@ -431,8 +438,6 @@ export class TargetCommands {
           });
           results.push(r);
           this.setBusy(t.name, undefined);
-          // The target changed: its last verify no longer describes it.
-          if (r.written || r.deleted || r.configsWritten) this.t.model.setVerify(t.name, undefined);
           if (!r.ok) break;
         }
       });
@@ -447,6 +452,11 @@ export class TargetCommands {
   private async reportSync(r: SyncResult, args: TargetArgs): Promise<void> {
     const d = describeSyncResult(r);
     this.services.log.info(`Sync: ${d.message}`);
+    if (d.ok && d.conflicts) {
+      const resolve = 'Resolve Conflicts…';
+      void vscode.window.showWarningMessage(`Syncord: ${d.message}`, resolve).then((pick) => pick === resolve && vscode.commands.executeCommand(Command.resolveSyncConflicts, { target: r.target }));
+      return;
+    }
     if (d.ok) {
       void vscode.window.showInformationMessage(`Syncord: ${d.message}`);
       return;
@@ -475,7 +485,10 @@ export class TargetCommands {
       } finally {
         this.setBusy(name, undefined);
       }
-      this.t.model.setVerify(name, result);
+      // Kept by the core (`.syncord/verify/<target>/last.json`), where `syncord sync verify` keeps its own.
+      this.t.model.noteOwnWrites();
+      await keepVerify(ctx.paths, target, result);
+      await this.t.model.reload('verified');
       const message = `Syncord: ${describeVerify(result)}`;
       this.services.log.info(message);
       if (result.passed) void vscode.window.showInformationMessage(message);
@@ -521,7 +534,6 @@ export class TargetCommands {
       } finally {
         this.setBusy(name, undefined);
       }
-      this.t.model.setVerify(name, undefined);
       await this.t.model.reload('rolled back');
       this.reportRestore(name, r, `rolled back ${r.components.join(', ')}`);
       return r;
@@ -571,7 +583,6 @@ export class TargetCommands {
       } finally {
         this.setBusy(name, undefined);
       }
-      this.t.model.setVerify(name, undefined);
       await this.t.model.reload('backup restored');
       this.reportRestore(name, r, `restored backup ${r.backup}`);
       return r;
@@ -587,6 +598,92 @@ export class TargetCommands {
       void vscode.window.showInformationMessage(`Syncord: ${name}: ${what} (${done}; every file checked by hash). Backup ${r.preRestoreBackup} holds the state before.`);
     } else {
       void vscode.window.showErrorMessage(`Syncord: ${name}: ${what}, but ${r.mismatches.length} file(s) differ from the backup: ${r.mismatches.slice(0, 5).join(', ')}`);
+    }
+  }
+
+  /** What is known of a conflict for the choice: whether the main project has the file, and whether all versions are text. */
+  private async conflictFacts(inputs: ConflictInputs): Promise<ConflictFacts> {
+    const textFile = async (file: string | undefined) => {
+      if (!file) return true;
+      const st = await fs.promises.lstat(file).catch(() => undefined);
+      if (!st?.isFile()) return true;
+      return st.size <= SMALL_FILE && isText(await fs.promises.readFile(file));
+    };
+    const text = (!inputs.base || isText(inputs.base)) && (await textFile(inputs.sourceFile)) && (await textFile(inputs.targetFile));
+    return { path: inputs.path, reason: inputs.reason, detail: inputs.detail, hasSource: !!inputs.sourceFile, text };
+  }
+
+  /**
+   * Resolve Sync Conflicts: for each conflict of a target (or the one of a conflict row), the user opens it in
+   * VS Code's merge editor, takes the main project's version or keeps the target's copy. A merge is applied to
+   * the target when it is completed (ConflictMerges); the other two are settled at once. Nothing is written for
+   * a conflict the user passes over.
+   */
+  async resolveConflicts(args: TargetArgs): Promise<{ target: string; opened: { path: string; output: string }[]; settled: { path: string; how: ConflictChoice }[]; left: number } | undefined> {
+    if (!requireTrust('Resolve Sync Conflicts', 'git')) return undefined;
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Resolve the sync conflicts of which target?', (s) => s === 'conflict');
+      if (!name) return undefined;
+      const target = await getTarget(ctx.paths, name);
+      let conflicts = await this.inView(`Finding the conflicts of ${name}…`, () => listConflicts(ctx.paths, ctx.rules, target));
+      if (args.file) {
+        const want = args.file.replace(/\\/g, '/').replace(/^\.\//, '');
+        conflicts = conflicts.filter((c) => c.path === want);
+        if (!conflicts.length) {
+          void vscode.window.showInformationMessage(`Syncord: ${want} is not a conflict in ${name} (any more).`);
+          await this.t.model.reload('conflicts listed');
+          return { target: name, opened: [], settled: [], left: 0 };
+        }
+      }
+      if (!conflicts.length) {
+        void vscode.window.showInformationMessage(`Syncord: ${name} has no sync conflicts.`);
+        await this.t.model.reload('conflicts listed');
+        return { target: name, opened: [], settled: [], left: 0 };
+      }
+      const opened: { path: string; output: string }[] = [];
+      const settled: { path: string; how: ConflictChoice }[] = [];
+      for (let i = 0; i < conflicts.length; i++) {
+        const inputs = await conflictInputs(ctx.paths, ctx.rules, target, conflicts[i].path);
+        const facts = await this.conflictFacts(inputs);
+        const items = conflictChoices(facts);
+        let choice: ConflictChoice | undefined = args.choice;
+        if (!choice) {
+          const pick = await vscode.window.showQuickPick(items, { title: conflictPickTitle(name, facts, i, conflicts.length), placeHolder: 'How should the target settle this file?', ignoreFocusOut: true });
+          if (!pick) break;
+          choice = pick.choice;
+        }
+        if (!items.some((x) => x.choice === choice)) {
+          throw new SyncordError(`${inputs.path} cannot be opened in the merge editor: ${facts.hasSource ? 'it is not a text file' : 'the main project has no such file'}; take the main project's version or keep the target's copy`, 'usage');
+        }
+        if (choice === 'merge') {
+          const s = await this.t.merges.openEditor(ctx.paths, name, inputs);
+          opened.push({ path: inputs.path, output: s.output.fsPath });
+          continue;
+        }
+        if (choice === 'take-source' && !facts.hasSource && args.confirm !== false) {
+          const ok = await vscode.window.showWarningMessage(
+            `Delete ${inputs.path} from ${name}?`,
+            { modal: true, detail: `The main project has no such file (${inputs.detail}). The target's copy is backed up first.` },
+            'Delete',
+          );
+          if (ok !== 'Delete') continue;
+        }
+        this.t.model.noteOwnWrites();
+        const r = await settleConflict(ctx.paths, ctx.rules, target, inputs.path, choice, inputs.targetHash);
+        settled.push({ path: r.path, how: choice });
+        this.services.log.info(`Resolve Sync Conflicts: ${describeSettled(name, r.path, choice, choice === 'take-source' && !facts.hasSource)}`);
+        if (conflicts.length === 1) void vscode.window.showInformationMessage(`Syncord: ${describeSettled(name, r.path, choice, choice === 'take-source' && !facts.hasSource)}`);
+      }
+      const left = conflicts.length - opened.length - settled.length;
+      if (settled.length) await this.t.model.reload('conflicts settled');
+      if (conflicts.length > 1 && (settled.length || left)) void vscode.window.showInformationMessage(`Syncord: ${describeOpenMerges(name, opened.length, settled.length, left)}`);
+      return { target: name, opened, settled, left };
+    } catch (e) {
+      await this.t.model.reload('conflicts').catch(() => undefined);
+      fail(this.services, 'Resolve Sync Conflicts', e);
+      return undefined;
     }
   }
 

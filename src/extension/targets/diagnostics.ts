@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { verifyProblems } from '../../core/targets/overview';
+import { verifyIsCurrent, verifyProblems } from '../../core/targets/overview';
 import { Disposable } from '../lifecycle';
 import { TargetsModel } from './model';
 
 /**
  * Broken links and config files that do not parse, from each target's last verify, in the Problems panel at
- * the file and line of the target where they are. A new verify of a target replaces that target's entries.
+ * the file and line of the target where they are. A new verify of a target replaces that target's entries; a
+ * verify from before the target's last sync or restore is shown in the tree but not here (its lines may be gone).
  */
 export class VerifyDiagnostics extends Disposable {
   readonly collection = this.register(vscode.languages.createDiagnosticCollection('syncord-targets'));
@@ -20,7 +21,7 @@ export class VerifyDiagnostics extends Disposable {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const info of this.model.snapshot?.targets ?? []) {
       const v = info.verify;
-      if (!v) continue;
+      if (!v || !verifyIsCurrent(info)) continue;
       for (const p of verifyProblems(v.result)) {
         const line = Math.max(0, (p.line ?? 1) - 1);
         const col = Math.max(0, (p.column ?? 1) - 1);

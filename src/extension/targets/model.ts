@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
-import { listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, VerifyResult } from '../../core/targets';
-import { SYNCORD_DIR } from '../../core/workspace';
+import { lastVerify, listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus } from '../../core/targets';
+import { lastVerifyFile, SYNCORD_DIR } from '../../core/workspace';
 import { componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot } from '../../core/targets/overview';
 import { buildTree, TargetsTree } from '../../views/targets';
 import { Disposable } from '../lifecycle';
@@ -17,21 +17,18 @@ export const RECOMPUTE_DEBOUNCE_MS = 400;
  * they are done; the watcher events those writes cause arrive a little later and are ignored for this long.
  */
 const OWN_WRITES_GRACE_MS = 3000;
-const VERIFY_STATE_KEY = 'syncord.targets.lastVerify';
 export const RESTRICTED_NOTE = 'Restricted Mode: trust the workspace to detect changes';
-
-type StoredVerify = Record<string, { result: VerifyResult; at: string }>;
 
 /**
  * The targets as last read, shared by the tree, the status bar, the Problems panel and the commands. Nothing
  * is read until something asks (`ensureLoaded`). Watchers on the main project's HEAD and refs, on the synced
- * sources, on the registry and rules, and on the backup manifests recompute it (debounced) without the user
+ * sources, on the registry and rules, on the backup manifests and on the kept verifications recompute it (debounced) without the user
  * asking; the extension's own changes call `reload()` at once, and the events their own writes cause are
  * ignored. A recomputation that finds nothing new fires no change, so the view stays still.
  */
 export class TargetsModel extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
-  /** Fires after every reload and whenever a busy state or a verify result changes. */
+  /** Fires after every reload and whenever a busy state changes. */
   readonly onDidChange = this.changed.event;
 
   private snap: TargetsSnapshot | undefined;
@@ -44,9 +41,8 @@ export class TargetsModel extends Disposable {
   /** Until when watcher events on Syncord's own files are taken to come from its own commands. */
   private ownWritesUntil = 0;
   private readonly busyTargets = new Map<string, string>();
-  private readonly verifies: Map<string, { result: VerifyResult; at: string }>;
   private cachedTree: { version: number; minute: number; model: TargetsTree } | undefined;
-  /** Changes of what the view shows (a reload that found something new, a busy or verify change). */
+  /** Changes of what the view shows (a reload that found something new, a busy change). */
   version = 0;
   /** Completed reloads, for tests and the log. */
   reloads = 0;
@@ -55,8 +51,6 @@ export class TargetsModel extends Disposable {
 
   constructor(private readonly services: Services) {
     super();
-    const stored = services.context.workspaceState.get<StoredVerify>(VERIFY_STATE_KEY) ?? {};
-    this.verifies = new Map(Object.entries(stored));
     this.register(
       onDidChangeSettings(() => {
         this.watchKey = '';
@@ -163,21 +157,6 @@ export class TargetsModel extends Disposable {
     this.ownWritesUntil = Date.now() + OWN_WRITES_GRACE_MS;
   }
 
-  /** Records (or forgets) a target's last verify result; it is kept across restarts in the workspace state. */
-  setVerify(name: string, result: VerifyResult | undefined): void {
-    if (result) this.verifies.set(name, { result, at: new Date().toISOString() });
-    else this.verifies.delete(name);
-    void this.services.context.workspaceState.update(VERIFY_STATE_KEY, Object.fromEntries(this.verifies));
-    const info = this.info(name);
-    if (info) info.verify = this.verifies.get(name);
-    this.version++;
-    this.changed.fire();
-  }
-
-  lastVerify(name: string): { result: VerifyResult; at: string } | undefined {
-    return this.verifies.get(name);
-  }
-
   private async load(): Promise<TargetsSnapshot> {
     const paths = this.services.paths();
     if (!paths) return { registryFile: '', registryExists: false, targets: [], errors: [] };
@@ -223,8 +202,14 @@ export class TargetsModel extends Disposable {
         } catch (e) {
           info.backupsError = (e as Error).message;
         }
-        const v = this.verifies.get(target.name);
-        if (v) info.verify = v;
+        // The last verification as the core keeps it (`.syncord/verify/<target>/last.json`, also written by
+        // `syncord sync verify`); a file that does not read is shown as an error at its position.
+        try {
+          const v = await lastVerify(paths, target.name);
+          if (v) info.verify = v;
+        } catch (e) {
+          fail(e, lastVerifyFile(paths, target.name));
+        }
         return info;
       }),
     );
@@ -269,6 +254,8 @@ export class TargetsModel extends Disposable {
     on(root, '.git/{HEAD,packed-refs,refs/**}', 'HEAD moved');
     on(root, sources, 'synced sources changed');
     on(root, `${SYNCORD_DIR}/backups/*/manifests/*.json`, 'backups changed', () => true);
+    // A verification kept by Verify Target (which recomputes itself) or by `syncord sync verify` in a terminal.
+    on(root, `${SYNCORD_DIR}/verify/*/last.json`, 'verification kept', () => true);
     on(coordinationDir, '{targets.json,sync-rules.jsonc}', 'registry or rules changed', (uri) => uri.path.endsWith('/targets.json'));
   }
 }
