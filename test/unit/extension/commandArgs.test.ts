@@ -132,6 +132,10 @@ describe('command arguments of each area', () => {
     assert.deepEqual(targetArgs('third_app', { confirm: false, target: 'other' }), { target: 'other', confirm: false });
     assert.deepEqual(targetArgs({ path: '/x', name: 'third_app', type: 'source' }), { path: '/x', name: 'third_app', type: 'source' });
     assert.deepEqual(targetArgs(undefined), {});
+    // A conflict row of the Targets view names its target and the file in it (Resolve Sync Conflicts).
+    const conflictRow = { id: 'target:ComfyUI/changes/docs/docs/guide.md', kind: 'changedFile', contextValue: 'syncord.target.conflictFile', target: 'ComfyUI', targetPath: 'x/docs/guide.md' };
+    assert.deepEqual(targetArgs(conflictRow, { choice: 'merge' }), { target: 'ComfyUI', file: 'x/docs/guide.md', choice: 'merge' });
+    assert.deepEqual(targetArgs({ target: 'ComfyUI', file: 'x/docs/guide.md' }), { target: 'ComfyUI', file: 'x/docs/guide.md' });
     assert.deepEqual(targetArgs(uri), {}, 'a URI is not a set of named arguments (its `path` is not a target folder)');
   });
 

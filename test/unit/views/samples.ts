@@ -108,6 +108,20 @@ export function targetsSnapshot(): TargetsSnapshot {
   };
 }
 
+/** The same target with a file changed on both sides since the last sync: a conflict waiting for the user's choice. */
+export function targetsConflictSnapshot(): TargetsSnapshot {
+  const snap = targetsSnapshot();
+  const info = snap.targets[0];
+  const dest = 'python_embeded/Lib/site-packages/opencode/docs/guide.md';
+  info.status = {
+    ...info.status!,
+    status: 'conflict',
+    reason: '1 file changed on both sides need your choice',
+    changes: [...info.status!.changes, { status: 'U', path: 'docs/guide.md', categories: ['docs'], action: 'conflict', targetPath: dest, detail: 'changed on both sides; 1 overlapping change' }],
+  };
+  return { ...snap, errors: [] };
+}
+
 export function session(id: string, extra: Partial<SessionView> = {}): SessionView {
   return {
     session_id: id,

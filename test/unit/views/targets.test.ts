@@ -108,6 +108,7 @@ describe('targets view model', () => {
     );
     assert.deepEqual(
       tree.children(changes[0].id).map((n) => [n.label, n.description]),
+      // Not copied by any component: changed in a synced category since the last sync (e.g. code to reinstall).
       [['src/opencode/provider/anthropic.py', 'changed since the last sync']],
     );
     // Without the main project's folder a changed file is not a file to open.
@@ -141,7 +142,8 @@ describe('targets view model', () => {
     const [modified, deleted] = tree.children('target:portable/changes/docs');
     assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', '/ws/main/docs/configuration.md']);
     assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: '/ws/main/docs/configuration.md' } });
-    // A deleted file has nothing to open.
+    assert.equal(modified.description, 'to update');
+    // A file the sync deletes has nothing to open.
     assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['to delete', 'diff-removed', undefined]);
     const open = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' };
     const [problem] = tree.children('target:portable/checks/links');
@@ -280,6 +282,35 @@ describe('targets view model', () => {
 
     const empty = describePlan({ ...plan, components: [], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0, merges: 0, conflicts: 0, kept: 0 } });
     assert.equal(empty.empty, true);
+    assert.equal(empty.summary, 'ComfyUI_windows_portable is already up to date: nothing to copy, delete or merge.');
+
+    // Merges, the target's own edits and conflicts are named in the confirmation and in the plan.
+    const docs3 = {
+      ...plan.components[0],
+      adds: [],
+      deletes: [],
+      updates: ['index.md'],
+      merges: ['guide.md'],
+      kept: ['local.md'],
+      conflicts: [{ rel: 'config.md', reason: 'both-changed' as const, detail: 'changed on both sides; 1 overlapping change', regions: 1 }],
+    };
+    const three = describePlan({ ...plan, components: [docs3], configs: [], totals: { adds: 0, updates: 1, deletes: 0, configs: 0, merges: 1, conflicts: 1, kept: 1 } });
+    assert.equal(three.empty, false);
+    assert.equal(three.summary, "Sync ComfyUI_windows_portable? 1 file to update, 1 to merge with the target's edits; 1 file with the target's own edits kept, 1 conflict left untouched until you choose.");
+    assert.equal(three.detail.split('\n')[0], "docs: 1 file to update, 1 to merge with the target's edits; 1 file with the target's own edits kept, 1 conflict left untouched until you choose");
+    assert.match(three.markdown, /\*\*Merge with the target's edits\*\* \(1\)\n\n- `guide\.md`/);
+    assert.match(three.markdown, /\*\*Kept: the target's own edits\*\* \(1\)\n\n- `local\.md`/);
+    assert.match(three.markdown, /\*\*Conflicts: left untouched until you choose\*\* \(1\)\n\n- `config\.md`: changed on both sides; 1 overlapping change/);
+    // Only conflicts: nothing to do but choose.
+    const onlyConflicts = describePlan({ ...plan, components: [{ ...docs3, updates: [], merges: [], kept: [] }], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0, merges: 0, conflicts: 1, kept: 0 } });
+    assert.equal(onlyConflicts.empty, true);
+    assert.equal(onlyConflicts.summary, 'ComfyUI_windows_portable has nothing to copy, delete or merge; 1 conflict needs your choice (Resolve Sync Conflicts).');
+
+    const withConflicts: SyncResult = { target: 'ComfyUI_windows_portable', dryRun: false, plan, written: 3, deleted: 0, configsWritten: 1, ok: true, conflicts: [{ component: 'docs', path: 'x/docs/config.md', reason: 'both-changed', detail: 'changed on both sides' }, { component: 'docs', path: 'x/docs/a.md', reason: 'no-base', detail: 'no base' }] };
+    const c = describeSyncResult(withConflicts);
+    assert.deepEqual([c.ok, c.conflicts], [true, 2]);
+    assert.equal(c.message, 'Synced ComfyUI_windows_portable, 2 conflicts left untouched: 3 files written, 0 deleted, 1 config file merged.');
+    assert.equal(describeSyncResult({ ...withConflicts, conflicts: [] }).message, 'Synced ComfyUI_windows_portable: 3 files written, 0 deleted, 1 config file merged.');
 
     const cancelled: SyncResult = { target: 'ComfyUI_windows_portable', dryRun: false, plan, written: 2, deleted: 1, configsWritten: 0, ok: false, cancelled: true, backup: { ...backup }, conflicts: [] };
     const r = describeSyncResult(cancelled);
