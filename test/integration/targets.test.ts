@@ -149,8 +149,9 @@ describe('Targets in the extension host', function () {
     assert.deepEqual(tree(path.join(targetDir(COMFY), COMFY_BASE)), before);
     assert.equal(entry(COMFY)!.status, 'needs_sync');
     assert.match(rowOf(t, COMFY), /^needs sync/);
-    // The verify result described the target before the restore: it is gone, and so are its problems.
-    assert.equal(t.tree()!.get(`target:${COMFY}/checks`), undefined);
+    // The verify result described the target as it was synced: it is kept, marked as from before the sync now
+    // recorded (the restore put the earlier one back), and its problems leave the Problems panel.
+    assert.match(t.tree()!.get(`target:${COMFY}/checks`)!.description!, /· before the last sync$/);
     assert.equal(t.diagnostics(path.join(targetDir(COMFY), COMFY_BASE, 'docs', 'index.md')).length, 0);
   });
 

@@ -68,6 +68,10 @@ export interface MergeSession {
   /** The scratch folder of this merge, removed when it is settled or abandoned. */
   dir: string;
   settling?: boolean;
+  /** Written to the target: the scratch folder goes when the editor closes. */
+  settled?: boolean;
+  /** Refused by the core: the scratch file holds the user's merged text and is kept (the message says where). */
+  refused?: boolean;
 }
 
 /** The folder of scratch files of the merges of a target: `.syncord/tmp/merge/<target>/` in the main project. */
@@ -146,13 +150,19 @@ export class ConflictMerges extends Disposable {
   private async saved(doc: vscode.TextDocument): Promise<void> {
     const s = this.sessions.get(doc.uri.toString());
     if (!s || s.settling) return;
+    if (s.settled) {
+      void vscode.window.showInformationMessage(`Syncord: ${s.targetPath} in ${s.target} was already settled with this merge; this save changes nothing in the target.`);
+      return;
+    }
     const text = doc.getText();
     if (hasConflictMarkers(text)) {
+      s.refused = true; // the half-merged text stays where the message says, even once the editor closes
       void vscode.window.showWarningMessage(`Syncord: ${describeUnfinishedMerge(s.targetPath, s.output.fsPath)}`);
       return;
     }
     const paths = this.services.paths();
     if (!paths) return;
+    s.refused = false;
     s.settling = true;
     try {
       const { rules } = await loadRules(paths);
@@ -161,10 +171,14 @@ export class ConflictMerges extends Disposable {
       await settleConflict(paths, rules, target, s.targetPath, { text }, s.targetHash);
       this.services.log.info(`Resolve Sync Conflicts: ${s.target}: ${s.targetPath} settled with the merged text`);
       void vscode.window.showInformationMessage(`Syncord: ${describeSettled(s.target, s.targetPath, 'merge')}`);
-      await this.closeTabs(s);
-      this.drop(s);
+      s.settled = true;
+      s.settling = false;
+      // Complete Merge closes the editor itself; after a plain save it stays open until the user closes it
+      // (closing it here would ask about the conflicts the merge editor still counts as unhandled).
+      if (!this.isShown(s)) this.drop(s);
     } catch (e) {
       s.settling = false;
+      s.refused = true;
       reportError(this.services, `Resolve Sync Conflicts (your merged text is kept in ${s.output.fsPath})`, e);
     } finally {
       await this.model.reload('conflict settled');
@@ -185,17 +199,12 @@ export class ConflictMerges extends Disposable {
     return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => mergeTabInput(t)?.result.toString() === s.output.toString()));
   }
 
-  private async closeTabs(s: MergeSession): Promise<void> {
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => mergeTabInput(t)?.result.toString() === s.output.toString());
-    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
-  }
-
   /** Forgets a merge and removes its scratch folder (only a folder under `.syncord/tmp/merge/`). */
   private drop(s: MergeSession): void {
     this.sessions.delete(s.output.toString());
     this.bases.forget(s.base);
     const paths = this.services.paths();
-    if (!paths) return;
+    if (!paths || s.refused) return;
     const root = path.join(syncordDir(paths), 'tmp', 'merge') + path.sep;
     if (!s.dir.startsWith(root)) return;
     try {
