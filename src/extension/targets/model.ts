@@ -22,8 +22,8 @@ export const RESTRICTED_NOTE = 'Restricted Mode: trust the workspace to detect c
 /**
  * The targets as last read, shared by the tree, the status bar, the Problems panel and the commands. Nothing
  * is read until something asks (`ensureLoaded`). Watchers on the main project's HEAD and refs, on the synced
- * sources, on the registry and rules, on the backup manifests and on the kept verifications recompute it (debounced) without the user
- * asking; the extension's own changes call `reload()` at once, and the events their own writes cause are
+ * sources, on the registry and rules, on the backup manifests and on the kept verifications recompute it
+ * (debounced) without the user asking; the extension's own changes call `reload()` at once, and the events their own writes cause are
  * ignored. A recomputation that finds nothing new fires no change, so the view stays still.
  */
 export class TargetsModel extends Disposable {
