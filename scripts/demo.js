@@ -134,6 +134,11 @@ const FIXTURES = {
    * sessions.json, agent logs and git worktrees behind that other suites' change detection would see.
    */
   'demo-sessions': (dir) => withFolder(createDemoWorkspace(dir)),
+  /**
+   * The full demo again, for the merge editor (test/integration/targetsConflicts.test.ts): a workbench of its
+   * own, with no editors, dialogs or pending saves left by the other targets tests.
+   */
+  'demo-conflicts': (dir) => withFolder(createDemoWorkspace(dir)),
   /** The full demo once more, for the sessions with the real Claude Code (test/integration/realAgents.test.ts). */
   'demo-agents': (dir) => withFolder(createDemoWorkspace(dir)),
   /** An empty folder that is not a git repository. */

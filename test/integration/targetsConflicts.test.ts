@@ -1,4 +1,4 @@
-// @fixture demo
+// @fixture demo-conflicts
 // Sync conflicts settled from the editor, in the real extension host: a target of its own (beside the demo's
 // two) is synced, then the main project and the target edit the same line of a synced Markdown file. Resolve
 // Sync Conflicts opens VS Code's merge editor on it (the merge is written to the target when its result is
