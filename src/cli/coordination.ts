@@ -16,6 +16,7 @@ import { getInbox, inboxCount } from '../core/coordination/inbox';
 import { initCoordination } from '../core/coordination/init';
 import {
   addInstance,
+  CheckInInput,
   checkIn,
   checkOut,
   instanceEntries,
@@ -35,7 +36,7 @@ import {
   threadOf,
   threadRoot,
 } from '../core/coordination/messages';
-import { PRIORITIES } from '../core/coordination/schemas';
+import { Decision, Message, PendingDecision, PRIORITIES, ResponseEntry } from '../core/coordination/schemas';
 import { CoordinationStore } from '../core/coordination/store';
 import {
   acceptTask,
@@ -50,6 +51,7 @@ import {
   setTaskBlocked,
   startTask,
   suggestTasks,
+  TaskEntry,
   TaskList,
   unmetDependencies,
 } from '../core/coordination/tasks';
@@ -89,7 +91,7 @@ function cmdOf(args: unknown[]): Command {
   return args[args.length - 1] as Command;
 }
 
-function storeOf(ctx: CliContext): CoordinationStore {
+export function storeOf(ctx: CliContext): CoordinationStore {
   const wait = Number(process.env.SYNCORD_LOCK_WAIT_MS);
   return new CoordinationStore(ctx.paths.coordinationDir, {
     logger: ctx.logger,
@@ -98,7 +100,7 @@ function storeOf(ctx: CliContext): CoordinationStore {
 }
 
 /** The acting instance, required by verbs that act on someone's behalf. */
-function me(ctx: CliContext): string {
+export function me(ctx: CliContext): string {
   if (!ctx.instance) {
     throw new SyncordError('this command acts as an instance: pass --as <instance> or set SYNCORD_INSTANCE', 'usage');
   }
@@ -143,6 +145,98 @@ function time(value: string | undefined, what: string): string | undefined {
 const priorityOption = () =>
   new Option('-p, --priority <priority>', 'priority').choices([...PRIORITIES]);
 
+// ---------------------------------------------------------------------------------------------- reads shared with the MCP server
+
+/** `checkin`: marks the acting instance active, then reads what waits for it since its previous check-in. */
+export async function checkInWithInbox(ctx: CliContext, input: Omit<CheckInInput, 'instance'>) {
+  const store = storeOf(ctx);
+  const r = await checkIn(store, { ...input, instance: me(ctx), session: input.session ?? (process.env.SYNCORD_SESSION || undefined) });
+  const inbox = await getInbox(store, r.id, { since: r.previousUpdate });
+  return { ...r, inbox };
+}
+
+export function checkInText(r: Awaited<ReturnType<typeof checkInWithInbox>>): string {
+  const head = `${r.id} checked in${r.created ? ' (newly registered)' : ''}: ${r.instance.role}, session ${r.instance.current_session_id}.`;
+  return `${head}\n\n${inboxText(r.inbox)}`;
+}
+
+export interface TaskQuery {
+  /** One list only: active, pending or completed. */
+  list?: 'active' | 'pending' | 'completed';
+  status?: string;
+  assignee?: string;
+  /** Only tasks assigned to the acting instance. */
+  mine?: boolean;
+  ready?: boolean;
+}
+
+export async function listTasks(ctx: CliContext, q: TaskQuery): Promise<TaskEntry[]> {
+  const { tasks } = await storeOf(ctx).read('tasks');
+  return filterTasks(tasks, {
+    list: q.list ? (`${q.list}_tasks` as TaskList) : undefined,
+    status: q.status,
+    assignee: q.mine ? me(ctx) : q.assignee,
+    ready: q.ready,
+  });
+}
+
+export async function showTask(ctx: CliContext, id: string): Promise<TaskEntry & { unmet_dependencies: string[] }> {
+  const { tasks } = await storeOf(ctx).read('tasks');
+  const at = requireTask(tasks, id);
+  return { ...at.task, list: at.list, unmet_dependencies: unmetDependencies(tasks, at.task) };
+}
+
+export interface MessageQuery {
+  to?: string;
+  from?: string;
+  status?: string;
+  task?: string;
+  /** From or to the acting instance. */
+  mine?: boolean;
+  /** Addressed to the acting instance (or to all). */
+  toMe?: boolean;
+  /** Only messages waiting for a response. */
+  pending?: boolean;
+}
+
+export async function listMessages(ctx: CliContext, q: MessageQuery): Promise<Message[]> {
+  if (q.pending && q.status) throw new SyncordError('--pending and --status exclude each other', 'usage');
+  const { messages } = await storeOf(ctx).read('messages');
+  const recipient = q.toMe ? me(ctx) : undefined;
+  return filterMessages(messages, {
+    to: q.to,
+    from: q.from,
+    status: q.pending ? 'pending_response' : q.status,
+    task: q.task,
+    involving: q.mine ? me(ctx) : undefined,
+  }).filter((m) => !recipient || isRecipient(m, recipient));
+}
+
+/** A message with its whole thread and the answers still awaited in it. */
+export async function showThread(ctx: CliContext, id: string): Promise<{ thread: Message[]; pending_responses: ResponseEntry[] }> {
+  const { messages } = await storeOf(ctx).read('messages');
+  const root = threadRoot(messages, requireMessage(messages, id));
+  const thread = threadOf(messages, root.message_id);
+  const pending = messages.response_queue.filter((r) => thread.some((m) => m.message_id === r.responding_to) && r.status === 'pending');
+  return { thread, pending_responses: pending };
+}
+
+export function threadText(r: { thread: Message[]; pending_responses: ResponseEntry[] }): string {
+  const waiting = r.pending_responses.map((p) => `Waiting for ${p.from} to answer ${p.responding_to}${p.expected_response_time ? ` by ${p.expected_response_time}` : ''}.`);
+  return [...r.thread.map(messageBlock), ...waiting].join('\n\n');
+}
+
+export async function listDecisions(
+  ctx: CliContext,
+  q: { pending?: boolean; decided?: boolean; all?: boolean },
+): Promise<{ decisions: Decision[]; pending_decisions: PendingDecision[] }> {
+  const { decisions } = await storeOf(ctx).read('decisions');
+  return {
+    decisions: q.pending ? [] : decisions.decisions.filter((d) => q.all || d.status === 'active'),
+    pending_decisions: q.decided ? [] : decisions.pending_decisions,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- init
 
 function registerInit(program: Command): void {
@@ -185,19 +279,15 @@ function registerCheckInOut(program: Command): void {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const o = cmd.opts<{ role?: string; task?: string; session?: string; expertise?: string[]; unavailable?: boolean; status?: string }>();
-      const store = storeOf(ctx);
-      const r = await checkIn(store, {
-        instance: me(ctx),
+      const r = await checkInWithInbox(ctx, {
         role: o.role,
         task: o.task,
-        session: o.session ?? (process.env.SYNCORD_SESSION || undefined),
+        session: o.session,
         expertise: o.expertise,
         available: !o.unavailable,
         status: o.status,
       });
-      const inbox = await getInbox(store, r.id, { since: r.previousUpdate });
-      const head = `${r.id} checked in${r.created ? ' (newly registered)' : ''}: ${r.instance.role}, session ${r.instance.current_session_id}.`;
-      ctx.print(`${head}\n\n${inboxText(inbox)}`, { ...r, inbox });
+      ctx.print(checkInText(r), r);
     });
 
   program
@@ -325,13 +415,7 @@ function registerTask(program: Command): void {
       const o = cmd.opts<{ active?: boolean; pending?: boolean; completed?: boolean; status?: string; assignee?: string; mine?: boolean; ready?: boolean }>();
       const lists = (['active', 'pending', 'completed'] as const).filter((k) => o[k]);
       if (lists.length > 1) throw new SyncordError('choose at most one of --active, --pending, --completed', 'usage');
-      const { tasks } = await storeOf(ctx).read('tasks');
-      const result = filterTasks(tasks, {
-        list: lists.length ? (`${lists[0]}_tasks` as TaskList) : undefined,
-        status: o.status,
-        assignee: o.mine ? me(ctx) : o.assignee,
-        ready: o.ready,
-      });
+      const result = await listTasks(ctx, { list: lists[0], status: o.status, assignee: o.assignee, mine: o.mine, ready: o.ready });
       ctx.print(tasksTable(result), result);
     });
 
@@ -341,11 +425,8 @@ function registerTask(program: Command): void {
     .argument('<id>')
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
-      const { tasks } = await storeOf(ctx).read('tasks');
-      const at = requireTask(tasks, id);
-      const unmet = unmetDependencies(tasks, at.task);
-      const entry = { ...at.task, list: at.list };
-      ctx.print(taskDetail(entry, unmet), { ...entry, unmet_dependencies: unmet });
+      const r = await showTask(ctx, id);
+      ctx.print(taskDetail(r, r.unmet_dependencies), r);
     });
 
   task
@@ -636,16 +717,7 @@ function registerMessage(program: Command): void {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const o = cmd.opts<{ to?: string; from?: string; status?: string; task?: string; mine?: boolean; toMe?: boolean; pending?: boolean }>();
-      if (o.pending && o.status) throw new SyncordError('--pending and --status exclude each other', 'usage');
-      const { messages } = await storeOf(ctx).read('messages');
-      const recipient = o.toMe ? me(ctx) : undefined;
-      const result = filterMessages(messages, {
-        to: o.to,
-        from: o.from,
-        status: o.pending ? 'pending_response' : o.status,
-        task: o.task,
-        involving: o.mine ? me(ctx) : undefined,
-      }).filter((m) => !recipient || isRecipient(m, recipient));
+      const result = await listMessages(ctx, o);
       ctx.print(messagesTable(result), result);
     });
 
@@ -655,12 +727,8 @@ function registerMessage(program: Command): void {
     .argument('<id>')
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
-      const { messages } = await storeOf(ctx).read('messages');
-      const root = threadRoot(messages, requireMessage(messages, id));
-      const thread = threadOf(messages, root.message_id);
-      const pending = messages.response_queue.filter((r) => thread.some((m) => m.message_id === r.responding_to) && r.status === 'pending');
-      const waiting = pending.map((r) => `Waiting for ${r.from} to answer ${r.responding_to}${r.expected_response_time ? ` by ${r.expected_response_time}` : ''}.`);
-      ctx.print([...thread.map(messageBlock), ...waiting].join('\n\n'), { thread, pending_responses: pending });
+      const r = await showThread(ctx, id);
+      ctx.print(threadText(r), r);
     });
 }
 
@@ -678,11 +746,8 @@ function registerDecision(program: Command): void {
     .action(async (...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ pending?: boolean; decided?: boolean; all?: boolean }>();
-      const { decisions } = await storeOf(ctx).read('decisions');
-      const decided = o.pending ? [] : decisions.decisions.filter((d) => o.all || d.status === 'active');
-      const pending = o.decided ? [] : decisions.pending_decisions;
-      ctx.print(decisionsTable(decided, pending), { decisions: decided, pending_decisions: pending });
+      const r = await listDecisions(ctx, cmd.opts<{ pending?: boolean; decided?: boolean; all?: boolean }>());
+      ctx.print(decisionsTable(r.decisions, r.pending_decisions), r);
     });
 
   dec

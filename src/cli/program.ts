@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSyncordError } from '../core/errors';
 import { ExitCode, exitCodeFor } from './exit';
 import { registerCoordinationCommands } from './coordination';
+import { registerMcpCommand } from './mcp';
 import { registerSessionCommands } from './sessions';
 import { registerTargetCommands } from './targets';
 import { registerTrustCommands } from './trust';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerTargetCommands(program);
   registerSessionCommands(program);
   registerTrustCommands(program);
+  registerMcpCommand(program);
   program.addHelpText(
     'after',
     `\nExit codes: ${ExitCode.ok} ok, ${ExitCode.problemsFound} problems found (health, verify, sync check, undelivered hand-over), ${ExitCode.usage} usage, ${ExitCode.invalidFile} a file that does not\nparse or match its schema (file:line:col), ${ExitCode.notFound} not found, ${ExitCode.conflict} not allowed in the current state, ${ExitCode.lockTimeout} lock held too long, ${ExitCode.io} I/O,\n${ExitCode.untrusted} a command defined by the workspace that you have not trusted (see \`syncord trust --help\`).`,

@@ -213,16 +213,22 @@ function parseHookInput(text: string): unknown {
  * only warns (the verb itself is done).
  */
 export async function acknowledgeAfterVerb(actionCommand: Command): Promise<void> {
-  const sessionId = process.env.SYNCORD_SESSION;
-  if (!sessionId) return;
-  const verb = actionCommand.name();
-  const area = actionCommand.parent?.name();
+  if (!process.env.SYNCORD_SESSION) return;
   const id = actionCommand.processedArgs[0];
   if (typeof id !== 'string' || (typeof process.exitCode === 'number' && process.exitCode !== ExitCode.ok)) return;
+  await acknowledgeHandOver(contextFrom(actionCommand), actionCommand.parent?.name(), actionCommand.name(), id);
+}
+
+/**
+ * After `<area> <verb> <id>` succeeded as the acting instance (`task claim task_004`, `msg reply msg_012`, from the
+ * CLI or the MCP server): inside a session (SYNCORD_SESSION), marks the hand-overs it acted on acknowledged.
+ * A failure here only warns (the verb itself is done).
+ */
+export async function acknowledgeHandOver(ctx: CliContext, area: string | undefined, verb: string, id: string): Promise<void> {
+  const sessionId = process.env.SYNCORD_SESSION;
+  if (!sessionId || !ctx.instance) return;
   const about = area === 'task' && TASK_VERBS.has(verb) ? { task: id } : area === 'msg' && MESSAGE_VERBS.has(verb) ? { message: id } : undefined;
   if (!about) return;
-  const ctx = contextFrom(actionCommand);
-  if (!ctx.instance) return;
   try {
     await acknowledgeFromSession(sessionsOf(ctx), sessionId, ctx.instance, about);
   } catch (e) {
