@@ -122,8 +122,41 @@ export function opencodePermission(existing: string | undefined): string {
   return JSON.stringify({ ...b, bash: merged });
 }
 
-/** The user's inline opencode config (OPENCODE_CONFIG_CONTENT) with Syncord's plugin added. */
-export function opencodeConfigContent(existing: string | undefined, pluginFile: string): string | undefined {
+/** The name Syncord's MCP server has in the agents' configurations (its tools are `mcp__syncord__…` in Claude Code). */
+export const MCP_SERVER_NAME = 'syncord';
+
+/** Whom a session's MCP server serves: the workspace, the session's instance and the session itself. */
+export interface McpServerFor {
+  /** The `syncord` shim (as the hooks run it). */
+  shim: string;
+  root: string;
+  coordinationDir: string;
+  instance: string;
+  session: string;
+}
+
+/**
+ * How an agent starts Syncord's MCP server acting as its instance: through the same `syncord` shim its hooks run,
+ * with the workspace named (the agent may work in a worktree with coordination files of its own).
+ */
+export function mcpServerCommand(s: McpServerFor): string[] {
+  return [s.shim, '--workspace', s.root, '--coordination-dir', s.coordinationDir, 'mcp', '--as', s.instance];
+}
+
+/**
+ * The Claude Code MCP configuration (given with `--mcp-config`) naming Syncord's MCP server for the session's
+ * instance; its session id lets the server acknowledge hand-overs as the `syncord` command does in the session.
+ */
+export function claudeMcpConfig(s: McpServerFor): unknown {
+  const [command, ...args] = mcpServerCommand(s);
+  return { mcpServers: { [MCP_SERVER_NAME]: { type: 'stdio', command, args, env: { SYNCORD_SESSION: s.session } } } };
+}
+
+/**
+ * The user's inline opencode config (OPENCODE_CONFIG_CONTENT) with Syncord's plugin added and, given `mcp`,
+ * Syncord's MCP server (acting as the session's instance) beside the user's own servers.
+ */
+export function opencodeConfigContent(existing: string | undefined, pluginFile: string, mcp?: McpServerFor): string | undefined {
   const plugin = `file://${pluginFile.split(path.sep).join('/')}`;
   let base: unknown = {};
   if (existing) {
@@ -135,16 +168,26 @@ export function opencodeConfigContent(existing: string | undefined, pluginFile: 
     }
   }
   if (!base || typeof base !== 'object' || Array.isArray(base)) return undefined;
-  const b = base as { plugin?: unknown };
+  const b = base as { plugin?: unknown; mcp?: unknown };
   const plugins = Array.isArray(b.plugin) ? b.plugin.filter((p) => p !== plugin) : [];
-  return JSON.stringify({ ...b, plugin: [...plugins, plugin] });
+  const out: Record<string, unknown> = { ...b, plugin: [...plugins, plugin] };
+  if (mcp) {
+    const servers = b.mcp && typeof b.mcp === 'object' && !Array.isArray(b.mcp) ? (b.mcp as Record<string, unknown>) : {};
+    out.mcp = { ...servers, [MCP_SERVER_NAME]: { type: 'local', command: mcpServerCommand(mcp), environment: { SYNCORD_SESSION: mcp.session }, enabled: true } };
+  }
+  return JSON.stringify(out);
 }
 
 /** The environment a runtime of this kind gets on top of the agent's own. */
-export function kindEnv(kind: RuntimeKind | undefined, base: Record<string, string | undefined>, files: { opencodePlugin: string }): Record<string, string> {
+export function kindEnv(
+  kind: RuntimeKind | undefined,
+  base: Record<string, string | undefined>,
+  files: { opencodePlugin: string },
+  mcp: McpServerFor,
+): Record<string, string> {
   if (kind !== 'opencode') return {};
   const env: Record<string, string> = { OPENCODE_PERMISSION: opencodePermission(base.OPENCODE_PERMISSION) };
-  const content = opencodeConfigContent(base.OPENCODE_CONFIG_CONTENT, files.opencodePlugin);
+  const content = opencodeConfigContent(base.OPENCODE_CONFIG_CONTENT, files.opencodePlugin, mcp);
   if (content) env.OPENCODE_CONFIG_CONTENT = content;
   return env;
 }

@@ -6,7 +6,7 @@ import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
 import { sessionStateDir, WorkspacePaths } from '../workspace';
-import { claudeHookSettings, kindEnv, opencodePlugin } from './agents';
+import { claudeHookSettings, claudeMcpConfig, kindEnv, McpServerFor, opencodePlugin } from './agents';
 import { RuntimeKind, RuntimeSpec } from './runtimes';
 import { isSafeId, SessionRecord } from './schema';
 
@@ -42,25 +42,43 @@ export function agentFilesOf(paths: WorkspacePaths): AgentFiles {
 }
 
 /**
- * Writes the agent files in `coordination/.syncord`: the `syncord` command the agents call (a small script
- * running this Syncord's CLI, put first on their PATH), Claude Code's hook settings and the opencode plugin.
- * Rewritten on every start so they follow the installed version.
+ * The Claude Code MCP configuration of an instance's sessions (`{mcp_config}`), beside the hook settings. The
+ * instance id becomes a file name only when it is a safe id.
  */
-export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli): AgentFiles {
+export function claudeMcpConfigFile(paths: WorkspacePaths, instance: string): string {
+  if (!isSafeId(instance)) throw new SyncordError(`invalid instance id ${JSON.stringify(instance)}; refusing to use it in a path`, 'usage');
+  return path.join(sessionStateDir(paths), 'agents', 'mcp', `${instance}.json`);
+}
+
+/**
+ * Writes the agent files in `coordination/.syncord`: the `syncord` command the agents call (a small script
+ * running this Syncord's CLI, put first on their PATH), Claude Code's hook settings, the opencode plugin and,
+ * given an instance, the Claude Code MCP configuration of its sessions (`syncord mcp --as <instance>` through the
+ * same command). Rewritten on every start so they follow the installed version.
+ */
+export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli, session?: { instance: string; session: string }): AgentFiles {
   const files = agentFilesOf(paths);
   const bin = stateFolder(paths, 'bin');
   const agents = stateFolder(paths, 'agents');
+  const mcpConfig = session === undefined ? undefined : claudeMcpConfigFile(paths, session.instance);
+  if (mcpConfig) stateFolder(paths, 'agents', 'mcp');
   try {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     writeFileAtomic(files.shim, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, { mode: 0o755 });
     writeFileAtomic(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, { mode: 0o644 });
     writeFileAtomic(files.claudeSettings, JSON.stringify(claudeHookSettings(files.shim), null, 2) + '\n', { mode: 0o644 });
     writeFileAtomic(files.opencodePlugin, opencodePlugin(files.shim), { mode: 0o644 });
+    if (mcpConfig) writeFileAtomic(mcpConfig, JSON.stringify(claudeMcpConfig(mcpServerFor(paths, files, session!)), null, 2) + '\n', { mode: 0o644 });
   } catch (e) {
     if (e instanceof SyncordError) throw e;
     throw new SyncordError(`could not write the files agents use to reach Syncord in ${path.dirname(agents)}: ${(e as Error).message}`, 'io', { file: agents });
   }
   return files;
+}
+
+/** Syncord's MCP server for a session, started through the agents' `syncord` command. */
+export function mcpServerFor(paths: WorkspacePaths, files: Pick<AgentFiles, 'shim'>, s: { instance: string; session: string }): McpServerFor {
+  return { shim: files.shim, root: paths.root, coordinationDir: paths.coordinationDir, instance: s.instance, session: s.session };
 }
 
 /**
@@ -94,7 +112,7 @@ export function agentEnv(
   delete env.ELECTRON_RUN_AS_NODE;
   const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   env[pathKey] = [input.files.bin, env[pathKey]].filter(Boolean).join(path.delimiter);
-  Object.assign(env, kindEnv(input.kind, env, input.files));
+  Object.assign(env, kindEnv(input.kind, env, input.files, mcpServerFor(input.paths, input.files, input)));
   env.SYNCORD_INSTANCE = input.instance;
   env.SYNCORD_WORKSPACE = input.paths.root;
   env.SYNCORD_COORDINATION_DIR = input.paths.coordinationDir;

@@ -13,6 +13,7 @@ export function startupPrompt(input: { instance: string; role: string; coordinat
       'Start with the startup checklist: run `syncord inbox` to see the messages, answers, tasks and decisions waiting for you, then `syncord checkin`. ' +
       'For each task assigned to you run `syncord task start <id>`, do the work, then `syncord task complete <id>`; ' +
       'ask other instances with `syncord msg send <instance> "<subject>" -m "<question>"` and answer with `syncord msg reply <id>`. ' +
+      'The same verbs are also your MCP tools from the server syncord (inbox, checkin, task_start, task_complete, msg_send, msg_reply, …; mcp__syncord__* in Claude Code): use them where you have them. ' +
       (input.extra ? input.extra : ''),
   );
 }

@@ -14,7 +14,8 @@ import { WorkspacePaths } from '../workspace';
  * `{prompt}` the first prompt or the work to hand over, `{instance}` the instance id, `{cwd}` the working
  * folder, `{session}` Syncord's session id (a UUID), `{role}` the instance's role, `{agent_session}` the
  * runtime's own id of the session's conversation (as the agent reported it), `{settings}` the Claude Code
- * settings file through which Syncord's hooks learn the agent's state (runtimes of kind `claude`).
+ * settings file through which Syncord's hooks learn the agent's state (runtimes of kind `claude`), `{mcp_config}`
+ * the Claude Code MCP configuration naming Syncord's MCP server for the session's instance (`--mcp-config`).
  */
 export interface RuntimeSpec {
   name: string;
@@ -38,7 +39,7 @@ export interface RuntimeSpec {
 export const RUNTIME_KINDS = ['claude', 'opencode'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
-export const PLACEHOLDERS = ['prompt', 'instance', 'cwd', 'session', 'role', 'agent_session', 'settings'] as const;
+export const PLACEHOLDERS = ['prompt', 'instance', 'cwd', 'session', 'role', 'agent_session', 'settings', 'mcp_config'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Record<Placeholder, string>;
 
@@ -47,13 +48,15 @@ export type PlaceholderValues = Record<Placeholder, string>;
  * Everything else stays as the user's own Claude Code permissions say.
  */
 export const CLAUDE_ALLOWED_TOOLS = 'Bash(syncord:*)';
-const CLAUDE_COMMON = ['--settings', '{settings}', '--allowedTools', CLAUDE_ALLOWED_TOOLS];
+/** The tools of Syncord's MCP server (`syncord mcp`, named `syncord` in the `--mcp-config` file), allowed as the shell form is. */
+export const CLAUDE_MCP_TOOLS = 'mcp__syncord__*';
+const CLAUDE_COMMON = ['--settings', '{settings}', '--mcp-config', '{mcp_config}', '--allowedTools', CLAUDE_ALLOWED_TOOLS, CLAUDE_MCP_TOOLS];
 
 export const BUILTIN_RUNTIMES: Record<string, RuntimeSpec> = {
   claude: {
     name: 'claude',
     kind: 'claude',
-    // --allowedTools takes several values: `--` ends them, so the prompt is never read as a tool.
+    // --mcp-config and --allowedTools take several values: `--` ends them, so the prompt is never read as a tool.
     command: ['claude', '--session-id', '{session}', ...CLAUDE_COMMON, '--', '{prompt}'],
     headless: ['claude', '--print', '--output-format', 'json', '--session-id', '{session}', ...CLAUDE_COMMON, '--', '{prompt}'],
     send: ['claude', '--print', '--output-format', 'json', '--resume', '{agent_session}', ...CLAUDE_COMMON, '--', '{prompt}'],
@@ -225,7 +228,7 @@ export function chooseRuntime(config: SessionsConfig, input: { instance: string;
 
 /** Fills the placeholders of a command form. */
 export function expandArgs(template: readonly string[], values: PlaceholderValues): string[] {
-  return template.map((arg) => arg.replace(/\{(prompt|instance|cwd|session|role|agent_session|settings)\}/g, (_, k: Placeholder) => values[k]));
+  return template.map((arg) => arg.replace(/\{(prompt|instance|cwd|session|role|agent_session|settings|mcp_config)\}/g, (_, k: Placeholder) => values[k]));
 }
 
 /**

@@ -10,7 +10,7 @@ import { HOST_NAME, pidIsDead, processStart } from '../store/lock';
 import { WorkspacePaths } from '../workspace';
 import { SessionContext } from './context';
 import { failQueued } from './deliveryLog';
-import { agentEnv, agentFilesOf, Launcher, supervisorCommand, writeAgentFiles } from './launch';
+import { agentEnv, agentFilesOf, claudeMcpConfigFile, Launcher, supervisorCommand, writeAgentFiles } from './launch';
 import { startupPrompt } from './prompts';
 import { chooseRuntime, expandArgs, PlaceholderValues, resolveCommand, RuntimeSpec, runnableRuntime } from './runtimes';
 import { isLive, SessionMode, SessionRecord } from './schema';
@@ -126,7 +126,7 @@ export async function startSupervisor(
   // What the supervisor will run: the runtime as this caller's settings define it (and the user trusts), by name.
   const spec = runtime ?? runnableRuntime(ctx.config, session.runtime, ctx.paths);
   const cwd = await sessionCwd(ctx.paths.root, session);
-  const files = writeAgentFiles(ctx.paths, ctx.cli);
+  const files = writeAgentFiles(ctx.paths, ctx.cli, { instance: session.instance, session: id });
   const env = agentEnv(ctx.env, { paths: ctx.paths, instance: session.instance, session: id, files, kind: spec.kind });
   const sup = supervisorCommand(ctx.cli, ctx.paths, id, env, spec);
   const launched = await launch({ session, file: sup.file, args: sup.args, cwd, env: sup.env, title });
@@ -198,6 +198,7 @@ export function placeholderValues(
     role: s.role ?? '',
     agent_session: s.agent_session ?? (spec.kind === 'claude' ? s.session_id : ''),
     settings: agentFilesOf(paths).claudeSettings,
+    mcp_config: claudeMcpConfigFile(paths, s.instance),
   };
 }
 

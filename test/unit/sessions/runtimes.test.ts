@@ -20,7 +20,7 @@ import { FAKES } from './helpers';
 
 
 const SESSION = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
-const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend', agent_session: 'ses_1', settings: '/work/app/coordination/.syncord/agents/claude-settings.json' };
+const VALUES: PlaceholderValues = { prompt: 'do the work', instance: 'instance-2', cwd: '/work/app', session: SESSION, role: 'backend', agent_session: 'ses_1', settings: '/work/app/coordination/.syncord/agents/claude-settings.json', mcp_config: '/work/app/coordination/.syncord/agents/mcp/instance-2.json' };
 
 
 function config(overrides: Partial<SessionsConfig> = {}): SessionsConfig {
@@ -122,7 +122,7 @@ describe('sessions: runtimes', () => {
     });
 
     it('expands the built-in templates as the agents expect them', () => {
-      const hooks = ['--settings', VALUES.settings, '--allowedTools', 'Bash(syncord:*)', '--'];
+      const hooks = ['--settings', VALUES.settings, '--mcp-config', VALUES.mcp_config, '--allowedTools', 'Bash(syncord:*)', 'mcp__syncord__*', '--'];
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.command, VALUES), ['claude', '--session-id', SESSION, ...hooks, 'do the work']);
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.claude.send!, { ...VALUES, agent_session: SESSION }), ['claude', '--print', '--output-format', 'json', '--resume', SESSION, ...hooks, 'do the work']);
       assert.deepEqual(expandArgs(BUILTIN_RUNTIMES.opencode.command, VALUES), ['opencode', '/work/app', '--prompt', 'do the work']);
