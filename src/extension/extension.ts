@@ -11,6 +11,7 @@ import { registerWaitingNotifications } from './sessions/waiting';
 import { targetsApi, TargetsApi } from './targets/api';
 import { TargetCommands } from './targets/commands';
 import { createTargets } from './targets/context';
+import { registerMcpServerProvider } from './mcp';
 import { registerViews } from './views';
 import { WorkspaceCommands } from './workspaceCommands';
 
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): { coordination: Coor
   // Tree views, status bar items, Problems entries and the Message Log.
   const views = registerViews({ coordination, targets, sessions });
   registerWaitingNotifications(sessions);
+  registerMcpServerProvider(services);
 
   registerAllCommands(context, {
     workspace: new WorkspaceCommands(services),

@@ -14,6 +14,7 @@ export const SettingKey = {
   sessionsRuntimeMap: 'syncord.sessions.runtimeMap',
   sessionsRuntimes: 'syncord.sessions.runtimes',
   sessionsWorktreeFolder: 'syncord.sessions.worktreeFolder',
+  mcpInstance: 'syncord.mcp.instance',
 } as const;
 
 export interface SyncordSettings {
@@ -40,6 +41,11 @@ export function readSettings(scope?: vscode.ConfigurationScope): SyncordSettings
     staleCheckinHours: hours(c.get('health.staleCheckinHours'), DEFAULT_STALE_HOURS),
     responseHours: hours(c.get('health.responseHours'), DEFAULT_RESPONSE_HOURS),
   };
+}
+
+/** The instance the MCP server contributed to VS Code acts as (`syncord.mcp.instance`); undefined: ask. */
+export function readMcpInstance(scope?: vscode.ConfigurationScope): string | undefined {
+  return vscode.workspace.getConfiguration('syncord', scope).get<string>('mcp.instance')?.trim() || undefined;
 }
 
 /**

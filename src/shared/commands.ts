@@ -81,3 +81,6 @@ export const VIEW_ONLY_COMMANDS: readonly CommandId[] = [
 
 /** Context key set while a target operation runs (the Targets view then shows its Cancel action). */
 export const TARGETS_BUSY_CONTEXT_KEY = 'syncord.targets.busy';
+
+/** The id of the MCP server definition provider the extension contributes (package.json `mcpServerDefinitionProviders`). */
+export const MCP_PROVIDER_ID = 'syncord.mcp';

@@ -76,6 +76,18 @@ export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli, session?
   return files;
 }
 
+/**
+ * How an editor starts Syncord's MCP server for a workspace: this Syncord's CLI run by its own Node (or Electron
+ * run as Node), acting as `instance` when one is given.
+ */
+export function mcpServerLaunch(cli: SyncordCli, paths: WorkspacePaths, instance?: string): { command: string; args: string[]; env: Record<string, string> } {
+  return {
+    command: cli.node,
+    args: [cli.script, '--workspace', paths.root, '--coordination-dir', paths.coordinationDir, 'mcp', ...(instance ? ['--as', instance] : [])],
+    env: { ELECTRON_RUN_AS_NODE: '1' },
+  };
+}
+
 /** Syncord's MCP server for a session, started through the agents' `syncord` command. */
 export function mcpServerFor(paths: WorkspacePaths, files: Pick<AgentFiles, 'shim'>, s: { instance: string; session: string }): McpServerFor {
   return { shim: files.shim, root: paths.root, coordinationDir: paths.coordinationDir, instance: s.instance, session: s.session };
