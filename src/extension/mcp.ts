@@ -78,9 +78,19 @@ export function registerMcpServerProvider(services: Services): void {
       return server;
     },
   };
+  let registration: vscode.Disposable;
+  try {
+    registration = api.register(MCP_PROVIDER_ID, provider);
+  } catch (e) {
+    // A VS Code whose MCP API wants another contribution (1.100 names it modelContextServerCollections and
+    // may still refuse): Syncord works without it; the rest of the extension must not fail to activate.
+    services.log.warn(`MCP: VS Code refused the Syncord server definition: ${(e as Error).message}`);
+    changed.dispose();
+    return;
+  }
   services.context.subscriptions.push(
     changed,
-    api.register(MCP_PROVIDER_ID, provider),
+    registration,
     vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SettingKey.mcpInstance) || e.affectsConfiguration(SettingKey.coordinationDir)) changed.fire();

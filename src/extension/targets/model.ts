@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { isSyncordError } from '../../core/errors';
-import { lastVerify, listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus } from '../../core/targets';
+import { lastVerify, listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, ResolvedTarget } from '../../core/targets';
 import { lastVerifyFile, SYNCORD_DIR } from '../../core/workspace';
 import { componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot } from '../../core/targets/overview';
 import { buildTree, TargetsTree } from '../../views/targets';
@@ -177,7 +177,7 @@ export class TargetsModel extends Disposable {
       }),
     ]);
     const registryExists = fs.existsSync(regFile);
-    this.watch(paths.root, paths.coordinationDir, rules ?? undefined);
+    this.watch(paths.root, paths.coordinationDir, rules ?? undefined, targets);
 
     let statuses: TargetStatus[] | undefined;
     let statusNote: string | undefined;
@@ -223,7 +223,7 @@ export class TargetsModel extends Disposable {
    * pull or reset moves them), the files of the synced components, config files and change categories, the
    * registry and rules, and the backup manifests. Rebuilt when the rules change what is synced.
    */
-  private watch(root: string, coordinationDir: string, rules: import('../../core/targets').SyncRules | undefined): void {
+  private watch(root: string, coordinationDir: string, rules: import('../../core/targets').SyncRules | undefined, targets: ResolvedTarget[] = []): void {
     const globs = new Set<string>();
     if (rules) {
       for (const c of Object.values(rules.components)) globs.add(c.source.endsWith('/') ? `${c.source}**` : c.source);
@@ -231,7 +231,21 @@ export class TargetsModel extends Disposable {
       for (const c of Object.values(rules.categories)) for (const p of c.patterns) globs.add(p);
     }
     const sources = `{${[...globs].map((g) => g.replace(/[{},]/g, '?')).join(',')}}`;
-    const key = `${root}\0${coordinationDir}\0${sources}`;
+    // In each target, the destinations of its components and config files: an edit made in a target changes
+    // its status (kept, merged or a conflict) as much as a change in the main project does.
+    // One watcher per folder (recursive) or file, based at it: VS Code watches paths outside the workspace
+    // only from such a base.
+    const destinations: { base: string; glob: string }[] = [];
+    if (rules) {
+      for (const t of targets) {
+        for (const c of componentsFor(rules, t.type)) {
+          const abs = path.join(t.absPath, c.destination);
+          const dir = c.kind === 'component' && rules.components[c.name]?.source.endsWith('/');
+          destinations.push(dir ? { base: abs, glob: '**' } : { base: path.dirname(abs), glob: path.basename(abs).replace(/[{},*?[\]]/g, '?') });
+        }
+      }
+    }
+    const key = `${root}\0${coordinationDir}\0${sources}\0${destinations.map((d) => `${d.base}:${d.glob}`).join('\0')}`;
     if (key === this.watchKey) return;
     this.watchKey = key;
     this.watchers.forEach((w) => w.dispose());
@@ -252,6 +266,9 @@ export class TargetsModel extends Disposable {
       this.watchers.push(w);
     };
     on(root, '.git/{HEAD,packed-refs,refs/**}', 'HEAD moved');
+    // Not taken for Syncord's own writes: a user's edit right after a sync counts (an extra recomputation that
+    // finds nothing new changes nothing in the view).
+    for (const d of destinations) on(d.base, d.glob, 'a target changed');
     on(root, sources, 'synced sources changed');
     on(root, `${SYNCORD_DIR}/backups/*/manifests/*.json`, 'backups changed', () => true);
     // A verification kept by Verify Target (which recomputes itself) or by `syncord sync verify` in a terminal.
