@@ -12,12 +12,12 @@ import { BackupSummary, BackupUnit, backupUnits, putObject, toSummary } from './
 import { destFiles, joinRel, readTextOrUndefined, ResolvedComponent, ResolvedConfig, selectComponents, Selection, sourceFiles } from './components';
 import { KeyChange, mergeConfig } from './configMerge';
 import { assertRealDirsSync, ensureRealDirSync, FileInfo, hashFile, lstatOrUndefined, lstatSyncOrUndefined, noSymlinkOnPath, pool, sameStat, Slicer, SMALL_FILE } from './fsutil';
-import { describeVersion, dirtyPaths, GitChange, repoState } from './git';
+import { describeVersion, dirtyPaths, repoState } from './git';
 import { beginWork, removeLeftovers } from './leftovers';
 import { isText, merge3 } from './merge3';
 import { ResolvedTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
-import { Base, baseOf, ComponentState, readSyncState, sha256, updateSyncState } from './syncState';
+import { baseOf, ComponentState, readSyncState, sha256, updateSyncState } from './syncState';
 
 export { readSyncState } from './syncState';
 
