@@ -6,7 +6,11 @@
  *     same comparison;
  *  3. one CLI call (`syncord msg send`, the bundled dist/cli.js) against `jq` doing the same append and
  *     against an empty `node -e ''`;
- *  4. health check of a large workspace against just parsing its four files.
+ *  4. health check of a large workspace against just parsing its four files;
+ *  5. 8 and 16 agents each calling `syncord msg send` one after another, a process per call as agents do: through
+ *     the CLI, through the client with the workspace's daemon running, and a plain Node script per call that
+ *     appends under proper-lockfile (ops/s, p50, p99 of a call, lost). SYNCORD_BENCH_CALLS sets the calls per
+ *     agent (default 50).
  * Targets: 0 lost; at least 1,000 ops/s on the small file; at least the baseline on the 10,000-message log.
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
@@ -40,6 +44,92 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = process.hrtime.bigint();
   const r = await fn();
   return [r, Number(process.hrtime.bigint() - t) / 1e6];
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+interface CallsRow {
+  ops: number;
+  opsPerS: number;
+  p50: number;
+  p99: number;
+  lost: number;
+}
+
+/** `agents` agents, each running `calls` processes one after another (`command(agent, i)`); the times of each call. */
+async function callRace(agents: number, calls: number, command: (agent: number, i: number) => string[], cwd: string): Promise<{ ms: number; times: number[]; failed: number }> {
+  const times: number[] = [];
+  let failed = 0;
+  const one = (args: string[]) =>
+    new Promise<void>((resolve) => {
+      const t = process.hrtime.bigint();
+      const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => {
+        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (code !== 0) {
+          failed++;
+          if (failed <= 3) process.stderr.write(`  a call failed (exit ${code}): ${err.trim().split('\n')[0]}\n`);
+        }
+        resolve();
+      });
+    });
+  const [, total] = await timeAsync(() =>
+    Promise.all(
+      Array.from({ length: agents }, async (_, agent) => {
+        for (let i = 0; i < calls; i++) await one(command(agent, i));
+      }),
+    ),
+  );
+  return { ms: total, times, failed };
+}
+
+async function manyAgents(dir: string): Promise<void> {
+  const cli = path.join(ROOT, 'dist', 'cli.js');
+  const client = path.join(ROOT, 'dist', 'client.js');
+  const plain = path.join(__dirname, 'plainSend.js');
+  const calls = Number(process.env.SYNCORD_BENCH_CALLS) > 0 ? Number(process.env.SYNCORD_BENCH_CALLS) : 50;
+  const [l1, l5] = os.loadavg();
+  console.log(`many agents calling \`syncord msg send\`, a process per call, ${calls} calls each (load ${l1.toFixed(1)} / ${l5.toFixed(1)}, ${os.cpus().length} cores):`);
+  console.log('  agents  way                          ops/s     p50      p99    lost');
+  for (const agents of [8, 16]) {
+    const rows: Record<string, CallsRow> = {};
+    for (const way of ['plain script', 'CLI', 'CLI + daemon'] as const) {
+      const ws = path.join(dir, `agents-${agents}-${way.replace(/\W+/g, '-')}`);
+      const coordination = path.join(ws, 'coordination');
+      await initCoordination(coordination);
+      execFileSync(process.execPath, [cli, '-w', ws, 'instance', 'add', 'b', '--role', 'x']);
+      for (let a = 0; a < agents; a++) execFileSync(process.execPath, [cli, '-w', ws, 'instance', 'add', `agent-${a}`, '--role', 'x']);
+      const log = path.join(coordination, 'communication-log.json');
+      if (way === 'CLI + daemon') execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'start']);
+      const r = await callRace(
+        agents,
+        calls,
+        (a, i) =>
+          way === 'plain script'
+            ? [plain, log, `agent-${a}`, 'b', `m ${a} ${i}`]
+            : [way === 'CLI' ? cli : client, '--as', `agent-${a}`, 'msg', 'send', 'b', `m ${a} ${i}`, '-m', 'x', '--type', 'info'],
+        ws,
+      );
+      if (way === 'CLI + daemon') execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'stop']);
+      const ops = agents * calls;
+      const kept = new Set((JSON.parse(fs.readFileSync(log, 'utf8')) as { messages: { subject: string }[] }).messages.map((m) => m.subject)).size;
+      const row = { ops, opsPerS: (ops * 1000) / r.ms, p50: percentile(r.times, 50), p99: percentile(r.times, 99), lost: ops - kept };
+      rows[way] = row;
+      console.log(`  ${String(agents).padStart(6)}  ${way.padEnd(26)} ${row.opsPerS.toFixed(1).padStart(7)} ${ms(row.p50).padStart(8)} ${ms(row.p99).padStart(8)} ${String(row.lost).padStart(6)}`);
+    }
+    const base = rows['plain script'];
+    for (const way of ['CLI', 'CLI + daemon']) {
+      const row = rows[way];
+      console.log(
+        `          ${way} / plain script:       ${(row.opsPerS / base.opsPerS).toFixed(2)}× ops/s, p50 ${(row.p50 / base.p50).toFixed(2)}×, p99 ${(row.p99 / base.p99).toFixed(2)}×, lost ${row.lost} vs ${base.lost}`,
+      );
+    }
+  }
 }
 
 function seedLog(file: string, messages: number): void {
@@ -227,6 +317,9 @@ export async function runCoordinationBench(): Promise<void> {
     console.log(`health of 20 instances, 3000 tasks, 5000 messages (${(size / 1e6).toFixed(1)} MB, median of 3):`);
     console.log(`  syncord health (parse + validate + all checks + line numbers)  ${ms(median(healthTimes))}`);
     console.log(`  reference: JSON.parse of the four files                        ${ms(median(parseTimes))}`);
+
+    // 5. Many agents through the CLI, a process per call.
+    await manyAgents(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { addTarget, applySync, backupTarget, DEFAULT_RULES, detectChanges, getTarget } from '../src/core/targets';
+import { addTarget, applySync, backupTarget, DEFAULT_RULES, detectChanges, getTarget, restoreTarget } from '../src/core/targets';
 import { committedCacheDir } from '../src/core/targets/detect';
 import { resolveWorkspace } from '../src/core/workspace';
 
@@ -294,6 +294,31 @@ export async function runTargetsBench(): Promise<void> {
       target: 1.5,
       note: `store growth of the last backup: ${growth} B of new objects for ${changedBytes} B changed, plus its manifest (${(manifestBytes / 1024).toFixed(0)} KiB, one entry per file)`,
     });
+
+    // Restore of that backup after 10 files drifted in the target, vs rsync from a snapshot of the same tree.
+    if (hasRsync) {
+      const snapshotDir = path.join(base, 'snapshot');
+      const rsyncCopy = path.join(base, 'rsync-restore');
+      await run('cp', ['-a', destDocs, snapshotDir]);
+      await run('cp', ['-a', destDocs, rsyncCopy]);
+      const rr = await pairs(
+        7,
+        (k) => {
+          for (let j = 0; j < 10; j++) {
+            const i = (k * 1700 + j * 307 + 11) % 10_000;
+            const rel = path.join(`d${Math.floor(i / 200)}`, `f${i}.md`);
+            for (const root of [destDocs, rsyncCopy]) fs.writeFileSync(path.join(root, rel), content(i, 500 + k));
+          }
+        },
+        async () => {
+          const r = await restoreTarget(ws, 'bench', last.replace(/\.json$/, ''), ['docs']);
+          if (r.written !== 10 || !r.verified) throw new Error(`restore: ${r.written} written, verified ${r.verified}`);
+        },
+        () => run('rsync', ['-a', '--delete', `${snapshotDir}/`, `${rsyncCopy}/`]),
+        true,
+      );
+      report({ name: 'restore, 10 of 10,000 files drifted', ...rr, refName: 'rsync -a --delete (from a snapshot)', target: 1.5 });
+    }
     printTable();
   } finally {
     fs.rmSync(base, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 // `npm run package`: production build, then dist-vsix/syncord-<version>.vsix with @vscode/vsce.
 // Dependencies are bundled into dist/ by esbuild, so the .vsix carries no node_modules.
+// README.md's links and pictures are relative to the repository (docs/, docs/images/), which has no public URL
+// here: they are kept relative (--no-rewrite-relative-links) instead of being refused.
 //   node scripts/package.js [--out <file.vsix>]
 'use strict';
 
@@ -20,5 +22,5 @@ function run(args) {
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.rmSync(out, { force: true });
 run(['esbuild.js', '--production']);
-run([require.resolve('@vscode/vsce/vsce', { paths: [ROOT] }), 'package', '--no-dependencies', '--out', out]);
+run([require.resolve('@vscode/vsce/vsce', { paths: [ROOT] }), 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out]);
 console.log(`${path.relative(ROOT, out)}: ${(fs.statSync(out).size / 1024).toFixed(0)} KB`);

@@ -1,7 +1,7 @@
 // Runs the integration tests (test/integration/**/*.test.ts, compiled to out/test/integration/)
 // inside the real VS Code extension host of code-server, driven by headless Chromium.
 //
-//   node scripts/run-integration.js [--grep <pattern>] [--json <result file>]
+//   node scripts/run-integration.js [--grep <pattern>] [--files <part of a file name>] [--json <result file>]
 //
 // Workspaces: every test file may name the fixture workspace it needs with a line
 //     // @fixture <name>
@@ -147,7 +147,8 @@ async function main() {
   const grep = opt('--grep');
   const jsonOut = opt('--json');
 
-  const files = findTests(OUT);
+  const only = opt('--files');
+  const files = findTests(OUT).filter((f) => !only || path.relative(OUT, f).includes(only));
   const summary = { passed: 0, failed: 0, failures: [], groups: [] };
   if (!fs.existsSync(path.join(OUT, 'index.js'))) {
     summary.failed = 1;

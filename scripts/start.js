@@ -19,29 +19,6 @@ const { createDemoWorkspace } = require('./demo');
 const ROOT = path.resolve(__dirname, '..');
 const DEMO = path.join(ROOT, '.demo');
 
-/**
- * A runtime for trying agent sessions without claude or opencode installed: the stand-in agent of the tests,
- * which follows Syncord's prompts (checks in, starts and completes the tasks it is handed). Instances named
- * demo-* use it. Kept out of the demo's git history (.git/info/exclude), so target change detection ignores it.
- */
-function addDemoAgent(main) {
-  const agent = path.join(ROOT, 'test', 'fixtures', 'runtimes', 'bin', 'claude');
-  const settings = {
-    'syncord.sessions.runtimes': {
-      'demo-agent': {
-        command: [agent, '--session-id', '{session}', '{prompt}'],
-        headless: [agent, '--print', '--session-id', '{session}', '{prompt}'],
-        send: [agent, '--print', '--resume', '{session}', '{prompt}'],
-        install: 'it is the stand-in agent in test/fixtures/runtimes of the Syncord checkout',
-      },
-    },
-    'syncord.sessions.runtimeMap': { 'demo-*': 'demo-agent', '*opencode*': 'opencode', '*claude*': 'claude' },
-  };
-  fs.mkdirSync(path.join(main, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(main, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
-  fs.appendFileSync(path.join(main, '.git', 'info', 'exclude'), '.vscode/\n');
-}
-
 function parseArgs(argv) {
   const opts = { port: process.env.PORT ? Number(process.env.PORT) : undefined, keep: false };
   for (let i = 0; i < argv.length; i++) {
@@ -71,7 +48,6 @@ async function main() {
   } else {
     fs.rmSync(DEMO, { recursive: true, force: true });
     createDemoWorkspace(DEMO);
-    addDemoAgent(main);
     console.log(`Laid out the demo workspace in ${path.relative(ROOT, DEMO)}/ (main project, two targets, coordination)`);
   }
 
@@ -94,7 +70,7 @@ async function main() {
 
   server = await startServer({ runDir, folder: main, extensions: [ROOT], port: opts.port });
   console.log(`\nSyncord is running in VS Code at ${server.workbenchUrl(main)}`);
-  console.log('To try agent sessions without claude or opencode: Sessions view → Spawn Agent Session, instance demo-1.');
+  console.log('To try agent sessions without claude or opencode: Sessions view → Spawn Agent Session, instance demo-1 (the stand-in agent).');
   console.log('Press Ctrl-C to stop.');
 
   // If the server dies on its own, say so and end.

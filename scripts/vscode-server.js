@@ -92,7 +92,8 @@ async function ensureCodeServer({ quiet = false } = {}) {
   const env = {
     ...process.env,
     TMPDIR: tmp,
-    // code-server's postinstall refuses to run as root without this.
+    // code-server's own postinstall.sh refuses to run as root unless this is set (it reads the variable
+    // itself). Only this one-time install sees it; npm prints an "Unknown env config" warning for it then.
     npm_config_unsafe_perm: 'true',
     // node-pty's postinstall runs `npx node-gyp`, which must not stop to ask.
     npm_config_yes: 'true',

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { resolveWorkspace, WorkspacePaths } from '../core/workspace';
 import { Logger } from '../core/ports';
+import * as path from 'node:path';
+import { io } from './io';
 
 /** Options every verb understands (declared once on the root program). */
 export interface GlobalOptions {
@@ -24,24 +26,25 @@ export interface CliContext {
 export function contextFrom(cmd: Command): CliContext {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   const json = Boolean(opts.json);
+  const call = io();
   const paths = resolveWorkspace(
-    opts.workspace ?? process.env.SYNCORD_WORKSPACE ?? process.cwd(),
-    opts.coordinationDir ?? process.env.SYNCORD_COORDINATION_DIR,
+    path.resolve(call.cwd, opts.workspace ?? call.env.SYNCORD_WORKSPACE ?? call.cwd),
+    opts.coordinationDir ?? io().env.SYNCORD_COORDINATION_DIR,
   );
   return {
     paths,
     json,
-    instance: opts.as ?? (process.env.SYNCORD_INSTANCE || undefined),
-    logger: stderrLogger(Boolean(process.env.SYNCORD_DEBUG)),
+    instance: opts.as ?? (io().env.SYNCORD_INSTANCE || undefined),
+    logger: stderrLogger(Boolean(io().env.SYNCORD_DEBUG)),
     print(human, data) {
-      if (json) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
-      else if (human) process.stdout.write(human.endsWith('\n') ? human : human + '\n');
+      if (json) io().out(JSON.stringify(data, null, 2) + '\n');
+      else if (human) io().out(human.endsWith('\n') ? human : human + '\n');
     },
   };
 }
 
 export function stderrLogger(verbose: boolean): Logger {
-  const w = (level: string) => (m: string) => process.stderr.write(`syncord: ${level}${m}\n`);
+  const w = (level: string) => (m: string) => io().err(`syncord: ${level}${m}\n`);
   return {
     trace: verbose ? w('') : () => undefined,
     info: verbose ? w('') : () => undefined,

@@ -42,6 +42,7 @@ import {
   acceptTask,
   addTask,
   assignTask,
+  blockersOf,
   claimTask,
   completeTask,
   declineTask,
@@ -57,7 +58,7 @@ import {
 } from '../core/coordination/tasks';
 import { parseTimeInput } from '../core/coordination/time';
 import { CliContext, contextFrom } from './context';
-import { nudgeSessions } from './sessions';
+import { io } from './io';
 import {
   decisionDetail,
   decisionsTable,
@@ -71,6 +72,7 @@ import {
   tasksTable,
 } from './coordinationFormat';
 import { ExitCode } from './exit';
+import { blockedFor, blockedTaskAdvice, blockedTaskCliText } from '../views/blocked';
 
 /** Coordination verbs (seed 004): init, checkin, checkout, instance, task, msg, decision, inbox, health. */
 export function registerCoordinationCommands(program: Command): void {
@@ -92,7 +94,7 @@ function cmdOf(args: unknown[]): Command {
 }
 
 export function storeOf(ctx: CliContext): CoordinationStore {
-  const wait = Number(process.env.SYNCORD_LOCK_WAIT_MS);
+  const wait = Number(io().env.SYNCORD_LOCK_WAIT_MS);
   return new CoordinationStore(ctx.paths.coordinationDir, {
     logger: ctx.logger,
     lockWaitMs: Number.isFinite(wait) && wait >= 0 ? wait : undefined,
@@ -118,10 +120,10 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** `-m <text>`; `-m -` reads the text from standard input. */
-function textArg(value: string | undefined): string | undefined {
+async function textArg(value: string | undefined): Promise<string | undefined> {
   if (value !== '-') return value;
   try {
-    return fs.readFileSync(0, 'utf8');
+    return await io().readStdin();
   } catch (e) {
     throw new SyncordError(`could not read standard input: ${(e as Error).message}`, 'io');
   }
@@ -131,11 +133,11 @@ function textArg(value: string | undefined): string | undefined {
  * A message body: `-m <text>` (`-m -` reads standard input), else the words given as arguments, else standard
  * input when it is not a terminal.
  */
-function bodyArg(option: string | undefined, words: string[], what: string): string {
-  if (option !== undefined) return textArg(option) ?? '';
+async function bodyArg(option: string | undefined, words: string[], what: string): Promise<string> {
+  if (option !== undefined) return (await textArg(option)) ?? '';
   if (words.length) return words.join(' ');
-  if (process.stdin.isTTY) throw new SyncordError(`give the ${what} as an argument, with -m <text>, or on standard input`, 'usage');
-  return textArg('-') ?? '';
+  if (io().stdinIsTTY) throw new SyncordError(`give the ${what} as an argument, with -m <text>, or on standard input`, 'usage');
+  return (await textArg('-')) ?? '';
 }
 
 function time(value: string | undefined, what: string): string | undefined {
@@ -150,7 +152,7 @@ const priorityOption = () =>
 /** `checkin`: marks the acting instance active, then reads what waits for it since its previous check-in. */
 export async function checkInWithInbox(ctx: CliContext, input: Omit<CheckInInput, 'instance'>) {
   const store = storeOf(ctx);
-  const r = await checkIn(store, { ...input, instance: me(ctx), session: input.session ?? (process.env.SYNCORD_SESSION || undefined) });
+  const r = await checkIn(store, { ...input, instance: me(ctx), session: input.session ?? (io().env.SYNCORD_SESSION || undefined) });
   const inbox = await getInbox(store, r.id, { since: r.previousUpdate });
   return { ...r, inbox };
 }
@@ -184,6 +186,17 @@ export async function showTask(ctx: CliContext, id: string): Promise<TaskEntry &
   const { tasks } = await storeOf(ctx).read('tasks');
   const at = requireTask(tasks, id);
   return { ...at.task, list: at.list, unmet_dependencies: unmetDependencies(tasks, at.task) };
+}
+
+/**
+ * Refuses to claim or start a task whose dependencies are not completed, naming the tasks that block it and the
+ * commands that help (the editor offers the same options). The core refuses it too; this says more.
+ */
+async function refuseIfBlocked(ctx: CliContext, id: string, by: string): Promise<void> {
+  const { tasks } = await storeOf(ctx).read('tasks');
+  const task = requireTask(tasks, id).task;
+  const blockers = blockersOf(tasks, task);
+  if (blockedFor(task, blockers, by)) throw new SyncordError(blockedTaskCliText(blockedTaskAdvice(task, blockers, by)), 'conflict');
 }
 
 export interface MessageQuery {
@@ -253,7 +266,7 @@ function registerInit(program: Command): void {
           file: ctx.paths.coordinationDir,
         });
       }
-      const rel = path.relative(process.cwd(), r.dir) || '.';
+      const rel = path.relative(io().cwd, r.dir) || '.';
       ctx.print(
         r.created.length
           ? `Initialized ${rel}: created ${r.created.join(', ')}${r.existing.length ? `; kept ${r.existing.join(', ')}` : ''}.`
@@ -268,7 +281,7 @@ function registerInit(program: Command): void {
 function registerCheckInOut(program: Command): void {
   program
     .command('checkin')
-    .description('start work as the acting instance: mark it active and show what waits for it (protocol 1)')
+    .description('start work as the acting instance: mark it active and show what waits for it')
     .option('--role <role>', 'role (required the first time; registers the instance)')
     .option('--task <task>', 'what you are working on now')
     .option('--session <id>', 'session id (default: $SYNCORD_SESSION, else a new one)')
@@ -397,7 +410,7 @@ function registerInstance(program: Command): void {
 // ---------------------------------------------------------------------------------------------- task
 
 function registerTask(program: Command): void {
-  const task = program.command('task').description('the task queue (protocol 2)');
+  const task = program.command('task').description('the task queue: add, offer, accept, claim, start, complete tasks');
 
   task
     .command('list')
@@ -462,7 +475,7 @@ function registerTask(program: Command): void {
       const deps = [...(o.dependsOn ?? []), ...(o.depends ?? [])];
       const t = await addTask(storeOf(ctx), {
         title,
-        description: textArg(o.description),
+        description: await textArg(o.description),
         priority: o.priority,
         due: time(o.due, 'due time'),
         dependencies: deps.length ? deps : undefined,
@@ -494,7 +507,9 @@ function registerTask(program: Command): void {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const by = me(ctx);
-      const r = await claimTask(storeOf(ctx), { id, by, force: cmd.opts<{ force?: boolean }>().force });
+      const force = cmd.opts<{ force?: boolean }>().force;
+      if (!force) await refuseIfBlocked(ctx, id, by);
+      const r = await claimTask(storeOf(ctx), { id, by, force });
       ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} claimed ${id}: ${r.task.title}`, r);
     });
 
@@ -516,6 +531,7 @@ function registerTask(program: Command): void {
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
       const by = me(ctx);
+      await refuseIfBlocked(ctx, id, by);
       const r = await startTask(storeOf(ctx), { id, by });
       ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} started ${id}: ${r.task.title}`, r);
     });
@@ -597,7 +613,7 @@ function registerTask(program: Command): void {
 // ---------------------------------------------------------------------------------------------- msg
 
 function registerMessage(program: Command): void {
-  const msg = program.command('msg').description('the communication log (protocol 3)');
+  const msg = program.command('msg').description('the message log: send, reply, acknowledge, close');
 
   msg
     .command('send')
@@ -642,7 +658,7 @@ function registerMessage(program: Command): void {
         from: me(ctx),
         to,
         subject,
-        body: bodyArg(o.message, rest, 'message'),
+        body: await bodyArg(o.message, rest, 'message'),
         type: o.type,
         priority: o.priority,
         requiresResponse: requires,
@@ -650,7 +666,7 @@ function registerMessage(program: Command): void {
         relatedFiles: o.file,
         expectBy: time(o.expectBy, 'response time'),
       });
-      const nudged = await nudgeSessions(ctx, r.message.message_id);
+      const nudged = await (await import('./sessions')).nudgeSessions(ctx, r.message.message_id);
       ctx.print(
         `Sent ${r.message.message_id} to ${to}${r.awaiting ? `; response expected by ${r.awaiting.expected_response_time}` : ''}.${nudged}`,
         r,
@@ -673,11 +689,11 @@ function registerMessage(program: Command): void {
       const r = await replyToMessage(storeOf(ctx), {
         id,
         from: me(ctx),
-        body: bodyArg(o.message, words, 'answer'),
+        body: await bodyArg(o.message, words, 'answer'),
         subject: o.subject,
         requiresResponse: o.requiresResponse || o.requireResponse || undefined,
       });
-      const nudged = await nudgeSessions(ctx, r.message.message_id);
+      const nudged = await (await import('./sessions')).nudgeSessions(ctx, r.message.message_id);
       ctx.print(`Sent ${r.message.message_id} in reply to ${id}.${nudged}`, r);
     });
 
@@ -735,7 +751,7 @@ function registerMessage(program: Command): void {
 // ---------------------------------------------------------------------------------------------- decision
 
 function registerDecision(program: Command): void {
-  const dec = program.command('decision').description('the decision log (protocol 4)');
+  const dec = program.command('decision').description('the decision log: propose, give input, decide');
 
   dec
     .command('list')
@@ -784,7 +800,7 @@ function registerDecision(program: Command): void {
       const d = await proposeDecision(storeOf(ctx), {
         by: me(ctx),
         title,
-        description: textArg(o.description),
+        description: await textArg(o.description),
         options: o.option,
         inputFrom: o.inputFrom,
         deadline: time(o.deadline, 'deadline'),
@@ -820,7 +836,7 @@ function registerDecision(program: Command): void {
       const ctx = contextFrom(cmd);
       const o = cmd.opts<{ option?: string; text?: string; message?: string }>();
       if (o.text !== undefined && o.message !== undefined) throw new SyncordError('give the input once: --text or -m', 'usage');
-      const d = await giveInput(storeOf(ctx), { id, by: me(ctx), option: o.option, comment: textArg(o.text ?? o.message) });
+      const d = await giveInput(storeOf(ctx), { id, by: me(ctx), option: o.option, comment: await textArg(o.text ?? o.message) });
       const missing = missingInput(d);
       ctx.print(`Recorded input on ${id}.${missing.length ? ` Still waiting for ${missing.join(', ')}.` : ' All requested input is in.'}`, d);
     });
@@ -870,7 +886,7 @@ function registerDecision(program: Command): void {
         title,
         decision: o.decision,
         rationale: o.rationale,
-        description: textArg(o.description),
+        description: await textArg(o.description),
         affects: o.affects,
         relatedTasks: o.task,
         decidedBy: o.decidedBy,
@@ -917,7 +933,7 @@ function registerInbox(program: Command): void {
 function registerHealth(program: Command): void {
   program
     .command('health')
-    .description('check the coordination files (seed 004 health checks); exits 1 when there are warnings or errors')
+    .description('check the coordination files (stale check-ins, overdue tasks, answers and decisions, broken references); exits 1 when there are warnings or errors')
     .option('--now <time>', 'evaluate as of this ISO time instead of now')
     .addOption(
       new Option('--stale-hours <n>', 'active instances should check in within this many hours')
@@ -946,7 +962,18 @@ function registerHealth(program: Command): void {
         staleHours: hours('staleHours', '--stale-hours', 'SYNCORD_STALE_HOURS'),
         responseHours: hours('responseHours', '--response-hours', 'SYNCORD_RESPONSE_HOURS'),
       });
-      ctx.print(healthText(report, process.cwd()), report);
-      if (hasProblems(report)) process.exitCode = ExitCode.problemsFound;
+      // Remote agent sessions that stopped sending heartbeats (sessions.json), beside the coordination files' checks.
+      const sessions = await import('../core/sessions/health');
+      const { readWorkspaceSessionsConfig } = await import('../core/sessions/runtimes');
+      const config = (() => {
+        try {
+          return readWorkspaceSessionsConfig(ctx.paths.root);
+        } catch {
+          return {};
+        }
+      })();
+      const full = sessions.withFindings(report, await sessions.sessionFindings(ctx.paths.coordinationDir, config, Date.parse(report.checkedAt)));
+      ctx.print(healthText(full, io().cwd), full);
+      if (hasProblems(full)) io().exitCode = ExitCode.problemsFound;
     });
 }

@@ -5,6 +5,7 @@ import { Inbox } from '../core/coordination/inbox';
 import { InstanceEntry } from '../core/coordination/instances';
 import { Decision, Message, PendingDecision, Task } from '../core/coordination/schemas';
 import { TaskEntry } from '../core/coordination/tasks';
+import { plural } from '../core/plural';
 
 /** Human text for the coordination verbs. Every string from a file is printed as given, on its own. */
 
@@ -157,7 +158,14 @@ export function inboxText(i: Inbox): string {
     i.answered.map((a) => `  ${a.request.message_id}  ${oneLine(a.request.subject)}  ← ${a.replies.map((r) => `${r.message_id} from ${r.from}`).join(', ') || 'answered'}`),
   );
   section('Your tasks in progress', i.activeTasks.map(taskLine));
-  section('Tasks assigned to you (claim or decline)', i.offeredTasks.map(taskLine));
+  section(
+    'Tasks assigned to you',
+    i.offeredTasks.map((t) => {
+      const waits = i.waitingFor[t.task_id] ?? [];
+      const state = t.status === 'accepted' ? 'accepted' : 'claim, accept or decline';
+      return `${taskLine(t)}  — ${state}; ${waits.length ? `waits for ${waits.join(', ')}` : 'ready to start'}`;
+    }),
+  );
   section('Tasks suggested for you', i.suggestedTasks.map(taskLine));
   section(
     'Decisions waiting for your input',
@@ -189,7 +197,7 @@ export function healthText(r: HealthReport, cwd: string): string {
     `Instances: ${inst || 'none'}. Tasks: ${s.tasks.active_tasks} active, ${s.tasks.pending_tasks} pending, ${s.tasks.completed_tasks} completed. ` +
       `Messages awaiting response: ${s.messagesAwaitingResponse}. Pending decisions: ${s.pendingDecisions}.`,
     r.counts.error + r.counts.warning + r.counts.info
-      ? `${r.counts.error} error${r.counts.error === 1 ? '' : 's'}, ${r.counts.warning} warning${r.counts.warning === 1 ? '' : 's'}, ${r.counts.info} note${r.counts.info === 1 ? '' : 's'} (as of ${r.checkedAt}).`
+      ? `${plural(r.counts.error, 'error')}, ${plural(r.counts.warning, 'warning')}, ${plural(r.counts.info, 'note')} (as of ${r.checkedAt}).`
       : `Coordination is healthy (as of ${r.checkedAt}).`,
   );
   return lines.join('\n').replace(/^\n/, '');

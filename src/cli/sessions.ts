@@ -2,7 +2,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { SyncordError } from '../core/errors';
 import { timeOf, formatDuration } from '../core/coordination/time';
-import { agentStateOf } from '../views/sessions';
+import { agentStateOf, remoteText, stateText } from '../views/sessions';
 import { relativeTime } from '../views/time';
 import {
   acknowledgeFromSession,
@@ -13,7 +13,11 @@ import {
   headlessLauncher,
   listSessions,
   nudgeRecipients,
+  isSafeId,
   readSessionLog,
+  remoteKindOf,
+  runRelay,
+  runRemoteWorker,
   readWorkspaceSessionsConfig,
   reportAgent,
   requireSession,
@@ -29,11 +33,14 @@ import {
   undelivered,
 } from '../core/sessions';
 import { CliContext, contextFrom } from './context';
-import { ExitCode } from './exit';
+import { ExitCode, exitCodeFor } from './exit';
+import { io } from './io';
+import { selfCli } from './self';
+
+export { selfCli };
 
 /** Session verbs (seed 003): spawn, sling, agents, session list|stop|resend|log|clear (and the supervisor, run). */
 export function registerSessionCommands(program: Command): void {
-  program.hook('postAction', (_self, actionCommand) => acknowledgeAfterVerb(actionCommand));
   program
     .command('spawn')
     .description('start an agent session for an instance, detached, its output logged (in VS Code: a terminal)')
@@ -42,22 +49,33 @@ export function registerSessionCommands(program: Command): void {
     .option('--role <role>', 'the role (required for a new instance)')
     .option('--worktree', 'give the session its own git worktree, on branch syncord/<instance>')
     .option('--prompt <text>', 'more for the first prompt, after the startup checklist')
+    .option('--remote <name>', 'run it on a remote of the setting syncord.sessions.remotes: another machine over ssh, or an opencode server (a session of its own there)')
+    .option('--daemon', "also start the workspace's daemon when it is not running, so that the agents' coordination verbs run in it (syncord daemon --help)")
     .action(async (instance: string, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const o = cmd.opts<{ runtime?: string; role?: string; worktree?: boolean; prompt?: string }>();
+      const o = cmd.opts<{ runtime?: string; role?: string; worktree?: boolean; prompt?: string; remote?: string; daemon?: boolean }>();
+      if (o.daemon) {
+        const d = await (await import('./daemon')).startDaemon(ctx.paths);
+        if (d.started) io().err(`syncord: started the workspace's daemon (pid ${d.pid}); \`syncord daemon stop\` ends it\n`);
+      }
       const sctx = sessionsOf(ctx);
       const r = await spawnSession(
         sctx,
-        { instance, role: o.role, runtime: o.runtime, worktree: o.worktree, prompt: o.prompt, mode: 'headless' },
+        { instance, role: o.role, runtime: o.runtime, worktree: o.worktree, prompt: o.prompt, mode: o.remote !== undefined ? 'remote' : 'headless', remote: o.remote },
         headlessLauncher(sctx.paths),
       );
       const s = r.session;
-      const why = r.runtimeReason === 'explicit' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by ${r.runtimeReason.replace(/^map /, 'the mapping ')})`;
+      const overSsh = remoteKindOf(sctx.config, s) === 'ssh';
+      const why =
+        r.runtimeReason === 'explicit' || (s.mode === 'remote' && !overSsh) ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by ${r.runtimeReason.replace(/^map /, 'the mapping ')})`;
+      const where = s.mode === 'remote' ? `on remote ${s.remote} as ${s.endpoint}` : `process ${s.pid ?? '?'}`;
       const lines = [
-        `Started ${s.instance}${r.registered ? ' (newly registered)' : ''} with ${s.runtime}${why}: session ${short(s.session_id)}, process ${s.pid ?? '?'}.`,
-        `  working folder: ${rel(s.cwd)}${s.worktree ? ' (its own worktree)' : ''}`,
-        s.log ? `  output: ${rel(s.log)}` : '',
+        overSsh
+          ? `Starting ${s.instance}${r.registered ? ' (newly registered)' : ''} with ${s.runtime}${why} on ${remoteText(s)}: session ${short(s.session_id)}.`
+          : `Started ${s.instance}${r.registered ? ' (newly registered)' : ''} with ${s.runtime}${why}: session ${short(s.session_id)}, ${where}.`,
+        s.mode !== 'remote' ? `  working folder: ${rel(s.cwd)}${s.worktree ? ' (its own worktree)' : ''}` : overSsh ? `  working folder: ${s.cwd} there` : '',
+        s.log ? `  ${s.mode === 'remote' && !overSsh ? "its supervisor's output" : 'output'}: ${rel(s.log)}` : '',
         `  first prompt: ${r.prompt}`,
       ].filter(Boolean);
       ctx.print(lines.join('\n'), r);
@@ -73,7 +91,7 @@ export function registerSessionCommands(program: Command): void {
       const r = await slingTask(sessionsOf(ctx), { task, instance }, { launch: headlessLauncher(ctx.paths) });
       const head = `Assigned ${r.task.task_id} to ${instance}`;
       ctx.print(`${head}; ${deliveryText(r.delivery)} (recorded as ${r.message.message_id}).`, r);
-      if (r.delivery.status === 'failed') process.exitCode = ExitCode.problemsFound;
+      if (r.delivery.status === 'failed') io().exitCode = ExitCode.problemsFound;
     });
 
   program
@@ -82,7 +100,7 @@ export function registerSessionCommands(program: Command): void {
     .option('--all', 'include exited sessions')
     .action(listAction);
 
-  const session = program.command('session').description('agent sessions (seed 003)');
+  const session = program.command('session').description('agent sessions: list, stop, resend, log, clear');
   session.command('list').description('the same as `syncord agents`').option('--all', 'include exited sessions').action(listAction);
 
   session
@@ -106,7 +124,7 @@ export function registerSessionCommands(program: Command): void {
       const ctx = contextFrom(cmd);
       const ds = await resendDeliveries(sessionsOf(ctx), id, { launch: headlessLauncher(ctx.paths) }, { all: cmd.opts<{ all?: boolean }>().all });
       ctx.print(ds.map((d) => `${d.instance}: ${deliveryText(d)}`).join('\n'), ds);
-      if (ds.some((d) => d.status === 'failed')) process.exitCode = ExitCode.problemsFound;
+      if (ds.some((d) => d.status === 'failed')) io().exitCode = ExitCode.problemsFound;
     });
 
   session
@@ -145,15 +163,15 @@ export function registerSessionCommands(program: Command): void {
       // A hook must never stop the agent: every problem is said on stderr and the exit code stays 0.
       try {
         const ctx = contextFrom(cmdOf(args));
-        const sessionId = process.env.SYNCORD_SESSION;
+        const sessionId = io().env.SYNCORD_SESSION;
         if (!sessionId) throw new SyncordError('not inside a Syncord session (SYNCORD_SESSION is not set)', 'usage');
         if (runtime !== 'claude') throw new SyncordError(`no hooks are known for ${JSON.stringify(runtime)}`, 'usage');
         const report = claudeHookState(parseHookInput(await readStdin(HOOK_INPUT_MAX)));
         if (report) await reportAgent(sessionsOf(ctx), sessionId, report);
       } catch (e) {
-        process.stderr.write(`syncord: hook not recorded: ${e instanceof Error ? e.message : String(e)}\n`);
+        io().err(`syncord: hook not recorded: ${e instanceof Error ? e.message : String(e)}\n`);
       }
-      process.exitCode = ExitCode.ok;
+      io().exitCode = ExitCode.ok;
     });
 
   session
@@ -164,7 +182,7 @@ export function registerSessionCommands(program: Command): void {
     .action(async (state: string, ...args: unknown[]) => {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
-      const sessionId = process.env.SYNCORD_SESSION;
+      const sessionId = io().env.SYNCORD_SESSION;
       if (!sessionId) throw new SyncordError('not inside a Syncord session (SYNCORD_SESSION is not set)', 'usage');
       const rec = await reportAgent(sessionsOf(ctx), sessionId, { state, agentSession: cmd.opts<{ agentSession?: string }>().agentSession });
       ctx.print(rec ? `Session ${short(sessionId)}: ${rec.agent_state ?? '-'}.` : `Session ${short(sessionId)} is not live; nothing recorded.`, rec ?? null);
@@ -174,9 +192,25 @@ export function registerSessionCommands(program: Command): void {
     .command('run', { hidden: true })
     .description("a session's supervisor: runs its agent and records how it ends (started by spawn)")
     .argument('<session>')
+    .option('--remote-worker', "on another machine: the supervisor of a remote session, started over ssh; its standard streams are the session's connection")
+    .action(async (id: string, ...args: unknown[]) => {
+      const cmd = cmdOf(args);
+      const ctx = contextFrom(cmd);
+      if (cmd.opts<{ remoteWorker?: boolean }>().remoteWorker) {
+        if (!isSafeId(id)) throw new SyncordError(`invalid session id ${JSON.stringify(id)}`, 'usage');
+        io().exitCode = await runRemoteWorker(ctx.paths, selfCli(), id);
+        return;
+      }
+      io().exitCode = await runSupervisor(sessionsOf(ctx), id);
+    });
+
+  session
+    .command('relay', { hidden: true })
+    .description("a remote session's connection (started by spawn --remote): runs its supervisor over ssh and carries its heartbeat, verbs and work")
+    .argument('<session>')
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
-      process.exitCode = await runSupervisor(sessionsOf(ctx), id);
+      io().exitCode = await runRelay(sessionsOf(ctx), id, { exitCodeOf: (e) => exitCodeFor(e.code) });
     });
 }
 
@@ -213,9 +247,9 @@ function parseHookInput(text: string): unknown {
  * only warns (the verb itself is done).
  */
 export async function acknowledgeAfterVerb(actionCommand: Command): Promise<void> {
-  if (!process.env.SYNCORD_SESSION) return;
+  if (!io().env.SYNCORD_SESSION) return;
   const id = actionCommand.processedArgs[0];
-  if (typeof id !== 'string' || (typeof process.exitCode === 'number' && process.exitCode !== ExitCode.ok)) return;
+  if (typeof id !== 'string' || (typeof io().exitCode === 'number' && io().exitCode !== ExitCode.ok)) return;
   await acknowledgeHandOver(contextFrom(actionCommand), actionCommand.parent?.name(), actionCommand.name(), id);
 }
 
@@ -225,7 +259,7 @@ export async function acknowledgeAfterVerb(actionCommand: Command): Promise<void
  * A failure here only warns (the verb itself is done).
  */
 export async function acknowledgeHandOver(ctx: CliContext, area: string | undefined, verb: string, id: string): Promise<void> {
-  const sessionId = process.env.SYNCORD_SESSION;
+  const sessionId = io().env.SYNCORD_SESSION;
   if (!sessionId || !ctx.instance) return;
   const about = area === 'task' && TASK_VERBS.has(verb) ? { task: id } : area === 'msg' && MESSAGE_VERBS.has(verb) ? { message: id } : undefined;
   if (!about) return;
@@ -274,14 +308,9 @@ function cmdOf(args: unknown[]): Command {
   return args[args.length - 1] as Command;
 }
 
-/** How this CLI runs itself: for the agents' `syncord` command and for supervisors. */
-export function selfCli(): SyncordCli {
-  const script = process.env.SYNCORD_CLI_SCRIPT || require.main?.filename || process.argv[1];
-  return { node: process.execPath, script: path.resolve(script) };
-}
 
-function sessionsOf(ctx: CliContext): SessionContext {
-  const wait = Number(process.env.SYNCORD_LOCK_WAIT_MS);
+export function sessionsOf(ctx: CliContext): SessionContext {
+  const wait = Number(io().env.SYNCORD_LOCK_WAIT_MS);
   return sessionContext(ctx.paths, {
     config: readWorkspaceSessionsConfig(ctx.paths.root),
     cli: selfCli(),
@@ -292,7 +321,7 @@ function sessionsOf(ctx: CliContext): SessionContext {
 }
 
 const short = (id: string) => id.slice(0, 8);
-const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+const rel = (p: string) => path.relative(io().cwd, p) || '.';
 
 export function deliveryText(d: DeliveryRecord): string {
   const where = d.session ? `session ${short(d.session)}` : 'no session';
@@ -352,16 +381,26 @@ export function handOversText(list: readonly HandOver[], now: number): string {
   return ['Hand-overs not acknowledged:', ...columns(rows).map((l) => `  ${l}`)].join('\n');
 }
 
+/**
+ * The STATE column: `exited (0)`, the state, or for a remote session whose heartbeat is older than 3 intervals
+ * `UNREACHABLE (no heartbeat for 5m)`.
+ */
+export function stateColumn(s: SessionView, now: number): string {
+  if (s.state === 'exited') return `exited${s.exit_code != null ? ` (${s.exit_code})` : ''}`;
+  if (stateText(s) === 'unreachable') return `UNREACHABLE (no heartbeat for ${formatDuration(now - (timeOf(s.updated) ?? now))})`;
+  return s.state;
+}
+
 export function sessionsTable(list: SessionView[], now: number = Date.now()): string {
   if (!list.length) return 'No agent session. Start one with `syncord spawn <instance> --role <role>`.';
   const rows = list.map((s) => [
     s.instance,
     s.runtime,
-    s.state === 'exited' ? `exited${s.exit_code != null ? ` (${s.exit_code})` : ''}` : s.state,
+    stateColumn(s, now),
     agentColumn(s, now),
     s.current_task ?? '-',
     short(s.session_id),
-    s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}` : `pid ${s.pid ?? '-'}`,
+    s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}` : s.mode === 'remote' ? remoteText(s) : `pid ${s.pid ?? '-'}`,
     relativeTime(s.started, now),
   ]);
   return columns([['INSTANCE', 'RUNTIME', 'STATE', 'AGENT', 'TASK', 'SESSION', 'WHERE', 'STARTED'], ...rows]).join('\n');

@@ -2,8 +2,11 @@ import * as path from 'path';
 import { Command, Option } from 'commander';
 import { formatLocation, SyncordError } from '../core/errors';
 import * as T from '../core/targets';
+import { recordVerifyFromCli, registerSyncRequest, workflowLines, workflowsByTarget } from './agentSync';
 import { CliContext, contextFrom } from './context';
+import { io } from './io';
 import { ExitCode } from './exit';
+import { plural } from '../core/plural';
 
 const collect = (v: string, prev: string[] = []) => prev.concat(v.split(',').map((s) => s.trim()).filter(Boolean));
 
@@ -12,7 +15,7 @@ async function rulesOf(ctx: CliContext): Promise<T.SyncRules> {
 }
 
 function rel(ctx: CliContext, p: string): string {
-  const r = path.relative(process.cwd(), p);
+  const r = path.relative(io().cwd, p);
   return r && !r.startsWith('..') ? r : p;
 }
 
@@ -68,7 +71,7 @@ function planText(plan: T.SyncPlan, dryRun: boolean): string {
 
 /** What to tell about conflicts left by a sync (or a dry run), and how to settle them. */
 function conflictText(target: string, conflicts: T.SyncResult['conflicts'], dryRun: boolean): string {
-  const L = [`${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'} in ${target}${dryRun ? '' : ' left untouched (the rest was synced)'}:`];
+  const L = [`${plural(conflicts.length, 'conflict')} in ${target}${dryRun ? '' : ' left untouched (the rest was synced)'}:`];
   for (const c of conflicts.slice(0, 30)) L.push(`  ${c.path}: ${c.detail}`);
   if (conflicts.length > 30) L.push(`  … ${conflicts.length - 30} more`);
   L.push(`Settle them: syncord sync run --target ${target} --take-source [paths] (the main project's version) or --keep-target [paths] (the target's copy); without paths, every conflict. In VS Code: "Syncord: Resolve Sync Conflicts" opens the merge editor.`);
@@ -96,7 +99,7 @@ function resolutionsOf(o: { takeSource?: boolean | string; keepTarget?: boolean 
 function attachAbort(): { signal: AbortSignal; done: () => void } {
   const ac = new AbortController();
   const onSig = () => {
-    process.stderr.write('syncord: cancelling after the current files…\n');
+    io().err('syncord: cancelling after the current files…\n');
     ac.abort();
   };
   process.once('SIGINT', onSig);
@@ -165,33 +168,33 @@ async function runSync(ctx: CliContext, targetNames: string[], opts: RunSyncOpti
       human.push(planText(r.plan, !!opts.dryRun));
       const conflictsLeft = r.conflicts.length > 0;
       if (r.dryRun && dirty.length) {
-        human.push(`  ${dirty.length} of these file(s) have uncommitted changes in the target's git repository${opts.allowDirty ? ' (--allow-dirty: they would be overwritten)' : '; the sync would be refused without --allow-dirty'}: ${T.listPaths(dirty)}`);
+        human.push(`  ${plural(dirty.length, 'of these files has', 'of these files have')} uncommitted changes in the target's git repository${opts.allowDirty ? ' (--allow-dirty: they would be overwritten)' : '; the sync would be refused without --allow-dirty'}: ${T.listPaths(dirty)}`);
       }
       if (!r.dryRun) {
-        if (r.backup) human.push(`Backup before sync: ${r.backup.id} (${r.backup.files} files, ${r.backup.newBytes} new bytes stored)`);
+        if (r.backup) human.push(`Backup before sync: ${r.backup.id} (${plural(r.backup.files, 'file')}, ${r.backup.newBytes} new bytes stored)`);
         if (dirty.length) {
           out.overwroteUncommitted = dirty;
-          human.push(`Overwrote ${dirty.length} file(s) with uncommitted changes in the target (--allow-dirty; the backup keeps them): ${T.listPaths(dirty)}`);
+          human.push(`Overwrote ${plural(dirty.length, 'file')} with uncommitted changes in the target (--allow-dirty; the backup keeps them): ${T.listPaths(dirty)}`);
         }
         if (r.ok) {
-          human.push(`Synced ${name}: ${r.written} written, ${r.deleted} deleted, ${r.configsWritten} config file(s) merged.`);
+          human.push(`Synced ${name}: ${r.written} written, ${r.deleted} deleted, ${plural(r.configsWritten, 'config file')} merged.`);
           if (r.recorded) human.push(`Recorded: status ${r.recorded.status}, sync_version ${r.recorded.sync_version ?? '-'}, last_sync ${r.recorded.last_sync}`);
-          else if (r.conflicts.length) human.push(`Not recorded as synchronized: ${r.conflicts.length} conflict${r.conflicts.length === 1 ? '' : 's'} remain.`);
+          else if (r.conflicts.length) human.push(`Not recorded as synchronized: ${plural(r.conflicts.length, 'conflict remains', 'conflicts remain')}.`);
           if (prep) {
             const c = await T.commitSync(ctx.paths, target, r, prep);
             out.gitCommit = c;
             human.push(commitText(c));
-            if (c.status === 'failed') process.exitCode = ExitCode.problemsFound;
+            if (c.status === 'failed') io().exitCode = ExitCode.problemsFound;
           }
         } else {
           human.push(`Sync of ${name} ${r.cancelled ? 'was cancelled' : 'FAILED'}: ${r.error}`);
           human.push(`Done before stopping: ${r.written} written, ${r.deleted} deleted.${r.restoreCommand ? ` Undo with: ${r.restoreCommand}` : ''}${prep ? ' Nothing was committed.' : ''}`);
-          process.exitCode = r.cancelled ? ExitCode.cancelled : ExitCode.io;
+          io().exitCode = r.cancelled ? ExitCode.cancelled : ExitCode.io;
         }
       }
       if (conflictsLeft && (r.ok || r.dryRun)) {
         human.push(conflictText(name, r.conflicts, r.dryRun));
-        if (!process.exitCode) process.exitCode = ExitCode.conflict;
+        if (!io().exitCode) io().exitCode = ExitCode.conflict;
       }
       if (signal.aborted) break;
     }
@@ -205,13 +208,13 @@ function commitText(c: T.SyncCommit): string {
   switch (c.status) {
     case 'committed':
       return [
-        `Committed ${c.paths.length} file(s) in ${c.target} on ${c.branch ? `branch ${c.branch}` : 'a detached HEAD'}: ${c.commit!.slice(0, 12)} "${c.message!.split('\n')[0]}"`,
+        `Committed ${plural(c.paths.length, 'file')} in ${c.target} on ${c.branch ? `branch ${c.branch}` : 'a detached HEAD'}: ${c.commit!.slice(0, 12)} "${c.message!.split('\n')[0]}"`,
         ...(c.reason ? [`Note: ${c.reason}`] : []),
       ].join('\n');
     case 'nothing':
       return `Nothing to commit in ${c.target}: ${c.reason}.`;
     case 'failed':
-      return `Commit in ${c.target} FAILED: ${c.reason}\nThe sync itself is done; its ${c.paths.length} changed file(s) are left uncommitted in ${c.target} for you to commit.`;
+      return `Commit in ${c.target} FAILED: ${c.reason}\nThe sync itself is done; its ${plural(c.paths.length, 'changed file is', 'changed files are')} left uncommitted in ${c.target} for you to commit.`;
     case 'not-a-repository':
       return `Not committed: ${c.reason}.`;
   }
@@ -228,8 +231,8 @@ async function targetsFor(ctx: CliContext, target: string | undefined, all: bool
   throw new SyncordError('give --target <name> or --all-targets', 'usage');
 }
 
-function detectText(d: T.DetectResult, title: string): string {
-  const L = [`${title}: ${d.files.length} changed file(s)${d.since ? ` since ${d.since.slice(0, 12)}` : ' (no earlier sync: every file)'}`];
+export function detectText(d: T.DetectResult, title: string): string {
+  const L = [`${title}: ${plural(d.files.length, 'changed file')}${d.since ? ` since ${d.since.slice(0, 12)}` : ' (no earlier sync: every file)'}`];
   for (const c of d.categories) {
     L.push(`  [${c.priority}] ${c.category}: ${c.files.length}`);
     for (const f of c.files.slice(0, 20)) L.push(`      ${f.status === '?' ? '??' : f.status.padEnd(2)} ${f.oldPath ? `${f.oldPath} -> ` : ''}${f.path}`);
@@ -259,6 +262,19 @@ const TESTS_HELP = [
   'rules, run in the target with their timeout.',
 ].join('\n');
 
+/** A verify result as the CLI prints it (and the MCP tool answers it). */
+export function verifyLines(ctx: CliContext, name: string, r: T.VerifyResult, tests?: string[]): string[] {
+  const L = [`Verify ${name}${tests?.length ? ` (${tests.join(', ')})` : ''}: ${r.passed ? 'PASSED' : 'FAILED'}`];
+  if (!r.checks.length) L.push('  no checks in the selected groups (for core: the rules define no verify commands for this target type)');
+  for (const c of r.checks) {
+    L.push(`  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`);
+    for (const p of c.problems.slice(0, 30)) L.push(`        ${problemLine(ctx, p)}`);
+    if (c.problems.length > 30) L.push(`        … ${c.problems.length - 30} more`);
+    if (c.status === 'fail' && c.command) L.push(c.command.output.trimEnd().split('\n').slice(-15).map((l) => `        | ${l}`).join('\n'));
+  }
+  return L;
+}
+
 async function verifyAll(ctx: CliContext, names: string[], opts: { components?: string[]; commands?: boolean; tests?: string[] }): Promise<void> {
   const rules = await rulesOf(ctx);
   T.checkKindsOf(opts.tests); // unknown groups are refused before anything runs
@@ -267,32 +283,27 @@ async function verifyAll(ctx: CliContext, names: string[], opts: { components?: 
   for (const name of names) {
     const target = await T.getTarget(ctx.paths, name);
     const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false, tests: opts.tests });
-    await T.keepVerify(ctx.paths, target, r);
+    // Kept, and the target's sync by agents moved on when it waits for this verification.
+    const { lines: agents } = await recordVerifyFromCli(ctx, target, r);
     results.push(r);
-    L.push(`Verify ${name}${opts.tests?.length ? ` (${opts.tests.join(', ')})` : ''}: ${r.passed ? 'PASSED' : 'FAILED'}`);
-    if (!r.checks.length) L.push('  no checks in the selected groups (for core: the rules define no verify commands for this target type)');
-    for (const c of r.checks) {
-      L.push(`  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.name}: ${c.detail}`);
-      for (const p of c.problems.slice(0, 30)) L.push(`        ${problemLine(ctx, p)}`);
-      if (c.problems.length > 30) L.push(`        … ${c.problems.length - 30} more`);
-      if (c.status === 'fail' && c.command) L.push(c.command.output.trimEnd().split('\n').slice(-15).map((l) => `        | ${l}`).join('\n'));
-    }
+    L.push(...verifyLines(ctx, name, r, opts.tests));
+    L.push(...agents);
   }
-  if (results.some((r) => !r.passed)) process.exitCode = ExitCode.problemsFound;
+  if (results.some((r) => !r.passed) && !io().exitCode) io().exitCode = ExitCode.problemsFound;
   ctx.print(L.join('\n'), names.length === 1 ? results[0] : { results });
 }
 
 async function restoreText(ctx: CliContext, r: T.RestoreResult, what: string): Promise<void> {
   const human = [
-    `${what}: ${r.written} file(s) written, ${r.deleted} removed (components: ${r.components.join(', ')}).`,
-    r.verified ? 'Verified: every restored file matches the backup by SHA-256.' : `NOT verified: ${r.mismatches.length} path(s) differ: ${r.mismatches.slice(0, 10).join(', ')}`,
+    `${what}: ${plural(r.written, 'file')} written, ${r.deleted} removed (components: ${r.components.join(', ')}).`,
+    r.verified ? 'Verified: every restored file matches the backup by SHA-256.' : `NOT verified: ${plural(r.mismatches.length, 'path differs', 'paths differ')}: ${r.mismatches.slice(0, 10).join(', ')}`,
     `The state before the restore was saved as backup ${r.preRestoreBackup}.`,
   ];
   if (r.syncRecord) {
     const s = r.syncRecord;
     human.push(`Sync record set back to before that sync: last_sync ${s.last_sync ?? 'never'}, sync_version ${s.sync_version ?? '-'}, commit ${s.last_sync_commit?.slice(0, 12) ?? 'none'}.`);
   }
-  if (!r.verified) process.exitCode = ExitCode.io;
+  if (!r.verified) io().exitCode = ExitCode.io;
   ctx.print(human.join('\n'), r);
 }
 
@@ -356,7 +367,7 @@ export function registerTargetCommands(program: Command): void {
     .addOption(new Option('--type <type>', 'how the target integrates the main project').choices([...T.TARGET_TYPES]).makeOptionMandatory())
     .action(async (name: string, o: { path: string; type: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      const t = await T.addTarget(ctx.paths, { name, path: path.resolve(o.path), type: o.type });
+      const t = await T.addTarget(ctx.paths, { name, path: path.resolve(io().cwd, o.path), type: o.type });
       ctx.print(`Registered ${t.name} (${t.type}) at ${t.path}`, t);
     });
 
@@ -378,7 +389,7 @@ export function registerTargetCommands(program: Command): void {
     .action(async (name: string, o: { status?: string; path?: string; type?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       if (o.status === undefined && o.path === undefined && o.type === undefined) throw new SyncordError('nothing to update: give --status, --path or --type', 'usage');
-      const t = await T.updateTarget(ctx.paths, name, { status: o.status, type: o.type, path: o.path === undefined ? undefined : path.resolve(o.path) });
+      const t = await T.updateTarget(ctx.paths, name, { status: o.status, type: o.type, path: o.path === undefined ? undefined : path.resolve(io().cwd, o.path) });
       ctx.print(`Updated ${t.name}: status ${t.status ?? '-'}, ${t.type}, ${t.path}`, t);
     });
 
@@ -389,7 +400,7 @@ export function registerTargetCommands(program: Command): void {
     .action(async (name: string, o: { component?: string[] }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const b = await T.backupTarget(ctx.paths, await rulesOf(ctx), name, { components: o.component });
-      ctx.print(`Backup ${b.id} of ${name}: ${b.files} files (${b.bytes} bytes), ${b.newObjects} new objects (${b.newBytes} new bytes) in ${T.backupDir(ctx.paths, name)}`, b);
+      ctx.print(`Backup ${b.id} of ${name}: ${plural(b.files, 'file')} (${b.bytes} bytes), ${plural(b.newObjects, 'new object')} (${b.newBytes} new bytes) in ${T.backupDir(ctx.paths, name)}`, b);
     });
 
   target
@@ -399,7 +410,7 @@ export function registerTargetCommands(program: Command): void {
       const ctx = contextFrom(cmd);
       const list = await T.listBackups(ctx.paths, name);
       const human = list.length
-        ? list.map((b) => `${b.id}  ${b.created}  ${b.reason}${b.partial ? ' (touched files only)' : ''}  ${b.files} files  [${b.components.join(', ')}]`).join('\n')
+        ? list.map((b) => `${b.id}  ${b.created}  ${b.reason}${b.partial ? ' (touched files only)' : ''}  ${plural(b.files, 'file')}  [${b.components.join(', ')}]`).join('\n')
         : `No backups of ${name} yet. Make one with: syncord target backup ${name}`;
       ctx.print(human, { backups: list });
     });
@@ -456,7 +467,7 @@ export function registerTargetCommands(program: Command): void {
         else if (g.status === 'skipped') L.push(`${g.name}: git tag ${g.tag} NOT created: ${g.reason}`);
         else L.push(`${g.name}: ${g.reason}.`);
       }
-      if (r.skipped.length || r.git.some((g) => g.status === 'skipped')) process.exitCode = ExitCode.problemsFound;
+      if (r.skipped.length || r.git.some((g) => g.status === 'skipped')) io().exitCode = ExitCode.problemsFound;
       ctx.print(L.join('\n'), r);
     });
 
@@ -492,7 +503,7 @@ export function registerTargetCommands(program: Command): void {
 
   sync
     .command('checklist')
-    .description("the seed's verification checklist as Markdown, filled in for a target")
+    .description("the sync checklist as Markdown, filled in for a target: what changed, what to sync, what to verify")
     .option('--target <name>', 'the target (default: every target)')
     .option('--since <commit>', "changes since this commit (default: the target's last sync)")
     .action(async (o: { target?: string; since?: string }, cmd: Command) => {
@@ -576,16 +587,26 @@ export function registerTargetCommands(program: Command): void {
       await restoreText(ctx, await T.rollbackComponent(ctx.paths, await rulesOf(ctx), o.target, o.component), `Rolled back ${o.component} of ${o.target}`);
     });
 
+  registerSyncRequest(sync);
+
   const statusAction = (check: boolean) => async (_o: unknown, cmd: Command) => {
     const ctx = contextFrom(cmd);
     const list = await T.targetStatuses(ctx.paths, await rulesOf(ctx));
+    const agents = await workflowsByTarget(ctx);
     const human = list.length
-      ? list.map((s) => `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; categories: ${s.categories.join(', ')}` : ''})`).join('\n')
+      ? list
+          .map((s) => {
+            const w = agents.get(s.name);
+            const line = `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; categories: ${s.categories.join(', ')}` : ''})`;
+            return w ? [line, ...workflowLines(w, w.state === 'open').map((l) => `             ${l}`)].join('\n') : line;
+          })
+          .join('\n')
       : 'No targets registered.';
     const stale = list.filter((s) => s.status !== 'synchronized');
-    if (check && stale.length) process.exitCode = ExitCode.problemsFound;
-    const need = stale.length === 1 ? '1 target is not synchronized' : `${stale.length} targets are not synchronized`;
-    ctx.print(check && stale.length ? `${human}\n${need}: syncord sync run --all-targets` : human, { targets: list });
+    if (check && stale.length) io().exitCode = ExitCode.problemsFound;
+    const need = `${plural(stale.length, 'target is', 'targets are')} not synchronized`;
+    const data = list.map((s) => (agents.has(s.name) ? { ...s, agents: agents.get(s.name) } : s));
+    ctx.print(check && stale.length ? `${human}\n${need}: syncord sync run --all-targets` : human, { targets: data });
   };
   sync.command('status').description("each target's status, computed from git since its last sync").action(statusAction(false));
   sync.command('check').description('exit 1 when any target needs sync (for a pre-push hook or CI)').action(statusAction(true));
@@ -621,12 +642,12 @@ export function registerTargetCommands(program: Command): void {
       if (o.print && o.preset !== undefined) {
         const p = await T.presetRules(ctx.paths, o.preset);
         if (ctx.json) ctx.print('', { preset: p.preset, text: p.text, rules: T.parseRules(`(preset ${p.preset})`, p.text) });
-        else process.stdout.write(p.text);
+        else io().out(p.text);
         return;
       }
       const loaded = await T.loadRules(ctx.paths);
       if (o.print) {
-        process.stdout.write(JSON.stringify(loaded.rules, null, 2) + '\n');
+        io().out(JSON.stringify(loaded.rules, null, 2) + '\n');
         return;
       }
       const names = (rec: object) => Object.keys(rec).join(', ') || 'none';

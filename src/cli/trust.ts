@@ -6,7 +6,8 @@ import { ExitCode } from './exit';
 
 const TRUST_HELP = `
 A workspace can define commands that Syncord runs: agent runtimes in .vscode/settings.json
-(syncord.sessions.runtimes) and verify commands in coordination/sync-rules.jsonc. Anyone who can write
+(syncord.sessions.runtimes) and verify commands in coordination/sync-rules.jsonc; and remotes
+(syncord.sessions.remotes), servers Syncord sends prompts and a password to. Anyone who can write
 the workspace, an agent included, can change them, so the CLI runs them only once you have reviewed and
 trusted them here. What you trusted is recorded per user, outside the workspace, in
 $XDG_CONFIG_HOME/syncord/trusted.json (default ~/.config/syncord/trusted.json), one hash per command:
@@ -28,7 +29,7 @@ export function registerTrustCommands(program: Command): void {
       const defs = workspaceDefinitions(ctx.paths);
       const status = trustStatus(ctx.paths, defs);
       if (!defs.length) {
-        ctx.print(`${status.root} defines no commands (no custom runtime, no verify command); nothing to trust.`, { ...status, trusted: false });
+        ctx.print(`${status.root} defines no commands (no custom runtime, no verify command, no remote); nothing to trust.`, { ...status, trusted: false });
         return;
       }
       const listing = describe(ctx.paths.root, status.definitions);

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isInside } from './containment';
 import { SyncordError } from './errors';
 import { ChangedOnDiskError, identityOf, writeFileAtomic } from './store/atomic';
@@ -21,7 +21,7 @@ import { WorkspacePaths } from './workspace';
  * no command need no trust. In VS Code the editor's own workspace trust decides instead.
  */
 
-export type DefinitionKind = 'runtime' | 'verify';
+export type DefinitionKind = 'runtime' | 'verify' | 'remote';
 
 /** One command a workspace defines, as the user reviews it. */
 export interface CommandDefinition {
@@ -57,6 +57,27 @@ type TrustFile = z.infer<typeof TrustFileSchema>;
 
 export function runtimeDefinition(file: string, name: string, spec: { command: string[]; headless?: string[]; send?: string[] }): CommandDefinition {
   return { kind: 'runtime', name, file, runs: { command: spec.command, headless: spec.headless ?? null, send: spec.send ?? null } };
+}
+
+/**
+ * A remote (`syncord.sessions.remotes`): where Syncord sends prompts and the password its variable holds; for an
+ * ssh remote, the machine, folder, key and `syncord` command it runs there.
+ */
+export function remoteDefinition(file: string, name: string, spec: { kind?: unknown } & Record<string, unknown>): CommandDefinition {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const runs: Record<string, unknown> =
+    spec.kind === 'ssh'
+      ? {
+          kind: 'ssh',
+          target: str(spec.target),
+          folder: str(spec.folder),
+          port: typeof spec.port === 'number' ? spec.port : null,
+          identityFile: str(spec.identityFile),
+          knownHostsFile: str(spec.knownHostsFile),
+          syncord: str(spec.syncord),
+        }
+      : { kind: str(spec.kind) ?? '', endpoint: str(spec.endpoint), passwordEnv: str(spec.passwordEnv), username: str(spec.username) };
+  return { kind: 'remote', name, file, runs };
 }
 
 export function verifyDefinition(file: string, name: string, command: string): CommandDefinition {
@@ -177,6 +198,13 @@ export function workspaceDefinitions(paths: WorkspacePaths): CommandDefinition[]
         out.push({ ...d, ...locatePath(settings, st, ['syncord.sessions.runtimes', name]) });
       }
     }
+    const remotes = value && typeof value === 'object' ? (value['syncord.sessions.remotes'] as Record<string, unknown> | undefined) : undefined;
+    if (remotes && typeof remotes === 'object') {
+      for (const [name, spec] of Object.entries(remotes)) {
+        const d = remoteDefinition(settings, name, spec && typeof spec === 'object' ? (spec as Record<string, unknown>) : {});
+        out.push({ ...d, ...locatePath(settings, st, ['syncord.sessions.remotes', name]) });
+      }
+    }
   }
   const rt = read(rulesFile);
   if (rt?.trim()) {
@@ -251,7 +279,9 @@ export function requireTrusted(paths: WorkspacePaths, def: CommandDefinition, en
     if (h === definitionHash(def)) return;
     if (h !== undefined) state = 'changed';
   }
-  const what = def.kind === 'runtime' ? `runtime ${JSON.stringify(def.name)}` : `verify command ${JSON.stringify(def.name)}`;
+  const what =
+    def.kind === 'runtime' ? `runtime ${JSON.stringify(def.name)}` : def.kind === 'remote' ? `remote ${JSON.stringify(def.name)}` : `verify command ${JSON.stringify(def.name)}`;
+  const does = def.kind === 'remote' ? (def.runs.kind === 'ssh' ? 'would run Syncord and an agent over ssh and be sent prompts' : 'would be sent prompts and a password') : 'would run a command';
   const why = !outside
     ? `the trust record ${file} is inside the workspace, so it cannot be relied on`
     : state === 'changed'
@@ -263,7 +293,7 @@ export function requireTrusted(paths: WorkspacePaths, def: CommandDefinition, en
     if (found) loc = { file: found.file, line: found.line, column: found.column };
   }
   throw new SyncordError(
-    `${what} is defined by this workspace and would run a command; ${why}. Review what it runs with \`syncord trust --show\`, then run \`syncord trust\``,
+    `${what} is defined by this workspace and ${does}; ${why}. Review what it runs with \`syncord trust --show\`, then run \`syncord trust\``,
     'untrusted',
     loc,
   );

@@ -228,6 +228,8 @@ export interface SessionNamedArgs {
   role?: string;
   runtime?: string;
   worktree?: boolean;
+  /** Spawn on this remote of the setting syncord.sessions.remotes instead of a terminal of this window. */
+  remote?: string;
   prompt?: string;
   taskId?: string;
   messageId?: string;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CoordinationNode } from '../views/coordination';
+import type { TargetNode } from '../views/targets';
 import { Command, CommandId } from '../shared/commands';
 import {
   coordinationArgs,
@@ -81,12 +82,14 @@ function commandTable(h: CommandHandlers): CommandTable {
     [Command.syncAllTargets]: entry(targetArgs, (a) => t.syncAll(a)),
     [Command.cancelTargetOperation]: entry(noArgs, () => t.cancel()),
     [Command.verifyTarget]: entry(targetArgs, (a) => t.verifyTarget(a)),
+    [Command.syncWithAgents]: entry(targetArgs, (a) => t.syncWithAgents(a)),
     [Command.rollbackComponent]: entry(targetArgs, (a) => t.rollbackComponent(a)),
     [Command.restoreBackup]: entry(targetArgs, (a) => t.restoreBackup(a)),
     [Command.showConfigDiff]: entry(targetArgs, (a) => t.showConfigDiff(a)),
     [Command.resolveSyncConflicts]: entry(targetArgs, (a) => t.resolveConflicts(a)),
     [Command.targetsStatusMenu]: entry(noArgs, () => t.statusBarMenu()),
     [Command.openTargetLocation]: entry(locationArg, (loc) => w.openLocation(loc)),
+    [Command.openPendingDiff]: entry(treeNodeArg<TargetNode>, (node) => t.openPendingDiff(node)),
 
     [Command.spawnSession]: entry(sessionArgs('instance'), (a) => s.spawn(a)),
     [Command.focusSessionTerminal]: entry(sessionArgs('session'), (a) => s.focusTerminal(a)),

@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): { coordination: Coor
   registerAllCommands(context, {
     workspace: new WorkspaceCommands(services),
     coordination: new CoordinationCommands(coordination, sessions),
-    targets: new TargetCommands(targets, views.targets),
+    targets: new TargetCommands(targets, views.targets, sessions),
     sessions: new SessionCommands(sessions),
   });
 

@@ -9,8 +9,8 @@ import { readMcpInstance, SettingKey } from './settings';
 
 /**
  * VS Code's MCP server definition API (`vscode.lm.registerMcpServerDefinitionProvider`, `McpStdioServerDefinition`)
- * became stable in VS Code 1.101; the `@types/vscode` this project builds against is 1.100, which does not have
- * it. These are the few members Syncord uses, declared here and looked up at run time: in a VS Code without the
+ * became stable in VS Code 1.101 (1.100 has it as the proposal `mcpConfigurationProvider`, enabled in the
+ * manifest); the `@types/vscode` this project builds against is 1.100, which does not have it. These are the few members Syncord uses, declared here and looked up at run time: in a VS Code without the
  * API nothing is registered.
  */
 interface McpStdioServerDefinitionLike {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS } from '../core/coordination/health';
+import { AgentRoles, parseAgentRolesSetting } from '../core/agentsync/roles';
 import { SyncordError } from '../core/errors';
 import { SessionsConfig, sessionsConfigFrom, SessionsSettingsSchema } from '../core/sessions/runtimes';
 import { DEFAULT_COORDINATION_DIR } from '../core/workspace';
@@ -14,7 +15,10 @@ export const SettingKey = {
   sessionsRuntimeMap: 'syncord.sessions.runtimeMap',
   sessionsRuntimes: 'syncord.sessions.runtimes',
   sessionsWorktreeFolder: 'syncord.sessions.worktreeFolder',
+  sessionsRemotes: 'syncord.sessions.remotes',
+  sessionsRemoteTimeout: 'syncord.sessions.remoteTimeout',
   mcpInstance: 'syncord.mcp.instance',
+  agentSyncRoles: 'syncord.agentSync.roles',
 } as const;
 
 export interface SyncordSettings {
@@ -54,7 +58,14 @@ export function readMcpInstance(scope?: vscode.ConfigurationScope): string | und
  */
 export function readSessionsConfig(scope?: vscode.ConfigurationScope): SessionsConfig {
   const c = vscode.workspace.getConfiguration(undefined, scope);
-  const keys = [SettingKey.sessionsDefaultRuntime, SettingKey.sessionsRuntimeMap, SettingKey.sessionsRuntimes, SettingKey.sessionsWorktreeFolder];
+  const keys = [
+    SettingKey.sessionsDefaultRuntime,
+    SettingKey.sessionsRuntimeMap,
+    SettingKey.sessionsRuntimes,
+    SettingKey.sessionsWorktreeFolder,
+    SettingKey.sessionsRemotes,
+    SettingKey.sessionsRemoteTimeout,
+  ];
   const values: Record<string, unknown> = {};
   for (const key of keys) {
     const v = c.get<unknown>(key);
@@ -66,6 +77,11 @@ export function readSessionsConfig(scope?: vscode.ConfigurationScope): SessionsC
     throw new SyncordError(`the syncord.sessions settings are not valid (${problems})`, 'usage');
   }
   return sessionsConfigFrom(parsed.data);
+}
+
+/** Which instances act as seed 002's agents in a sync by agents (`syncord.agentSync.roles`, validated). */
+export function readAgentRoles(scope?: vscode.ConfigurationScope): AgentRoles {
+  return parseAgentRolesSetting(vscode.workspace.getConfiguration(undefined, scope).get<unknown>(SettingKey.agentSyncRoles));
 }
 
 /** Calls `listener` when any Syncord setting changes. */

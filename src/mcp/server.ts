@@ -3,8 +3,9 @@ import * as path from 'path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decide, giveInput, missingInput, proposeDecision } from '../core/coordination/decisions';
 import { checkHealth, DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS } from '../core/coordination/health';
 import { getInbox, inboxCount } from '../core/coordination/inbox';
@@ -39,7 +40,9 @@ import {
 } from '../cli/coordination';
 import { decisionsTable, healthText, inboxText, messagesTable, taskDetail, tasksTable } from '../cli/coordinationFormat';
 import { CliContext } from '../cli/context';
+import { afterTaskVerb } from '../cli/agentSync';
 import { acknowledgeHandOver, nudgeSessions } from '../cli/sessions';
+import { detectText, verifyLines } from '../cli/targets';
 
 const VERSION = process.env.SYNCORD_VERSION ?? '0.0.0-dev';
 
@@ -78,6 +81,8 @@ export const MCP_TOOLS = [
   'decision_list',
   'health',
   'targets_status',
+  'targets_detect',
+  'targets_verify',
 ] as const;
 export type McpToolName = (typeof MCP_TOOLS)[number];
 
@@ -90,13 +95,16 @@ interface Outcome {
   data: unknown;
 }
 
+/** The CLI's option names in a refusal, as the tools take them (`--force` is the tool input `force: true`). */
+const asToolInputs = (text: string) => text.replace(/--force\b/g, '`force: true`');
+
 /** How a refusal reads: the CLI's own words (`error (conflict): …`, `file:line:col: …` first for a broken file). */
 export function toolError(e: unknown): CallToolResult {
   if (isSyncordError(e)) {
     return {
       isError: true,
-      content: [{ type: 'text', text: `syncord: error (${e.code}): ${e.message}` }],
-      structuredContent: { error: { code: e.code, message: e.detail, location: e.location ?? null } },
+      content: [{ type: 'text', text: `syncord: error (${e.code}): ${asToolInputs(e.message)}` }],
+      structuredContent: { error: { code: e.code, message: asToolInputs(e.detail), location: e.location ?? null } },
     };
   }
   const message = e instanceof Error ? e.message : String(e);
@@ -125,6 +133,15 @@ const strings = (what: string) => z.array(z.string()).optional().describe(what);
 const when = (what: string) => z.string().optional().describe(`${what}: an ISO date/time or a delay like +4h, +2d`);
 const force = (what: string) => z.boolean().optional().describe(what);
 
+/**
+ * The SDK checks a client's answers to a server's questions (elicitation) against a JSON Schema, with ajv by
+ * default. Syncord's server never asks the client anything, so it needs no validator: this one refuses, and the
+ * bundle leaves ajv out (esbuild.js).
+ */
+const NO_ELICITATION: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "Syncord's MCP server asks the client for no input" }),
+};
+
 export interface McpOptions {
   /** Debounce of file-change notifications (ms). */
   debounceMs?: number;
@@ -136,6 +153,7 @@ export function createMcpServer(ctx: CliContext, options: McpOptions = {}): { se
     { name: 'syncord', version: VERSION },
     {
       capabilities: { resources: { subscribe: true } },
+      jsonSchemaValidator: NO_ELICITATION,
       instructions:
         `Syncord coordinates several coding agents through the files in ${ctx.paths.coordinationDir}. ` +
         (ctx.instance ? `These tools act as the instance ${ctx.instance}. ` : 'No instance was given (--as): the tools that act as one refuse. ') +
@@ -167,6 +185,12 @@ export function createMcpServer(ctx: CliContext, options: McpOptions = {}): { se
   /** After a task or message verb: the hand-overs it acted on are acknowledged, as after the CLI verb. */
   const acknowledged = async <R>(area: 'task' | 'msg', verb: string, target: string, r: R): Promise<R> => {
     await acknowledgeHandOver(ctx, area, verb, target);
+    // A step of a sync by agents completed: the next one is handed over (as after the CLI verb).
+    const next = await afterTaskVerb(ctx, area, verb);
+    const extra = next.error ?? next.text;
+    if (extra && r && typeof r === 'object' && typeof (r as { text?: unknown }).text === 'string') {
+      return { ...r, text: `${(r as unknown as { text: string }).text}\n${extra}` };
+    }
     return r;
   };
   const store = () => storeOf(ctx);
@@ -482,6 +506,43 @@ export function createMcpServer(ctx: CliContext, options: McpOptions = {}): { se
       : `No targets registered (${T.registryFile(ctx.paths)}).`;
     return { text, data: { targets: statuses } };
   }, true);
+
+  tool(
+    'targets_detect',
+    "Changed files of the main project by category and priority: since a commit, or since each target's last sync (read-only).",
+    { since: z.string().optional().describe('compare with this commit'), target: z.string().optional().describe("only this target's last sync") },
+    async (a) => {
+      const rules = (await T.loadRules(ctx.paths)).rules;
+      if (a.since) {
+        const d = await T.detectChanges(ctx.paths, rules, a.since);
+        return { text: detectText(d, 'Changes'), data: d };
+      }
+      const targets = a.target ? [await T.getTarget(ctx.paths, a.target)] : await T.listTargets(ctx.paths);
+      if (!targets.length) throw new SyncordError('no targets registered; give since: <commit>', 'usage');
+      const per = await T.detectForTargets(ctx.paths, rules, targets);
+      return { text: per.map((d) => detectText(d, d.target)).join('\n\n'), data: { targets: per } };
+    },
+    true,
+  );
+
+  tool(
+    'targets_verify',
+    "Check a target's files and hashes, counts, Markdown links and config files against the main project (read-only: " +
+      'it runs none of the verify commands of the rules and records nothing; `syncord sync verify` gives the verdict that counts).',
+    {
+      target: z.string().min(1).describe('the target'),
+      components: strings('only these components'),
+      tests: strings('only these check groups: docs, integration (files, links, config)'),
+    },
+    async (a) => {
+      const rules = (await T.loadRules(ctx.paths)).rules;
+      T.checkKindsOf(a.tests);
+      const target = await T.getTarget(ctx.paths, a.target);
+      const r = await T.verifyTarget(ctx.paths, rules, target, { components: a.components, runCommands: false, tests: a.tests });
+      return { text: verifyLines(ctx, a.target, r, a.tests).join('\n'), data: r };
+    },
+    true,
+  );
 
   // ------------------------------------------------------------------------------------------ resources
   for (const [key, file] of Object.entries(RESOURCE_FILES)) {

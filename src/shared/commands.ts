@@ -44,12 +44,14 @@ export const Command = {
   syncAllTargets: 'syncord.syncAllTargets',
   cancelTargetOperation: 'syncord.cancelTargetOperation',
   verifyTarget: 'syncord.verifyTarget',
+  syncWithAgents: 'syncord.syncWithAgents',
   rollbackComponent: 'syncord.rollbackComponent',
   restoreBackup: 'syncord.restoreBackup',
   showConfigDiff: 'syncord.showConfigDiff',
   resolveSyncConflicts: 'syncord.resolveSyncConflicts',
   targetsStatusMenu: 'syncord.targetsStatusMenu',
   openTargetLocation: 'syncord.openTargetLocation',
+  openPendingDiff: 'syncord.openPendingDiff',
 
   // Agent sessions
   spawnSession: 'syncord.spawnSession',
@@ -75,6 +77,7 @@ export const VIEW_ONLY_COMMANDS: readonly CommandId[] = [
   Command.openCoordinationFileAt,
   Command.targetsStatusMenu,
   Command.openTargetLocation,
+  Command.openPendingDiff,
   Command.assignToSession,
   Command.resendDelivery,
 ];

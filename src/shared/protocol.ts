@@ -25,7 +25,7 @@ export interface MessageView {
   subject: string;
   body: string;
   timestamp: string;
-  /** "3h ago", computed by the extension when the page is posted. */
+  /** "3h ago", computed by the extension when the page is posted; the webview renews it from `timestamp`. */
   age: string;
   priority?: string;
   status: string;
@@ -34,9 +34,12 @@ export interface MessageView {
   waiting: boolean;
   relatedTask?: string;
   relatedFiles: string[];
-  /** The user (syncord.instanceId) may answer it: it is addressed to them and its thread is open. */
+  /**
+   * The user (syncord.instanceId) may answer it: it is addressed to them and its thread is open. Without an
+   * instance id: someone may answer it (the extension asks who the user is when they do).
+   */
   canReply: boolean;
-  /** The user may mark it read: sent to them (or to all), needing no answer, not yet acknowledged. */
+  /** The user may mark it read: sent to them (or to all), needing no answer, not yet acknowledged (without an instance id: unread by someone). */
   canAck: boolean;
 }
 
@@ -49,12 +52,16 @@ export interface ThreadView {
   open: boolean;
   /** Age of the oldest message still waiting for a response in this thread. */
   waitingAge?: string;
-  /** The user started the thread and it is not closed yet: they may acknowledge the answers and close it. */
+  /** Timestamp of that message, for the webview to renew the age while the panel stays open. */
+  waitingSince?: string;
+  /** The user started the thread and it is not closed yet: they may acknowledge the answers and close it (without an instance id: the thread is open). */
   canClose: boolean;
 }
 
 /** A slice of the filtered threads, newest first. */
 export interface ThreadPage {
+  /** The extension's clock when the page was made (ms): the webview ages the page from it, whatever its own clock says. */
+  now: number;
   /** Threads that match the filter, in all. */
   total: number;
   /** Messages in the log, in all. */

@@ -14,6 +14,7 @@ import { formatDuration, timeOf } from '../core/coordination/time';
 import { ClickCommand, ContextValue as AllContextValues } from './ids';
 import { relativeTime } from './time';
 import { NodeIcon, TreeModel, ViewNode } from './tree';
+import { plural } from './text';
 
 const ContextValue = AllContextValues.coordination;
 
@@ -310,7 +311,7 @@ function addDecisions(b: CoordinationTree, st: FileState<DecisionLog>, o: ViewOp
     const inputs = inputsOf(d);
     const deadline = timeOf(d.deadline) === undefined ? undefined : relativeTime(d.deadline, o.now);
     const overdue = (timeOf(d.deadline) ?? Infinity) < o.now;
-    const parts = [`${d.options.length} option${d.options.length === 1 ? '' : 's'}`];
+    const parts = [plural(d.options.length, 'option')];
     if (needed.length) parts.push(`input needed from ${needed.join(', ')}`);
     if (deadline) parts.push(overdue ? `deadline passed ${deadline}` : `deadline ${deadline}`);
     const base: (string | number)[] = ['pending_decisions', index];

@@ -46,6 +46,9 @@ export const ContextValue = {
     backups: 'syncord.target.backups',
     backup: 'syncord.target.backup',
     checks: 'syncord.target.checks',
+    /** Followed by `.<state>` (open, done, cancelled): the target's sync by agents. */
+    agents: 'syncord.target.agents',
+    agentStep: 'syncord.target.agentStep',
     /** Followed by `.pass`, `.fail` or `.skipped`. */
     check: 'syncord.target.check',
     problem: 'syncord.target.problem',
@@ -66,6 +69,8 @@ export const ClickCommand = {
   openCoordinationFileAt: Command.openCoordinationFileAt,
   initCoordination: Command.initCoordination,
   openTargetLocation: Command.openTargetLocation,
+  openPendingDiff: Command.openPendingDiff,
+  showConfigDiff: Command.showConfigDiff,
   focusSessionTerminal: Command.focusSessionTerminal,
   showSessionLog: Command.showSessionLog,
   openFile: 'vscode.open',

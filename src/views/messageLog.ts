@@ -7,9 +7,9 @@ import { acceptsReplies, isUnreadBy, isWaiting, mayClose, mayReply } from '../co
 import { MESSAGE_TYPES, PRIORITIES, type Message } from '../core/coordination/schemas';
 import type { CoordinationSnapshot } from '../core/coordination/snapshot';
 import { filterThreads, Thread, ThreadFilter, threadWaiting } from '../core/coordination/threads';
-import { formatDuration, timeOf } from '../core/coordination/time';
+import { timeOf } from '../core/coordination/time';
 import type { LogContext, MessageView, ThreadPage, ThreadView } from '../shared/protocol';
-import { relativeTime } from './time';
+import { messageAge, waitedFor } from './messageLogText';
 
 function messageView(m: Message, root: Message, now: number, me: string | undefined): MessageView {
   return {
@@ -20,23 +20,25 @@ function messageView(m: Message, root: Message, now: number, me: string | undefi
     subject: m.subject,
     body: m.message,
     timestamp: m.timestamp,
-    age: relativeTime(m.timestamp, now),
+    age: messageAge(m.timestamp, now),
     priority: m.priority,
     status: m.status,
     requiresResponse: m.requires_response === true,
     waiting: isWaiting(m),
     relatedTask: m.context?.related_task ?? undefined,
     relatedFiles: m.context?.related_files ?? [],
-    canReply: mayReply(m, root, me),
-    canAck: me !== undefined && isUnreadBy(m, me),
+    // Without syncord.instanceId the actions show wherever someone may take them; the extension asks once who the
+    // user is (and remembers it) when one is used.
+    canReply: me !== undefined ? mayReply(m, root, me) : acceptsReplies(root) && m.from !== m.to,
+    canAck: me !== undefined ? isUnreadBy(m, me) : m.status === 'sent',
   };
 }
 
 export function threadView(t: Thread, now: number, me: string | undefined): ThreadView {
   const all = [t.root, ...t.replies];
-  const oldestWaiting = all.filter(isWaiting).reduce<number | undefined>((min, m) => {
+  const oldestWaiting = all.filter(isWaiting).reduce<{ t: number; iso: string } | undefined>((min, m) => {
     const ts = timeOf(m.timestamp);
-    return ts === undefined ? min : min === undefined ? ts : Math.min(min, ts);
+    return ts === undefined || (min && min.t <= ts) ? min : { t: ts, iso: m.timestamp };
   }, undefined);
   return {
     id: t.root.message_id,
@@ -44,8 +46,9 @@ export function threadView(t: Thread, now: number, me: string | undefined): Thre
     replies: t.replies.map((m) => messageView(m, t.root, now, me)),
     waiting: threadWaiting(t),
     open: acceptsReplies(t.root),
-    waitingAge: oldestWaiting === undefined ? undefined : formatDuration(Math.max(0, now - oldestWaiting)),
-    canClose: mayClose(t.root, me),
+    waitingAge: oldestWaiting && waitedFor(oldestWaiting.iso, now),
+    waitingSince: oldestWaiting?.iso,
+    canClose: me !== undefined ? mayClose(t.root, me) : acceptsReplies(t.root),
   };
 }
 
@@ -60,6 +63,7 @@ export interface PageOptions {
 export function pageOf(matching: readonly Thread[], offset: number, limit: number, opts: PageOptions): ThreadPage {
   const start = Math.max(0, Math.min(offset, matching.length));
   return {
+    now: opts.now,
     total: matching.length,
     totalMessages: opts.totalMessages,
     offset: start,

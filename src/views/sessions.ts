@@ -73,10 +73,30 @@ export function deliveryNodeId(messageId: string, instance: string): string {
   return `delivery:${messageId}:${instance}`;
 }
 
-/** `exited (0)`, or the state as recorded. */
-export function stateText(s: Pick<SessionView, 'state' | 'exit_code'>): string {
+/**
+ * `exited (0)`, `unreachable` (a remote session whose heartbeat is older than 3 intervals, as of the listing), or
+ * the state as recorded.
+ */
+export function stateText(s: Pick<SessionView, 'state' | 'exit_code'> & Partial<Pick<SessionView, 'heartbeat'>>): string {
+  if (s.state !== 'exited' && s.heartbeat && s.heartbeat !== 'fresh') return 'unreachable';
   return s.state === 'exited' && s.exit_code != null ? `exited (${s.exit_code})` : s.state;
 }
+
+/** Whether a remote session is one on an opencode server (its endpoint an http address) rather than over ssh. */
+function isServed(s: Pick<SessionView, 'endpoint'>): boolean {
+  return /^https?:\/\//.test(s.endpoint ?? '');
+}
+
+/**
+ * Where a remote session runs, in words: `ssh dev@build-box (remote build-box)` over ssh, `remote serve
+ * http://127.0.0.1:4096/session/ses_…` on an opencode server.
+ */
+export function remoteText(s: Pick<SessionView, 'remote' | 'endpoint'>): string {
+  if (isServed(s)) return `remote ${s.remote ?? '?'} ${s.endpoint ?? ''}`.trim();
+  return `${s.endpoint ? `ssh ${s.endpoint}` : 'another machine'}${s.remote ? ` (remote ${s.remote})` : ''}`;
+}
+
+const UNREACHABLE_ICON: NodeIcon = { id: 'debug-disconnect', color: 'list.warningForeground' };
 
 const WAITING_ICON: NodeIcon = { id: 'bell', color: 'charts.yellow' };
 
@@ -89,13 +109,23 @@ function agentLine(s: SessionView, now: number): string {
   return `agent: ${agentStateWords(state)}${at}`;
 }
 
+/** A remote of the setting syncord.sessions.remotes in a few words, for pickers: `opencode server http://…`. */
+export function remoteSummary(r: { kind: string; endpoint?: string; target?: string; folder?: string }): string {
+  if (r.kind === 'opencode-serve') return `opencode server ${r.endpoint ?? ''}`.trim();
+  if (r.kind === 'ssh') return `over ssh ${r.target ?? ''}${r.folder ? `:${r.folder}` : ''}`.trim();
+  return r.kind;
+}
+
 /**
  * A session in one line, as its row and the session pickers describe it: runtime, state, what its agent last
  * reported and current task (`claude · running · busy · task_004`, `claude · running · waiting for your input`).
  */
-export function sessionSummary(s: Pick<SessionView, 'runtime' | 'state' | 'exit_code' | 'agent_state' | 'current_task'>): string {
+export function sessionSummary(
+  s: Pick<SessionView, 'runtime' | 'state' | 'exit_code' | 'agent_state' | 'current_task'> & Partial<Pick<SessionView, 'mode' | 'remote' | 'heartbeat'>>,
+): string {
   const agent = agentStateOf(s);
-  const parts = [s.runtime, stateText(s)];
+  // A remote session says where: `opencode on serve · running · idle`.
+  const parts = [s.mode === 'remote' && s.remote ? `${s.runtime} on ${s.remote}` : s.runtime, stateText(s)];
   // A headless session idle between prompts is said once, not `idle · idle`.
   if (agent && agent !== s.state) parts.push(agentStateWords(agent));
   if (s.state !== 'exited' && s.current_task) parts.push(s.current_task);
@@ -109,13 +139,13 @@ function sessionNode(s: SessionView, here: boolean, hasChildren: boolean, now: (
     kind: 'session',
     label: s.instance,
     description: sessionSummary(s),
-    icon: agent === 'waiting' ? WAITING_ICON : (STATE_ICONS[s.state] ?? { id: 'question' }),
+    icon: stateText(s) === 'unreachable' ? UNREACHABLE_ICON : agent === 'waiting' ? WAITING_ICON : (STATE_ICONS[s.state] ?? { id: 'question' }),
     contextValue: `${SessionContextValue.session}.${s.state}.${s.mode}${here ? '.here' : ''}`,
     collapsible: hasChildren ? 'expanded' : 'none',
     click:
       s.mode === 'terminal' && here
         ? { command: ClickCommand.focusSessionTerminal, title: 'Focus Terminal', with: 'node' }
-        : s.mode === 'headless' && s.log
+        : s.mode !== 'terminal' && s.log
           ? { command: ClickCommand.showSessionLog, title: 'Show Session Log', with: 'node' }
           : undefined,
     session: s,
@@ -126,8 +156,12 @@ function sessionNode(s: SessionView, here: boolean, hasChildren: boolean, now: (
         `session: ${s.session_id}`,
         s.agent_session ? `agent's conversation: ${s.agent_session}` : '',
         s.current_task ? `current task: ${s.current_task}` : '',
-        `mode: ${s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}${here ? ' in this window' : ''}` : 'headless'}`,
-        `working folder: ${s.cwd}`,
+        `mode: ${s.mode === 'terminal' ? `terminal${s.terminal ? ` "${s.terminal}"` : ''}${here ? ' in this window' : ''}` : s.mode === 'remote' ? `remote ${s.remote ?? '?'}` : 'headless'}`,
+        s.mode === 'remote' ? `endpoint: ${s.endpoint ?? 'not created yet'} (on ${s.host})` : '',
+        s.mode === 'remote' && s.state !== 'exited'
+          ? `heartbeat: ${relativeTime(s.updated, now())} (${s.updated})${stateText(s) === 'unreachable' ? '; unreachable: none for more than 3 intervals' : ''}`
+          : '',
+        s.mode === 'remote' && isServed(s) ? '' : `working folder: ${s.cwd}${s.mode === 'remote' ? ` on ${s.host}` : ''}`,
         s.worktree ? `worktree: ${s.worktree}` : '',
         s.pid != null ? `process: ${s.pid}${s.agent_pid != null ? ` (agent ${s.agent_pid})` : ''} on ${s.host}` : '',
         s.log ? `log: ${s.log}` : '',

@@ -6,6 +6,7 @@ import { unreadFor } from '../core/coordination/messages';
 import type { CoordinationSnapshot } from '../core/coordination/snapshot';
 import { DisplayStatus, displayStatus, TargetsSnapshot } from '../core/targets/overview';
 import { STATUS_LABEL } from './targets';
+import { plural } from './text';
 
 /** What a status-bar item shows. */
 export interface StatusBarView {
@@ -28,8 +29,22 @@ function withoutIcons(text: string): string {
 }
 
 /**
- * The coordination status-bar item: messages waiting for the user and coordination problems,
- * `$(sync~spin)` while the extension writes. Hidden without a coordination folder.
+ * Lines as a screen reader should say them: empty lines dropped, each line one sentence ending in a full stop
+ * (a line that ends in punctuation already keeps its own), sentences separated by one space.
+ */
+export function spokenText(lines: readonly string[]): string {
+  return lines
+    .map((l) => withoutIcons(l).trim())
+    .filter(Boolean)
+    .map((l) => (/[.!?…:]$/.test(l) ? l : `${l}.`))
+    .join(' ');
+}
+
+/**
+ * The coordination status-bar item: Syncord's own name first, so it cannot be read as VS Code's problem counts,
+ * then the messages waiting for the user and the coordination issues, zeros left out:
+ * `$(comment-discussion) Syncord: 2 unread · 7 issues`. `$(sync~spin)` while the extension writes. Hidden
+ * without a coordination folder.
  */
 export function coordinationStatusBarView(
   snap: CoordinationSnapshot | undefined,
@@ -39,22 +54,23 @@ export function coordinationStatusBarView(
   const { me, problems, busy } = state;
   const unread = snap.messages.state === 'ok' ? unreadFor(snap.messages.value, me).length : 0;
   const lines = [
-    me ? `${unread} message${unread === 1 ? '' : 's'} waiting for ${me}` : 'Set syncord.instanceId to see the messages waiting for you',
-    problems ? `${problems} coordination problem${problems === 1 ? '' : 's'} (see the Problems panel)` : 'No coordination problems',
+    me ? `${plural(unread, 'message')} waiting for ${me}` : 'Set syncord.instanceId to see the messages waiting for you',
+    problems ? `${plural(problems, 'coordination problem')} (see the Problems panel)` : 'No coordination problems',
   ];
   if (busy) lines.unshift('Writing coordination files…');
-  lines.push('', 'Click to open the Message Log');
+  const counts = [unread ? `${unread} unread` : '', problems ? plural(problems, 'issue') : ''].filter(Boolean);
+  const text = `${busy ? '$(sync~spin)' : '$(comment-discussion)'} Syncord${counts.length ? `: ${counts.join(' · ')}` : ''}`;
   return {
     visible: true,
-    text: `${busy ? '$(sync~spin)' : '$(comment-discussion)'} ${unread}${problems ? ` $(warning) ${problems}` : ''}`,
-    tooltip: lines.join('\n'),
-    accessibilityLabel: lines.join('. '),
+    text,
+    tooltip: [...lines, '', 'Click to open the Message Log'].join('\n'),
+    accessibilityLabel: spokenText(['Syncord coordination', ...lines, 'Activate to open the Message Log']),
     backgroundColor: problems > 0 && state.brokenFiles > 0 ? 'statusBarItem.errorBackground' : undefined,
   };
 }
 
 function shown(text: string, tooltip: string): StatusBarView {
-  return { visible: true, text, tooltip, accessibilityLabel: withoutIcons(text) };
+  return { visible: true, text, tooltip, accessibilityLabel: spokenText([`Syncord targets: ${withoutIcons(text)}`, 'Activate to sync all targets or pick one']) };
 }
 
 /** The status-bar item: `$(sync) 2 targets need sync`, `$(check) targets in sync`, `$(sync~spin)` while syncing. */
@@ -79,10 +95,10 @@ export function targetsStatusBarView(snap: TargetsSnapshot | undefined, busy: Re
   const bad = (by.get('verify_failed')?.length ?? 0) + (by.get('conflict')?.length ?? 0) + (by.get('sync_failed')?.length ?? 0) + (by.get('missing')?.length ?? 0);
   let text: string;
   if (need) text = `$(sync) ${need} ${need === 1 ? 'target needs' : 'targets need'} sync`;
-  else if (bad) text = `$(warning) ${bad} ${bad === 1 ? 'target has' : 'targets have'} problems`;
+  else if (bad) text = `$(warning) ${plural(bad, 'target has', 'targets have')} problems`;
   else if (by.get('unknown')?.length) text = '$(question) target status unknown';
   else text = '$(check) targets in sync';
-  if (need && bad) text += ` $(warning) ${bad}`;
+  if (need && bad) text += ` · ${bad} with problems`;
   const notComputed = snap.targets.filter((i) => !i.status);
   if (notComputed.length) {
     text += ' (as recorded)';

@@ -69,7 +69,7 @@ export function describePlan(plan: SyncPlan): { empty: boolean; summary: string;
       if (c.conflicts.length > 200) md.push(`- … and ${c.conflicts.length - 200} more`);
       md.push('');
     }
-    if (!c.adds.length && !c.updates.length && !c.deletes.length && !c.merges.length && !c.kept.length && !c.conflicts.length) md.push(`No changes (${c.unchanged} unchanged).`, '');
+    if (!c.adds.length && !c.updates.length && !c.deletes.length && !c.merges.length && !c.kept.length && !c.conflicts.length) md.push(c.unchanged ? `No changes (${plural(c.unchanged, 'file')} unchanged).` : 'No changes.', '');
   }
   for (const c of plan.configs) {
     md.push(`## Config ${c.name} → \`${c.destination}\``, '');

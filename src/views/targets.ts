@@ -3,9 +3,11 @@
  * core's read model (core/targets/overview.ts), and the status words each target shows. The extension only
  * adapts it to the editor.
  */
+import type { WorkflowView } from '../core/agentsync/workflow';
 import { DisplayStatus, displayStatus, pendingByCategory, TargetInfo, TargetsSnapshot, verifyIsCurrent } from '../core/targets/overview';
+import { stepStateText, workflowProgressText } from './agentSync';
 import { ClickCommand, ContextValue } from './ids';
-import { plural } from './text';
+import { clip, clipPath, DESCRIPTION_BUDGET, plural } from './text';
 import { relativeTime } from './time';
 import { NodeIcon, TreeModel, ViewNode } from './tree';
 
@@ -32,7 +34,7 @@ const STATUS_ICON: Record<DisplayStatus, NodeIcon> = {
   unknown: { id: 'circle-outline' },
 };
 
-export type TargetNodeKind = 'target' | 'changes' | 'category' | 'changedFile' | 'components' | 'component' | 'backups' | 'backup' | 'checks' | 'check' | 'problem' | 'error';
+export type TargetNodeKind = 'target' | 'agents' | 'agentStep' | 'changes' | 'category' | 'changedFile' | 'components' | 'component' | 'backups' | 'backup' | 'checks' | 'check' | 'problem' | 'error';
 
 /** A node of the Targets tree and what it belongs to. */
 export interface TargetNode extends ViewNode {
@@ -42,10 +44,18 @@ export interface TargetNode extends ViewNode {
   target?: string;
   component?: string;
   backupId?: string;
+  /** For the agents' steps: the task of the step. */
+  taskId?: string;
   /** For a pending file: its path in the target (relative to the target root). */
   targetPath?: string;
   /** A file the node points at, with an optional 1-based position. */
   location?: { file: string; line?: number; column?: number };
+  /**
+   * For a pending file the sync copies or deletes: the two sides of its diff, the target's copy on the left and the
+   * main project's file on the right (absolute paths; a side that does not exist is absent and shows empty), and
+   * the diff editor's title.
+   */
+  diff?: { targetFile?: string; sourceFile?: string; title: string };
 }
 
 export type TargetsTree = TreeModel<TargetNode>;
@@ -61,7 +71,33 @@ const ACTION_WORD: Record<string, string> = {
   changed: 'changed since the last sync',
 };
 
+/** The same, in a word or two: what a pending file's row says (the tooltip says it in full). */
+const ACTION_SHORT: Record<string, string> = {
+  add: 'add',
+  update: 'update',
+  merge: 'merge',
+  delete: 'delete',
+  conflict: 'conflict',
+  config: 'config merge',
+  changed: 'changed',
+};
+
 const CHANGE_WORD: Record<string, string> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', C: 'copied', T: 'type changed', U: 'unmerged', '?': 'untracked' };
+
+/** The first clause of a sentence ("never synced: the files already match" → "never synced"), cut to the budget. */
+function firstClause(text: string): string {
+  return clip(text.split(/[:;(]/)[0].trim() || text);
+}
+
+/** "word · dir", the folder cut from its start so the whole fits the budget; just "word" for a file at the root. */
+function withFolder(word: string, dir: string): string {
+  return dir ? `${word} · ${clipPath(dir, Math.max(8, DESCRIPTION_BUDGET - word.length - 3))}` : word;
+}
+
+function splitPath(p: string): { dir: string; base: string } {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? { dir: '', base: p } : { dir: p.slice(0, i), base: p.slice(i + 1) };
+}
 
 /** Problems, errors and check logs open at their file and position. */
 const OPEN_LOCATION = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' } as const;
@@ -93,8 +129,8 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
   const t = info.target;
   const status = displayStatus(info);
   const id = targetNodeId(t.name);
-  const parts = [STATUS_LABEL[status], t.type, t.last_sync ? `synced ${relativeTime(t.last_sync, now)}` : 'never synced'];
-  if (t.sync_version) parts.push(t.sync_version);
+  // What fits beside the name in a side bar of the default width: the status and the last sync; the rest is in the tooltip.
+  const synced = t.last_sync ? `synced ${relativeTime(t.last_sync, now)}` : 'never synced';
   const tip = [
     `${t.name} (${t.type})`,
     `Folder: ${t.absPath}`,
@@ -102,12 +138,13 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
     `Last sync: ${t.last_sync ?? 'never'}${t.sync_version ? ` (${t.sync_version})` : ''}`,
   ];
   if (info.verify) tip.push(`Last verify: ${info.verify.result.passed ? 'passed' : 'failed'} ${relativeTime(info.verify.at, now)}`);
+  if (info.agents) tip.push(`Sync by agents ${info.agents.id}: ${workflowProgressText(info.agents)}`);
   if (busy) tip.unshift(`${busy}…`);
   tree.add({
     id,
     kind: 'target',
     label: t.name,
-    description: busy ? `${busy}… · ${parts.slice(1).join(' · ')}` : parts.join(' · '),
+    description: busy ? `${busy}…` : `${STATUS_LABEL[status]} · ${synced}`,
     tooltip: tip.join('\n'),
     icon: busy ? { id: 'sync~spin' } : STATUS_ICON[status],
     contextValue: `${TargetContext.target}:${status}`,
@@ -115,6 +152,8 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
     target: t.name,
     location: { file: t.absPath },
   });
+
+  if (info.agents) addAgents(tree, id, t.name, info.agents, now);
 
   // Pending changes, by category, highest priority first.
   const changesId = `${id}/changes`;
@@ -129,9 +168,9 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       ? fileCount
         ? `${plural(fileCount, 'file')} · ${plural(pending.length, 'category', 'categories')}`
         : status === 'needs_sync'
-          ? info.status.reason
+          ? firstClause(info.status.reason)
           : 'none'
-      : (info.statusNote ?? 'unknown'),
+      : firstClause(info.statusNote ?? 'unknown'),
     tooltip: info.status?.reason ?? info.statusNote,
     icon: { id: 'git-compare' },
     contextValue: TargetContext.changes,
@@ -155,23 +194,55 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
     for (const f of g.files) {
       const file = snap.root ? joinPath(snap.root, f.path) : undefined;
       const action = 'action' in f ? f.action : undefined;
-      const word = action ? ACTION_WORD[action] : f.oldPath ? `${CHANGE_WORD[f.status] ?? f.status} from ${f.oldPath}` : (CHANGE_WORD[f.status] ?? f.status);
+      const long = action ? ACTION_WORD[action] : f.oldPath ? `${CHANGE_WORD[f.status] ?? f.status} from ${f.oldPath}` : (CHANGE_WORD[f.status] ?? f.status);
+      const short = action ? ACTION_SHORT[action] : (CHANGE_WORD[f.status] ?? f.status);
       const conflict = action === 'conflict';
+      const targetPath = 'targetPath' in f && f.targetPath ? f.targetPath : undefined;
+      const { dir, base } = splitPath(f.path);
+      // A file the sync copies or deletes opens as a diff: the target's copy beside the main project's file.
+      const diffable = !!file && !!targetPath && action !== undefined && action !== 'changed' && action !== 'config';
+      const targetFile = targetPath ? joinPath(t.absPath, targetPath) : undefined;
+      const diff: TargetNode['diff'] | undefined = diffable
+        ? {
+            targetFile: action === 'add' ? undefined : targetFile,
+            sourceFile: action === 'delete' ? undefined : file,
+            title:
+              action === 'add'
+                ? `${base}: not in ${t.name} yet ↔ main project`
+                : action === 'delete'
+                  ? `${base}: ${t.name} ↔ deleted in the main project`
+                  : `${base}: ${t.name} ↔ main project`,
+          }
+        : undefined;
+      const tip = [f.path, `${long}${'detail' in f && f.detail ? `: ${f.detail}` : ''}`];
+      if (targetPath) tip.push(`In ${t.name}: ${targetPath}`);
+      if (diff) tip.push('', `Click to compare ${t.name}'s copy with the main project's file`);
+      else if (action === 'config') tip.push('', `Click to see what the sync merges into ${t.name}'s config`);
       tree.add({
         id: `${gid}/${f.path}`,
         parentId: gid,
         kind: 'changedFile',
-        label: f.path,
-        description: word,
-        ...('detail' in f && f.detail ? { tooltip: `${f.path}: ${f.detail}` } : {}),
+        label: base,
+        description: withFolder(short, dir),
+        tooltip: tip.join('\n'),
         icon: conflict
           ? { id: 'git-merge', color: 'editorError.foreground' }
           : { id: f.status === 'D' ? 'diff-removed' : f.status === 'A' || f.status === '?' ? 'diff-added' : f.status === 'R' ? 'diff-renamed' : 'diff-modified' },
         contextValue: conflict ? TargetContext.conflictFile : TargetContext.changedFile,
         collapsible: 'none',
         target: t.name,
-        ...('targetPath' in f && f.targetPath ? { targetPath: f.targetPath } : {}),
-        ...(file && { resource: file, click: f.status === 'D' ? undefined : { command: ClickCommand.openFile, title: 'Open', with: { file } } }),
+        ...(targetPath ? { targetPath } : {}),
+        ...(diff ? { diff } : {}),
+        ...(file && {
+          resource: file,
+          click: diff
+            ? { command: ClickCommand.openPendingDiff, title: 'Open Changes', with: 'node' as const }
+            : action === 'config'
+              ? { command: ClickCommand.showConfigDiff, title: 'Show Config Diff', with: 'node' as const }
+              : f.status === 'D'
+                ? undefined
+                : { command: ClickCommand.openFile, title: 'Open', with: { file } },
+        }),
       });
     }
   }
@@ -195,7 +266,7 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       parentId: compsId,
       kind: 'component',
       label: c.name,
-      description: c.kind === 'config' ? `config merge → ${c.destination}` : `${c.mode} → ${c.destination}`,
+      description: withArrow(c.kind === 'config' ? 'config merge' : (c.mode ?? 'copy'), c.destination),
       tooltip: `${c.source} → ${c.destination}${c.kind === 'config' ? ' (merged key by key)' : c.mode === 'mirror' ? ' (exact copy)' : ' (add and overwrite only)'}`,
       icon: { id: c.kind === 'config' ? 'settings-gear' : c.source.endsWith('/') ? 'folder' : 'file' },
       contextValue: c.kind === 'config' ? TargetContext.config : TargetContext.component,
@@ -226,8 +297,8 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       parentId: backupsId,
       kind: 'backup',
       label: relativeTime(b.created, now),
-      description: `${b.reason}${b.partial ? ' (partial)' : ''} · ${plural(b.files, 'file')} · ${b.components.join(', ') || 'empty'}`,
-      tooltip: `Backup ${b.id}\nTaken ${b.created} (${b.reason})\n${plural(b.files, 'file')}, ${b.bytes} bytes; ${plural(b.newObjects, 'new object')} (${b.newBytes} bytes)`,
+      description: `${b.reason}${b.partial ? ' (partial)' : ''} · ${plural(b.files, 'file')}`,
+      tooltip: `Backup ${b.id}\nTaken ${b.created} (${b.reason})\nComponents: ${b.components.join(', ') || 'none'}\n${plural(b.files, 'file')}, ${b.bytes} bytes; ${plural(b.newObjects, 'new object')} (${b.newBytes} bytes)`,
       icon: { id: 'history' },
       contextValue: TargetContext.backup,
       collapsible: 'none',
@@ -246,7 +317,11 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
       parentId: id,
       kind: 'checks',
       label: 'Last verify',
-      description: `${r.passed ? 'passed' : `failed (${failed} of ${r.checks.length} checks)`} · ${relativeTime(info.verify.at, now)}${verifyIsCurrent(info) ? '' : ' · before the last sync'}`,
+      description: `${r.passed ? 'passed' : `${failed} of ${plural(r.checks.length, 'check')} failed`} · ${relativeTime(info.verify.at, now)}${verifyIsCurrent(info) ? '' : ' · outdated'}`,
+      tooltip: [
+        `Verified ${info.verify.at}: ${r.passed ? 'passed' : `${failed} of ${plural(r.checks.length, 'check')} failed`}`,
+        ...(verifyIsCurrent(info) ? [] : ['Ran before the last sync: it counts neither in the status nor in the Problems panel.']),
+      ].join('\n'),
       icon: r.passed ? { id: 'pass', color: 'testing.iconPassed' } : { id: 'error', color: 'testing.iconFailed' },
       contextValue: TargetContext.checks,
       collapsible: r.passed ? 'collapsed' : 'expanded',
@@ -259,8 +334,8 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
         parentId: checksId,
         kind: 'check',
         label: c.name,
-        description: `${c.status} · ${c.detail}`,
-        tooltip: c.command ? `${c.command.command}\n\n${c.command.output.slice(-2000)}` : c.detail,
+        description: clip(`${c.status} · ${c.detail}`),
+        tooltip: c.command ? `${c.status}: ${c.detail}\n${c.command.command}\n\n${c.command.output.slice(-2000)}` : `${c.status}: ${c.detail}`,
         icon: c.status === 'pass' ? { id: 'pass', color: 'testing.iconPassed' } : c.status === 'fail' ? { id: 'error', color: 'testing.iconFailed' } : { id: 'circle-slash' },
         contextValue: `${TargetContext.check}.${c.status}`,
         collapsible: c.problems.length ? (c.status === 'fail' ? 'expanded' : 'collapsed') : 'none',
@@ -273,7 +348,7 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
           parentId: cid,
           kind: 'problem',
           label: p.message,
-          description: `${relativeTo(p.file, t.absPath)}${p.line ? `:${p.line}` : ''}`,
+          description: clipPath(`${relativeTo(p.file, t.absPath)}${p.line ? `:${p.line}` : ''}`, DESCRIPTION_BUDGET),
           tooltip: `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}\n${p.message}`,
           icon: { id: 'warning', color: 'editorWarning.foreground' },
           contextValue: TargetContext.problem,
@@ -284,6 +359,69 @@ function addTarget(tree: TargetsTree, snap: TargetsSnapshot, info: TargetInfo, n
         });
       });
     }
+  }
+}
+
+/** "mirror → …/opencode/docs": a component's mode and where it goes, the folder cut from its start to fit. */
+function withArrow(word: string, dest: string): string {
+  return `${word} → ${clipPath(dest, Math.max(8, DESCRIPTION_BUDGET - word.length - 3))}`;
+}
+
+const STEP_ICON: Record<string, NodeIcon> = {
+  completed: { id: 'pass', color: 'testing.iconPassed' },
+  cancelled: { id: 'circle-slash' },
+  active: { id: 'loading~spin' },
+  blocked: { id: 'warning', color: 'editorWarning.foreground' },
+  ready: { id: 'arrow-right' },
+  waiting: { id: 'clock' },
+};
+
+/** The target's sync by agents: one row with its progress, and its steps under it (the open one expanded). */
+function addAgents(tree: TargetsTree, parentId: string, target: string, w: WorkflowView, now: number): void {
+  const agentsId = `${parentId}/agents`;
+  const requested = w.requested ? ` ${relativeTime(w.requested, now)}` : '';
+  tree.add({
+    id: agentsId,
+    parentId,
+    kind: 'agents',
+    label: 'Agents',
+    description: `${w.id}: ${workflowProgressText(w)}`,
+    tooltip: [
+      `Sync by agents ${w.id}, requested${requested}${w.requested_by ? ` by ${w.requested_by}` : ''}`,
+      `Changes ${w.since ? w.since.slice(0, 12) : 'from the beginning'}..${w.until ? w.until.slice(0, 12) : 'working tree'}: ${w.categories.map((c) => `${c.category} (${c.priority}) ${c.files}`).join(', ') || 'none categorized'}`,
+      `Progress: ${workflowProgressText(w)}`,
+    ].join('\n'),
+    icon: w.state === 'done' ? { id: 'pass', color: 'testing.iconPassed' } : w.state === 'cancelled' ? { id: 'circle-slash' } : { id: 'organization' },
+    contextValue: `${TargetContext.agents}.${w.state}`,
+    collapsible: w.state === 'open' ? 'expanded' : 'collapsed',
+    target,
+  });
+  for (const s of w.steps) {
+    const icon =
+      s.status === 'completed'
+        ? STEP_ICON.completed
+        : s.status === 'cancelled'
+          ? STEP_ICON.cancelled
+          : s.list === 'active_tasks'
+            ? s.status === 'blocked'
+              ? STEP_ICON.blocked
+              : STEP_ICON.active
+            : s.ready
+              ? STEP_ICON.ready
+              : STEP_ICON.waiting;
+    tree.add({
+      id: `${agentsId}/${s.task_id}`,
+      parentId: agentsId,
+      kind: 'agentStep',
+      label: `${s.step}${s.round > 1 ? ` (round ${s.round})` : ''}`,
+      description: `${s.task_id} · ${stepStateText(s)}`,
+      tooltip: `${s.task_id}: ${s.title}\n${s.agent[0].toUpperCase()}${s.agent.slice(1)} agent · ${stepStateText(s)}`,
+      icon,
+      contextValue: TargetContext.agentStep,
+      collapsible: 'none',
+      target,
+      taskId: s.task_id,
+    });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ComposeRequest, ExtensionToWebview, LogContext, LogFilter, MessageView, StatusFilter, ThreadPage, ThreadView, WebviewToExtension } from '../shared/protocol';
 import { DEFAULT_FILTER } from '../shared/protocol';
+import { AGE_TICK_MS, countText, messageAge, repliesText, requiresResponseByDefault, waitingBadge } from '../views/messageLogText';
 
 interface VsCodeApi {
   postMessage(message: WebviewToExtension): void;
@@ -23,6 +24,8 @@ interface Draft extends Omit<ComposeRequest, 'relatedTask'> {
 interface SavedState {
   filter: LogFilter;
   draft?: Draft;
+  /** Threads the user opened (their replies show). */
+  expanded?: string[];
 }
 
 const vscode = acquireVsCodeApi();
@@ -38,9 +41,16 @@ let busy = false;
 let nextRequest = 1;
 const pending = new Map<number, 'send' | 'reply' | 'ack' | 'close'>();
 let firstPage = true;
+const expanded = new Set<string>(Array.isArray(saved.expanded) ? saved.expanded.filter((x) => typeof x === 'string') : []);
+/** The extension's clock minus ours, from the last page: ages are computed on the extension's clock. */
+let clockSkew = 0;
 
 function saveState(): void {
-  vscode.setState({ filter, draft } satisfies SavedState);
+  vscode.setState({ filter, draft, expanded: [...expanded] } satisfies SavedState);
+}
+
+function now(): number {
+  return Date.now() + clockSkew;
 }
 
 function post(m: WebviewToExtension): void {
@@ -210,7 +220,6 @@ function renderMessage(m: MessageView, isReply: boolean): HTMLElement {
   const actions = el('div', { className: 'actions' });
   if (m.canReply) actions.appendChild(button('Reply', 'reply', { 'data-action': 'reply', 'data-id': m.id }));
   if (m.canAck) actions.appendChild(button('Acknowledge', 'check', { 'data-action': 'ack', 'data-id': m.id }));
-  actions.appendChild(button('Show in File', 'go-to-file', { 'data-action': 'reveal', 'data-id': m.id, title: 'Open communication-log.json at this message' }, 'icon'));
   return el(
     'div',
     { className: `message${isReply ? ' reply' : ''}${m.waiting ? ' waiting' : ''}`, attrs: { 'data-id': m.id } },
@@ -219,42 +228,97 @@ function renderMessage(m: MessageView, isReply: boolean): HTMLElement {
     meta,
     body,
     extras.length ? el('div', { className: 'extras' }, ...extras) : null,
-    actions,
+    actions.childElementCount ? actions : null,
   );
 }
 
 function renderThread(t: ThreadView, index: number): HTMLElement {
+  const open = expanded.has(t.id);
   const badges = el('div', { className: 'badges' });
   if (t.waiting) {
-    badges.appendChild(el('span', { className: 'badge waiting', text: `Waiting for a response${t.waitingAge ? ` · ${t.waitingAge}` : ''}` }));
+    badges.appendChild(el('span', { className: 'badge waiting', text: waitingBadge(t.waitingSince, now()), attrs: t.waitingSince ? { 'data-since': t.waitingSince } : {} }));
   }
   if (!t.open) badges.appendChild(el('span', { className: 'badge closed', text: 'Closed' }));
-  if (t.replies.length) badges.appendChild(el('span', { className: 'badge', text: `${t.replies.length} repl${t.replies.length === 1 ? 'y' : 'ies'}` }));
-  const article = el(
+  if (t.replies.length) badges.appendChild(el('span', { className: 'badge', text: repliesText(t.replies.length) }));
+  const replies = el('div', { className: 'replies' }, ...t.replies.map((r) => renderMessage(r, true)));
+  replies.hidden = !open;
+  const last = t.replies[t.replies.length - 1];
+  const summary = last
+    ? el(
+        'div',
+        { className: 'summary' },
+        icon('chevron-right'),
+        el(
+          'span',
+          {},
+          document.createTextNode(`${repliesText(t.replies.length)} · latest from ${last.from}, `),
+          el('time', { className: 'age', text: last.age, attrs: { datetime: last.timestamp, title: last.timestamp } }),
+        ),
+      )
+    : null;
+  if (summary) summary.hidden = open;
+  const actions = el('div', { className: 'thread-actions' });
+  if (t.canClose) actions.appendChild(button('Acknowledge and Close Thread', 'pass', { 'data-action': 'close', 'data-id': t.id }));
+  actions.appendChild(button('Show in File', 'go-to-file', { 'data-action': 'reveal', 'data-id': t.id, title: 'Open communication-log.json at this thread' }, 'icon'));
+  return el(
     'article',
     {
-      className: `thread${t.waiting ? ' waiting' : ''}${t.open ? '' : ' closed'}`,
-      attrs: { tabindex: '0', 'data-thread': t.id, 'aria-posinset': String(index + 1), 'aria-setsize': String(total), 'aria-label': `${t.root.subject}, from ${t.root.from} to ${t.root.to}${t.waiting ? ', waiting for a response' : ''}` },
+      className: `thread${t.waiting ? ' waiting' : ''}${t.open ? '' : ' closed'}${open ? ' expanded' : ''}`,
+      attrs: {
+        tabindex: '0',
+        'data-thread': t.id,
+        'aria-expanded': String(open),
+        'aria-posinset': String(index + 1),
+        'aria-setsize': String(total),
+        'aria-label': `${t.root.subject}, from ${t.root.from} to ${t.root.to}${t.waiting ? ', waiting for a response' : ''}${t.replies.length ? `, ${repliesText(t.replies.length)}` : ''}`,
+      },
     },
     badges,
     renderMessage(t.root, false),
-    ...t.replies.map((r) => renderMessage(r, true)),
+    summary,
+    replies,
+    actions,
   );
-  if (t.canClose) {
-    article.appendChild(el('div', { className: 'thread-actions' }, button('Acknowledge and Close Thread', 'pass', { 'data-action': 'close', 'data-id': t.id })));
-  }
-  return article;
 }
 
+/** Opens or closes a thread: its replies show, its first message shows in full. The choice is kept. */
+function setExpanded(article: HTMLElement, open: boolean): void {
+  const id = article.dataset.thread;
+  if (!id) return;
+  if (open) expanded.add(id);
+  else expanded.delete(id);
+  article.classList.toggle('expanded', open);
+  article.setAttribute('aria-expanded', String(open));
+  const replies = article.querySelector<HTMLElement>(':scope > .replies');
+  if (replies) replies.hidden = !open;
+  const summary = article.querySelector<HTMLElement>(':scope > .summary');
+  if (summary) summary.hidden = open;
+  saveState();
+}
+
+/** Renews every relative time and waiting age from its timestamp (the panel may stay open for hours). */
+function tickAges(): void {
+  const t = now();
+  list.querySelectorAll<HTMLElement>('time.age[datetime]').forEach((e) => {
+    const text = messageAge(e.getAttribute('datetime') ?? '', t);
+    if (e.textContent !== text) e.textContent = text;
+  });
+  list.querySelectorAll<HTMLElement>('.badge.waiting[data-since]').forEach((e) => {
+    const text = waitingBadge(e.dataset.since, t);
+    if (e.textContent !== text) e.textContent = text;
+  });
+}
+setInterval(tickAges, AGE_TICK_MS);
+
 function renderCount(): void {
-  const n = (x: number) => x.toLocaleString('en-US');
-  count.textContent = total === threads.length ? `${n(total)} thread${total === 1 ? '' : 's'} · ${n(totalMessages)} messages` : `${n(threads.length)} of ${n(total)} threads · ${n(totalMessages)} messages`;
+  count.textContent = countText(threads.length, total, totalMessages);
   more.hidden = threads.length >= total;
   empty.hidden = total > 0 || !!ctx.problem;
   empty.textContent = totalMessages === 0 ? 'No messages yet. Start a thread with New Message.' : 'No thread matches the filters.';
 }
 
 function applyPage(p: ThreadPage): void {
+  if (typeof p.now === 'number' && Number.isFinite(p.now)) clockSkew = p.now - Date.now();
   total = p.total;
   totalMessages = p.totalMessages;
   loadingMore = false;
@@ -295,9 +359,13 @@ function applyPage(p: ThreadPage): void {
 // ------------------------------------------------------------------------------------------ composer
 
 function showComposer(replyTo?: Draft['replyTo'], to?: string): void {
+  const wasReply = !!draft.replyTo;
   draft.open = true;
   draft.replyTo = replyTo;
   if (to) draft.to = to;
+  // A reply asks for nothing back unless the user ticks the box; a new message starts from its type's default.
+  if (replyTo) draft.requiresResponse = requiresResponseByDefault('reply', draft.type, draft.to);
+  else if (wasReply) draft.requiresResponse = requiresResponseByDefault('new', draft.type, draft.to);
   renderComposer();
   (replyTo ? cBody : draft.to ? cSubject : cTo).focus();
   saveState();
@@ -332,6 +400,8 @@ function readComposer(): void {
 }
 
 function closeComposer(clear: boolean): void {
+  // The next new message starts from its type's default again, not from the reply's.
+  if (draft.replyTo) draft.requiresResponse = requiresResponseByDefault('new', draft.type, draft.to);
   draft.open = false;
   draft.replyTo = undefined;
   if (clear) {
@@ -397,7 +467,7 @@ composer.addEventListener('input', readComposer);
 composer.addEventListener('change', readComposer);
 cType.addEventListener('change', () => {
   // Requests and questions ask for an answer; other types usually do not.
-  cRequires.checked = cType.value === 'consultation_request' || cType.value === 'question';
+  cRequires.checked = requiresResponseByDefault('new', cType.value, cTo.value);
   readComposer();
 });
 cCancel.addEventListener('click', () => closeComposer(false));
@@ -439,12 +509,22 @@ function findMessage(id: string): MessageView | undefined {
 }
 
 list.addEventListener('click', (e) => {
-  const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
-  if (!b) return;
+  const target = e.target as HTMLElement;
+  const b = target.closest<HTMLButtonElement>('button[data-action]');
+  if (!b) {
+    // A click on a thread (not on one of its buttons, and not the end of selecting its text) opens or closes it.
+    const article = target.closest<HTMLElement>('article.thread');
+    if (!article || target.closest('button, a, input, select, textarea') || (window.getSelection()?.toString() ?? '') !== '') return;
+    setExpanded(article, !article.classList.contains('expanded'));
+    article.focus({ preventScroll: true });
+    return;
+  }
   const id = b.dataset.id ?? '';
   const action = b.dataset.action;
   if (action === 'reply') {
     const m = findMessage(id);
+    const article = b.closest<HTMLElement>('article.thread');
+    if (article && !article.classList.contains('expanded')) setExpanded(article, true);
     if (m) showComposer({ id, from: m.from, subject: m.subject });
   } else if (action === 'ack' || action === 'close') {
     const requestId = nextRequest++;
@@ -459,6 +539,11 @@ list.addEventListener('click', (e) => {
 list.addEventListener('keydown', (e) => {
   const article = (e.target as HTMLElement).closest<HTMLElement>('article');
   if (!article || (e.target as HTMLElement) !== article) return;
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    setExpanded(article, !article.classList.contains('expanded'));
+    return;
+  }
   let next: Element | null = null;
   if (e.key === 'ArrowDown' || e.key === 'PageDown') next = article.nextElementSibling;
   else if (e.key === 'ArrowUp' || e.key === 'PageUp') next = article.previousElementSibling;

@@ -3,12 +3,16 @@
 // through an openai-compatible provider), both streamed. It does not think: for the newest prompt of a
 // conversation it asks the test's script which shell commands to run, hands them to the agent one tool call
 // at a time, and then answers in words. Every turn is recorded so a test can see which conversation got which
-// prompt and what the agent was told to run.
+// prompt and what the agent was told to run. A step may also call another of the agent's tools by name (an MCP
+// tool such as `mcp__syncord__checkin`) with a JSON input.
 import * as http from 'http';
 import { AddressInfo } from 'net';
 
-/** What the model does with a prompt: run these commands one by one, then say `answer`; or fail the request. */
-export type Plan = { commands: string[]; answer?: string } | { status: number; error: string };
+/** One step of a plan: a shell command, or a call of one of the agent's other tools. */
+export type Step = string | { tool: string; input: Record<string, unknown> };
+
+/** What the model does with a prompt: run these steps one by one, then say `answer`; or fail the request. */
+export type Plan = { commands: Step[]; answer?: string } | { status: number; error: string };
 
 /** A prompt as the script sees it. */
 export interface Turn {
@@ -19,11 +23,16 @@ export interface Turn {
   firstPrompt: string;
   /** How many prompts the conversation has had, this one included. */
   prompts: number;
+  /** The names of the tools the agent offered with this request: loaded, or deferred (named in the request for
+   * the agent's tool search, as Claude Code does with MCP tools). */
+  tools: string[];
 }
 
 export interface Recorded extends Turn {
-  /** The command the model asked for in this reply, if any. */
+  /** The shell command the model asked for in this reply, if any. */
   command?: string;
+  /** The other tool the model called in this reply, if any, with its input. */
+  call?: { tool: string; input: Record<string, unknown> };
   /** What the tool returned for the previous command (the agent's output), if any. */
   lastResult?: string;
 }
@@ -117,15 +126,20 @@ function openaiConversation(messages: { role: string; content: unknown; tool_cal
   return { prompts, stepsSincePrompt: steps, lastResult };
 }
 
-type Reply = { kind: 'tool'; command: string } | { kind: 'text'; text: string } | { kind: 'error'; status: number; error: string };
+type Reply = { kind: 'tool'; step: Step } | { kind: 'text'; text: string } | { kind: 'error'; status: number; error: string };
 
-function decide(script: Script, api: Turn['api'], conv: Conversation): { reply: Reply; turn: Turn } {
+function decide(script: Script, api: Turn['api'], conv: Conversation, tools: string[]): { reply: Reply; turn: Turn } {
   const prompt = conv.prompts[conv.prompts.length - 1] ?? '';
-  const turn: Turn = { api, prompt, firstPrompt: conv.prompts[0] ?? '', prompts: conv.prompts.length };
+  const turn: Turn = { api, prompt, firstPrompt: conv.prompts[0] ?? '', prompts: conv.prompts.length, tools };
   const plan = script(turn);
   if ('status' in plan) return { reply: { kind: 'error', status: plan.status, error: plan.error }, turn };
-  if (conv.stepsSincePrompt < plan.commands.length) return { reply: { kind: 'tool', command: plan.commands[conv.stepsSincePrompt] }, turn };
+  if (conv.stepsSincePrompt < plan.commands.length) return { reply: { kind: 'tool', step: plan.commands[conv.stepsSincePrompt] }, turn };
   return { reply: { kind: 'text', text: plan.answer ?? 'Done.' }, turn };
+}
+
+/** The tool name and input of a step, in the shell tool's name of the API at hand. */
+function callOf(step: Step, shell: string): { name: string; input: Record<string, unknown> } {
+  return typeof step === 'string' ? { name: shell, input: { command: step, description: 'Run a Syncord command' } } : { name: step.tool, input: step.input };
 }
 
 let counter = 0;
@@ -145,11 +159,13 @@ function anthropicReply(res: http.ServerResponse, body: { model?: string; stream
   const model = body.model ?? 'scripted';
   const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const toolId = nextId('toolu');
-  const input = reply.kind === 'tool' ? { command: reply.command, description: 'Run a Syncord command' } : undefined;
+  const call = reply.kind === 'tool' ? callOf(reply.step, 'Bash') : undefined;
+  const text = reply.kind === 'text' ? reply.text : '';
+  const input = call?.input;
   const content =
-    reply.kind === 'tool'
-      ? [{ type: 'tool_use', id: toolId, name: 'Bash', input }]
-      : [{ type: 'text', text: reply.text }];
+    call
+      ? [{ type: 'tool_use', id: toolId, name: call.name, input }]
+      : [{ type: 'text', text }];
   const stop = reply.kind === 'tool' ? 'tool_use' : 'end_turn';
   if (!body.stream) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -157,9 +173,9 @@ function anthropicReply(res: http.ServerResponse, body: { model?: string; stream
     return;
   }
   const block =
-    reply.kind === 'tool'
+    call
       ? [
-          { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: toolId, name: 'Bash', input: {} } } },
+          { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: toolId, name: call.name, input: {} } } },
           {
             event: 'content_block_delta',
             data: { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(input) } },
@@ -167,7 +183,7 @@ function anthropicReply(res: http.ServerResponse, body: { model?: string; stream
         ]
       : [
           { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
-          { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply.text } } },
+          { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } } },
         ];
   sse(res, [
     { event: 'message_start', data: { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage } } },
@@ -183,7 +199,8 @@ function openaiReply(res: http.ServerResponse, body: { model?: string; stream?: 
   const model = body.model ?? 'scripted';
   const created = Math.floor(Date.now() / 1000);
   const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
-  const call = reply.kind === 'tool' ? { id: nextId('call'), type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: reply.command, description: 'Run a Syncord command' }) } } : undefined;
+  const step = reply.kind === 'tool' ? callOf(reply.step, 'bash') : undefined;
+  const call = step ? { id: nextId('call'), type: 'function', function: { name: step.name, arguments: JSON.stringify(step.input) } } : undefined;
   const finish = call ? 'tool_calls' : 'stop';
   if (!body.stream) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -237,16 +254,24 @@ export async function startScriptedModel(script: Script = followInstructions): P
         return;
       }
       const tools: { name?: string; function?: { name?: string } }[] = Array.isArray(body.tools) ? body.tools : [];
-      const hasShell = tools.some((t) => /^bash$/i.test(t.name ?? t.function?.name ?? ''));
+      const deferred = raw.match(/mcp__[A-Za-z0-9-]+__[A-Za-z0-9_]+/g) ?? [];
+      const toolNames = [...new Set([...tools.map((t) => t.name ?? t.function?.name ?? ''), ...deferred])].filter(Boolean);
+      const hasShell = toolNames.some((n) => /^bash$/i.test(n));
       const conv = anthropic ? anthropicConversation(body.messages ?? []) : openaiConversation(body.messages ?? []);
       if (!hasShell) {
         // A side request (a title, a summary): a few plain words.
         const reply = { kind: 'text' as const, text: 'Syncord session' };
         return anthropic ? anthropicReply(res, body, reply) : openaiReply(res, body, reply);
       }
-      const { reply, turn } = decide(current, anthropic ? 'anthropic' : 'openai', conv);
+      const { reply, turn } = decide(current, anthropic ? 'anthropic' : 'openai', conv, toolNames);
       if (conv.lastResult !== undefined && conv.stepsSincePrompt > 0) results.push(conv.lastResult);
-      turns.push({ ...turn, command: reply.kind === 'tool' ? reply.command : undefined, lastResult: conv.stepsSincePrompt > 0 ? conv.lastResult : undefined });
+      const step = reply.kind === 'tool' ? reply.step : undefined;
+      turns.push({
+        ...turn,
+        command: typeof step === 'string' ? step : undefined,
+        call: step !== undefined && typeof step !== 'string' ? { tool: step.tool, input: step.input } : undefined,
+        lastResult: conv.stepsSincePrompt > 0 ? conv.lastResult : undefined,
+      });
       if (reply.kind === 'error') {
         res.writeHead(reply.status, { 'content-type': 'application/json' });
         res.end(

@@ -121,6 +121,52 @@ describe(`Syncord sessions with the real claude ${CLAUDE_VERSION} and opencode $
     assert.ok(model.results.some((r) => /needs approval|requires approval/i.test(r)), `claude refused rm -rf build: ${JSON.stringify(model.results)}`);
   });
 
+  it("claude through Syncord's MCP tools: mcp__syncord__checkin checks it in, mcp__syncord__task_start/complete finish a slung task, acknowledged", async () => {
+    /** The same work as followInstructions, through the MCP tools instead of the shell. */
+    const viaMcp: Script = (turn) => {
+      const task = /task (task_[A-Za-z0-9_-]+)\b.*is assigned to you/.exec(turn.prompt);
+      if (task)
+        return {
+          commands: [
+            { tool: 'mcp__syncord__task_start', input: { id: task[1] } },
+            { tool: 'mcp__syncord__task_complete', input: { id: task[1], note: 'done through MCP' } },
+          ],
+          answer: `Task ${task[1]} is done.`,
+        };
+      // Claude Code defers MCP tools: a model loads their schemas with its ToolSearch tool before calling them.
+      const load = { tool: 'ToolSearch', input: { query: 'select:mcp__syncord__inbox,mcp__syncord__checkin,mcp__syncord__task_start,mcp__syncord__task_complete' } };
+      if (/syncord inbox/.test(turn.prompt))
+        return { commands: [load, { tool: 'mcp__syncord__inbox', input: {} }, { tool: 'mcp__syncord__checkin', input: { expertise: ['mcp'] } }], answer: 'Checked in.' };
+      return { commands: [], answer: 'Understood.' };
+    };
+    model.setScript(viaMcp);
+    await syncord('spawn', 'mcp-claude', '--role', 'backend');
+    await checkedIn('mcp-claude');
+    const startup = conversationOf('mcp-claude');
+    assert.ok(
+      startup.some((t) => t.tools.includes('mcp__syncord__checkin') && t.tools.includes('mcp__syncord__task_complete')),
+      `claude offered Syncord's MCP tools: ${JSON.stringify(startup[0]?.tools)}`,
+    );
+    assert.deepEqual(
+      startup.map((t) => t.call?.tool).filter(Boolean),
+      ['ToolSearch', 'mcp__syncord__inbox', 'mcp__syncord__checkin'],
+    );
+    assert.equal(startup.filter((t) => t.command).length, 0, 'no shell command was needed');
+    // What the checkin tool answered reached the model: the instance, now active in this session.
+    const answer = startup.find((t) => t.call === undefined && t.lastResult)?.lastResult ?? '';
+    assert.match(answer, /"id":"mcp-claude".*"status":"active"/, `the checkin tool's answer: ${answer}`);
+    assert.ok(read<{ instances: Record<string, { expertise_areas?: string[] }> }>('instance-registry.json').instances['mcp-claude'].expertise_areas?.includes('mcp'), 'the checkin input reached the registry');
+
+    await syncord('task', 'add', 'Add the health endpoint');
+    const m = await slingId('task_001', 'mcp-claude');
+    const done = await waitFor(() => completed('task_001'), { what: 'task_001 to be completed through mcp__syncord__task_complete', timeoutMs: 120_000 });
+    assert.equal(done.assigned_to, 'mcp-claude');
+    assert.equal((done as { completion_note?: string }).completion_note, 'done through MCP');
+    await waitFor(async () => (await deliveries(m))[0]?.status === 'acknowledged', { what: 'the hand-over to be acknowledged by the MCP tool call' });
+    const calls = model.turns.filter((t) => t.prompt.includes('task task_001')).map((t) => t.call?.tool).filter(Boolean);
+    assert.deepEqual(calls, ['mcp__syncord__task_start', 'mcp__syncord__task_complete']);
+  });
+
   it('opencode: two instances in one folder each work in their own conversation; nothing crosses', async () => {
     await syncord('spawn', 'api-opencode', '--role', 'api');
     await syncord('spawn', 'docs-opencode', '--role', 'docs');

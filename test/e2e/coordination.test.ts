@@ -23,17 +23,6 @@ async function answer(wb: Workbench, step: RegExp, text: string): Promise<void> 
   await wb.page.keyboard.press('Enter');
 }
 
-/**
- * Starts a palette command that goes on with its own inputs in the same quick-input widget (so the widget
- * does not close, unlike what Workbench.runCommand waits for).
- */
-async function startCommand(wb: Workbench, title: string): Promise<void> {
-  const widget = wb.page.locator('.quick-input-widget');
-  await wb.page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 5, y: 5 } });
-  await wb.page.keyboard.press('F1');
-  await widget.locator('input.input').fill(`>${title}`);
-  await widget.locator('.monaco-list-row', { hasText: title }).first().click();
-}
 
 /** Gives the Coordination view the whole side bar: the Targets view is collapsed. */
 async function focusCoordination(wb: Workbench): Promise<void> {
@@ -43,16 +32,7 @@ async function focusCoordination(wb: Workbench): Promise<void> {
   await wb.expandView('Coordination');
 }
 
-async function messageLog(wb: Workbench): Promise<FrameLocator> {
-  await wb.runCommand('Syncord: Open Message Log');
-  const frame = wb.webviewFrame();
-  await frame.locator('#threads').waitFor({ state: 'attached' });
-  return frame;
-}
 
-function thread(frame: FrameLocator, subject: string): Locator {
-  return frame.locator('article.thread').filter({ has: frame.locator('h3.subject', { hasText: subject }) });
-}
 
 describe('Coordination UI (demo workspace with the seed 004 files)', () => {
   const wb = useWorkbench({ fixture: 'demo', settings: { 'syncord.instanceId': 'instance-2' } });
@@ -72,17 +52,19 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     has(/^dec_002 Agent Communication Protocol 2 options · input needed from instance-1, instance-3/);
     has(/^REST API 3 pros · 2 cons$/);
     has(/^GraphQL Federation 3 pros · 3 cons$/);
-    // The status bar item: messages waiting for instance-2 and health problems.
-    // The status bar item: no message waits for instance-2; the seed's old dates are health problems.
+    // The status bar item, under Syncord's name so it is not read as VS Code's own counts: no message waits for
+    // instance-2 (no zero shown); the seed's old dates are health problems.
     const status = wb().page.locator('.part.statusbar .statusbar-item').filter({ has: wb().page.locator('.codicon-comment-discussion') }).first();
     await status.waitFor({ state: 'visible' });
-    assert.match((await status.innerText()).replace(/\s+/g, ' ').trim(), /^0 [1-9]\d*$/);
+    assert.match((await status.innerText()).replace(/\s+/g, ' ').trim(), /^Syncord: [1-9][\d,]* issues?$/);
+    const label = await status.evaluate((e) => [e, ...Array.from(e.querySelectorAll('[aria-label]'))].map((x) => x.getAttribute('aria-label')).find((l) => !!l?.startsWith('Syncord')) ?? null);
+    assert.ok(label && /^Syncord coordination\. /.test(label) && !/\.\s*\./.test(label), `the screen-reader label is "${label}"`);
     const shot = await wb().screenshot('coordination-container');
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is empty');
   });
 
   it('creates a task through the multi-step input; it lands in task-queue.json and in the tree', async () => {
-    await startCommand(wb(), 'Syncord: Create Task…');
+    await wb().startCommand('Syncord: Create Task…');
     await answer(wb(), /\(1\/5\)/, 'Draft the onboarding guide for new agents');
     await answer(wb(), /\(2\/5\)/, 'Explain check-in, tasks, messages and decisions');
     await answer(wb(), /\(3\/5\)/, 'high');
@@ -130,10 +112,10 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
   });
 
   it('sends a message from the Message Log; it lands in communication-log.json and in its thread', async () => {
-    const frame = await messageLog(wb());
-    await thread(frame, 'API Design for Agent Coordination').waitFor({ state: 'visible' });
+    const frame = await wb().openMessageLog();
+    await Workbench.thread(frame, 'API Design for Agent Coordination').waitFor({ state: 'visible' });
     // The seed's message waits for a response and says since when.
-    assert.match(await thread(frame, 'API Design for Agent Coordination').locator('.badge.waiting').innerText(), /^Waiting for a response · \d+d/);
+    assert.match(await Workbench.thread(frame, 'API Design for Agent Coordination').locator('.badge.waiting').innerText(), /^Waiting for a response · \d+d/);
 
     await frame.locator('#new-message').click();
     await frame.locator('#compose-to').selectOption('instance-1');
@@ -141,7 +123,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     await frame.locator('#compose-body').fill('Could you review the Message Log before Friday?');
     await frame.locator('#compose-send').click();
 
-    const t = thread(frame, 'Coordination UI review');
+    const t = Workbench.thread(frame, 'Coordination UI review');
     await t.waitFor({ state: 'visible' });
     assert.equal(await t.locator('.body').first().innerText(), 'Could you review the Message Log before Friday?');
     assert.match(await t.locator('.meta').first().innerText(), /instance-2\s*→\s*instance-1/);
@@ -153,7 +135,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
   });
 
   it('shows a hostile message body as literal text and runs nothing', async () => {
-    const frame = await messageLog(wb());
+    const frame = await wb().openMessageLog();
     const hostile = '<img src=x onerror="window.__syncordPwned = 1; document.title = \'pwned\'">';
     await frame.locator('#new-message').click();
     await frame.locator('#compose-to').selectOption('instance-3');
@@ -161,7 +143,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     await frame.locator('#compose-body').fill(hostile);
     await frame.locator('#compose-send').click();
 
-    const t = thread(frame, '<b>bold?</b>');
+    const t = Workbench.thread(frame, '<b>bold?</b>');
     await t.waitFor({ state: 'visible' });
     assert.equal(await t.locator('.body').first().innerText(), hostile);
     assert.equal(await t.locator('h3.subject').innerText(), '<b>bold?</b>');
@@ -174,7 +156,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
   });
 
   it('follows an agent writing the log on disk, and filters by instance and status', async () => {
-    const frame = await messageLog(wb());
+    const frame = await wb().openMessageLog();
     const file = path.join(wb().ws.folder, 'coordination', 'communication-log.json');
     const log = JSON.parse(fs.readFileSync(file, 'utf8'));
     log.messages.push({
@@ -191,7 +173,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     });
     fs.writeFileSync(`${file}.agent`, JSON.stringify(log, null, 2) + '\n');
     fs.renameSync(`${file}.agent`, file);
-    const t = thread(frame, 'Deployment window moved');
+    const t = Workbench.thread(frame, 'Deployment window moved');
     await t.waitFor({ state: 'visible' });
     // Addressed to me (instance-2) and needing no answer: it can be acknowledged.
     await t.getByRole('button', { name: 'Acknowledge' }).click();
@@ -199,7 +181,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     assert.equal(readJson(wb(), 'communication-log.json').messages.find((m: { message_id: string }) => m.message_id === 'msg_900').status, 'acknowledged');
 
     await frame.locator('#filter-status').selectOption('waiting');
-    await thread(frame, 'Deployment window moved').waitFor({ state: 'detached' });
+    await Workbench.thread(frame, 'Deployment window moved').waitFor({ state: 'detached' });
     const waiting = await frame.locator('article.thread h3.subject').allInnerTexts();
     assert.deepEqual(waiting.sort(), ['<b>bold?</b>', 'API Design for Agent Coordination', 'Coordination UI review']);
     await frame.locator('#filter-instance').selectOption('instance-3');
@@ -207,13 +189,13 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     assert.deepEqual(await frame.locator('article.thread h3.subject').allInnerTexts(), ['<b>bold?</b>']);
     await frame.locator('#filter-instance').selectOption('');
     await frame.locator('#filter-status').selectOption('all');
-    await thread(frame, 'Deployment window moved').waitFor({ state: 'visible' });
+    await Workbench.thread(frame, 'Deployment window moved').waitFor({ state: 'visible' });
     const shot = await wb().screenshot('message-log');
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is empty');
   });
 
   it('shows a 10,000-message log a page at a time, loads more on scrolling, and moves by keyboard', async () => {
-    const frame = await messageLog(wb());
+    const frame = await wb().openMessageLog();
     const file = path.join(wb().ws.folder, 'coordination', 'communication-log.json');
     const log = JSON.parse(fs.readFileSync(file, 'utf8'));
     const base = Date.parse('2024-02-01T00:00:00Z');
@@ -234,7 +216,7 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
 
     const total = log.messages.length;
     const count = frame.locator('#count');
-    await wb().waitUntil(async () => (await count.innerText()).includes(`${total.toLocaleString('en-US')} messages`), 'the Message Log to show the big log');
+    await wb().waitUntil(async () => (await count.innerText()).includes(`${total} messages`), 'the Message Log to show the big log');
     // Only the first page is in the page, newest first (after the messages written today by the tests above).
     assert.equal(await frame.locator('article.thread').count(), 50);
     const bulk = frame.locator('article.thread h3.subject', { hasText: /^Bulk message/ });
@@ -243,10 +225,10 @@ describe('Coordination UI (demo workspace with the seed 004 files)', () => {
     // Scrolling to the end brings the next page.
     await frame.locator('article.thread').last().scrollIntoViewIfNeeded();
     await wb().waitUntil(async () => (await frame.locator('article.thread').count()) === 100, 'the second page');
-    assert.match(await count.innerText(), new RegExp(`^100 of ${total.toLocaleString('en-US')} threads`));
+    assert.match(await count.innerText(), new RegExp(`^100 of ${total} threads`));
 
     // Keyboard: threads take focus and the arrow keys move between them.
-    await thread(frame, 'Bulk message 10000').focus();
+    await Workbench.thread(frame, 'Bulk message 10000').focus();
     await wb().page.keyboard.press('ArrowDown');
     const focused = await frame.locator('article.thread:focus h3.subject').innerText();
     assert.equal(focused, 'Bulk message 9999');

@@ -89,9 +89,9 @@ describe('Agent sessions in the workbench (fake claude on PATH)', () => {
     assert.match(runtimeRow, /^claude\s*chosen by the mapping \*claude\* · built in/);
     assert.doesNotMatch(runtimeRow, /not installed/);
     await wb().page.keyboard.press('Enter');
-    // 4/4: no worktree.
+    // 4/4: where it runs; here, in the main project folder (no worktree).
     await step(wb(), /\(4\/4\)/);
-    await widget.locator('.monaco-list-row.focused', { hasText: 'No: work in the main project folder' }).waitFor({ state: 'visible' });
+    await widget.locator('.monaco-list-row.focused', { hasText: 'Here, in the main project folder' }).waitFor({ state: 'visible' });
     await wb().page.keyboard.press('Enter');
 
     const note = await wb().waitForNotification(/started backend-claude/);

@@ -12,6 +12,18 @@ const DOCS = 'python_embeded/Lib/site-packages/opencode/docs';
 /** A doc the main project changed after this target's last sync: the sync updates it, its backup holds the old copy. */
 const DOC = 'configuration.md';
 
+/** An editor tab, by (part of) its title. */
+function editorTab(wb: Workbench, title: string): Locator {
+  return wb.page.locator('.part.editor .tabs-container .tab').filter({ hasText: title });
+}
+
+
+/** Expands a collapsed row of the Targets view (a click on a row with children toggles it). */
+async function expand(row: Locator): Promise<void> {
+  await row.waitFor({ state: 'visible' });
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+}
+
 function targetRow(wb: Workbench, name: string): Locator {
   return wb.rows('Targets').filter({ hasText: name }).first();
 }
@@ -78,8 +90,9 @@ describe('Targets view (demo workspace)', () => {
     await wb().openContainer('Syncord');
     await wb().expandView('Targets');
     const text = await waitForRow(wb(), COMFY, /needs sync/);
-    assert.match(text, new RegExp(`^${COMFY}\\s*needs sync · site-packages · synced .+ · v1\\.2\\.2$`));
-    assert.match(await rowText(targetRow(wb(), 'simple_python_app')), /source/);
+    // Short enough for the side bar's default width; the type and version are in the row's tooltip.
+    assert.match(text, new RegExp(`^${COMFY}\\s*needs sync · synced .+ ago$`));
+    assert.match(await rowText(targetRow(wb(), 'simple_python_app')), /^simple_python_app\s*synchronized · synced /);
     const status = statusItem(wb());
     await status.waitFor({ state: 'visible' });
     assert.match((await status.innerText()).trim(), /^\d+ targets? needs? sync$/);
@@ -88,15 +101,49 @@ describe('Targets view (demo workspace)', () => {
     await wb().screenshot('targets-before-sync');
   });
 
+  it('a click on a pending file opens the diff of the target\'s copy and the main project\'s file', async () => {
+    const target = targetRow(wb(), COMFY);
+    await waitForSettled(wb(), target);
+    await expand(target);
+    await expand(wb().rows('Targets').filter({ hasText: /^\s*Pending changes/ }).first());
+    await expand(wb().rows('Targets').filter({ hasText: /^\s*docs\s*medium priority/ }).first());
+    const file = wb().rows('Targets').filter({ hasText: new RegExp(`^\\s*${DOC.replace('.', '\\.')}\\s*update · docs$`) }).first();
+    await file.waitFor({ state: 'visible' });
+    await file.click();
+    await editorTab(wb(), `${DOC}: ${COMFY} ↔ main project`).waitFor({ state: 'visible' });
+    await wb().page.locator('.part.editor .monaco-diff-editor').first().waitFor({ state: 'visible' });
+    await wb().screenshot('targets-pending-file-diff');
+    // Looking changes nothing in the target.
+    assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8'), docBefore);
+    await wb().runCommand('View: Close All Editors');
+    await editorTab(wb(), `${DOC}: ${COMFY} ↔ main project`).waitFor({ state: 'detached' });
+  });
+
+  it('cancelling a sync closes the config diff and plan tabs its preview opened', async () => {
+    await wb().startCommand('Syncord: Sync One Target…');
+    // Two targets: the one behind is offered first.
+    await wb().page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: COMFY }).first().click();
+    await editorTab(wb(), `opencode.toml (${COMFY}) ↔ After Sync`).waitFor({ state: 'visible' });
+    await confirmDialog(wb(), 'Show Plan', new RegExp(`Sync ${COMFY}\\?`));
+    await editorTab(wb(), `Sync Plan (${COMFY}).md`).waitFor({ state: 'visible' });
+    await confirmDialog(wb(), 'Cancel', new RegExp(`Sync ${COMFY}\\?`));
+    const previews = wb().page.locator('.part.editor .tabs-container .tab').filter({ hasText: /↔ After Sync|Sync Plan/ });
+    await wb().waitUntil(async () => (await previews.count()) === 0, 'the preview tabs to close');
+    // Nothing was written.
+    assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, DOC), 'utf8'), docBefore);
+    assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], 'opencode.toml'), 'utf8'), configBefore);
+    await waitForRow(wb(), COMFY, /needs sync/);
+  });
+
   it('syncs from the row\'s inline action after the plan is confirmed; the row and the status bar change', async () => {
     const before = (await statusItem(wb()).innerText()).trim();
-    await clickInline(wb(), targetRow(wb(), COMFY), 'Sync Target');
+    await clickInline(wb(), targetRow(wb(), COMFY), 'Sync One Target…');
     const plan = await confirmDialog(wb(), 'Sync', new RegExp(`Sync ${COMFY}\\? 1 file to add, 3 to update, 1 config file to merge\\.`));
     // Per component, in words; every file is listed by Show Plan.
     assert.match(plan, /docs: 2 files to update plans: 1 file to update rag: 1 file to add opencode\.toml: 3 keys to merge/);
     await wb().waitForNotification(new RegExp(`Synced ${COMFY}`));
     const text = await waitForRow(wb(), COMFY, /synchronized/);
-    assert.match(text, /synchronized · site-packages · synced just now/);
+    assert.match(text, /synchronized · synced just now/);
     // The main project's docs are in the target now.
     const main = wb().ws.main;
     assert.equal(fs.readFileSync(path.join(wb().ws.targets[COMFY], DOCS, 'configuration.md'), 'utf8'), fs.readFileSync(path.join(main, 'docs', 'configuration.md'), 'utf8'));
@@ -161,7 +208,7 @@ describe('Targets view in Restricted Mode (demo workspace, not trusted)', () => 
     await wb().expandView('Targets');
     // The statuses written in targets.json (git is not run in an untrusted workspace).
     const text = await waitForRow(wb(), COMFY, /synchronized/);
-    assert.match(text, /site-packages/);
+    assert.match(text, new RegExp(`^${COMFY}\\s*synchronized · synced `));
     await wb().view('Targets').getByText(/Restricted Mode: statuses are as recorded/).waitFor({ state: 'visible' });
     const status = wb().page.locator('.part.statusbar .statusbar-item').filter({ hasText: /as recorded/ }).first();
     await status.waitFor({ state: 'visible' });
@@ -169,7 +216,7 @@ describe('Targets view in Restricted Mode (demo workspace, not trusted)', () => 
     // The row's Sync action is shown disabled.
     const row = targetRow(wb(), COMFY);
     await row.hover();
-    const sync = row.locator('.actions .action-label[aria-label="Sync Target"]');
+    const sync = row.locator('.actions .action-label[aria-label="Sync One Target…"]');
     await sync.waitFor({ state: 'visible' });
     assert.match((await sync.getAttribute('class')) ?? '', /\bdisabled\b/);
     // Asking for a sync anyway (the status bar's menu) explains why it is off and changes nothing.

@@ -308,6 +308,29 @@ export class Workbench {
     }, `"${label}" from the context menu to open what it opens`);
   }
 
+  /** Runs a palette command that goes on with a quick pick of its own (runCommand waits for the palette to close). */
+  async startCommand(title: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await this.page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 5, y: 5 } });
+    await this.page.keyboard.press('F1');
+    await widget.locator('input.input').fill(`>${title}`);
+    await widget.locator('.monaco-list-row', { hasText: title }).first().click();
+  }
+
+  /** Opens the Message Log from the palette (after Syncord's side bar, as a user would) and returns its frame. */
+  async openMessageLog(): Promise<FrameLocator> {
+    await this.openContainer('Syncord');
+    await this.runCommand('Syncord: Open Message Log');
+    const frame = this.webviewFrame();
+    await frame.locator('#threads').waitFor({ state: 'attached' });
+    return frame;
+  }
+
+  /** A thread of the Message Log, by its subject. */
+  static thread(frame: FrameLocator, subject: string): Locator {
+    return frame.locator('article.thread').filter({ has: frame.locator('h3.subject', { hasText: subject }) });
+  }
+
   /** Notification toasts, optionally only those whose text matches. */
   notifications(text?: string | RegExp): Locator {
     const toasts = this.page.locator('.notifications-toasts .notification-toast');

@@ -248,7 +248,8 @@ describe('Coordination UI in the extension host', function () {
     }, 'an overdue-task finding on task-queue.json');
     const doc = await vscode.workspace.openTextDocument(file('task-queue.json'));
     for (const d of diags) assert.match(doc.lineAt(d.range.start.line).text, /"due":/);
-    assert.match(api.statusBarText() ?? '', /\$\(warning\) \d+/);
+    // Under Syncord's own name, in words: not to be read as VS Code's own error and warning counts.
+    assert.match(api.statusBarText() ?? '', /^\$\(comment-discussion\) Syncord: (\d+ unread · )?[\d,]+ issues?$/);
   });
 
   it('follows syncord.instanceId: "(you)", my tasks and the messages waiting for me', async () => {
@@ -264,7 +265,7 @@ describe('Coordination UI in the extension host', function () {
         (m: { to: string; status: string }) => m.to === 'instance-1' && (m.status === 'pending_response' || m.status === 'sent'),
       ).length;
       assert.ok(waiting >= 2, 'the seed question and "Ping" both wait for instance-1');
-      await waitFor(() => api.statusBarText()?.startsWith(`$(comment-discussion) ${waiting}`), `the status bar to count ${waiting} messages for instance-1`);
+      await waitFor(() => api.statusBarText()?.startsWith(`$(comment-discussion) Syncord: ${waiting} unread`), `the status bar to count ${waiting} messages for instance-1`);
       const page = api.messageLogPage({ instance: 'instance-1', status: 'waiting' });
       assert.ok(page.threads.some((t) => t.root.subject === 'Ping'));
     } finally {

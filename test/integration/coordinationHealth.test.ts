@@ -3,7 +3,9 @@
 // that fails to parse hides only its own findings, and the thresholds follow the `syncord.health.*` settings
 // in the Problems panel, the tree's stale marker and the status bar.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { waitFor, workspaceRoot } from './helpers';
@@ -36,8 +38,8 @@ const problems = (name: string) =>
     .map((d) => `${d.code} ${d.range.start.line + 1}`)
     .sort();
 const stale = (name: string) => problems(name).filter((p) => p.startsWith('stale-checkin'));
-/** The problem count the status bar shows (`$(warning) N`), 0 when it shows none. */
-const statusBarProblems = (api: Api) => Number(/\$\(warning\) (\d+)/.exec(api.statusBarText() ?? '')?.[1] ?? 0);
+/** The problem count the status bar shows (`Syncord: … N issues`), 0 when it shows none. */
+const statusBarProblems = (api: Api) => Number(/([\d,]+) issues?$/.exec(api.statusBarText() ?? '')?.[1]?.replace(/,/g, '') ?? 0);
 
 describe('Coordination health in the Problems panel', function () {
   let api: Api;
@@ -96,5 +98,39 @@ describe('Coordination health in the Problems panel', function () {
     }
     await waitFor(() => stale('instance-registry.json').join() === 'stale-checkin 16,stale-checkin 7', 'the stale check-ins to come back');
     await waitFor(() => api.tree()?.get('instance:instance-1')?.label === 'instance-1 (stale)', 'the stale marker to come back');
+  });
+
+  it('shows a conflict the git merge driver left (two assignees of one task) as an error at the task, until it is resolved', async function () {
+    this.timeout(60_000);
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(projectRoot(), 'dist', 'cli.js'), ...args], { cwd: workspaceRoot(), encoding: 'utf8' });
+    // Two clones assigned task_002 to different instances since their common version; git runs the driver as
+    // `syncord merge-driver run %O %A %B %P`, with ours being the workspace's file.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-merge-'));
+    const assign = (to: string) => {
+      const q = JSON.parse(fs.readFileSync(path.join(seed(), 'task-queue.json'), 'utf8'));
+      q.pending_tasks.find((t: { task_id: string }) => t.task_id === 'task_002').assigned_to = to;
+      return JSON.stringify(q, null, 2) + '\n';
+    };
+    fs.copyFileSync(path.join(seed(), 'task-queue.json'), path.join(dir, 'base.json'));
+    fs.writeFileSync(path.join(dir, 'theirs.json'), assign('instance-2'));
+    fs.writeFileSync(file('task-queue.json'), assign('instance-1'));
+    try {
+      const run = cli('merge-driver', 'run', path.join(dir, 'base.json'), file('task-queue.json'), path.join(dir, 'theirs.json'), 'coordination/task-queue.json');
+      assert.equal(run.status, 1, `the driver should report the conflict: ${run.stdout}${run.stderr}`);
+      JSON.parse(fs.readFileSync(file('task-queue.json'), 'utf8')); // still valid JSON
+      const conflict = () => vscode.languages.getDiagnostics(vscode.Uri.file(file('task-queue.json'))).find((d) => d.source === 'Syncord' && d.code === 'merge-conflict');
+      const d = (await waitFor(conflict, 'the merge conflict to show in the Problems panel'))!;
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      assert.match(d.message, /task_002/);
+      assert.match(d.message, /instance-1/);
+      assert.match(d.message, /instance-2/);
+      const resolved = cli('merge-driver', 'resolve', 'task_002', '--theirs');
+      assert.equal(resolved.status, 0, resolved.stderr);
+      await waitFor(() => !conflict(), 'the conflict to leave the Problems panel once resolved');
+      assert.equal(JSON.parse(fs.readFileSync(file('task-queue.json'), 'utf8')).pending_tasks.find((t: { task_id: string }) => t.task_id === 'task_002').assigned_to, 'instance-2');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.copyFileSync(path.join(seed(), 'task-queue.json'), file('task-queue.json'));
+    }
   });
 });

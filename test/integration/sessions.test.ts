@@ -7,6 +7,8 @@
 // resent; a runtime that is not installed refused before any terminal opens.
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -302,6 +304,60 @@ describe('Agent sessions in the extension host', function () {
     assert.equal(start.env.SYNCORD_WORKSPACE, workspaceRoot());
     const stopped = await api.stop('qa-claude');
     assert.equal(stopped.state, 'exited');
+  });
+
+  it('spawns on an opencode server remote from the command: the server gets its session and the prompt, the row says where, stop ends it there', async function () {
+    this.timeout(120_000);
+    // A stand-in for `opencode serve` on loopback (the real one is driven in the agents tier): what Syncord asks of it.
+    const seen: { method: string; url: string; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '', body });
+        if (req.url === '/event') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write(`data: ${JSON.stringify({ type: 'server.connected', properties: {} })}\n\n`);
+          return; // kept open, as the server's stream is
+        }
+        if (req.method === 'POST' && req.url === '/session') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'ses_standin1' }));
+        if (req.url?.endsWith('/prompt_async')) return void res.writeHead(204).end();
+        if (req.url === '/session/status') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('true');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await vscode.workspace.getConfiguration().update('syncord.sessions.remotes', { serve: { kind: 'opencode-serve', endpoint, heartbeatInterval: 5 } }, vscode.ConfigurationTarget.Workspace);
+      const r = await vscode.commands.executeCommand<{ session: Session & { remote?: string; endpoint?: string } }>('syncord.spawnSession', { instance: 'serve-docs', role: 'docs', remote: 'serve' });
+      assert.ok(r, 'the spawn command returned nothing (see the notification)');
+      assert.equal(r.session.mode, 'remote');
+      assert.equal(r.session.remote, 'serve');
+      assert.equal(r.session.endpoint, `${endpoint}/session/ses_standin1`);
+      assert.equal(vscode.window.terminals.some((t) => t.name.startsWith('serve-docs')), false, 'a remote session opens no terminal');
+      const created = seen.find((x) => x.method === 'POST' && x.url === '/session');
+      assert.ok(created, 'no session was created on the server');
+      assert.match(JSON.parse(created.body).title, new RegExp(`^serve-docs ${r.session.session_id}`));
+      // The startup prompt goes into that session, naming the instance in each syncord command.
+      const prompt = await until(() => seen.find((x) => x.url === '/session/ses_standin1/prompt_async'), 'the startup prompt to reach the server').catch((e: Error) => {
+        const rec = readJson('sessions.json').sessions.find((x: Session) => x.session_id === r.session.session_id) as Session | undefined;
+        const log = rec?.log && fs.existsSync(rec.log) ? fs.readFileSync(rec.log, 'utf8') : '(no log)';
+        throw new Error(`${e.message}\nsession: ${JSON.stringify(rec)}\nsupervisor: ${log}\nserver saw: ${JSON.stringify(seen.map((x) => `${x.method} ${x.url}`))}`);
+      });
+      assert.match(JSON.parse(prompt.body).parts[0].text, /syncord --as serve-docs --session \S+ inbox/);
+      await api.reload();
+      await waitFor(() => sessionRow(api, r.session.session_id)?.description?.startsWith('opencode on serve'), 'the Sessions view to say the session runs on serve');
+      await vscode.commands.executeCommand('syncord.stopSession', { session: r.session.session_id, confirmed: true });
+      await waitFor(() => seen.some((x) => x.method === 'DELETE' && x.url === '/session/ses_standin1'), 'the server session to be deleted');
+      const ended = (await api.list({ all: true })).find((x) => x.session_id === r.session.session_id);
+      assert.equal(ended?.state, 'exited');
+      assert.equal(ended?.end_reason, 'stopped');
+    } finally {
+      await vscode.workspace.getConfiguration().update('syncord.sessions.remotes', undefined, vscode.ConfigurationTarget.Workspace);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('a runtime whose command is not installed is refused with its name and how to install it, before any terminal opens', async function () {

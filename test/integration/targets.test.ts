@@ -62,7 +62,7 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-/** The description the Targets view shows on a target's row ("needs sync · site-packages · …"). */
+/** The description the Targets view shows on a target's row ("needs sync · synced 7d ago"). */
 function rowOf(t: TargetsApi, name: string): string {
   const item = t.treeItem(`target:${name}`);
   assert.ok(item, `the Targets view has no row for ${name}`);
@@ -76,8 +76,10 @@ describe('Targets in the extension host', function () {
   it('lists both demo targets with their status, and the status bar counts those that need sync', async () => {
     const t = await api();
     await waitFor(() => t.snapshot()?.targets.length === 2, 'the two demo targets');
-    assert.match(rowOf(t, COMFY), /^needs sync · site-packages · synced .+ · v1\.2\.2$/);
-    assert.match(rowOf(t, SIMPLE), /· source ·/);
+    // Short enough for a side bar of the default width; the type and the version are in the tooltip.
+    assert.match(rowOf(t, COMFY), /^needs sync · synced .+ ago$/);
+    assert.match(String(t.treeItem(`target:${COMFY}`)!.tooltip), new RegExp(`^${COMFY} \\(site-packages\\)\n[^]*\\(v1\\.2\\.2\\)`));
+    assert.match(String(t.treeItem(`target:${SIMPLE}`)!.tooltip), new RegExp(`^${SIMPLE} \\(source\\)\n`));
     const children = t.tree()!.children(`target:${COMFY}`).map((n) => n.label);
     assert.deepEqual(children, ['Pending changes', 'Components', 'Backups']);
     const pending = t.tree()!.children(`target:${COMFY}/changes`);
@@ -87,6 +89,30 @@ describe('Targets in the extension host', function () {
     assert.equal(pending[0].label, 'provider', 'the highest priority comes first');
     const n = t.snapshot()!.targets.filter((i) => /^needs sync/.test(rowOf(t, i.target.name))).length;
     assert.equal(t.statusBarText(), `$(sync) ${n} ${n === 1 ? 'target needs' : 'targets need'} sync`);
+  });
+
+  it('a click on a pending file opens the diff of the target\'s copy and the main project\'s file', async () => {
+    const t = await api();
+    const docs = t.tree()!.children(`target:${COMFY}/changes`).find((n) => n.label === 'docs');
+    assert.ok(docs, 'the docs category is pending');
+    const row = t.tree()!.children(docs.id).find((n) => n.label === 'configuration.md');
+    assert.ok(row, `configuration.md is not pending under docs: ${t.tree()!.children(docs.id).map((n) => n.label).join(', ')}`);
+    // The row runs what the view runs on a click, with the row itself.
+    const item = t.treeItem(row.id)!;
+    assert.equal(item.command?.command, 'syncord.openPendingDiff');
+    assert.equal(String(item.label), 'configuration.md');
+    assert.match(String(item.description), /^update · docs$/);
+    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
+    const tab = await waitFor(
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((x) => x.input instanceof vscode.TabInputTextDiff && x.label === `configuration.md: ${COMFY} ↔ main project`),
+      'the diff editor of configuration.md',
+    );
+    const input = tab!.input as vscode.TabInputTextDiff;
+    assert.equal(input.original.fsPath, path.join(targetDir(COMFY), COMFY_BASE, 'docs', 'configuration.md'));
+    assert.equal(input.modified.fsPath, path.join(main(), 'docs', 'configuration.md'));
+    // Looking writes nothing.
+    assert.notEqual(read(input.original.fsPath), read(input.modified.fsPath), 'the target is still behind');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('Sync Target copies the docs into the target, records the sync in targets.json and shows it synchronized', async () => {
@@ -103,7 +129,7 @@ describe('Targets in the extension host', function () {
     assert.equal(e.status, 'synchronized');
     assert.equal(e.last_sync_commit, git(['rev-parse', 'HEAD']).trim());
     assert.ok(e.last_sync && Date.now() - Date.parse(e.last_sync) < 10 * 60_000, 'last_sync is now');
-    assert.match(rowOf(t, COMFY), /^synchronized · site-packages · synced just now/);
+    assert.match(rowOf(t, COMFY), /^synchronized · synced just now$/);
     // The pre-sync backup is listed under the target.
     const backups = t.tree()!.children(`target:${COMFY}/backups`);
     assert.ok(backups.some((b) => b.backupId === result.backup?.id && /^pre-sync/.test(b.description ?? '')), 'the pre-sync backup is listed');
@@ -151,7 +177,7 @@ describe('Targets in the extension host', function () {
     assert.match(rowOf(t, COMFY), /^needs sync/);
     // The verify result described the target as it was synced: it is kept, marked as from before the sync now
     // recorded (the restore put the earlier one back), and its problems leave the Problems panel.
-    assert.match(t.tree()!.get(`target:${COMFY}/checks`)!.description!, /· before the last sync$/);
+    assert.match(t.tree()!.get(`target:${COMFY}/checks`)!.description!, /· outdated$/);
     assert.equal(t.diagnostics(path.join(targetDir(COMFY), COMFY_BASE, 'docs', 'index.md')).length, 0);
   });
 
@@ -236,7 +262,7 @@ describe('Targets in the extension host', function () {
     await waitFor(() => /^needs sync/.test(rowOf(t, SIMPLE)) && /^needs sync/.test(rowOf(t, COMFY)), 'both targets to show "needs sync" after the commit');
     const docs = t.tree()!.children(`target:${SIMPLE}/changes`).find((n) => n.label === 'docs');
     assert.ok(docs, 'the docs category is pending');
-    assert.deepEqual(t.tree()!.children(docs.id).map((n) => n.label), ['docs/sessions.md']);
+    assert.deepEqual(t.tree()!.children(docs.id).map((n) => [n.label, n.description]), [['sessions.md', 'add · docs']]);
     assert.equal(t.statusBarText(), '$(sync) 2 targets need sync');
   });
 
@@ -250,7 +276,7 @@ describe('Targets in the extension host', function () {
       { ...entry('third_app'), last_sync: undefined },
       { name: 'third_app', path: '../targets/third_app', type: 'source', last_sync: undefined, sync_version: null, status: 'needs_sync' },
     );
-    assert.match(rowOf(t, 'third_app'), /^needs sync · source · never synced$/);
+    assert.match(rowOf(t, 'third_app'), /^needs sync · never synced$/);
     // A folder inside the main project is refused, and nothing is written.
     const beforeText = read(path.join(main(), 'coordination', 'targets.json'));
     const refused = await vscode.commands.executeCommand('syncord.addTarget', { path: path.join(main(), 'docs'), name: 'inside', type: 'source' });

@@ -2,10 +2,12 @@ import { parseTree } from 'jsonc-parser';
 import { FileLocation } from '../errors';
 import { JsonPath, locatePath } from '../store';
 import { missingInput } from './decisions';
+import { conflictRecord, conflictsIn, conflictSummary } from './mergeConflicts';
 import { DEFAULT_RESPONSE_HOURS, responseDue, SYSTEM_SENDER } from './messages';
 import { CoordinationKey, CoordinationStore, CoordinationValues } from './store';
 import { findTask, TASK_LISTS, TaskList } from './tasks';
 import { formatDuration, isoTime, timeOf } from './time';
+import { plural } from '../plural';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -236,7 +238,7 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
       const p: JsonPath = ['pending_decisions', i];
       const id = d.decision_id;
       if ((decIds.get(id) ?? 0) > 1) add('error', 'duplicate-id', `decision id ${id} is used more than once`, id, at('decisions', [...p, 'decision_id']));
-      if (d.options.length < 2) add('info', 'few-options', `pending decision ${id} "${d.title}" has ${d.options.length} option${d.options.length === 1 ? '' : 's'}`, id, at('decisions', [...p, 'options']));
+      if (d.options.length < 2) add('info', 'few-options', `pending decision ${id} "${d.title}" has ${plural(d.options.length, 'option')}`, id, at('decisions', [...p, 'options']));
       (d.input_needed_from ?? []).forEach((a, j) => {
         if (!known(a)) add('warning', 'unknown-instance', `decision ${id} needs input from ${a}, which is not registered`, id, at('decisions', [...p, 'input_needed_from', j]));
       });
@@ -249,6 +251,16 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
         add('info', 'awaiting-input', `decision ${id} "${d.title}" waits for input from ${missing.join(', ')}`, id, at('decisions', [...p, 'input_needed_from']));
       }
     });
+  }
+
+  // Conflicts a git merge of the files left (merge-driver.ts): at the record's first conflicting field.
+  const values: Partial<CoordinationValues> = {};
+  for (const k of ['registry', 'tasks', 'messages', 'decisions'] as const) if (docs[k]) (values as Record<string, unknown>)[k] = docs[k]!.value;
+  for (const c of conflictsIn(values)) {
+    const rec = conflictRecord(c.key, docs[c.key]!.value, c.conflict);
+    const field = c.conflict.fields?.[0]?.path ?? [];
+    const where: JsonPath = rec ? [...rec.path, ...field] : ['merge_conflicts', c.index];
+    add('error', 'merge-conflict', conflictSummary(c.conflict), c.conflict.id, at(c.key, where));
   }
 
   const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -3,6 +3,7 @@ import { requireInstance } from './instances';
 import { awaitsAnswerFrom, isUnreadBy, responseDue } from './messages';
 import { Decision, Message, PendingDecision, Task } from './schemas';
 import { CoordinationStore } from './store';
+import { unmetDependencies } from './tasks';
 import { isoTime, timeOf } from './time';
 
 export interface AwaitingMessage {
@@ -23,8 +24,10 @@ export interface Inbox {
   answered: { request: Message; replies: Message[] }[];
   /** Tasks it holds (in progress or blocked). */
   activeTasks: Task[];
-  /** Tasks offered to it (assigned, waiting for claim or decline). */
+  /** Tasks offered to it (assigned, waiting for claim or decline) or accepted by it, not started yet. */
   offeredTasks: Task[];
+  /** For each of those tasks, its dependencies not completed yet (empty: ready to start). */
+  waitingFor: Record<string, string[]>;
   /** Unassigned tasks suggested for it. */
   suggestedTasks: Task[];
   /** Pending decisions that wait for its input. */
@@ -60,13 +63,15 @@ export async function getInbox(store: CoordinationStore, instance: string, opts:
     .map((request) => ({ request, replies: messages.messages.filter((r) => r.in_reply_to === request.message_id) }));
 
   const since = timeOf(opts.since ?? undefined);
+  const offeredTasks = tasks.pending_tasks.filter((t) => t.assigned_to === instance);
   return {
     instance,
     awaitingResponse,
     unread,
     answered,
     activeTasks: tasks.active_tasks.filter((t) => t.assigned_to === instance),
-    offeredTasks: tasks.pending_tasks.filter((t) => t.assigned_to === instance),
+    offeredTasks,
+    waitingFor: Object.fromEntries(offeredTasks.map((t) => [t.task_id, unmetDependencies(tasks, t)])),
     suggestedTasks: tasks.pending_tasks.filter((t) => !t.assigned_to && t.suggested_assignee === instance),
     decisionsAwaitingInput: decisions.pending_decisions.filter((d) => missingInput(d).includes(instance)),
     recentDecisions: decisions.decisions.filter(

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { TARGET_NAME } from '../workspace';
 
 /**
  * The four coordination files of seed 004. Shapes follow the seed exactly; fields the seed shows on every
@@ -35,13 +36,80 @@ export const InstanceSchema = z.looseObject({
   current_session_id: z.string().nullable().optional(),
 }).meta({ id: 'Instance' });
 
+const FieldConflictSchema = z.looseObject({
+  path: z.array(z.union([z.string(), z.number()])).meta({ description: "The field's path inside the record." }),
+  base: z.unknown().optional(),
+  ours: z.unknown().optional().meta({ description: 'What the file holds now (absent: the field was removed).' }),
+  theirs: z.unknown().optional().meta({ description: 'What the other side wrote (absent: it removed the field).' }),
+});
+
+/**
+ * A conflict a merge left: the record holds ours; `theirs` says what the other side wrote. `kind: references` is
+ * a file git took from theirs as it was, whose references to renumbered ids must be rewritten (`renames`).
+ */
+export const MergeConflictSchema = z
+  .looseObject({
+    id: z.string().min(1).meta({ description: 'What `syncord merge-driver resolve` takes: the record id, or the file it concerns.' }),
+    kind: z.enum(['fields', 'references']),
+    collection: z.string().optional().meta({ description: 'Where the record is: tasks, messages, response_queue, decisions, instances, sessions, file.' }),
+    record: z.string().optional(),
+    fields: z.array(FieldConflictSchema).optional(),
+    file: z.string().optional().meta({ description: 'references: the file whose references to rewrite.' }),
+    renames: z.record(z.string(), z.string()).optional().meta({ description: 'references: old id → new id.' }),
+    records: z.array(z.string()).optional().meta({ description: 'references: the records the other side added to the file (their text is rewritten too).' }),
+    theirs_commit: z.string().nullable().optional(),
+    merged_at: z.string().optional(),
+  })
+  .meta({ id: 'MergeConflict', description: 'A conflict left by merging this file in git; see `syncord merge-driver conflicts`.' });
+
+
+/** The optional top-level field of every coordination file that holds merge conflicts. */
+const mergeConflicts = () => z.array(MergeConflictSchema).optional().meta({ description: 'Conflicts left by a git merge of this file, until resolved.' });
+
 export const RegistrySchema = z
   .looseObject({
     instances: z.record(z.string(), InstanceSchema),
     coordination_protocol_version: z.string(),
     last_registry_update: isoTime().nullable(),
+    merge_conflicts: mergeConflicts(),
   })
-  .meta({ title: 'Syncord instance registry', description: 'coordination/instance-registry.json (seed 004)' });
+  .meta({ title: 'Syncord instance registry', description: 'coordination/instance-registry.json: the instances (agents) that coordinate here' });
+
+/** The steps of seed 002's "Agent Coordination for Synchronization" and the agent of the seed that does each. */
+export const SYNC_STEPS = ['apply', 'verify', 'debug', 'fix', 'docs'] as const;
+export const SYNC_AGENTS = ['coding', 'testing', 'debugging', 'documentation'] as const;
+export type SyncStep = (typeof SYNC_STEPS)[number];
+export type SyncAgent = (typeof SYNC_AGENTS)[number];
+
+const WORKFLOW_ID = /^wf_\d+$/;
+
+/**
+ * A task's place in a sync carried out by agents (`syncord sync request`): which workflow, target and step it is.
+ * The workflow's first task (its apply step) also carries what was requested: by whom, the commit range, the
+ * categories detected and the checklist. Everything about a workflow is in these fields and in the messages
+ * that name it; there is no other state.
+ */
+export const SyncWorkflowSchema = z
+  .looseObject({
+    id: z.string().regex(WORKFLOW_ID, { message: 'a workflow id looks like wf_001' }),
+    target: z.string().regex(TARGET_NAME, { message: 'a target name has letters, digits, ".", "_" and "-" only' }),
+    step: z.enum(SYNC_STEPS),
+    agent: z.enum(SYNC_AGENTS),
+    round: z.number().int().min(1).meta({ description: 'Which verification round the step belongs to (1, then one more per failed verify).' }),
+    handed_over: z.string().nullable().optional().meta({ description: 'The message that handed this step over for its current round.' }),
+    requested_by: z.string().nullable().optional(),
+    since: z.string().nullable().optional().meta({ description: 'The commit the changes are counted from (null: every file).' }),
+    until: z.string().nullable().optional().meta({ description: "The main project's commit when the sync was requested." }),
+    categories: z.array(z.looseObject({ category: z.string(), priority: z.string(), files: z.number().int().min(0) })).optional(),
+    checklist: z.array(z.string()).optional(),
+    failures: z
+      .array(z.looseObject({ check: z.string(), detail: z.string(), problems: z.array(z.string()) }))
+      .optional()
+      .meta({ description: 'The failing checks (file:line where known) a debugging step is about.' }),
+    verify: z.looseObject({ passed: z.boolean(), at: isoTime() }).nullable().optional().meta({ description: 'The last verification that counted for a verify step.' }),
+    reported: z.string().nullable().optional().meta({ description: 'The message that reported the finished workflow to its requester (docs step).' }),
+  })
+  .meta({ id: 'SyncWorkflowStep' });
 
 export const TaskSchema = z.looseObject({
   task_id: z.string().min(1),
@@ -56,6 +124,7 @@ export const TaskSchema = z.looseObject({
   deliverables: ids().optional(),
   required_expertise: ids().optional(),
   suggested_assignee: z.string().nullable().optional(),
+  sync_workflow: SyncWorkflowSchema.optional(),
 }).meta({ id: 'Task' });
 
 export const TaskQueueSchema = z
@@ -63,8 +132,9 @@ export const TaskQueueSchema = z
     active_tasks: z.array(TaskSchema),
     pending_tasks: z.array(TaskSchema),
     completed_tasks: z.array(TaskSchema),
+    merge_conflicts: mergeConflicts(),
   })
-  .meta({ title: 'Syncord task queue', description: 'coordination/task-queue.json (seed 004)' });
+  .meta({ title: 'Syncord task queue', description: 'coordination/task-queue.json: active, pending and completed tasks' });
 
 export const MessageSchema = z.looseObject({
   message_id: z.string().min(1),
@@ -96,8 +166,9 @@ export const CommunicationLogSchema = z
   .looseObject({
     messages: z.array(MessageSchema),
     response_queue: z.array(ResponseEntrySchema),
+    merge_conflicts: mergeConflicts(),
   })
-  .meta({ title: 'Syncord communication log', description: 'coordination/communication-log.json (seed 004)' });
+  .meta({ title: 'Syncord communication log', description: 'coordination/communication-log.json: messages between instances and the answers they wait for' });
 
 export const DecisionSchema = z.looseObject({
   decision_id: z.string().min(1),
@@ -131,12 +202,14 @@ export const DecisionLogSchema = z
   .looseObject({
     decisions: z.array(DecisionSchema),
     pending_decisions: z.array(PendingDecisionSchema),
+    merge_conflicts: mergeConflicts(),
   })
-  .meta({ title: 'Syncord decision log', description: 'coordination/decisions.json (seed 004)' });
+  .meta({ title: 'Syncord decision log', description: 'coordination/decisions.json: decisions made and pending' });
 
 export type Instance = z.infer<typeof InstanceSchema>;
 export type Registry = z.infer<typeof RegistrySchema>;
 export type Task = z.infer<typeof TaskSchema>;
+export type SyncWorkflowStep = z.infer<typeof SyncWorkflowSchema>;
 export type TaskQueue = z.infer<typeof TaskQueueSchema>;
 export type Message = z.infer<typeof MessageSchema>;
 export type ResponseEntry = z.infer<typeof ResponseEntrySchema>;
@@ -145,6 +218,8 @@ export type Decision = z.infer<typeof DecisionSchema>;
 export type DecisionOption = z.infer<typeof DecisionOptionSchema>;
 export type PendingDecision = z.infer<typeof PendingDecisionSchema>;
 export type DecisionLog = z.infer<typeof DecisionLogSchema>;
+export type MergeConflict = z.infer<typeof MergeConflictSchema>;
+export type FieldConflict = z.infer<typeof FieldConflictSchema>;
 
 /** Task input/output extras Syncord writes beside the seed fields. */
 export interface TaskExtras {

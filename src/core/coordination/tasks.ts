@@ -47,6 +47,28 @@ export function unmetDependencies(queue: TaskQueue, task: Task): string[] {
   });
 }
 
+/** A dependency that is not completed yet, as the queue knows it (no title or status when it is not in the queue). */
+export interface Blocker {
+  task_id: string;
+  title?: string;
+  status?: string;
+  assigned_to?: string | null;
+}
+
+/** The tasks that keep `task` from starting: its dependencies that are not completed, in its order. */
+export function blockersOf(queue: TaskQueue, task: Task): Blocker[] {
+  return unmetDependencies(queue, task).map((id) => {
+    const dep = findTask(queue, id)?.task;
+    return dep ? { task_id: id, title: dep.title, status: dep.status, assigned_to: dep.assigned_to } : { task_id: id };
+  });
+}
+
+/** `task_003 "Handle tool calls" (in_progress, backend-claude)`, or `task_009 (not in the task queue)`. */
+export function blockerText(b: Blocker): string {
+  if (b.title === undefined) return `${b.task_id} (not in the task queue)`;
+  return `${b.task_id} ${JSON.stringify(b.title)} (${[b.status, b.assigned_to].filter(Boolean).join(', ')})`;
+}
+
 export function priorityRank(p: string | undefined): number {
   const i = PRIORITIES.indexOf(p as Priority);
   return i < 0 ? PRIORITIES.length : i;
@@ -228,9 +250,9 @@ const TASK_CLAIM = defineChange('task.claim', ['tasks', 'registry'], ({ tasks, r
   if (t.assigned_to && t.assigned_to !== input.by && !input.force) {
     throw conflict(`task ${input.id} is assigned to ${t.assigned_to}; only that instance can claim it (or use --force)`);
   }
-  const unmet = unmetDependencies(tasks, t);
-  if (unmet.length && !input.force) {
-    throw conflict(`task ${input.id} depends on ${unmet.join(', ')}, not completed yet (use --force to claim anyway)`);
+  const blockers = blockersOf(tasks, t);
+  if (blockers.length && !input.force) {
+    throw conflict(`task ${input.id} waits for ${blockers.map(blockerText).join(', ')}: not completed yet`);
   }
   t.assigned_to = input.by;
   t.status = 'in_progress';

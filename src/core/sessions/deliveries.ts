@@ -8,9 +8,10 @@ import { SessionContext, SYSTEM_SENDER } from './context';
 import { DeliveryRecord, deliveriesOf, failQueued, HandOver, markDelivery, promptFor, unacknowledgedIn, WithDeliveries } from './deliveryLog';
 import { headlessLauncher, Launcher } from './launch';
 import { nudgePrompt, taskPrompt } from './prompts';
+import { promptForSession } from './remotes';
 import { RuntimeSpec, runnableRuntime, runtimeNames, runtimeSpec } from './runtimes';
 import { Delivery, isLive, SessionRecord } from './schema';
-import { reconcileSessions, startSupervisor } from './sessions';
+import { reconcileSessions, remoteKindOf, startSupervisor } from './sessions';
 import { defineSessionsChange, forgetProcesses, liveSessionOf, REST_IDLE } from './store';
 
 /**
@@ -40,16 +41,19 @@ const viaOf = (s: Pick<SessionRecord, 'mode'>): Delivery['via'] => (s.mode === '
 
 type QueueOutcome = 'launch' | 'queued' | 'terminal' | 'gone';
 
-async function enqueue(ctx: SessionContext, sessionId: string, messageId: string): Promise<QueueOutcome> {
-  return ctx.sessions.update(ENQUEUE, { sessionId, messageId });
+async function enqueue(ctx: SessionContext, session: SessionRecord, messageId: string): Promise<QueueOutcome> {
+  return ctx.sessions.update(ENQUEUE, { sessionId: session.session_id, messageId, relayed: remoteKindOf(ctx.config, session) === 'ssh' });
 }
 
 /** Queues a message for a live session; claims an idle headless session for exactly one caller to start. */
-const ENQUEUE = defineSessionsChange('session.enqueue', (file, input: { sessionId: string; messageId: string }, now): QueueOutcome => {
+const ENQUEUE = defineSessionsChange('session.enqueue', (file, input: { sessionId: string; messageId: string; relayed?: boolean }, now): QueueOutcome => {
   const rec = file.sessions.find((s) => s.session_id === input.sessionId);
   if (!rec || !isLive(rec)) return 'gone';
   rec.queue = [...(rec.queue ?? []).filter((q) => q !== input.messageId), input.messageId];
-  rec.updated = now;
+  // A remote session's `updated` is its heartbeat: work queued for it must not make a silent one look alive.
+  if (rec.mode !== 'remote') rec.updated = now;
+  // A session over ssh: its relay takes the queue, idle or not.
+  if (input.relayed) return 'queued';
   if (rec.mode === 'terminal') return 'terminal';
   if (rec.state === 'idle') {
     // Claimed under the lock: exactly one caller starts the supervisor of an idle session.
@@ -62,7 +66,7 @@ const ENQUEUE = defineSessionsChange('session.enqueue', (file, input: { sessionI
 
 /** Hands a message (already recorded with a pending delivery for `session`) to the session. */
 async function handOver(ctx: SessionContext, session: SessionRecord, messageId: string, hooks: DeliveryHooks): Promise<void> {
-  const outcome = await enqueue(ctx, session.session_id, messageId);
+  const outcome = await enqueue(ctx, session, messageId);
   if (outcome === 'gone') {
     await markDelivery(ctx, messageId, session.session_id, { status: 'failed', error: 'the session ended before it was handed over' });
   } else if (outcome === 'launch') {
@@ -94,6 +98,12 @@ async function handOver(ctx: SessionContext, session: SessionRecord, messageId: 
 
 /** How long a prompt typed into an agent's terminal may wait for the agent to take it before it counts as not taken. */
 export const TYPED_PROMPT_TIMEOUT_MS = 60_000;
+/**
+ * A typed prompt the agent has not taken after this long, while it still reports itself idle, most likely waits
+ * in its input (a TUI under load can take the Enter as part of pasted text): Enter is pressed again, at most twice.
+ * Enter in an empty input does nothing, and an agent that took the prompt reports itself busy first.
+ */
+export const ENTER_AGAIN_AFTER_MS = 15_000;
 
 interface Taken {
   /** What to type now. */
@@ -102,6 +112,8 @@ interface Taken {
   expired?: string;
   /** Whether the session's agent reports its state (then a typed prompt is delivered when it takes it). */
   reports: boolean;
+  /** The prompt typed before still waits, the agent idle: press Enter again. */
+  enterAgain?: boolean;
 }
 
 /**
@@ -116,7 +128,13 @@ const TAKE_TERMINAL_QUEUE = defineSessionsChange('session.takeTerminalQueue', (f
   const reports = input.reporting.includes(rec.runtime);
   let expired: string | undefined;
   if (reports && rec.typing) {
-    if (Date.parse(now) - Date.parse(rec.typing.at) < TYPED_PROMPT_TIMEOUT_MS) return { messages: [], reports };
+    const age = Date.parse(now) - Date.parse(rec.typing.at);
+    if (age < TYPED_PROMPT_TIMEOUT_MS) {
+      const again = rec.typing.enter_again ?? 0;
+      if (rec.agent_state !== 'idle' || again >= 2 || age < (again + 1) * ENTER_AGAIN_AFTER_MS) return { messages: [], reports };
+      rec.typing = { ...rec.typing, enter_again: again + 1 };
+      return { messages: [], reports, enterAgain: true };
+    }
     expired = rec.typing.message;
     rec.typing = null;
     rec.updated = now;
@@ -146,9 +164,11 @@ export async function pumpTerminalQueue(
   ctx: SessionContext,
   sessionId: string,
   type: (prompt: string) => Promise<void> | void,
+  enter?: () => Promise<void> | void,
 ): Promise<number> {
   const taken = await ctx.sessions.update(TAKE_TERMINAL_QUEUE, { sessionId, reporting: reportingRuntimes(ctx) });
   const reports = taken.reports;
+  if (taken.enterAgain && enter) await enter();
   if (taken.expired) {
     await markDelivery(ctx, taken.expired, sessionId, {
       status: 'failed',
@@ -215,8 +235,17 @@ function appendHandoff(messages: CommunicationLog, input: HandoffInput, now: str
   );
 }
 
-function pendingFor(session: Pick<SessionRecord, 'session_id' | 'instance' | 'mode'>, prompt: string): DeliveryRecord {
-  return { session: session.session_id, instance: session.instance, via: viaOf(session), status: 'pending', attempts: 0, updated: '', error: null, prompt };
+function pendingFor(session: Pick<SessionRecord, 'session_id' | 'instance' | 'mode'> & Partial<Pick<SessionRecord, 'endpoint'>>, prompt: string): DeliveryRecord {
+  return {
+    session: session.session_id,
+    instance: session.instance,
+    via: viaOf(session),
+    status: 'pending',
+    attempts: 0,
+    updated: '',
+    error: null,
+    prompt: promptForSession(prompt, session),
+  };
 }
 
 function noSession(instance: string, prompt: string): DeliveryRecord {
@@ -247,7 +276,7 @@ export interface SlingResult {
 export async function slingTask(ctx: SessionContext, input: { task: string; instance: string }, hooks: DeliveryHooks = {}): Promise<SlingResult> {
   await reconcileSessions(ctx);
   const live = liveSessionOf(await ctx.sessions.list(), input.instance);
-  const session = live ? { session_id: live.session_id, instance: live.instance, mode: live.mode } : null;
+  const session = live ? { session_id: live.session_id, instance: live.instance, mode: live.mode, endpoint: live.endpoint ?? null } : null;
   const { task, message } = await ctx.store.update(SLING, { task: input.task, instance: input.instance, from: ctx.actor ?? SYSTEM_SENDER, session });
   if (live) await handOver(ctx, live, message.message_id, hooks);
   const after = await messageById(ctx, message.message_id);
@@ -292,10 +321,11 @@ async function messageById(ctx: SessionContext, id: string): Promise<Message> {
 }
 
 /**
- * Tells the live sessions among a message's recipients that it arrived (one line pointing at `syncord msg show`).
- * Recipients without a live session read it in their inbox when they next start; nothing is recorded for them.
+ * Tells the live sessions among a message's recipients that it arrived (one line pointing at `syncord msg show`,
+ * or `opts.prompt`: the words of a hand-over written with the message). Recipients without a live session read it
+ * in their inbox when they next start; nothing is recorded for them.
  */
-export async function nudgeRecipients(ctx: SessionContext, messageId: string, hooks: DeliveryHooks = {}): Promise<DeliveryRecord[]> {
+export async function nudgeRecipients(ctx: SessionContext, messageId: string, hooks: DeliveryHooks = {}, opts: { prompt?: string } = {}): Promise<DeliveryRecord[]> {
   const m = await messageById(ctx, messageId);
   const sessions = (await ctx.sessions.list()).filter(isLive);
   const targets =
@@ -304,7 +334,7 @@ export async function nudgeRecipients(ctx: SessionContext, messageId: string, ho
       : [m.to];
   const live = targets.map((i) => liveSessionOf(sessions, i)).filter((s): s is SessionRecord => Boolean(s));
   if (!live.length) return [];
-  const prompt = nudgePrompt(m);
+  const prompt = opts.prompt ?? nudgePrompt(m);
   await ctx.store.update(ADD_DELIVERIES, { messageId, deliveries: live.map((s) => pendingFor(s, prompt)) });
   for (const s of live) await handOver(ctx, s, messageId, hooks);
   return deliveriesOf(await messageById(ctx, messageId));
@@ -344,7 +374,11 @@ export async function resendDeliveries(
   const plan = todo.map((d) => ({ d, session: liveSessionOf(sessions, d.instance) }));
   await ctx.store.update(REDIRECT_DELIVERIES, {
     messageId,
-    plan: plan.map(({ d, session }) => ({ instance: d.instance, prompt: d.prompt, session: session ? { session_id: session.session_id, mode: session.mode } : null })),
+    plan: plan.map(({ d, session }) => ({
+      instance: d.instance,
+      prompt: d.prompt,
+      session: session ? { session_id: session.session_id, mode: session.mode, endpoint: session.endpoint ?? null } : null,
+    })),
   });
   for (const { session } of plan) if (session) await handOver(ctx, session, messageId, hooks);
   return deliveriesOf(await messageById(ctx, messageId));
@@ -364,6 +398,8 @@ const REDIRECT_DELIVERIES = defineChange(
       if (session) {
         entry.session = session.session_id;
         entry.via = viaOf(session);
+        // The words of the new session: a served session's name its instance and session in every command.
+        entry.prompt = promptForSession(entry.prompt, { ...session, instance });
         entry.status = 'pending';
         entry.error = null;
       } else {

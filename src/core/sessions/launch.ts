@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
 import { sessionStateDir, WorkspacePaths } from '../workspace';
 import { claudeHookSettings, claudeMcpConfig, kindEnv, McpServerFor, opencodePlugin } from './agents';
+import type { RemoteSpec } from './remotes';
 import { RuntimeKind, RuntimeSpec } from './runtimes';
 import { isSafeId, SessionRecord } from './schema';
 
@@ -16,6 +17,12 @@ export interface SyncordCli {
   script: string;
 }
 
+
+/** The daemon's client beside the CLI's script (dist/client.js beside dist/cli.js), or the script itself without one. */
+export function clientBeside(script: string): string {
+  const client = path.join(path.dirname(script), 'client.js');
+  return path.basename(script) !== 'client.js' && fs.existsSync(client) ? client : script;
+}
 
 /** The files through which agents reach Syncord: the `syncord` command, and what the known runtimes load. */
 export interface AgentFiles {
@@ -62,9 +69,12 @@ export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli, session?
   const agents = stateFolder(paths, 'agents');
   const mcpConfig = session === undefined ? undefined : claudeMcpConfigFile(paths, session.instance);
   if (mcpConfig) stateFolder(paths, 'agents', 'mcp');
+  // The agents' command goes through the daemon's client (client.js beside the CLI) when there is one: a coordination
+  // verb is then run by the workspace's daemon if one is running, and by the CLI in the agent's process otherwise.
+  const script = clientBeside(cli.script);
   try {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    writeFileAtomic(files.shim, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(cli.script)} "$@"\n`, { mode: 0o755 });
+    writeFileAtomic(files.shim, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(script)} "$@"\n`, { mode: 0o755 });
     writeFileAtomic(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, { mode: 0o644 });
     writeFileAtomic(files.claudeSettings, JSON.stringify(claudeHookSettings(files.shim), null, 2) + '\n', { mode: 0o644 });
     writeFileAtomic(files.opencodePlugin, opencodePlugin(files.shim), { mode: 0o644 });
@@ -159,20 +169,61 @@ export type Launcher = (req: LaunchRequest) => Promise<LaunchResult>;
  * it can run programs anyway.)
  */
 export const SESSION_RUNTIME_ENV = 'SYNCORD_SESSION_RUNTIME';
+/** Likewise for a remote session: the remote's definition, as the starting caller's settings define it and trusted. */
+export const SESSION_REMOTE_ENV = 'SYNCORD_SESSION_REMOTE';
 
-/** The supervisor command line for a session, with the runtime it is to run. */
+/**
+ * The definition a starting caller handed over through `variable` (SESSION_RUNTIME_ENV, SESSION_REMOTE_ENV), checked
+ * against `schema` and against the name the session's record gives (`what`: "runtime", "remote"); undefined when
+ * none was handed over.
+ */
+export function handedDefinition<T extends { name: string }>(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  what: string,
+  session: Pick<SessionRecord, 'session_id'>,
+  expected: string,
+): T | undefined {
+  const handed = env[variable];
+  if (!handed) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(handed);
+  } catch {
+    parsed = undefined;
+  }
+  const r = schema.safeParse(parsed);
+  if (!r.success) throw new SyncordError(`${variable} does not hold a ${what} definition`, 'usage');
+  if (r.data.name !== expected) {
+    throw new SyncordError(`session ${session.session_id.slice(0, 8)} names ${what} ${JSON.stringify(expected)}, but this supervisor was handed ${JSON.stringify(r.data.name)}`, 'conflict');
+  }
+  return r.data;
+}
+
+/**
+ * The supervisor command line for a session, with the runtime it is to run; for a remote session (`relay`), the
+ * local end of its connection, which starts the supervisor on the other machine.
+ */
 export function supervisorCommand(
   cli: SyncordCli,
   paths: WorkspacePaths,
   sessionId: string,
   env: Record<string, string>,
   runtime?: RuntimeSpec,
+  remote?: RemoteSpec,
+  verb: 'run' | 'relay' = 'run',
 ): { file: string; args: string[]; env: Record<string, string> } {
   const spec = runtime ? { name: runtime.name, command: runtime.command, headless: runtime.headless, send: runtime.send, kind: runtime.kind } : undefined;
   return {
     file: cli.node,
-    args: [cli.script, '--workspace', paths.root, '--coordination-dir', paths.coordinationDir, 'session', 'run', sessionId],
-    env: { ...env, ELECTRON_RUN_AS_NODE: '1', ...(spec ? { [SESSION_RUNTIME_ENV]: JSON.stringify(spec) } : {}) },
+    args: [cli.script, '--workspace', paths.root, '--coordination-dir', paths.coordinationDir, 'session', verb, sessionId],
+    env: {
+      ...env,
+      ELECTRON_RUN_AS_NODE: '1',
+      ...(spec ? { [SESSION_RUNTIME_ENV]: JSON.stringify(spec) } : {}),
+      ...(remote ? { [SESSION_REMOTE_ENV]: JSON.stringify(remote) } : {}),
+    },
   };
 }
 

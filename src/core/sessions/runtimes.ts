@@ -2,11 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
 import which from 'which';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyncordError } from '../errors';
 import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
-import { requireTrusted, runtimeDefinition } from '../trust';
+import { remoteDefinition, requireTrusted, runtimeDefinition } from '../trust';
 import { WorkspacePaths } from '../workspace';
+import { RemoteSetting, RemoteSpec, RemotesSettingSchema, remoteSpec } from './remotes';
 
 /**
  * A runtime is a command-line agent Syncord can start: built-in `claude` and `opencode`, or one defined in the
@@ -99,6 +100,8 @@ export const SessionsSettingsSchema = z.looseObject({
   'syncord.sessions.runtimeMap': z.record(z.string(), z.string()).optional(),
   'syncord.sessions.runtimes': z.record(z.string(), RuntimeSettingSchema).optional(),
   'syncord.sessions.worktreeFolder': z.string().optional(),
+  'syncord.sessions.remotes': RemotesSettingSchema.optional(),
+  'syncord.sessions.remoteTimeout': z.number().int().min(1).optional(),
 });
 
 export interface SessionsConfig {
@@ -109,6 +112,10 @@ export interface SessionsConfig {
   runtimes: Record<string, Omit<RuntimeSpec, 'name'>>;
   /** Where worktrees go; relative paths from the workspace root. Default: `../<workspace name>.worktrees`. */
   worktreeFolder?: string;
+  /** Where agents can run besides this machine's processes (`syncord spawn --remote <name>`), by name. */
+  remotes?: Record<string, RemoteSetting>;
+  /** Seconds a remote session may go without a heartbeat before it is ended (default 15 minutes). */
+  remoteTimeout?: number;
   /** Where the settings came from, for error messages. */
   source?: string;
   /**
@@ -132,6 +139,8 @@ export function sessionsConfigFrom(values: z.infer<typeof SessionsSettingsSchema
     ),
     runtimes: values['syncord.sessions.runtimes'] ?? {},
     worktreeFolder: values['syncord.sessions.worktreeFolder']?.trim() || undefined,
+    remotes: values['syncord.sessions.remotes'] as Record<string, RemoteSetting> | undefined,
+    remoteTimeout: values['syncord.sessions.remoteTimeout'],
     source,
   };
   for (const [name, spec] of Object.entries(config.runtimes)) {
@@ -198,6 +207,17 @@ export function runnableRuntime(config: SessionsConfig, name: string, paths: Wor
   if (config.needsTrust && Object.prototype.hasOwnProperty.call(config.runtimes, name)) {
     requireTrusted(paths, runtimeDefinition(config.source ?? path.join(paths.root, '.vscode', 'settings.json'), name, spec));
   }
+  return spec;
+}
+
+/**
+ * The remote `name` as the user defined it, ready to use: one the workspace's settings file defines must be
+ * trusted by the user as it is now (`syncord trust`), since Syncord sends it prompts and the password named by
+ * its passwordEnv; else `untrusted` is thrown.
+ */
+export function runnableRemote(config: SessionsConfig, name: string, paths: WorkspacePaths): RemoteSpec {
+  const spec = remoteSpec(config.remotes ?? {}, name, config.source);
+  if (config.needsTrust) requireTrusted(paths, remoteDefinition(config.source ?? path.join(paths.root, '.vscode', 'settings.json'), name, spec));
   return spec;
 }
 

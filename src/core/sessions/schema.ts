@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `coordination/sessions.json`: the agent sessions Syncord started, one record each. Written by whoever starts,
@@ -13,8 +13,11 @@ export type SessionState = (typeof SESSION_STATES)[number];
 export const AGENT_STATES = ['busy', 'idle', 'waiting'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
-/** How the agent runs: in a VS Code terminal (interactive), or as a detached process with its output logged. */
-export const SESSION_MODES = ['terminal', 'headless'] as const;
+/**
+ * How the agent runs: in a VS Code terminal (interactive), as a detached process with its output logged, or on
+ * another machine or server (`remote`: an `opencode serve` session, or a supervisor reached over ssh).
+ */
+export const SESSION_MODES = ['terminal', 'headless', 'remote'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
 
 const iso = () => z.string().meta({ description: 'ISO 8601 time (UTC).' });
@@ -90,10 +93,31 @@ export const SessionSchema = z
       .optional()
       .meta({ description: "The runtime's own id of the conversation (opencode's `ses_…`; Claude Code's is the session id), as the agent reported it: later hand-overs continue that conversation and no other." }),
     typing: z
-      .looseObject({ message: z.string(), at: iso() })
+      .looseObject({
+        message: z.string(),
+        at: iso(),
+        enter_again: z.number().int().nonnegative().optional().meta({ description: 'How many times Enter was pressed again because the agent had not taken the prompt.' }),
+      })
       .nullable()
       .optional()
       .meta({ description: "A prompt typed into the session's terminal that its agent has not taken yet (it is delivered when the agent reports itself busy)." }),
+    remote: safeId('remote name')
+      .nullable()
+      .optional()
+      .meta({ description: 'The remote (setting syncord.sessions.remotes) the session runs on, to find its kind and credentials again.' }),
+    endpoint: z
+      .string()
+      .refine((v) => !hasCredentials(v), { message: 'endpoint: must not carry a user name, password or token' })
+      .nullable()
+      .optional()
+      .meta({ description: "Where a remote session lives: the opencode server's session URL or the ssh destination; never with credentials in it." }),
+    heartbeat_interval: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: 'Seconds between heartbeats (`updated`) of a remote session; older than 3 intervals it shows as unreachable.' }),
+    stop_requested: iso().nullable().optional().meta({ description: 'Set by `syncord session stop` on a remote session; whoever supervises it stops the agent.' }),
     supervised_once: z.boolean().optional().meta({ description: 'Set once the first supervisor has started the agent.' }),
     /** Message ids waiting to be handed to the agent, oldest first. */
     queue: z.array(z.string()).optional(),
@@ -134,6 +158,36 @@ export interface Delivery {
 
 export function sessionsJsonSchema(): unknown {
   return z.toJSONSchema(SessionsFileSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
+}
+
+/** A URL with a user name or password, or a query naming a token, key or password. */
+export function hasCredentials(endpoint: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false; // an ssh destination such as dev@box names a login, not a secret
+  }
+  if (!/^https?:$/.test(url.protocol)) return false;
+  if (url.username || url.password) return true;
+  return [...url.searchParams.keys()].some((k) => /token|key|pass|secret|auth/i.test(k));
+}
+
+/** Default seconds between heartbeats of a remote session. */
+export const DEFAULT_HEARTBEAT_INTERVAL = 60;
+
+/**
+ * How a remote session's heartbeat reads at `now`: fresh; unreachable (older than 3 intervals, state unchanged);
+ * timed out (older than `timeoutMs`: the next writer marks it exited with end_reason "heartbeat-timeout"). Local
+ * sessions are always "fresh" here: their liveness is their process.
+ */
+export type Heartbeat = 'fresh' | 'unreachable' | 'timed-out';
+export function heartbeatOf(s: SessionRecord, now: number, timeoutMs: number): Heartbeat {
+  if (s.mode !== 'remote' || s.state === 'exited') return 'fresh';
+  const age = now - Date.parse(s.updated);
+  if (!(age >= 0)) return 'fresh';
+  if (age > timeoutMs) return 'timed-out';
+  return age > 3 * 1000 * (s.heartbeat_interval ?? DEFAULT_HEARTBEAT_INTERVAL) ? 'unreachable' : 'fresh';
 }
 
 export function isLive(s: SessionRecord): boolean {

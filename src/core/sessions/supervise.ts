@@ -1,15 +1,16 @@
 import { spawn } from 'child_process';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyncordError } from '../errors';
 import { HOST_NAME, processStart } from '../store/lock';
 import { SessionContext } from './context';
 import { failQueued, markDelivery, promptFor } from './deliveryLog';
-import { SESSION_RUNTIME_ENV } from './launch';
+import { handedDefinition, SESSION_RUNTIME_ENV } from './launch';
 import { startupPrompt } from './prompts';
 import { OutcomeReader } from './agents';
 import { reportAgent } from './agentState';
 import { expandArgs, resolveCommand, RUNTIME_KINDS, RuntimeSpec, runnableRuntime } from './runtimes';
 import { SessionRecord } from './schema';
+import { runServedSupervisor } from './served';
 import { defineSessionsChange, forgetProcesses, REST_IDLE } from './store';
 import { endSession, placeholderValues, sessionCwd } from './sessions';
 
@@ -71,6 +72,8 @@ const RECORD_AGENT = defineSessionsChange('session.agent', (file, input: { sessi
 });
 
 export async function runSupervisor(ctx: SessionContext, sessionId: string): Promise<number> {
+  // A served session's agent runs on its server: this process only pushes its work there.
+  if ((await ctx.sessions.list()).find((s) => s.session_id === sessionId)?.mode === 'remote') return runServedSupervisor(ctx, sessionId);
   const self = { pid: process.pid, start: processStart('self') };
   const claimed = await ctx.sessions.update(CLAIM_SUPERVISION, { sessionId, pid: self.pid, start: self.start });
   if (!claimed) throw new SyncordError(`no session ${sessionId} in ${ctx.sessions.file}`, 'not-found', { file: ctx.sessions.file });
@@ -122,7 +125,10 @@ export async function runSupervisor(ctx: SessionContext, sessionId: string): Pro
       say(`starting ${session.runtime} for ${session.instance} (session ${sessionId})`);
     }
     const reader = session.mode === 'headless' && run.spec.kind ? new OutcomeReader(run.spec.kind) : undefined;
-    const { code, error } = await runAgent(ctx, sessionId, current.argv, run.cwd, reader);
+    const { code, error } = await runAgent(current.argv, run.cwd, {
+      reader,
+      onStart: (pid) => ctx.sessions.update(RECORD_AGENT, { sessionId, pid, start: pid ? processStart(pid) : null }),
+    });
     lastCode = code;
     const outcome = reader?.finish(code);
     if (outcome?.agentSession) await reportAgent(ctx, sessionId, { agentSession: outcome.agentSession }).catch(() => undefined);
@@ -165,21 +171,8 @@ interface AgentRuns {
  * `command` and `send_command` are never used.
  */
 export function supervisorRuntime(ctx: SessionContext, session: SessionRecord, env: NodeJS.ProcessEnv = process.env): RuntimeSpec {
-  const handed = env[SESSION_RUNTIME_ENV];
-  if (handed) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(handed);
-    } catch {
-      parsed = undefined;
-    }
-    const r = HandedRuntimeSchema.safeParse(parsed);
-    if (!r.success) throw new SyncordError(`${SESSION_RUNTIME_ENV} does not hold a runtime definition`, 'usage');
-    if (r.data.name !== session.runtime) {
-      throw new SyncordError(`session ${session.session_id.slice(0, 8)} runs ${JSON.stringify(session.runtime)}, but this supervisor was handed ${JSON.stringify(r.data.name)}`, 'conflict');
-    }
-    return r.data;
-  }
+  const handed = handedDefinition(env, SESSION_RUNTIME_ENV, HandedRuntimeSchema, 'runtime', session, session.runtime);
+  if (handed) return handed;
   try {
     return runnableRuntime(ctx.config, session.runtime, ctx.paths);
   } catch (e) {
@@ -223,7 +216,7 @@ async function agentRuns(ctx: SessionContext, session: SessionRecord): Promise<A
   };
 }
 
-const HandedRuntimeSchema = z.strictObject({
+export const HandedRuntimeSchema = z.strictObject({
   name: z.string().min(1),
   kind: z.enum(RUNTIME_KINDS).optional(),
   command: z.array(z.string()).min(1),
@@ -246,16 +239,23 @@ async function takeNext(ctx: SessionContext, session: SessionRecord, lastCode: n
  * standard streams, and passes termination signals on to it. With a reader, the agent's standard output is
  * also read as it is written through, for the outcome of the run.
  */
-async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], cwd: string, reader?: OutcomeReader): Promise<{ code: number; error?: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PWD: cwd };
+export async function runAgent(
+  argv: string[],
+  cwd: string,
+  opts: { reader?: OutcomeReader; onStart?: (pid: number | null) => Promise<unknown>; out?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv; stdin?: 'inherit' | 'ignore' } = {},
+): Promise<{ code: number; error?: string }> {
+  const reader = opts.reader;
+  const out = opts.out ?? process.stdout;
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), PWD: cwd };
   delete env.ELECTRON_RUN_AS_NODE;
   delete env[SESSION_RUNTIME_ENV];
-  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['inherit', reader ? 'pipe' : 'inherit', 'inherit'] });
-  if (reader && child.stdout) {
+  const piped = Boolean(reader) || out !== process.stdout;
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: [opts.stdin ?? 'inherit', piped ? 'pipe' : 'inherit', 'inherit'] });
+  if (piped && child.stdout) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      process.stdout.write(chunk);
-      reader.push(chunk);
+      out.write(chunk);
+      reader?.push(chunk);
     });
   }
   const started = await new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
@@ -263,7 +263,7 @@ async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], 
     child.once('error', (e) => resolve({ ok: false, error: e.message }));
   });
   if (!started.ok) return { code: 127, error: started.error };
-  await ctx.sessions.update(RECORD_AGENT, { sessionId, pid: child.pid ?? null, start: child.pid ? processStart(child.pid) : null });
+  await opts.onStart?.(child.pid ?? null);
   const forward = (sig: NodeJS.Signals) => () => {
     try {
       child.kill(sig);
@@ -279,7 +279,7 @@ async function runAgent(ctx: SessionContext, sessionId: string, argv: string[], 
   ];
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
-    const ended = reader && child.stdout ? new Promise<void>((resolve) => child.stdout!.once('close', () => resolve())) : Promise.resolve();
+    const ended = piped && child.stdout ? new Promise<void>((resolve) => child.stdout!.once('close', () => resolve())) : Promise.resolve();
     const code = await new Promise<number>((resolve) => {
       child.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + signalNumber(signal) : 1)));
     });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containment';
 import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
@@ -616,6 +616,10 @@ interface RestoreStep {
   /** Same content, other permission bits or modification time. */
   toTouch: [string, ManifestEntry][];
   currentDirs: string[];
+  /** Files left as they are, with the size, time and inode they had when planned (the proof checks them again). */
+  kept: Map<string, { size: number; mtimeMs: number; ino: number; ctimeMs: number }>;
+  /** A path to delete or overwrite is a folder now: the pre-restore snapshot must cover the whole component. */
+  replacesFolder: boolean;
 }
 
 /**
@@ -643,13 +647,14 @@ export async function restoreBackup(
   removeLeftovers(paths, target.name, root);
 
   // 1. What changes, component by component; every object to copy is proved by its hash first.
+  const takenMs = Date.parse(m.created);
   const steps: RestoreStep[] = [];
   for (const name of names) {
     const c = m.components[name];
     const destAbs = resolveInside(root, c.destination, `destination of backup ${id}`);
     assertNoLinkBelow(root, destAbs, `restore of ${name}`);
     const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
-    const step: RestoreStep = { name, c, destAbs, toDelete: [...(c.absent ?? [])], toWrite: [], toTouch: [], currentDirs: [] };
+    const step: RestoreStep = { name, c, destAbs, toDelete: [...(c.absent ?? [])], toWrite: [], toTouch: [], currentDirs: [], kept: new Map(), replacesFolder: false };
     if (!m.partial) {
       if (c.kind === 'dir') {
         const w = await walk(destAbs);
@@ -662,10 +667,19 @@ export async function restoreBackup(
     await pool(Object.entries(c.files), 8, async ([rel, e]) => {
       const p = abs(rel);
       const st = await lstatOrUndefined(p);
-      if (st && !e.link && st.isFile() && st.size === e.size && (await hashFile(p, st.size)) === e.hash) {
+      // Not changed in any way since the snapshot was taken (same inode, size and modification time, and a status
+      // change time before the snapshot, which no tool can set back): its content is the recorded one. `ino` is only
+      // recorded for files that were not being written during the backup.
+      const unchanged = st?.isFile() && !e.link && e.ino !== undefined && st.ino === e.ino && sameStat(infoOf(st), e) && st.ctimeMs < takenMs;
+      if (st && !e.link && st.isFile() && st.size === e.size && (unchanged || (await hashFile(p, st.size)) === e.hash)) {
         if ((st.mode & 0o7777) !== e.mode || !sameStat(infoOf(st), e)) step.toTouch.push([rel, e]);
-      } else if (!(st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link)) step.toWrite.push([rel, e]);
+        else step.kept.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs });
+      } else if (!(st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link)) {
+        if (st?.isDirectory()) step.replacesFolder = true;
+        step.toWrite.push([rel, e]);
+      }
     });
+    for (const rel of step.toDelete) if (lstatSyncOrUndefined(abs(rel))?.isDirectory()) step.replacesFolder = true;
     steps.push(step);
   }
   const objects = new Map<string, number>();
@@ -679,12 +693,15 @@ export async function restoreBackup(
     }
   });
 
+  // 2. A snapshot of what the restore changes, so it can be undone: the paths it writes, touches or deletes (the
+  // whole component when a folder would be replaced, so nothing inside one is lost).
   const pre = await backupUnits(
     paths,
     target,
-    steps.map(({ name, c }) => {
+    steps.map((step) => {
+      const { name, c } = step;
       const u: BackupUnit = { name, kind: c.kind, destination: c.destination };
-      if (m.partial) u.only = [...Object.keys(c.files), ...(c.absent ?? [])];
+      if (!step.replacesFolder) u.only = [...new Set([...step.toWrite.map(([rel]) => rel), ...step.toTouch.map(([rel]) => rel), ...step.toDelete])];
       return u;
     }),
     { reason: 'pre-restore', now: opts.now },
@@ -753,13 +770,20 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
     resolveInside(root, d, 'restored folder');
     await fs.promises.rmdir(path.join(root, d)).catch(() => undefined);
   }
-  // 4. Proof: hash what is there now.
-  for (const [rel, e] of Object.entries(c.files)) {
+  // 4. Proof: what was written or touched is hashed again; what was kept must still be the file that was
+  // proved when planned (same inode, size, modification and status change time).
+  await pool(Object.entries(c.files), 8, async ([rel, e]) => {
     const p = abs(rel);
     const st = await lstatOrUndefined(p);
-    const ok = e.link ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
+    const was = step.kept.get(rel);
+    const ok = e.link
+      ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link
+      : was
+        ? st?.isFile() && st.ino === was.ino && sameStat(st, was) && st.ctimeMs === was.ctimeMs
+        : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
     if (!ok) result.mismatches.push(destRel(rel));
-  }
+  });
+  result.mismatches.sort();
   for (const rel of step.toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
   if (!partial && c.kind === 'dir') {
     const after = await walk(destAbs);

@@ -5,6 +5,7 @@ import { isGitRepo } from './git';
 import { ResolvedTarget } from './registry';
 import { PRIORITIES, SyncRules } from './schema';
 import { targetStatus } from './status';
+import { plural } from '../plural';
 
 const MAX_FILES_LISTED = 15;
 
@@ -43,7 +44,7 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
   L.push(`Target: ${code(target.path)} (${target.type}) · last sync: ${target.last_sync ?? 'never'} · version: ${target.sync_version ?? 'none'}`);
   L.push(`Status: ${status.status} (${status.reason})`);
   const n = relevant.length;
-  L.push(opts.since ? `Changes since: ${code(opts.since.since?.slice(0, 12) ?? 'the beginning')} · ${n} changed file${n === 1 ? '' : 's'} in synced categories` : `Pending: ${n} file${n === 1 ? '' : 's'} to synchronize`, '');
+  L.push(opts.since ? `Changes since: ${code(opts.since.since?.slice(0, 12) ?? 'the beginning')} · ${plural(n, 'changed file')} in synced categories` : `Pending: ${plural(n, 'file')} to synchronize`, '');
   L.push('### Changes to Synchronize', '');
   if (!relevant.length) L.push('Nothing to synchronize: a sync would change nothing.', '');
   else {
@@ -66,7 +67,7 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
   }
   if (status.kept.length) L.push(`Kept with the target's own edits (a sync leaves them): ${status.kept.slice(0, 5).map(code).join(', ')}${status.kept.length > 5 ? ', …' : ''}`, '');
   if (notSynced.length) {
-    L.push(`Not synchronized (outside synced categories and components, not counted above): ${notSynced.length} file(s), e.g. ${notSynced.slice(0, 5).map((f) => code(f.path)).join(', ')}`, '');
+    L.push(`Not synchronized (outside synced categories and components, not counted above): ${plural(notSynced.length, 'file')}, e.g. ${notSynced.slice(0, 5).map((f) => code(f.path)).join(', ')}`, '');
   }
   const covered = new Set<string>();
   for (const c of [...sel.components, ...sel.configs]) for (const cat of categories) if (cat.files.some((f) => f.path === c.source || f.path.startsWith(c.source + '/'))) covered.add(cat.category);
@@ -89,7 +90,7 @@ export async function buildChecklist(paths: WorkspacePaths, rules: SyncRules, ta
     }
     const n = (await sourceFiles(paths.root, c, useGit)).files.size;
     const what = c.kind === 'dir' ? `Complete ${code(c.source + '/')} directory copied` : `${code(c.source)} copied`;
-    L.push(`- [ ] ${what} to ${code(c.destination + (c.kind === 'dir' ? '/' : ''))} (${n} file${n === 1 ? '' : 's'}, ${c.mode})`);
+    L.push(`- [ ] ${what} to ${code(c.destination + (c.kind === 'dir' ? '/' : ''))} (${plural(n, 'file')}, ${c.mode})`);
   }
   L.push(`- [ ] No broken links in copied documents (${code(`syncord sync verify --target ${target.name}`)})`, '');
   if (sel.configs.length) {

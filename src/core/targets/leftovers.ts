@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containment';
 import { SyncordError } from '../errors';
 import { removeDeadTemps, writeFileAtomic } from '../store/atomic';

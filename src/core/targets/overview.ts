@@ -3,6 +3,7 @@
  * components, backups and last verification), and the domain rules read from it. Plain data; the Targets view,
  * its status bar and the Problems panel are built from it in src/views.
  */
+import type { WorkflowView } from '../agentsync/workflow';
 import type { BackupSummary } from './backup';
 import type { ChangedFile } from './detect';
 import type { PendingFile } from './status';
@@ -26,6 +27,8 @@ export interface TargetInfo {
   backupsError?: string;
   /** The last verification (kept until the next one), with the target's `last_sync` when it ran. */
   verify?: { result: VerifyResult; at: string; last_sync?: string | null };
+  /** The target's sync by agents (`syncord sync request`): the open one, else the latest, read from the task queue. */
+  agents?: WorkflowView;
 }
 
 export interface TargetsSnapshot {

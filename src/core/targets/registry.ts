@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyncordError } from '../errors';
 import { isInside } from '../containment';
 import { Change, createFileOnce, FileKind, FileStore, readJsonFile } from '../store';

@@ -97,7 +97,7 @@ export const DEFAULT_RULES: SyncRules = SyncRulesSchema.parse(parseJsonc('(built
 export const RULE_PRESETS = {
   auto: 'fitted to the main project: its documentation folders and files, its own config files, its source folders by language (the default)',
   minimal: 'the documentation folder (docs/, doc/ or documentation/) and the README only, when they exist',
-  opencode_4py: "seed 002's rules for the opencode_4py project (src/opencode/..., opencode.toml, docs/ plans/ RAG/ README.md MISSION.md)",
+  opencode_4py: "the rules of the opencode_4py project (src/opencode/..., opencode.toml, docs/ plans/ RAG/ README.md MISSION.md)",
 } as const;
 export type RulePreset = keyof typeof RULE_PRESETS;
 export const DEFAULT_PRESET: RulePreset = 'auto';

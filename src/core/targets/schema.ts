@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TARGET_NAME } from '../workspace';
 
 /**
@@ -48,7 +48,7 @@ export const TargetRegistrySchema = z
     targets: z.array(TargetEntrySchema).describe('The registered target projects.'),
   })
   .passthrough()
-  .describe('Syncord target registry (seed 002 appendix).');
+  .describe('Syncord target registry: the target projects kept in sync with this main project.');
 
 export type TargetEntry = z.infer<typeof TargetEntrySchema>;
 export type TargetRegistry = z.infer<typeof TargetRegistrySchema>;
@@ -83,7 +83,7 @@ export const ComponentSchema = z
       .min(1)
       .describe('A folder (ending in "/") or a single file, relative to the main project root.'),
     destination: PerType.describe(
-      'Where the component goes in the target, per target type, relative to the target root. `syncord sync rules --init` puts a project\'s documentation under docs/<name>/ of source targets and, for a Python project, under python_embeded/Lib/site-packages/<package>/ of site-packages targets (seed 002, Phase 3); the opencode_4py preset uses docs/opencode/ and python_embeded/Lib/site-packages/opencode/.',
+      'Where the component goes in the target, per target type, relative to the target root. `syncord sync rules --init` puts a project\'s documentation under docs/<name>/ of source targets and, for a Python project, under python_embeded/Lib/site-packages/<package>/ of site-packages targets; the opencode_4py preset uses docs/opencode/ and python_embeded/Lib/site-packages/opencode/.',
     ),
     mode: z
       .enum(['mirror', 'update'])
@@ -124,7 +124,7 @@ export const VerifyCommandSchema = z
 export const SyncRulesSchema = z
   .object({
     $schema: z.string().optional(),
-    categories: z.record(z.string(), CategorySchema).describe("Change categories (seed 002's CHANGE_PATTERNS)."),
+    categories: z.record(z.string(), CategorySchema).describe("Change categories: glob patterns with a priority, by which changes are grouped."),
     components: z.record(z.string(), ComponentSchema).describe('What `syncord sync run` copies into targets.'),
     config: z.record(z.string(), ConfigFileSchema).describe('Config files merged key by key.'),
     verify: z
@@ -136,7 +136,7 @@ export const SyncRulesSchema = z
       .default({ commands: [], check_links: true }),
   })
   .strict()
-  .describe('Syncord sync rules (seed 002): categories, components, config merge, verification.');
+  .describe('Syncord sync rules: categories, components, config merge, verification.');
 
 export type SyncRules = z.infer<typeof SyncRulesSchema>;
 export type CategoryRule = z.infer<typeof CategorySchema>;

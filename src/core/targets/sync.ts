@@ -18,6 +18,7 @@ import { isText, merge3 } from './merge3';
 import { ResolvedTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
 import { baseOf, ComponentState, readSyncState, sha256, updateSyncState } from './syncState';
+import { plural } from '../plural';
 
 export { readSyncState } from './syncState';
 
@@ -175,7 +176,7 @@ async function classifyBoth(ctx: PlanContext, c: ResolvedComponent, plan: Compon
   if (!b) return conflict('no-base', 'changed on both sides, and the version of the last sync is no longer available to merge from');
   if (!s || !t || !isText(b) || !isText(s) || !isText(t)) return conflict('both-changed', 'changed on both sides (not a text file that can be merged line by line)');
   const m = merge3(b.toString('utf8'), s.toString('utf8'), t.toString('utf8'));
-  if (!m.clean) return conflict('both-changed', `changed on both sides; ${m.conflicts} overlapping change${m.conflicts === 1 ? '' : 's'}`, m.conflicts);
+  if (!m.clean) return conflict('both-changed', `changed on both sides; ${plural(m.conflicts, 'overlapping change')}`, m.conflicts);
   if (m.text === t.toString('utf8')) return void plan.kept.push(rel); // the target already holds the main project's change
   ctx.merged[joinRel(c.destination, rel)] = m.text;
   plan.merges.push(rel);

@@ -2,7 +2,7 @@ import { execFile } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../store/atomic';
 import { stateFile, WorkspacePaths } from '../workspace';
 import { getObject } from './backup';

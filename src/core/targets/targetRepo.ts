@@ -11,6 +11,7 @@ import { getTarget, listTargets, ResolvedTarget } from './registry';
 import { SyncRules } from './schema';
 import { tagTargets, TagResult } from './status';
 import type { SyncPlan, SyncResult } from './sync';
+import { plural } from '../plural';
 
 /*
  * Targets that are git repositories (seed 002: "Tag synchronized targets with the corresponding release").
@@ -194,7 +195,7 @@ export function listPaths(paths: DirtyPath[] | string[], max = 10): string {
 /** The refusal to sync over uncommitted changes, naming the paths and how to go on. */
 export function dirtyRefusal(target: ResolvedTarget, dirty: DirtyPath[]): SyncordError {
   return new SyncordError(
-    `${dirty.length} file(s) the sync of target "${target.name}" would write or delete have uncommitted changes in its git repository ${target.absPath}: ${listPaths(dirty)}. Nothing was written. Commit or stash them in the target first, or sync with --allow-dirty to overwrite them (the pre-sync backup keeps their current content).`,
+    `${plural(dirty.length, 'file the sync of target "' + target.name + '" would write or delete has', 'files the sync of target "' + target.name + '" would write or delete have')} uncommitted changes in its git repository ${target.absPath}: ${listPaths(dirty)}. Nothing was written. Commit or stash them in the target first, or sync with --allow-dirty to overwrite them (the pre-sync backup keeps their current content).`,
     'conflict',
   );
 }
@@ -311,7 +312,7 @@ export function syncCommitMessage(mainName: string, version: string | undefined,
   const L = [`Sync ${from}`, ''];
   L.push(plan.commit ? `Synchronized from ${mainName} ${version ?? '(no tag)'}, commit ${plan.commit}.` : `Synchronized from ${mainName}, which is not a git repository (no commit).`);
   const dirty = Object.keys(plan.dirty ?? {});
-  if (dirty.length) L.push(`Includes ${dirty.length} file(s) with uncommitted changes in ${mainName}.`);
+  if (dirty.length) L.push(`Includes ${plural(dirty.length, 'file')} with uncommitted changes in ${mainName}.`);
   L.push('');
   for (const c of plan.components) {
     const w = c.adds.length + c.updates.length + c.merges.length;
@@ -377,7 +378,7 @@ async function commitPaths(
   if (diff.code !== 0) throw new SyncordError(`git diff failed in ${root}: ${gitMessage(diff)}`, 'io');
   const changed = diff.stdout.split('\0').filter(Boolean);
   if (!changed.length) {
-    return nothing(ignored.size ? `the ${ignored.size} written file(s) are ignored by git in the target, and nothing else changed` : 'the files the sync wrote are already committed as they are');
+    return nothing(ignored.size ? `${ignored.size === 1 ? 'the written file is' : `the ${ignored.size} written files are`} ignored by git in the target, and nothing else changed` : 'the files the sync wrote are already committed as they are');
   }
   const version = result.recorded?.sync_version ?? (await mainVersion(paths, result.plan.commit));
   const message = syncCommitMessage(path.basename(paths.root), version, result.plan);
@@ -441,7 +442,7 @@ async function tagPlanOf(paths: WorkspacePaths, rules: SyncRules, target: Resolv
   if (existing) return { target, repo, existing };
   const dirty = await dirtyManagedPaths(paths, rules, target, repo);
   if (dirty.length) {
-    return { target, repo, problem: `${dirty.length} synced file(s) have uncommitted changes, so HEAD does not hold the sync: ${listPaths(dirty)}; commit them (or sync with: syncord sync run --target ${target.name} --commit) and tag again` };
+    return { target, repo, problem: `${plural(dirty.length, 'synced file has', 'synced files have')} uncommitted changes, so HEAD does not hold the sync: ${listPaths(dirty)}; commit them (or sync with: syncord sync run --target ${target.name} --commit) and tag again` };
   }
   return { target, repo };
 }

@@ -4,7 +4,7 @@ import * as path from 'path';
 import MarkdownIt from 'markdown-it';
 import { isSyncordError, SyncordError } from '../errors';
 import { lastVerifyFile, verifyLogDir, WorkspacePaths } from '../workspace';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../store/atomic';
 import { ensureSyncordDir } from './syncordDir';
 import { isInside } from '../containment';
@@ -17,6 +17,7 @@ import { SyncRules, VerifyCommandRule } from './schema';
 import { parseJsonc, validateValue } from '../store/jsonText';
 import { requireTrusted, verifyDefinition } from '../trust';
 import { rulesFile } from './rules';
+import { plural } from '../plural';
 
 export interface VerifyProblem {
   /** Absolute path of the file at fault (in the target, unless said otherwise). */
@@ -255,7 +256,7 @@ export async function verifyTarget(paths: WorkspacePaths, rules: SyncRules, targ
       });
     }
     problems.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
-    checks.push({ name: 'links', status: problems.length ? 'fail' : 'pass', detail: `${files} Markdown files checked, ${problems.length} broken links`, problems });
+    checks.push({ name: 'links', status: problems.length ? 'fail' : 'pass', detail: `${plural(files, 'Markdown file')} checked, ${plural(problems.length, 'broken link')}`, problems });
   }
   for (const cfg of kinds.has('config') ? sel.configs : []) {
     if (notApplicable.has(cfg.name)) {

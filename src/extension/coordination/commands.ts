@@ -1,16 +1,19 @@
 import * as vscode from 'vscode';
+import { advanceAgentSync } from '../../core/agentsync';
 import { decide, giveInput, proposeDecision } from '../../core/coordination/decisions';
 import { checkInstanceId } from '../../core/coordination/ids';
 import { checkIn, checkOut } from '../../core/coordination/instances';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
 import { PRIORITIES } from '../../core/coordination/schemas';
 import { CoordinationStore } from '../../core/coordination/store';
-import { acceptTask, addTask, assignTask, claimTask, completeTask, declineTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
+import { acceptTask, addTask, assignTask, blockersOf, claimTask, completeTask, declineTask, findTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';
 import type { CoordinationNode as ViewNode } from '../../views/coordination';
 import { ViewId } from '../../views/ids';
+import { blockedFor, blockedTaskAdvice } from '../../views/blocked';
 import { locatePath } from '../../core/store';
 import { CoordinationArgs, CoordinationNamedArgs } from '../commandArgs';
+import { reportError } from '../errors';
 import { Sessions } from '../sessions/context';
 import { nudgeAfterSend } from '../sessions/deliver';
 import { SettingKey } from '../settings';
@@ -52,12 +55,25 @@ export async function identity(c: Coordination, args: CoordinationNamedArgs = {}
   return askIdentity(c, true);
 }
 
-async function askIdentity(c: Coordination, offerSave: boolean): Promise<string | undefined> {
+/**
+ * Asks who the user is, from the registered instances (`prefer` first: the one the action at hand is meant for),
+ * and saves the answer to the workspace settings, so it is asked once. Used where the user acts without having
+ * set `syncord.instanceId` (the Message Log's Reply, Acknowledge and Close).
+ */
+export async function chooseIdentity(c: Coordination, prefer?: string): Promise<string | undefined> {
+  const id = await askIdentity(c, false, prefer);
+  if (id) info(`you act as ${id} in this workspace (syncord.instanceId).`);
+  return id;
+}
+
+async function askIdentity(c: Coordination, offerSave: boolean, prefer?: string): Promise<string | undefined> {
   await c.model.ensureLoaded();
   const registry = c.model.value('registry');
   const other = '$(edit) Another instance id…';
+  const entries = Object.entries(registry?.instances ?? {});
+  if (prefer) entries.sort(([a], [b]) => Number(b === prefer) - Number(a === prefer));
   const items: vscode.QuickPickItem[] = [
-    ...Object.entries(registry?.instances ?? {}).map(([id, r]) => ({ label: id, description: r.role, detail: r.status })),
+    ...entries.map(([id, r]) => ({ label: id, description: id === prefer ? `${r.role} · the addressee` : r.role, detail: r.status })),
     { label: other, alwaysShow: true },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Which instance are you?', placeHolder: 'Syncord acts as this instance in check-ins, claims and messages' });
@@ -238,9 +254,49 @@ export class CoordinationCommands {
     if (!me) return undefined;
     const id = await pickTask(this.c, args, 'Task to claim (it starts at once)', (s, who) => s === 'pending_assignment' || ((s === 'assigned' || s === 'accepted') && who === me));
     if (!id) return undefined;
+    const blocked = await this.offerWhenBlocked(id, me, args);
+    if (blocked.handled) return blocked.result;
     const r = await this.write(`Claim ${id}`, (store) => claimTask(store, { id, by: me }));
     if (r) info(`${me} has ${id} in progress.`);
     return r;
+  }
+
+  /**
+   * Claim or Start on a task whose dependencies are not completed: says which tasks block it and offers what
+   * can be done instead, in the CLI's words (src/views/blocked.ts): accept it now, or claim it anyway. A click
+   * in the editor asks in a modal dialog; a command run with named arguments (a script, another extension)
+   * is not held up: the same offer comes as a notification and the command returns nothing.
+   */
+  private async offerWhenBlocked(id: string, me: string, args: CoordinationArgs): Promise<{ handled: boolean; result?: unknown }> {
+    await this.c.model.ensureLoaded();
+    const queue = this.c.model.value('tasks');
+    const at = queue ? findTask(queue, id) : undefined;
+    if (!queue || !at) return { handled: false };
+    const blockers = blockersOf(queue, at.task);
+    if (!blockedFor(at.task, blockers, me)) return { handled: false };
+    const advice = blockedTaskAdvice(at.task, blockers, me);
+    const labels = advice.options.map((o) => o.label);
+    const act = async (label: string | undefined): Promise<unknown> => {
+      const option = advice.options.find((o) => o.label === label);
+      if (option?.action === 'accept') {
+        const r = await this.write(`Accept ${id}`, (store) => acceptTask(store, { id, by: me }));
+        if (r) info(`${me} accepted ${id}; ${option.effect}.`);
+        return r;
+      }
+      if (option?.action === 'claim-anyway') {
+        const r = await this.write(`Claim ${id}`, (store) => claimTask(store, { id, by: me, force: true }));
+        if (r) info(`${me} has ${id} in progress.`);
+        return r;
+      }
+      return undefined;
+    };
+    if (args.scripted) {
+      void vscode.window.showWarningMessage(`Syncord: ${advice.summary}`, ...labels).then(act);
+      return { handled: true };
+    }
+    const detail = advice.options.map((o) => `${o.label}: ${o.effect}.`).join('\n');
+    const pick = await vscode.window.showWarningMessage(`Syncord: ${advice.summary}`, { modal: true, detail }, ...labels);
+    return { handled: true, result: await act(pick) };
   }
 
   async acceptTask(args: CoordinationArgs) {
@@ -274,6 +330,10 @@ export class CoordinationCommands {
     if (!id) return undefined;
     // A blocked task resumes; a pending one moves to active_tasks, in progress.
     const blocked = this.c.model.value('tasks')?.active_tasks.some((t) => t.task_id === id && t.status === 'blocked');
+    if (!blocked) {
+      const waiting = await this.offerWhenBlocked(id, me, args);
+      if (waiting.handled) return waiting.result;
+    }
     const r = await this.write(`Start ${id}`, (store) => (blocked ? setTaskBlocked(store, { id, by: me, blocked: false }) : startTask(store, { id, by: me }).then((x) => x.task)));
     if (r) info(`${id} is in progress.`);
     return r;
@@ -308,8 +368,25 @@ export class CoordinationCommands {
     const id = await pickTask(this.c, args, 'Task to complete', (s, who) => (s === 'in_progress' || s === 'blocked') && who === me);
     if (!id) return undefined;
     const r = await this.write(`Complete ${id}`, (store) => completeTask(store, { id, by: me }));
-    if (r) info(`${id} is completed.`);
+    if (r) {
+      info(`${id} is completed.`);
+      if (r.sync_workflow) await this.advanceAgentSync(id);
+    }
     return r;
+  }
+
+  /** A step of a sync by agents completed here: the next step is handed over (or the sync reported), as after the CLI verb. */
+  private async advanceAgentSync(id: string): Promise<void> {
+    const ctx = this.sessions.context();
+    if (!ctx) return;
+    try {
+      const r = await advanceAgentSync(ctx, this.sessions.hooks(ctx));
+      if (r.messages.length) info(`Sync by agents: ${r.messages.map((m) => `${m.subject} → ${m.to}`).join('; ')}.`);
+    } catch (e) {
+      reportError(this.c.services, `${id} is completed, but the next step of its sync by agents could not be handed over`, e);
+    } finally {
+      await this.c.model.reload();
+    }
   }
 
   async proposeDecision(args: CoordinationArgs) {

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
-import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
+import { acknowledgeMessage, BROADCAST, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
 import { CoordinationKey } from '../../core/coordination/store';
 import { filterThreads, Thread, ThreadFilter } from '../../core/coordination/threads';
 import { locatePath } from '../../core/store';
@@ -14,6 +14,7 @@ import {
   WebviewToExtension,
 } from '../../shared/protocol';
 import { Command } from '../../shared/commands';
+import { chooseIdentity } from '../coordination/commands';
 import { Coordination } from '../coordination/context';
 import { Disposable } from '../lifecycle';
 import { Sessions } from '../sessions/context';
@@ -172,8 +173,19 @@ export class MessageLogProvider extends Disposable implements vscode.WebviewView
     }
   }
 
+  /** The instance an action on this message is meant for: who answers or reads it, or who closes its thread. */
+  private addressee(m: Extract<WebviewToExtension, { type: 'send' | 'reply' | 'ack' | 'close' }>): string | undefined {
+    if (m.type === 'send') return undefined;
+    const log = this.coordination.model.value('messages');
+    const msg = log?.messages.find((x) => x.message_id === m.messageId);
+    if (!msg) return undefined;
+    const who = m.type === 'close' ? msg.from : msg.to;
+    return who === BROADCAST ? undefined : who;
+  }
+
   private async act(m: Extract<WebviewToExtension, { type: 'send' | 'reply' | 'ack' | 'close' }>): Promise<void> {
-    const me = this.me() ?? (await vscode.commands.executeCommand<string | undefined>(Command.setInstanceId));
+    // Acting without syncord.instanceId: asked once (the message's addressee offered first), then remembered.
+    const me = this.me() ?? (await chooseIdentity(this.coordination, this.addressee(m)));
     if (!me) {
       await this.post({ type: 'result', requestId: m.requestId, ok: false, error: 'Set your instance id (syncord.instanceId) first.' });
       return;

@@ -13,7 +13,7 @@ import { identity } from '../coordination/commands';
 import { reportError } from '../errors';
 import { Command } from '../../shared/commands';
 import { ViewId } from '../../views/ids';
-import { sessionSummary } from '../../views/sessions';
+import { remoteSummary, sessionSummary } from '../../views/sessions';
 import { SessionNamedArgs } from '../commandArgs';
 import { Sessions, TRUST_NEEDED } from './context';
 import { deliveryClause, nudgeAfterSend } from './deliver';
@@ -40,6 +40,8 @@ export interface SpawnRequest {
   worktree?: boolean;
   prompt?: string;
   mode?: SessionMode;
+  /** A remote of the setting syncord.sessions.remotes (mode `remote`). */
+  remote?: string;
 }
 
 /**
@@ -51,11 +53,12 @@ export async function spawnFromWindow(s: Sessions, req: SpawnRequest): Promise<S
   if (!vscode.workspace.isTrusted) throw new Error(TRUST_NEEDED);
   const ctx = s.context({ strict: true });
   if (!ctx) throw new Error('Syncord needs an open folder: open the main project first.');
-  const mode = req.mode ?? 'terminal';
+  const mode = req.remote !== undefined ? 'remote' : (req.mode ?? 'terminal');
+  // A remote session's supervisor is a detached local process, as a headless session's is.
   const launcher = mode === 'terminal' ? s.terminals.launcher({ show: true }) : headlessLauncher(ctx.paths);
   try {
-    return await vscode.window.withProgress({ location: { viewId: SESSIONS_VIEW }, title: `Starting ${req.instance}` }, () =>
-      spawnSession(ctx, { instance: req.instance, role: req.role, runtime: req.runtime, worktree: req.worktree, prompt: req.prompt, mode }, launcher),
+    return await vscode.window.withProgress({ location: { viewId: SESSIONS_VIEW }, title: `Starting ${req.instance}${req.remote ? ` on ${req.remote}` : ''}` }, () =>
+      spawnSession(ctx, { instance: req.instance, role: req.role, runtime: req.runtime, worktree: req.worktree, prompt: req.prompt, mode, remote: req.remote }, launcher),
     );
   } finally {
     await Promise.all([s.model.reload(), s.coordination.model.reload()]);
@@ -300,18 +303,30 @@ export class SessionCommands {
       // The preselected runtime stays implicit, so the notification can say why it was chosen.
       runtime = picked === implicitRuntime(ctx.config, instance, knownRole) ? undefined : picked;
     }
-    if (worktree === undefined && !scripted) {
-      const no = 'No: work in the main project folder';
-      const yes = `Yes: a new git worktree on branch syncord/${instance}`;
-      const pick = await vscode.window.showQuickPick([no, yes], { title: 'Spawn Agent Session (4/4): worktree', placeHolder: `Give ${instance} its own git worktree?`, ignoreFocusOut: true });
+    let remote = args.remote;
+    if (worktree === undefined && remote === undefined && !scripted) {
+      // Where the agent runs: a terminal here (in the main project folder or a worktree of its own), or one of the
+      // remotes of the setting syncord.sessions.remotes.
+      const here = { label: 'Here, in the main project folder', description: 'a terminal of this window', worktree: false as boolean, remote: undefined as string | undefined };
+      const picks = [
+        here,
+        { label: 'Here, in a git worktree of its own', description: `a terminal of this window, on branch syncord/${instance}`, worktree: true, remote: undefined },
+        ...Object.entries(ctx.config.remotes ?? {}).map(([name, r]) => ({ label: `On ${name}`, description: remoteSummary(r), worktree: false, remote: name as string | undefined })),
+      ];
+      const pick = await vscode.window.showQuickPick(picks, { title: 'Spawn Agent Session (4/4): where', placeHolder: `Where does ${instance} run?`, ignoreFocusOut: true });
       if (!pick) return undefined;
-      worktree = pick === yes;
+      worktree = pick.worktree;
+      remote = pick.remote;
     }
     try {
-      const r = await spawnFromWindow(this.s, { instance, role, runtime, worktree, prompt: args.prompt, mode: 'terminal' });
-      const why = r.runtimeReason === 'explicit' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by the mapping ${r.runtimeReason.replace(/^map /, '')})`;
+      const r = await spawnFromWindow(this.s, { instance, role, runtime, worktree, prompt: args.prompt, mode: 'terminal', remote });
+      const why = r.runtimeReason === 'explicit' || r.session.mode === 'remote' ? '' : r.runtimeReason === 'default' ? ' (the default runtime)' : ` (chosen by the mapping ${r.runtimeReason.replace(/^map /, '')})`;
+      const where =
+        r.session.mode === 'remote'
+          ? `on ${r.session.remote} as ${r.session.endpoint ?? 'a remote session'}`
+          : `in the terminal "${r.session.terminal ?? r.session.instance}"`;
       info(
-        `started ${r.session.instance}${r.registered ? ' (newly registered)' : ''} with ${r.session.runtime}${why} in the terminal "${r.session.terminal ?? r.session.instance}" (session ${short(r.session.session_id)})${r.session.worktree ? `, in its worktree ${r.session.worktree}` : ''}.`,
+        `started ${r.session.instance}${r.registered ? ' (newly registered)' : ''} with ${r.session.runtime}${why} ${where} (session ${short(r.session.session_id)})${r.session.worktree ? `, in its worktree ${r.session.worktree}` : ''}.`,
       );
       return r;
     } catch (e) {
@@ -328,13 +343,14 @@ export class SessionCommands {
       t.show(false);
       return t.name;
     }
-    if (session.mode === 'headless') return vscode.commands.executeCommand(Command.showSessionLog, { session: session.session_id });
+    if (session.mode !== 'terminal') return vscode.commands.executeCommand(Command.showSessionLog, { session: session.session_id });
     info(`the terminal of ${session.instance} is not in this window${session.terminal ? ` (it is "${session.terminal}" in the window that started it)` : ''}.`);
     return undefined;
   }
 
   async showLog(args: SessionNamedArgs) {
-    const session = await pickSession(this.s, args, 'Session whose output to open', (x) => x.mode === 'headless');
+    // A remote session's output here is its supervisor's: what was handed over, and what the server answered.
+    const session = await pickSession(this.s, args, 'Session whose output to open', (x) => x.mode !== 'terminal');
     if (!session) return undefined;
     if (!session.log) {
       const t = this.s.terminals.of(session.session_id);

@@ -146,15 +146,19 @@ export class SessionsModel extends Disposable {
     this.changed.fire();
   }
 
-  /** Checks the live processes of this machine's sessions now and then; stops when none is left. */
+  /**
+   * Checks the live processes of this machine's sessions now and then, and lists remote sessions again (their
+   * heartbeat ages without the file changing); stops when none is left.
+   */
   private keepChecking(sessions: readonly SessionView[]): void {
-    const live = sessions.some((s) => s.state !== 'exited' && s.host === HOST_NAME && (s.pid != null || s.state === 'spawning'));
+    const remote = () => (this.loaded?.sessions ?? sessions).some((s) => s.state !== 'exited' && s.mode === 'remote');
+    const live = remote() || sessions.some((s) => s.state !== 'exited' && s.host === HOST_NAME && (s.pid != null || s.state === 'spawning'));
     if (live && !this.tick) {
       this.tick = setInterval(() => {
         const ctx = this.contextOf();
         if (!ctx || this.reloader.busy) return;
         void reconcileSessions(ctx).then(
-          (ended) => (ended.length ? this.reload() : undefined),
+          (ended) => (ended.length || remote() ? this.reload() : undefined),
           () => undefined,
         );
       }, RECONCILE_EVERY_MS);

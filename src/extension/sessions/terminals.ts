@@ -126,7 +126,7 @@ export class SessionTerminals extends Disposable {
       terminal.sendText(prompt, false);
       await new Promise((r) => setTimeout(r, SUBMIT_DELAY_MS));
       terminal.sendText('', true);
-    });
+    }, () => terminal.sendText('', true));
     return true;
   }
 }

@@ -14,7 +14,6 @@ import {
   ConflictInputs,
   dirtySyncedPaths,
   getTarget,
-  keepVerify,
   listConflicts,
   listBackups,
   listPaths,
@@ -35,13 +34,18 @@ import {
   VerifyResult,
 } from '../../core/targets';
 import { isSyncordError, SyncordError } from '../../core/errors';
+import { instancesFor, liveInstances, recordVerify, RequestOutcome, requestAgentSync } from '../../core/agentsync';
+import { SYNC_AGENTS } from '../../core/coordination/schemas';
+import { Sessions } from '../sessions/context';
+import { readAgentRoles } from '../settings';
 import { WorkspacePaths } from '../../core/workspace';
 import { displayStatus } from '../../core/targets/overview';
 import { describePlan, describeSyncResult, describeVerify } from '../../views/syncText';
 import { ConflictChoice, ConflictFacts, conflictChoices, conflictPickTitle, describeOpenMerges, describeSettled } from '../../views/conflicts';
 import { isText } from '../../core/targets/merge3';
 import { SMALL_FILE } from '../../core/targets/fsutil';
-import { STATUS_LABEL, targetNodeId } from '../../views/targets';
+import { STATUS_LABEL, TargetNode, targetNodeId } from '../../views/targets';
+import { plural } from '../../views/text';
 import { relativeTime } from '../../views/time';
 import { ViewId } from '../../views/ids';
 import { reportError } from '../errors';
@@ -82,6 +86,7 @@ export class TargetCommands {
   constructor(
     private readonly t: Targets,
     private readonly views: TargetViews,
+    private readonly sessions: Sessions,
   ) {}
 
   private get services(): Services {
@@ -232,7 +237,7 @@ export class TargetCommands {
       const snap = this.t.model.snapshot;
       const statuses = (snap?.targets ?? []).filter((i) => !args.target || i.target.name === args.target).map((i) => i.status).filter((s): s is TargetStatus => !!s);
       if (args.target && !statuses.length) throw new Error(`no status for target "${args.target}"`);
-      const lines = statuses.map((s) => (s.changes.length ? `${s.name}: ${s.changes.length} changed file(s) in ${s.categories.join(', ') || 'component sources'}` : `${s.name}: no changes to sync`));
+      const lines = statuses.map((s) => (s.changes.length ? `${s.name}: ${plural(s.changes.length, 'changed file')} in ${s.categories.join(', ') || 'component sources'}` : `${s.name}: no changes to sync`));
       this.services.log.info(`Detect changes:\n  ${lines.join('\n  ')}`);
       void vscode.window.showInformationMessage(`Syncord: ${lines.join('; ') || 'no targets registered'}.`);
       const first = statuses.find((s) => s.changes.length);
@@ -277,7 +282,7 @@ export class TargetCommands {
       }
       await this.t.model.reload('backup taken');
       void vscode.window.showInformationMessage(
-        `Syncord: backed up ${name}: ${summary.files} files (${summary.newObjects} new, ${summary.newBytes} bytes added to the store).`,
+        `Syncord: backed up ${name}: ${plural(summary.files, 'file')} (${summary.newObjects} new, ${summary.newBytes} bytes added to the store).`,
       );
       await this.reveal(`${targetNodeId(name)}/backups/${summary.id}`);
       return summary;
@@ -287,9 +292,12 @@ export class TargetCommands {
     }
   }
 
-  /** Opens the diff editor for each config file the plan changes: the target's file ↔ the merged text the plan carries. */
-  private async showConfigChanges(target: ResolvedTarget, configs: ConfigPlan[]): Promise<number> {
-    let shown = 0;
+  /**
+   * Opens the diff editor for each config file the plan changes: the target's file ↔ the merged text the plan
+   * carries. Returns the documents shown (their right sides), so a cancelled sync can close exactly those tabs.
+   */
+  private async showConfigChanges(target: ResolvedTarget, configs: ConfigPlan[]): Promise<vscode.Uri[]> {
+    const shown: vscode.Uri[] = [];
     for (const c of configs) {
       if (!c.changed || c.text === undefined) continue;
       const destAbs = path.join(target.absPath, c.destination);
@@ -300,9 +308,49 @@ export class TargetCommands {
         preview: true,
         preserveFocus: true,
       });
-      shown++;
+      shown.push(right);
     }
     return shown;
+  }
+
+  /** Closes the tabs that show one of these read-only documents (alone, or as the right side of a diff). */
+  private async closeTabsOf(uris: readonly vscode.Uri[]): Promise<void> {
+    if (!uris.length) return;
+    const wanted = new Set(uris.map((u) => u.toString()));
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter(
+        (t) =>
+          !t.isDirty &&
+          ((t.input instanceof vscode.TabInputTextDiff && wanted.has(t.input.modified.toString())) ||
+            (t.input instanceof vscode.TabInputText && wanted.has(t.input.uri.toString()))),
+      );
+    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
+  }
+
+  /**
+   * A click on a pending file: the diff editor with the target's copy on the left and the main project's file on
+   * the right (what the sync would make of it); a side that does not exist (a file to add, a file to delete) shows
+   * as an empty document. Both files must lie inside their roots.
+   */
+  async openPendingDiff(node: TargetNode | undefined): Promise<void> {
+    const d = node?.diff;
+    const name = node?.target;
+    if (!d || !name) return;
+    const snap = await this.t.model.ensureLoaded();
+    const target = snap?.targets.find((i) => i.target.name === name)?.target;
+    const inside = (root: string | undefined, file: string) => {
+      if (!root) return false;
+      const rel = path.relative(root, file);
+      return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+    };
+    if ((d.targetFile && !inside(target?.absPath, d.targetFile)) || (d.sourceFile && !inside(snap?.root, d.sourceFile))) {
+      void vscode.window.showWarningMessage(`Syncord: ${node.label} is not inside ${name} and the main project; not opened.`);
+      return;
+    }
+    const base = path.basename(d.sourceFile ?? d.targetFile ?? node.label);
+    const side = (file: string | undefined, which: string) => (file ? vscode.Uri.file(file) : this.t.configDocs.set(name, which, base, ''));
+    await vscode.commands.executeCommand('vscode.diff', side(d.targetFile, 'not-in-target'), side(d.sourceFile, 'not-in-main-project'), d.title, { preview: true });
   }
 
   /** Closes the diff editors that previewed a target's config merge. */
@@ -325,7 +373,7 @@ export class TargetCommands {
         void vscode.window.showInformationMessage(`Syncord: no config files are merged into ${target.type} targets.`);
         return configs;
       }
-      const shown = await this.showConfigChanges(target, configs);
+      const shown = (await this.showConfigChanges(target, configs)).length;
       if (!shown) {
         void vscode.window.showInformationMessage(
           `Syncord: the config of ${name} is up to date (${configs.map((c) => c.note ?? c.destination).join(', ')}).`,
@@ -338,14 +386,18 @@ export class TargetCommands {
     }
   }
 
-  /** Asks to confirm a plan; "Show Plan" opens it as Markdown and asks again. */
-  private async confirmPlan(summary: string, detail: string, markdown: string, button: string, name: string): Promise<boolean> {
+  /**
+   * Asks to confirm a plan; "Show Plan" opens it as Markdown and asks again. The plan document shown is added to
+   * `opened`, so the caller can close its tab.
+   */
+  private async confirmPlan(summary: string, detail: string, markdown: string, button: string, name: string, opened: vscode.Uri[]): Promise<boolean> {
     for (;;) {
       const pick = await vscode.window.showInformationMessage(summary, { modal: true, detail }, button, 'Show Plan');
       if (pick === button) return true;
       if (pick !== 'Show Plan') return false;
       // A read-only document (nothing to save when it is closed), named after what it shows.
       const uri = this.t.configDocs.set(name, 'plan', `Sync Plan (${name}).md`, markdown);
+      opened.push(uri);
       const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'markdown');
       await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     }
@@ -369,19 +421,25 @@ export class TargetCommands {
       const dirty = (await dirtySyncedPaths(target, plan)).paths;
       if (dirty.length && args.confirm !== false) {
         const pick = await vscode.window.showWarningMessage(
-          `${dirty.length} file(s) the sync would overwrite have uncommitted changes in ${name}'s repository: ${listPaths(dirty)}`,
+          `${plural(dirty.length, 'file the sync would overwrite has', 'files the sync would overwrite have')} uncommitted changes in ${name}'s repository: ${listPaths(dirty)}`,
           { modal: true, detail: 'Commit or stash them in the target first, or sync anyway (the pre-sync backup keeps their current content).' },
           'Sync Anyway',
         );
         if (pick !== 'Sync Anyway') return undefined;
       }
+      // The tabs this sync's preview opens (config diffs, the plan): closed again when the user cancels.
+      const previews: vscode.Uri[] = [];
       if (args.confirm !== false && !d.empty) {
-        if (args.showDiff !== false) await this.showConfigChanges(target, plan.configs);
-        if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync', name))) return undefined;
+        if (args.showDiff !== false) previews.push(...(await this.showConfigChanges(target, plan.configs)));
+        if (!(await this.confirmPlan(d.summary, d.detail, d.markdown, 'Sync', name, previews))) {
+          await this.closeTabsOf(previews);
+          return undefined;
+        }
       }
       const [result] = await this.runSyncs(ctx, [target], args, [plan]);
-      // The previews of the config merge now compare the synced file with itself.
+      // The previews of the config merge now compare the synced file with itself; a cancelled run needs them no more.
       if (result?.ok) await this.closeConfigPreviews(name);
+      if (result?.ok || result?.cancelled) await this.closeTabsOf(previews);
       return result;
     } catch (e) {
       fail(this.services, 'Sync Target', e);
@@ -409,9 +467,12 @@ export class TargetCommands {
       const described = plans.map(describePlan);
       if (args.confirm !== false && described.some((d) => !d.empty)) {
         const n = described.filter((d) => !d.empty).length;
-        const summary = `Sync ${n} of ${targets.length} targets?`;
+        const summary = `Sync ${n} of ${plural(targets.length, 'target')}?`;
         const detail = [...described.map((d) => d.summary), '', 'Everything each sync touches is backed up first.'].join('\n');
-        if (!(await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All', 'all targets'))) return undefined;
+        const previews: vscode.Uri[] = [];
+        const ok = await this.confirmPlan(summary, detail, described.map((d) => d.markdown).join('\n\n---\n\n'), 'Sync All', 'all targets', previews);
+        await this.closeTabsOf(previews);
+        if (!ok) return undefined;
       }
       return await this.runSyncs(ctx, targets, args, plans);
     } catch (e) {
@@ -485,11 +546,22 @@ export class TargetCommands {
       } finally {
         this.setBusy(name, undefined);
       }
-      // Kept by the core (`.syncord/verify/<target>/last.json`), where `syncord sync verify` keeps its own.
+      // Recorded by the core as `syncord sync verify` records it: kept (`.syncord/verify/<target>/last.json`), and
+      // the target's sync by agents moved on when it waits for this verification.
       this.t.model.noteOwnWrites();
-      await keepVerify(ctx.paths, target, result);
-      await this.t.model.reload('verified');
-      const message = `Syncord: ${describeVerify(result)}`;
+      const sctx = this.sessions.context();
+      if (!sctx) return undefined;
+      const recorded = await recordVerify(sctx, target, result, { by: this.services.settings().instanceId, roles: readAgentRoles() }, this.sessions.hooks(sctx));
+      await Promise.all([this.t.model.reload('verified'), this.sessions.coordination.model.reload()]);
+      if (recorded.workflowError) reportError(this.services, `The verification of ${name} is kept, but its sync by agents could not move on`, recorded.workflowError);
+      const w = recorded.workflow;
+      const agents =
+        w?.reaction === 'passed'
+          ? ` Sync by agents ${w.workflow}: ${w.verifyTask} completed${w.next ? `; ${w.next} (docs) can start` : ''}.`
+          : w?.reaction === 'failed'
+            ? ` Sync by agents ${w.workflow}: ${w.debugTask} (debug) and ${w.fixTask} (fix) opened; ${w.verifyTask} verifies again after the fix.`
+            : '';
+      const message = `Syncord: ${describeVerify(result)}${agents}`;
       this.services.log.info(message);
       if (result.passed) void vscode.window.showInformationMessage(message);
       else {
@@ -499,6 +571,54 @@ export class TargetCommands {
       return result;
     } catch (e) {
       reportError(this.services, 'Verify Target', e);
+      return undefined;
+    }
+  }
+
+  /**
+   * Sync with Agents…: the target's sync becomes work on the task queue (apply → verify → docs), each step offered
+   * to the instance whose role fits (`syncord.agentSync.roles`), the first handed to its live session.
+   */
+  async syncWithAgents(args: TargetArgs): Promise<RequestOutcome | undefined> {
+    if (!requireTrust('Sync with Agents', 'git')) return undefined;
+    try {
+      const ctx = await this.context();
+      if (!ctx) return undefined;
+      const name = await this.pickTarget(args, 'Request a sync by agents of which target?', (s) => s !== 'synchronized');
+      if (!name) return undefined;
+      const sctx = this.sessions.context();
+      if (!sctx) return undefined;
+      const roles = readAgentRoles();
+      const target = await getTarget(ctx.paths, name);
+      if (args.confirm !== false) {
+        const { registry } = await sctx.store.read('registry');
+        const who = instancesFor(registry, roles, await liveInstances(sctx));
+        const detail = SYNC_AGENTS.filter((a) => a !== 'debugging')
+          .map((a) => `${a[0].toUpperCase()}${a.slice(1)}: ${who[a] ?? 'no instance has a fitting role (anyone may take the step)'}`)
+          .join('\n');
+        const pick = await vscode.window.showInformationMessage(
+          `Request a sync of ${name} by agents? It becomes tasks on the queue: apply → verify → docs.`,
+          { modal: true, detail: `${detail}\nA failed verification goes to the Debugging agent (${who.debugging ?? 'no instance fits'}).` },
+          'Request',
+        );
+        if (pick !== 'Request') return undefined;
+      }
+      const me = this.services.settings().instanceId;
+      const [r] = await vscode.window.withProgress({ location: { viewId: VIEW_ID }, title: `Requesting a sync of ${name} by agents…` }, () =>
+        requestAgentSync(sctx, ctx.rules, [target], { requestedBy: me, roles }, this.sessions.hooks(sctx)),
+      );
+      await Promise.all([this.t.model.reload('sync requested'), this.sessions.coordination.model.reload(), this.sessions.model.reload()]);
+      if (r.requested) {
+        const first = r.tasks[0];
+        const handed = r.deliveries.length ? `handed to ${first.assigned_to}'s session` : first.assigned_to ? `offered to ${first.assigned_to} (no live session: it is in its inbox)` : 'waiting for an instance of the Coding role';
+        const message = `Syncord: requested ${r.workflow.id}, a sync of ${name} by agents: ${r.tasks.map((t) => `${t.task_id} ${t.sync_workflow!.step}`).join(' → ')}; ${first.task_id} ${handed}.`;
+        this.services.log.info(message);
+        void vscode.window.showInformationMessage(message, 'Open Message Log').then((p) => p && vscode.commands.executeCommand(Command.openMessageLog));
+        await this.reveal(`${targetNodeId(name)}/agents`, 1);
+      }
+      return r;
+    } catch (e) {
+      reportError(this.services, 'Sync with Agents', e);
       return undefined;
     }
   }
@@ -559,7 +679,7 @@ export class TargetCommands {
         }
         const now = Date.now();
         const pick = await vscode.window.showQuickPick(
-          backups.map((x) => ({ label: relativeTime(x.created, now), description: `${x.reason} · ${x.files} files · ${x.components.join(', ')}`, detail: x.id, backup: x })),
+          backups.map((x) => ({ label: relativeTime(x.created, now), description: `${x.reason} · ${plural(x.files, 'file')} · ${x.components.join(', ')}`, detail: x.id, backup: x })),
           { placeHolder: `Restore which backup of ${name}?` },
         );
         if (!pick) return undefined;
@@ -570,7 +690,7 @@ export class TargetCommands {
           `Restore ${name} to the backup taken ${relativeTime(backup.created, Date.now())} (${backup.reason})?`,
           {
             modal: true,
-            detail: `Backup ${backup.id} covers ${backup.components.join(', ') || 'nothing'} (${backup.files} files). Those files are replaced by the backup's copies${backup.partial ? '' : ', and files the backup did not have are deleted'}. A backup of the current state is taken first, so this can be undone.`,
+            detail: `Backup ${backup.id} covers ${backup.components.join(', ') || 'nothing'} (${plural(backup.files, 'file')}). Those files are replaced by the backup's copies${backup.partial ? '' : ', and files the backup did not have are deleted'}. A backup of the current state is taken first, so this can be undone.`,
           },
           'Restore',
         );
@@ -593,11 +713,11 @@ export class TargetCommands {
   }
 
   private reportRestore(name: string, r: RestoreResult, what: string): void {
-    const done = `${r.written} files written, ${r.deleted} deleted`;
+    const done = `${plural(r.written, 'file')} written, ${r.deleted} deleted`;
     if (r.verified) {
       void vscode.window.showInformationMessage(`Syncord: ${name}: ${what} (${done}; every file checked by hash). Backup ${r.preRestoreBackup} holds the state before.`);
     } else {
-      void vscode.window.showErrorMessage(`Syncord: ${name}: ${what}, but ${r.mismatches.length} file(s) differ from the backup: ${r.mismatches.slice(0, 5).join(', ')}`);
+      void vscode.window.showErrorMessage(`Syncord: ${name}: ${what}, but ${plural(r.mismatches.length, 'file differs', 'files differ')} from the backup: ${r.mismatches.slice(0, 5).join(', ')}`);
     }
   }
 
@@ -693,7 +813,7 @@ export class TargetCommands {
     const need = infos.filter((i) => displayStatus(i) === 'needs_sync').length;
     type Item = vscode.QuickPickItem & { run?: () => unknown };
     const items: Item[] = [
-      { label: '$(sync) Sync All Targets', description: need ? `${need} need sync` : 'all in sync', run: () => vscode.commands.executeCommand(Command.syncAllTargets) },
+      { label: '$(sync) Sync Targets (All at Once)…', description: need ? `${need} need sync` : 'all in sync', run: () => vscode.commands.executeCommand(Command.syncAllTargets) },
       { label: 'Sync one target', kind: vscode.QuickPickItemKind.Separator },
       ...infos.map((i) => {
         const s = displayStatus(i);

@@ -5,6 +5,9 @@ import { isSyncordError } from '../../core/errors';
 import { lastVerify, listBackups, listTargets, loadRules, registryFile, rulesFile, targetStatuses, TargetStatus, ResolvedTarget } from '../../core/targets';
 import { lastVerifyFile, SYNCORD_DIR } from '../../core/workspace';
 import { componentsFor, snapshotFingerprint, TargetInfo, TargetsSnapshot } from '../../core/targets/overview';
+import { workflowToShow } from '../../core/agentsync/workflow';
+import { CoordinationStore } from '../../core/coordination/store';
+import { COORDINATION_FILES } from '../../core/workspace';
 import { buildTree, TargetsTree } from '../../views/targets';
 import { Disposable } from '../lifecycle';
 import { Services } from '../services';
@@ -213,6 +216,19 @@ export class TargetsModel extends Disposable {
         return info;
       }),
     );
+    // The targets' syncs by agents, from the task queue (a queue that cannot be read is the Coordination view's to show).
+    try {
+      const queue = path.join(paths.coordinationDir, COORDINATION_FILES.tasks);
+      if (fs.existsSync(queue)) {
+        const { tasks } = await new CoordinationStore(paths.coordinationDir).read('tasks');
+        for (const info of infos) {
+          const w = workflowToShow(tasks, info.target.name);
+          if (w) info.agents = w;
+        }
+      }
+    } catch (e) {
+      this.services.log.warn(`Targets: the syncs by agents cannot be shown: ${(e as Error).message}`);
+    }
     const snap: TargetsSnapshot = { root: paths.root, registryFile: regFile, registryExists, targets: infos, errors };
     if (rules) snap.rules = rules;
     return snap;
@@ -274,5 +290,7 @@ export class TargetsModel extends Disposable {
     // A verification kept by Verify Target (which recomputes itself) or by `syncord sync verify` in a terminal.
     on(root, `${SYNCORD_DIR}/verify/*/last.json`, 'verification kept', () => true);
     on(coordinationDir, '{targets.json,sync-rules.jsonc}', 'registry or rules changed', (uri) => uri.path.endsWith('/targets.json'));
+    // The syncs by agents move with the task queue (agents' verbs, the Coordination view's commands).
+    on(coordinationDir, COORDINATION_FILES.tasks, 'task queue changed');
   }
 }

@@ -33,6 +33,33 @@ describe('syncord coordination verbs', function () {
   const file = (name: string) => path.join(root, 'coordination', name);
   const readJson = (name: string) => JSON.parse(fs.readFileSync(file(name), 'utf8'));
 
+  it('claiming or starting a task that waits for others names them, and every command it suggests runs as written', async () => {
+    await ok(root, ['init']);
+    await ok(root, ['--as', 'lead', 'checkin', '--role', 'lead']);
+    await ok(root, ['--as', 'dev', 'checkin', '--role', 'dev']);
+    await ok(root, ['--as', 'lead', 'task', 'add', '--title', 'Schema']);
+    await ok(root, ['--as', 'lead', 'task', 'add', '--title', 'Client', '--depends-on', 'task_001']);
+    // The commands a refusal suggests, each on its own indented line.
+    const suggested = (stderr: string) => [...stderr.matchAll(/^ {4}syncord (.+)$/gm)].map((m) => m[1].split(' '));
+
+    const claim = await syncord(root, ['--as', 'dev', 'task', 'claim', 'task_002']);
+    assert.equal(claim.code, 5);
+    assert.match(claim.stderr, /^syncord: error: task_002 "Client" waits for task_001 "Schema" \(pending_assignment\), not completed yet\.\n/);
+    const [accept, force] = suggested(claim.stderr);
+    assert.deepEqual([accept, force], [['--as', 'dev', 'task', 'accept', 'task_002'], ['--as', 'dev', 'task', 'claim', 'task_002', '--force']]);
+    assert.equal(await ok(root, accept), 'dev accepted task_002: Client\n');
+    assert.match(await ok(root, ['--as', 'dev', 'inbox']), /task_002  \[medium\]  Client  — accepted; waits for task_001\n/);
+
+    // Accepted and still waiting: start says so, and offers only what is left.
+    const start = await syncord(root, ['--as', 'dev', 'task', 'start', 'task_002']);
+    assert.equal(start.code, 5);
+    assert.match(start.stderr, /dev has accepted it: start it once task_001 is completed/);
+    assert.deepEqual(suggested(start.stderr), [force]);
+    assert.equal(readJson('task-queue.json').pending_tasks.find((t: any) => t.task_id === 'task_002').status, 'accepted');
+    assert.equal(await ok(root, force), 'dev claimed task_002: Client\n');
+    assert.equal(readJson('task-queue.json').active_tasks[0].task_id, 'task_002');
+  });
+
   it('walks the four protocols from an empty folder', async () => {
     assert.match(await ok(root, ['init']), /Initialized coordination: created instance-registry\.json, task-queue\.json, communication-log\.json, decisions\.json\./);
     assert.match(await ok(root, ['init']), /already holds all coordination files; nothing was changed/);
@@ -50,10 +77,17 @@ describe('syncord coordination verbs', function () {
     const build = await json(root, ['--as', 'lead', 'task', 'add', 'Build the API', '--depends', 'task_001', '--suggest', 'arch']);
     assert.equal(build.task_id, 'task_002');
     await ok(root, ['task', 'assign', 'task_001', 'arch']);
-    assert.match(await ok(root, ['--as', 'arch', 'inbox']), /Tasks assigned to you \(claim or decline\):\n  task_001  \[high\]  Design the API  \(due \S+\)/);
+    assert.match(await ok(root, ['--as', 'arch', 'inbox']), /Tasks assigned to you:\n  task_001  \[high\]  Design the API  \(due \S+\)  — claim, accept or decline; ready to start\n/);
     const early = await syncord(root, ['--as', 'arch', 'task', 'claim', 'task_002']);
     assert.equal(early.code, 5);
-    assert.equal(early.stderr, 'syncord: error: task task_002 depends on task_001, not completed yet (use --force to claim anyway)\n');
+    assert.equal(
+      early.stderr,
+      'syncord: error: task_002 "Build the API" waits for task_001 "Design the API" (assigned, arch), not completed yet.\n' +
+        "  To accept it now (it becomes arch's and waits until task_001 is completed; the inbox and the Coordination view show what still blocks it):\n" +
+        '    syncord --as arch task accept task_002\n' +
+        '  To claim it anyway (it starts now, before task_001 is completed):\n' +
+        '    syncord --as arch task claim task_002 --force\n',
+    );
     assert.equal(await ok(root, ['--as', 'arch', 'task', 'claim', 'task_001']), 'arch claimed task_001: Design the API\n');
     assert.equal(readJson('instance-registry.json').instances.arch.current_task, 'task_001');
     await ok(root, ['--as', 'arch', 'task', 'complete', 'task_001', '--deliverable', 'docs/api.md']);

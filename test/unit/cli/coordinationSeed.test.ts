@@ -75,7 +75,7 @@ describe('syncord verbs on the seed example files', function () {
     assert.equal(read('task-queue.json').pending_tasks[2].status, 'accepted');
     const early = await syncord(root, ['--as', 'instance-3', 'task', 'start', 'task_004']);
     assert.equal(early.code, 5);
-    assert.match(early.stderr, /task task_004 depends on task_001, not completed yet/);
+    assert.match(early.stderr, /task_004 "Build the agent dashboard" waits for task_001 "Design BikeNode AI Agent Architecture" \(in_progress, instance-2\), not completed yet\. instance-3 has accepted it/);
 
     await json(root, ['task', 'assign', 'task_003', 'instance-3']);
     const declined = await json(root, ['--as', 'instance-3', 'task', 'decline', 'task_003', '--reason', 'waiting on the API']);

@@ -33,7 +33,7 @@ describe('syncord sync rules (presets)', () => {
     const help = await runSyncord(root, ['sync', 'rules', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Presets \(--preset <name>\):\n\s+auto\s+fitted to the main project/);
-    assert.match(help.stdout, /\n\s+opencode_4py\s+seed 002's rules/);
+    assert.match(help.stdout, /\n\s+opencode_4py\s+the rules of the opencode_4py project/);
   });
 
   it('--print --preset shows what a preset would write here, and writes nothing', async () => {

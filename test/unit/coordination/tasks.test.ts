@@ -62,7 +62,7 @@ describe('coordination/tasks (protocol 2)', () => {
   it('will not start a task before its dependencies are completed', async () => {
     const e = await refusal(claimTask(ws.store, { id: 'task_002', by: 'instance-1' }));
     assert.equal(e.code, 'conflict');
-    assert.match(e.message, /depends on task_001, not completed yet/);
+    assert.match(e.message, /task task_002 waits for task_001 "Design BikeNode AI Agent Architecture" \(in_progress, instance-2\): not completed yet/);
     await completeTask(ws.store, { id: 'task_001', by: 'instance-2', deliverables: ['/docs/arch.md'] });
     const r = await claimTask(ws.store, { id: 'task_002', by: 'instance-1' });
     assert.equal(r.alreadyClaimed, false);

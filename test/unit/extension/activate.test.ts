@@ -73,8 +73,12 @@ describe('extension activation', () => {
       }
       return originalLoad.call(this, request, ...rest);
     };
+    // The bundle and the chunks it shares with the CLI (dist/chunks) are loaded afresh, through the wrapped modules.
+    const forgetBundle = () => {
+      for (const f of Object.keys(require.cache)) if (f.startsWith(path.dirname(BUNDLE) + path.sep)) delete require.cache[f];
+    };
     try {
-      delete require.cache[BUNDLE];
+      forgetBundle();
       const ext = require(BUNDLE) as { activate(ctx: unknown): unknown };
       assert.ok(wrapped.has('fs') && wrapped.has('child_process'), 'the bundle loads fs and child_process (the core uses them)');
       const context = {
@@ -96,7 +100,7 @@ describe('extension activation', () => {
     } finally {
       recording.on = false;
       Module._load = originalLoad;
-      delete require.cache[BUNDLE];
+      forgetBundle();
     }
   });
 });

@@ -51,7 +51,7 @@ describe('the command table and package.json', () => {
         .filter(([menu]) => menu !== 'commandPalette')
         .flatMap(([, items]) => items.map((i) => i.command)),
     );
-    const clickedOrStatusBar: string[] = [Command.revealInFile, Command.openCoordinationFileAt, Command.openTargetLocation, Command.targetsStatusMenu];
+    const clickedOrStatusBar: string[] = [Command.revealInFile, Command.openCoordinationFileAt, Command.openTargetLocation, Command.openPendingDiff, Command.targetsStatusMenu];
     for (const id of VIEW_ONLY_COMMANDS) assert.ok(offered.has(id) || clickedOrStatusBar.includes(id), `${id} is hidden from the palette and offered nowhere`);
   });
 });

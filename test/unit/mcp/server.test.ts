@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResult, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { makeWorkspace, SP, snapshot, write } from '../targets/helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 /** The bundled CLI (node esbuild.js): what agents and MCP clients run. */
@@ -43,6 +44,8 @@ const EXPECTED_TOOLS = [
   'decision_list',
   'health',
   'targets_status',
+  'targets_detect',
+  'targets_verify',
 ];
 
 interface Workspace {
@@ -261,10 +264,12 @@ describe('syncord mcp (MCP server over stdio)', function () {
     const health = await ok(me, 'health');
     assert.ok(Array.isArray(health.findings));
     assert.ok(health.summary.tasks);
-    const before = fs.readdirSync(ws.coord).sort();
+    // Every file with its content (a lock directory held a moment by a reader is not a write).
+    const files = () => fs.readdirSync(ws.coord).filter((f) => !f.endsWith('.lock') && fs.statSync(path.join(ws.coord, f)).isFile()).sort().map((f) => [f, ws.sha(f)]);
+    const before = files();
     const targets = await ok(me, 'targets_status');
     assert.deepEqual(targets.targets, []);
-    assert.deepEqual(fs.readdirSync(ws.coord).sort(), before, 'targets_status writes nothing');
+    assert.deepEqual(files(), before, 'targets_status writes nothing');
 
     await ok(me, 'checkout');
     reg = ws.read('instance-registry.json');
@@ -280,6 +285,9 @@ describe('syncord mcp (MCP server over stdio)', function () {
     const r = await call(other, 'task_complete', { id: 'task_001' });
     assert.equal(r.isError, true);
     assert.match(textOf(r), /^syncord: error \(conflict\): task task_001 is held by instance-2, not instance-1/);
+    // The way out is named as this tool takes it, not as the CLI's option.
+    assert.match(textOf(r), /`force: true`/);
+    assert.doesNotMatch(textOf(r), /--force/);
     assert.deepEqual((r.structuredContent as { error: { code: string } }).error.code, 'conflict');
     assert.equal(ws.sha('task-queue.json'), queue);
     assert.equal(ws.sha('instance-registry.json'), registry);
@@ -404,5 +412,46 @@ describe('syncord mcp (MCP server over stdio)', function () {
     assert.equal(delivery(), 'delivered', 'listing is not acting on the task');
     await ok(inside, 'task_show', { id: 'task_002' });
     assert.equal(delivery(), 'acknowledged');
+  });
+
+  it('targets_detect and targets_verify answer as the CLI does and change nothing, in the targets or in .syncord', async () => {
+    const tw = makeWorkspace();
+    try {
+      assert.equal((await tw.run('target', 'add', 'comfy', '--path', tw.sp, '--type', 'site-packages')).code, 0);
+      assert.equal((await tw.run('sync', 'run', '--target', 'comfy', '--take-source')).code, 0);
+      write(tw.main, 'docs/SETUP.md', '# Setup v2\n');
+      tw.commit('setup v2');
+      write(tw.sp, `${SP}/docs/api/REST.md`, 'broken by hand\n');
+      const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '-w', tw.main, 'mcp', '--as', 'instance-1'], cwd: tw.main, env: { HOME: tw.dir }, stderr: 'pipe' });
+      const client = new Client({ name: 'syncord-test', version: '1.0.0' });
+      await client.connect(transport);
+      clients.push(client);
+      // What a tool could change; the detect cache (.syncord/cache) may grow, as for every read.
+      const state = () => Object.fromEntries(Object.entries(snapshot(path.join(tw.main, '.syncord'))).filter(([k]) => !k.startsWith('cache/')));
+      const before = { target: snapshot(tw.sp), state: state(), coord: snapshot(path.join(tw.main, 'coordination')) };
+
+      const detected = await call(client, 'targets_detect', {});
+      assert.ok(!detected.isError, textOf(detected));
+      assert.match(textOf(detected), /^comfy: \d+ changed files? since [0-9a-f]{12}|^comfy: \d+ changed file\(s\) since [0-9a-f]{12}/);
+      assert.match(textOf(detected), /M\s+docs\/SETUP\.md/);
+
+      const verified = await call(client, 'targets_verify', { target: 'comfy' });
+      assert.ok(!verified.isError, textOf(verified));
+      assert.match(textOf(verified), /^Verify comfy: FAILED/);
+      assert.match(textOf(verified), /FAIL  files:docs/);
+      assert.equal((verified.structuredContent as { passed: boolean }).passed, false);
+      const after = { target: snapshot(tw.sp), state: state(), coord: snapshot(path.join(tw.main, 'coordination')) };
+      assert.deepEqual(after, before, 'neither tool wrote anything: the target, .syncord and coordination/ are as they were');
+      // The CLI's own verify says the same.
+      const cli = await tw.run('sync', 'verify', '--target', 'comfy', '--no-commands');
+      assert.equal(cli.code, 1);
+      assert.match(cli.stdout, /FAIL  files:docs/);
+
+      const unknown = await call(client, 'targets_verify', { target: 'nope' });
+      assert.equal(unknown.isError, true);
+      assert.match(textOf(unknown), /^syncord: error \(not-found\): .*nope/);
+    } finally {
+      tw.cleanup();
+    }
   });
 });

@@ -77,8 +77,8 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     }
     // A hook's `syncord` started by an agent that was just killed may still be writing state files.
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    fs.rmSync(config, { recursive: true, force: true });
-    fs.rmSync(`${root}.worktrees`, { recursive: true, force: true });
+    fs.rmSync(config, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    fs.rmSync(`${root}.worktrees`, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('spawns a headless agent that checks in, then hands it a task it completes, recorded in the message log', async () => {
@@ -121,6 +121,8 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
     const findings = (JSON.parse(health.stdout) as { findings: { code: string; subject?: string }[] }).findings;
     assert.deepStrictEqual(findings.filter((f) => f.subject === r.message.message_id), []);
 
+    // The agent's turn ends a moment after its last command: the listing is read once the session is idle again.
+    await until('the session to go idle after the task', () => sessionOf('backend-claude')?.state === 'idle');
     const agents = ok(await syncord(['agents']));
     assert.match(agents.stdout, /^INSTANCE\s+RUNTIME\s+STATE\s+AGENT\s+TASK/m);
     assert.match(agents.stdout, /backend-claude\s+claude\s+idle/);

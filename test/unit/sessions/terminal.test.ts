@@ -138,6 +138,36 @@ describe('sessions: terminal hand-overs (core)', function () {
     await until('task_002 to be acknowledged', () => statuses()[1].status === 'acknowledged');
   });
 
+  it('presses Enter again when a typed prompt waits in the agent\'s input, and only then', async () => {
+    const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
+    const id = r.session.session_id;
+    await until('the agent to report itself idle', () => sessionRecord(id)?.agent_state === 'idle');
+    await addTask(ctx.store, { title: 'Waits in the input' });
+    // The words reach the terminal, the Enter does not (as when a TUI under load takes it as part of pasted text).
+    const wordsOnly = (p: string) => void child!.stdin.write(p);
+    let enters = 0;
+    const enter = () => {
+      enters++;
+      child!.stdin.write('\n');
+    };
+    await slingTask(ctx, { task: 'task_001', instance: 'ui-claude' }, { pumpTerminal: async () => (await pumpTerminalQueue(ctx, id, wordsOnly, enter)) >= 0 });
+    // Soon after typing, nothing is pressed: the agent may be about to take it.
+    await pumpTerminalQueue(ctx, id, wordsOnly, enter);
+    assert.equal(enters, 0);
+    const file = path.join(ctx.paths.coordinationDir, 'sessions.json');
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data.sessions[0].typing.at = new Date(Date.now() - 16_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    fs.writeFileSync(file, JSON.stringify(data, null, 2));
+    await pumpTerminalQueue(ctx, id, wordsOnly, enter);
+    assert.equal(enters, 1);
+    const statuses = () => json<{ messages: { deliveries?: { status: string }[] }[] }>('communication-log.json').messages.map((m) => m.deliveries![0].status);
+    await until('the hand-over to be acknowledged', () => statuses()[0] === 'acknowledged');
+    await until('task_001 to be completed', () => json<{ completed_tasks: { task_id: string }[] }>('task-queue.json').completed_tasks[0]?.task_id === 'task_001');
+    // Taken: no more Enters.
+    await pumpTerminalQueue(ctx, id, wordsOnly, enter);
+    assert.equal(enters, 1);
+  });
+
   it('types into an agent only while it reports itself idle, one prompt at a time', async () => {
     const r = await spawnSession(ctx, { instance: 'ui-claude', role: 'frontend', mode: 'terminal' }, launcher);
     const id = r.session.session_id;

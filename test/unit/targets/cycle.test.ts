@@ -98,6 +98,28 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     assert.equal(read(ws.sp, `${SP}/EXTRA_BESIDE_README.md`), 'not managed\n', 'outside every component: untouched');
   });
 
+  it('restore finds a file rewritten in place with its size and modification time set back', async () => {
+    await ws.run('sync', 'run', '--target', 'comfy');
+    const file = path.join(ws.sp, SP, 'docs/SETUP.md');
+    const before = fs.readFileSync(file, 'utf8');
+    // An hour old: the backup records its inode (it was not being written), as for most files of a real target.
+    // (Whole seconds, so that the time put back below is exactly the recorded one.)
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    fs.utimesSync(file, hourAgo, hourAgo);
+    const b = (await ws.run('--json', 'target', 'backup', 'comfy')).json();
+    const ino = fs.statSync(file).ino;
+    // Same length, same inode (written in place), the old modification time put back.
+    fs.writeFileSync(file, before.replace(/[a-z]/, (c) => (c === 'x' ? 'y' : 'x')));
+    fs.utimesSync(file, hourAgo, hourAgo);
+    assert.equal(fs.statSync(file).ino, ino);
+    assert.equal(fs.statSync(file).mtimeMs, hourAgo * 1000);
+    assert.notEqual(fs.readFileSync(file, 'utf8'), before);
+    const r = await ws.run('--json', 'target', 'restore', 'comfy', '--backup', b.id);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json().written, 1);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+  });
+
   it('restore makes the target byte-equal to the backup, and unchanged files cost no new space', async () => {
     await ws.run('sync', 'run', '--target', 'comfy');
     fs.chmodSync(path.join(ws.sp, SP, 'docs/SETUP.md'), 0o600);
@@ -121,9 +143,16 @@ describe('targets: backup, sync, verify, rollback, restore', () => {
     assert.deepEqual(snapshot(ws.sp), before);
     // The restore itself can be undone.
     const pre = /saved as backup (\S+)\./.exec(r.stdout)![1];
+    // That snapshot holds what the restore changed (3 files rewritten or removed, the folder it brought back), not
+    // the whole target.
+    const preBackup = (await ws.run('--json', 'target', 'backups', 'comfy')).json().backups.find((x: any) => x.id === pre);
+    assert.equal(preBackup.reason, 'pre-restore');
+    assert.equal(preBackup.files, 3);
     assert.equal((await ws.run('target', 'restore', 'comfy', '--backup', pre)).code, 0);
     assert.equal(read(ws.sp, 'opencode.toml'), 'broken = \n');
     assert.equal(read(ws.sp, `${SP}/docs/new/ADDED.md`), 'added\n');
+    assert.equal(read(ws.sp, `${SP}/docs/SETUP.md`), 'changed\n');
+    assert.equal(fs.existsSync(path.join(ws.sp, SP, 'plans')), false, 'the folder the restore brought back is gone again');
     const missing = await ws.run('target', 'restore', 'comfy', '--backup', '20990101T000000000Z-0000');
     assert.equal(missing.code, 4);
   });

@@ -91,7 +91,7 @@ describe('targets: targets that are git repositories', () => {
     git(ws.main, 'tag', 'v1.1.0');
     const r2 = await ws.run('sync', 'run', '--target', 'app', '--commit');
     assert.equal(r2.code, 0, r2.stderr);
-    assert.match(r2.stdout, /Committed 2 file\(s\) in app on branch main: [0-9a-f]{12} "Sync main v1\.1\.0"/);
+    assert.match(r2.stdout, /Committed 2 files in app on branch main: [0-9a-f]{12} "Sync main v1\.1\.0"/);
     assert.equal(git(ws.src, 'log', '-1', '--format=%B'), `Sync main v1.1.0\n\nSynchronized from main v1.1.0, commit ${head(ws.main)}.\n\ndocs: 1 written, 1 deleted\n\n`);
     assert.equal(git(ws.src, 'show', '--name-status', '--format=', 'HEAD'), 'M\tdocs/opencode/docs/INDEX.md\nD\tdocs/opencode/docs/SETUP.md\n');
     assert.equal(git(ws.src, 'status', '--porcelain'), statusBefore);
@@ -162,9 +162,9 @@ describe('targets: targets that are git repositories', () => {
       const before = head(dir);
       const r = await ws.run('sync', 'run', '--target', 'anon', '--commit');
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.match(r.stdout, /Synced anon: 8 written, 0 deleted, 1 config file\(s\) merged\./);
+      assert.match(r.stdout, /Synced anon: 8 written, 0 deleted, 1 config file merged\./);
       assert.match(r.stdout, /Commit in anon FAILED: git commit failed in .*(user\.useConfigOnly|identity|email)/i);
-      assert.match(r.stdout, /The sync itself is done; its 9 changed file\(s\) are left uncommitted in anon for you to commit\./);
+      assert.match(r.stdout, /The sync itself is done; its 9 changed files are left uncommitted in anon for you to commit\./);
       assert.equal(head(dir), before);
       assert.equal(read(dir, 'docs/opencode/docs/SETUP.md'), read(ws.main, 'docs/SETUP.md'));
       assert.equal(git(dir, 'status', '--porcelain'), '?? docs/\n?? opencode.toml\n');
@@ -190,16 +190,16 @@ describe('targets: targets that are git repositories', () => {
     assert.equal(r.code, 5);
     assert.match(
       r.stderr,
-      /3 file\(s\) the sync of target "app" would write or delete have uncommitted changes in its git repository .*: docs\/opencode\/docs\/SETUP\.md \(untracked\), docs\/opencode\/docs\/api\/REST\.md \(untracked\), opencode\.toml \(untracked\)\. Nothing was written\. Commit or stash them in the target first, or sync with --allow-dirty/,
+      /3 files the sync of target "app" would write or delete have uncommitted changes in its git repository .*: docs\/opencode\/docs\/SETUP\.md \(untracked\), docs\/opencode\/docs\/api\/REST\.md \(untracked\), opencode\.toml \(untracked\)\. Nothing was written\. Commit or stash them in the target first, or sync with --allow-dirty/,
     );
     assert.doesNotMatch(r.stderr, /own\.txt|NEW\.md/);
     assert.deepEqual(hashes(ws.src), files);
     const docs = await ws.run('sync', 'docs', 'app');
     assert.equal(docs.code, 5);
-    assert.match(docs.stderr, /2 file\(s\) .*: docs\/opencode\/docs\/SETUP\.md \(untracked\), docs\/opencode\/docs\/api\/REST\.md \(untracked\)\./);
+    assert.match(docs.stderr, /2 files .*: docs\/opencode\/docs\/SETUP\.md \(untracked\), docs\/opencode\/docs\/api\/REST\.md \(untracked\)\./);
     const dry = await ws.run('sync', 'run', '--target', 'app', '--dry-run');
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /3 of these file\(s\) have uncommitted changes in the target's git repository; the sync would be refused without --allow-dirty/);
+    assert.match(dry.stdout, /3 of these files have uncommitted changes in the target's git repository; the sync would be refused without --allow-dirty/);
     assert.deepEqual(hashes(ws.src), files);
 
     // The user commits the synced files, then edits the config file: only that one is in the way now.
@@ -209,12 +209,12 @@ describe('targets: targets that are git repositories', () => {
     const cfgFiles = hashes(ws.src);
     const cfg = await ws.run('config', 'sync', 'app');
     assert.equal(cfg.code, 5);
-    assert.match(cfg.stderr, /1 file\(s\) .*: opencode\.toml \(modified\)\. Nothing was written/);
+    assert.match(cfg.stderr, /1 file .*: opencode\.toml \(modified\)\. Nothing was written/);
     assert.deepEqual(hashes(ws.src), cfgFiles);
 
     const ok = await ws.run('sync', 'run', '--target', 'app', '--allow-dirty');
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /Overwrote 1 file\(s\) with uncommitted changes in the target \(--allow-dirty; the backup keeps them\): opencode\.toml \(modified\)/);
+    assert.match(ok.stdout, /Overwrote 1 file with uncommitted changes in the target \(--allow-dirty; the backup keeps them\): opencode\.toml \(modified\)/);
     assert.equal(read(ws.src, 'docs/opencode/docs/SETUP.md'), '# Setup v2\n');
     assert.equal(read(ws.src, 'docs/opencode/docs/NEW.md'), '# New\n');
     assert.equal(fs.existsSync(path.join(ws.src, 'docs/opencode/docs/api/REST.md')), false);
@@ -278,7 +278,7 @@ describe('targets: targets that are git repositories', () => {
     write(ws.src, 'docs/opencode/docs/INDEX.md', 'edited\n');
     const dirty = await ws.run('target', 'tag', 'app', '--version', 'v3.0.0');
     assert.equal(dirty.code, 1);
-    assert.match(dirty.stdout, /app: git tag v3\.0\.0 NOT created: 1 synced file\(s\) have uncommitted changes, so HEAD does not hold the sync: docs\/opencode\/docs\/INDEX\.md \(modified\); commit them \(or sync with: syncord sync run --target app --commit\)/);
+    assert.match(dirty.stdout, /app: git tag v3\.0\.0 NOT created: 1 synced file has uncommitted changes, so HEAD does not hold the sync: docs\/opencode\/docs\/INDEX\.md \(modified\); commit them \(or sync with: syncord sync run --target app --commit\)/);
     assert.equal(git(ws.src, 'tag', '-l', 'v3.0.0'), '');
   });
 

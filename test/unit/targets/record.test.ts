@@ -125,7 +125,7 @@ describe('targets: sync record, checklist counts, confirmed plans, tag and verif
     assert.equal(count, status.changes.length);
     assert.match(md, /\*\*component files outside every category\*\*:\n {2}- update `docs\/api\/REST\.md`/);
     assert.match(md, /\| tools \| High \| 1 \|/);
-    assert.match(md, /Not synchronized \(outside synced categories and components, not counted above\): 3 file\(s\), e\.g\. `coordination\/targets\.json`, `scripts\/build\.sh`, `tests\/test_x\.py`/);
+    assert.match(md, /Not synchronized \(outside synced categories and components, not counted above\): 3 files, e\.g\. `coordination\/targets\.json`, `scripts\/build\.sh`, `tests\/test_x\.py`/);
     const changesSection = md.slice(md.indexOf('### Changes to Synchronize'), md.indexOf('Not synchronized'));
     assert.doesNotMatch(changesSection, /build\.sh/);
   });

@@ -81,10 +81,17 @@ describe('sync conflicts in the editor', () => {
     const root = tree.get('target:portable')!;
     assert.equal(root.contextValue, `${ContextValue.targets.target}:conflict`);
     assert.match(root.description!, /^conflicts to settle · /);
-    const row = tree.children('target:portable/changes/docs').find((n) => n.label === 'docs/guide.md')!;
+    const row = tree.children('target:portable/changes/docs').find((n) => n.label === 'guide.md')!;
     assert.deepEqual(
-      [row.description, row.contextValue, row.targetPath, row.target, row.tooltip],
-      ['conflict: needs your choice', ContextValue.targets.conflictFile, 'python_embeded/Lib/site-packages/opencode/docs/guide.md', 'portable', 'docs/guide.md: changed on both sides; 1 overlapping change'],
+      [row.description, row.contextValue, row.targetPath, row.target],
+      ['conflict · docs', ContextValue.targets.conflictFile, 'python_embeded/Lib/site-packages/opencode/docs/guide.md', 'portable'],
     );
+    assert.match(row.tooltip!, /^docs\/guide\.md\nconflict: needs your choice: changed on both sides; 1 overlapping change\nIn portable: python_embeded\/Lib\/site-packages\/opencode\/docs\/guide\.md\n/);
+    // A click compares the target's copy with the main project's file.
+    assert.deepEqual(row.diff, {
+      targetFile: '/ws/targets/portable/python_embeded/Lib/site-packages/opencode/docs/guide.md',
+      sourceFile: '/ws/main/docs/guide.md',
+      title: 'guide.md: portable ↔ main project',
+    });
   });
 });

@@ -180,11 +180,13 @@ describe('coordination tree model', () => {
   it('shows the messages waiting for the user and the problems in the status bar, hidden without a folder', () => {
     const snap = seed();
     const v = coordinationStatusBarView(snap, { me: 'instance-1', problems: 0, brokenFiles: 0, busy: false });
-    assert.equal(v.text, '$(comment-discussion) 1');
+    // Syncord's name first, so it is not read as VS Code's own error and warning counts; zeros are left out.
+    assert.equal(v.text, '$(comment-discussion) Syncord: 1 unread');
     assert.equal(v.tooltip, '1 message waiting for instance-1\nNo coordination problems\n\nClick to open the Message Log');
+    assert.equal(v.accessibilityLabel, 'Syncord coordination. 1 message waiting for instance-1. No coordination problems. Activate to open the Message Log.');
     assert.equal(v.backgroundColor, undefined);
     const busy = coordinationStatusBarView(snap, { me: undefined, problems: 2, brokenFiles: 1, busy: true });
-    assert.equal(busy.text, '$(sync~spin) 0 $(warning) 2');
+    assert.equal(busy.text, '$(sync~spin) Syncord: 2 issues');
     assert.match(busy.tooltip, /^Writing coordination files…\nSet syncord.instanceId to see the messages waiting for you\n2 coordination problems/);
     assert.equal(busy.backgroundColor, 'statusBarItem.errorBackground');
     assert.equal(coordinationStatusBarView({ ...snap, exists: false }, { problems: 0, brokenFiles: 0, busy: false }).visible, false);

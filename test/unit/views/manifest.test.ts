@@ -9,7 +9,7 @@ import { ClickCommand, ContextValue, ViewId } from '../../../src/views/ids';
 import { buildSessionsTree } from '../../../src/views/sessions';
 import { buildTree } from '../../../src/views/targets';
 import type { TreeModel } from '../../../src/views/tree';
-import { seed, seedWithTasksOf, sessionsSample, TARGETS_NOW, targetsConflictSnapshot, targetsSnapshot } from './samples';
+import { seed, seedWithTasksOf, sessionsSample, TARGETS_NOW, targetsAgentsSnapshot, targetsConflictSnapshot, targetsSnapshot } from './samples';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -28,6 +28,8 @@ const WITHOUT_MENU = [
   'syncord.target.check.pass',
   'syncord.target.check.fail',
   'syncord.target.check.skipped',
+  'syncord.target.agents.open',
+  'syncord.target.agentStep',
   'syncord.session.exited.terminal',
   'syncord.sessions.undelivered',
   'syncord.sessions.error',
@@ -47,7 +49,7 @@ function contextValuesByView(): Map<string, Set<string>> {
   const s = sessionsSample();
   return new Map([
     [ViewId.coordination, values(buildTreeModel(seedWithTasksOf('instance-1'), { now, me: 'instance-1' }), buildTreeModel(broken, { now }))],
-    [ViewId.targets, values(buildTree(targetsSnapshot(), TARGETS_NOW), buildTree(targetsConflictSnapshot(), TARGETS_NOW))],
+    [ViewId.targets, values(buildTree(targetsSnapshot(), TARGETS_NOW), buildTree(targetsConflictSnapshot(), TARGETS_NOW), buildTree(targetsAgentsSnapshot(), TARGETS_NOW))],
     [ViewId.sessions, values(buildSessionsTree(s.sessions, s.undelivered, s.here, { message: 'sessions.json cannot be read', file: '/ws/coordination/sessions.json' }))],
   ]);
 }

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CommunicationLog, DecisionLog, Message, Registry, Task, TaskQueue } from '../../../src/core/coordination/schemas';
+import { REQUEST, VERIFIED, workflowToShow } from '../../../src/core/agentsync/workflow';
 import type { CoordinationSnapshot } from '../../../src/core/coordination/snapshot';
 import type { DeliveryRecord, HandOver } from '../../../src/core/sessions/deliveryLog';
 import type { SessionView } from '../../../src/core/sessions/sessions';
@@ -163,4 +164,49 @@ export function sessionsSample(): { sessions: SessionView[]; undelivered: HandOv
     handOver('msg_013', { instance: 'instance-2', session: 'bbbbbbbb-2', via: 'prompt', status: 'delivered', attempts: 1, updated: '2026-02-27T10:05:00Z' }),
   ];
   return { sessions, undelivered, here: (id) => id === 'aaaaaaaa-1' };
+}
+
+/**
+ * Two syncs by agents, made by the core's own changes on files in memory: wf_001 of portable, whose first
+ * verification failed and whose debugging step is under way (round 2), and wf_002 of app, done and reported.
+ */
+export function agentSyncQueue(): TaskQueue {
+  const role = (r: string) => ({ role: r, status: 'active', current_task: null, last_update: null });
+  const files = {
+    registry: { instances: { lead: role('lead'), coder: role('coding'), tester: role('testing'), debugger: role('debugging'), writer: role('docs') }, coordination_protocol_version: '1.0', last_registry_update: null } as Registry,
+    tasks: { active_tasks: [], pending_tasks: [], completed_tasks: [] } as TaskQueue,
+    messages: { messages: [], response_queue: [] } as CommunicationLog,
+    decisions: { decisions: [], pending_decisions: [] } as DecisionLog,
+  };
+  const assignees = { coding: 'coder', testing: 'tester', debugging: 'debugger', documentation: 'writer' };
+  const request = (target: string, at: string) =>
+    REQUEST.apply(files, { target, requestedBy: 'lead', since: 'a'.repeat(40), until: 'b'.repeat(40), categories: [{ category: 'docs', priority: 'medium', files: 3 }], checklist: ['docs (medium)'], assignees }, at);
+  const move = (id: string, status: string, to: 'active_tasks' | 'completed_tasks') => {
+    for (const list of ['pending_tasks', 'active_tasks'] as const) {
+      const i = files.tasks[list].findIndex((t) => t.task_id === id);
+      if (i < 0) continue;
+      const [t] = files.tasks[list].splice(i, 1);
+      t.status = status;
+      if (status === 'completed') t.completed_at = '2026-02-27T11:00:00Z';
+      files.tasks[to].push(t);
+    }
+  };
+  request('portable', '2026-02-27T10:00:00Z');
+  move('task_001', 'completed', 'completed_tasks');
+  VERIFIED.apply(files, { target: 'portable', passed: false, at: '2026-02-27T11:30:00Z', by: 'tester', failures: [{ check: 'links', detail: '1 broken link', problems: ['docs/index.md:7:3: broken link: missing.md'] }], assignees }, '2026-02-27T11:30:00Z');
+  move('task_004', 'in_progress', 'active_tasks');
+  request('app', '2026-02-26T10:00:00Z');
+  for (const id of ['task_006', 'task_007', 'task_008']) move(id, 'completed', 'completed_tasks');
+  return files.tasks;
+}
+
+/** The targets snapshot with the targets' syncs by agents, as the extension reads them from the task queue. */
+export function targetsAgentsSnapshot(): TargetsSnapshot {
+  const snap = targetsSnapshot();
+  const queue = agentSyncQueue();
+  const [portable] = snap.targets;
+  portable.agents = workflowToShow(queue, 'portable');
+  const app: TargetInfo = { target: { ...portable.target, name: 'app', absPath: '/ws/targets/app', type: 'source' }, components: [], backups: [], agents: workflowToShow(queue, 'app') };
+  snap.targets.push(app);
+  return snap;
 }

@@ -36,6 +36,31 @@ describe('views: the sessions tree', () => {
     assert.equal(elsewhere.click, undefined);
   });
 
+  it('shows a served session where it runs: its remote, its endpoint and heartbeat; a click opens its supervisor\'s log', () => {
+    const served = session('dddddddd-4', {
+      instance: 'api',
+      runtime: 'opencode',
+      mode: 'remote',
+      remote: 'serve',
+      host: '127.0.0.1',
+      pid: null,
+      endpoint: 'http://127.0.0.1:4096/session/ses_abc',
+      agent_state: 'idle',
+      current_task: null,
+      log: '/ws/main/coordination/.syncord/sessions/dddddddd-4.log',
+      updated: '2026-02-27T10:09:00Z',
+    });
+    const [row] = buildSessionsTree([served], [], () => false, undefined, () => NOW).roots;
+    assert.equal(row.description, 'opencode on serve · running · idle');
+    assert.equal(row.contextValue, `${ContextValue.sessions.session}.running.remote`);
+    assert.deepEqual(row.click, { command: ClickCommand.showSessionLog, title: 'Show Session Log', with: 'node' });
+    const tip = row.tooltip!();
+    assert.match(tip, /^mode: remote serve$/m);
+    assert.match(tip, /^endpoint: http:\/\/127\.0\.0\.1:4096\/session\/ses_abc \(on 127\.0\.0\.1\)$/m);
+    assert.match(tip, /^heartbeat: 1m ago \(2026-02-27T10:09:00Z\)$/m);
+    assert.doesNotMatch(tip, /working folder|process:/);
+  });
+
   it('puts each undelivered hand-over under its session, else the instance\'s newest, else in "Not delivered"', () => {
     const s = sessionsSample();
     const tree = buildSessionsTree(s.sessions, s.undelivered, s.here);

@@ -87,7 +87,10 @@ describe('targets view model', () => {
     const root = tree.roots[0];
     assert.equal(root.id, 'target:ComfyUI_windows_portable');
     assert.equal(root.label, 'ComfyUI_windows_portable');
-    assert.equal(root.description, 'needs sync · site-packages · synced 7d ago · v1.2.2');
+    // What fits a side bar of the default width: the status and the last sync; type and version are in the tooltip.
+    assert.equal(root.description, 'needs sync · synced 7d ago');
+    assert.match(root.tooltip!, /^ComfyUI_windows_portable \(site-packages\)\n/);
+    assert.match(root.tooltip!, /\nLast sync: 2026-02-20T12:00:00Z \(v1\.2\.2\)/);
     assert.equal(root.contextValue, `${TargetContext.target}:needs_sync`);
     assert.equal(root.icon?.id, 'arrow-circle-down');
     assert.deepEqual(
@@ -109,7 +112,7 @@ describe('targets view model', () => {
     assert.deepEqual(
       tree.children(changes[0].id).map((n) => [n.label, n.description]),
       // Not copied by any component: changed in a synced category since the last sync (e.g. code to reinstall).
-      [['src/opencode/provider/anthropic.py', 'changed since the last sync']],
+      [['anthropic.py', 'changed · src/opencode/provider']],
     );
     // Without the main project's folder a changed file is not a file to open.
     assert.equal(tree.children(changes[0].id)[0].resource, undefined);
@@ -125,12 +128,15 @@ describe('targets view model', () => {
         ['opencode', TargetContext.config],
       ],
     );
-    assert.equal(comps[0].description, 'mirror → python_embeded/Lib/site-packages/opencode/docs');
+    // The destination is cut from its start to fit; the tooltip has it in full.
+    assert.equal(comps[0].description, 'mirror → …/site-packages/opencode/docs');
+    assert.match(comps[0].tooltip!, / → python_embeded\/Lib\/site-packages\/opencode\/docs /);
     const [b] = tree.children(`${root.id}/backups`);
     assert.equal(b.label, '1h ago');
     assert.equal(b.backupId, backup.id);
     assert.equal(b.contextValue, TargetContext.backup);
-    assert.match(b.description!, /^pre-sync \(partial\) · 3 files · docs, rag$/);
+    assert.equal(b.description, 'pre-sync (partial) · 3 files');
+    assert.match(b.tooltip as string, /\nComponents: docs, rag\n/);
     // Every node can find its parent (needed by reveal), and ids are unique.
     const all = tree.all();
     assert.equal(new Set(all.map((n) => n.id)).size, all.length);
@@ -140,11 +146,12 @@ describe('targets view model', () => {
   it('opens a changed file of the main project, a problem or an error at its position, and a check at its log', () => {
     const tree = buildTree(targetsSnapshot(), TARGETS_NOW);
     const [modified, deleted] = tree.children('target:portable/changes/docs');
-    assert.deepEqual([modified.label, modified.resource], ['docs/configuration.md', '/ws/main/docs/configuration.md']);
+    assert.deepEqual([modified.label, modified.resource], ['configuration.md', '/ws/main/docs/configuration.md']);
+    // Without the file's place in the target there is no diff to show: the main project's file opens.
     assert.deepEqual(modified.click, { command: ClickCommand.openFile, title: 'Open', with: { file: '/ws/main/docs/configuration.md' } });
-    assert.equal(modified.description, 'to update');
-    // A file the sync deletes has nothing to open.
-    assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['to delete', 'diff-removed', undefined]);
+    assert.equal(modified.description, 'update · docs');
+    // A file the sync deletes, and whose place in the target is not known, has nothing to open.
+    assert.deepEqual([deleted.description, deleted.icon?.id, deleted.click], ['delete · docs', 'diff-removed', undefined]);
     const open = { command: ClickCommand.openTargetLocation, title: 'Open', with: 'node' };
     const [problem] = tree.children('target:portable/checks/links');
     assert.deepEqual(problem.click, open);
@@ -175,7 +182,7 @@ describe('targets view model', () => {
     const tree = buildTree(snapshot([info]), NOW);
     assert.equal(tree.roots[0].icon?.id, 'error');
     const checks = tree.get('target:ComfyUI_windows_portable/checks')!;
-    assert.equal(checks.description, 'failed (3 of 4 checks) · 2m ago');
+    assert.equal(checks.description, '3 of 4 checks failed · 2m ago');
     assert.deepEqual(
       tree.children(checks.id).map((n) => [n.label, n.contextValue]),
       [
@@ -187,7 +194,7 @@ describe('targets view model', () => {
     );
     const [link] = tree.children(`${checks.id}/links`);
     assert.equal(link.label, 'broken link: missing.md');
-    assert.equal(link.description, 'python_embeded/Lib/site-packages/opencode/docs/index.md:7');
+    assert.equal(link.description, '…/site-packages/opencode/docs/index.md:7');
     assert.deepEqual(link.location, { file: `${ROOT}/python_embeded/Lib/site-packages/opencode/docs/index.md`, line: 7, column: 3 });
     // Only broken links and config parse errors go to the Problems panel.
     assert.deepEqual(
@@ -209,7 +216,10 @@ describe('targets view model', () => {
       backups: [],
     };
     assert.equal(displayStatus(restored), 'needs_sync');
-    assert.equal(buildTree(snapshot([restored]), NOW).get('target:a/changes')!.description, 'never synced: the files already match; a sync records it');
+    // The row says the first words; the tooltip the whole reason.
+    const changesRow = buildTree(snapshot([restored]), NOW).get('target:a/changes')!;
+    assert.equal(changesRow.description, 'never synced');
+    assert.equal(changesRow.tooltip, 'never synced: the files already match; a sync records it');
     // Files changed on both sides make a conflict, shown before anything else but a missing folder or a failed sync.
     assert.equal(displayStatus({ ...restored, status: status('a', 'conflict') }), 'conflict');
     // The computed status is the one shown, whatever targets.json says.
@@ -278,7 +288,7 @@ describe('targets view model', () => {
     const updatesOnly = describePlan({ ...plan, components: [{ ...plan.components[0], adds: [], deletes: [] }], configs: [], totals: { adds: 0, updates: 2, deletes: 0, configs: 0, merges: 0, conflicts: 0, kept: 0 } });
     assert.equal(updatesOnly.summary, 'Sync ComfyUI_windows_portable? 2 files to update.');
     assert.match(d.markdown, /\*\*Delete\*\* \(1\)\n\n- `old.md`/);
-    assert.match(d.markdown, /No changes \(3 unchanged\)/);
+    assert.match(d.markdown, /No changes \(3 files unchanged\)/);
 
     const empty = describePlan({ ...plan, components: [], configs: [], totals: { adds: 0, updates: 0, deletes: 0, configs: 0, merges: 0, conflicts: 0, kept: 0 } });
     assert.equal(empty.empty, true);
