@@ -194,6 +194,8 @@ async function main() {
     fs.copyFileSync(path.join(codicons, f), path.join(outdir, 'codicons', f));
   }
   if (fs.existsSync(path.join(outdir, 'client.js'))) fs.chmodSync(path.join(outdir, 'client.js'), 0o755);
+  // The agents' command while a daemon runs (Perl: no build step).
+  fs.copyFileSync(path.join(__dirname, 'src', 'cli', 'client.pl'), path.join(outdir, 'client.pl'));
   if (failed) process.exit(1);
 }
 

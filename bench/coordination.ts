@@ -7,10 +7,10 @@
  *  3. one CLI call (`syncord msg send`, the bundled dist/cli.js) against `jq` doing the same append and
  *     against an empty `node -e ''`;
  *  4. health check of a large workspace against just parsing its four files;
- *  5. 8 and 16 agents each calling `syncord msg send` one after another, a process per call as agents do: through
- *     the CLI, through the client with the workspace's daemon running, and a plain Node script per call that
- *     appends under proper-lockfile (ops/s, p50, p99 of a call, lost). SYNCORD_BENCH_CALLS sets the calls per
- *     agent (default 50).
+ *  5. (`npm run bench -- agents`) 8 and 16 agents each calling `syncord msg send` one after another, a process per
+ *     call as agents do: through the CLI, through the Node client and through the agents' own command (Perl) with
+ *     the workspace's daemon running, and a plain Node script per call that appends under proper-lockfile (ops/s,
+ *     p50, p99 of a call, lost). SYNCORD_BENCH_CALLS sets the calls per agent (default 50).
  * Targets: 0 lost; at least 1,000 ops/s on the small file; at least the baseline on the 10,000-message log.
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
@@ -20,6 +20,8 @@ import * as path from 'path';
 import { checkHealth } from '../src/core/coordination/health';
 import { initCoordination } from '../src/core/coordination/init';
 import { CoordinationStore } from '../src/core/coordination/store';
+import { writeAgentFiles } from '../src/core/sessions/launch';
+import { resolveWorkspace } from '../src/core/workspace';
 
 /** The project root: above the compiled bench (out/bench) when it holds package.json, else the current folder. */
 const ROOT = fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) ? path.resolve(__dirname, '..', '..') : process.cwd();
@@ -59,14 +61,14 @@ interface CallsRow {
   lost: number;
 }
 
-/** `agents` agents, each running `calls` processes one after another (`command(agent, i)`); the times of each call. */
+/** `agents` agents, each running `calls` processes one after another (`command(agent, i)`: the program and its arguments); the times of each call. */
 async function callRace(agents: number, calls: number, command: (agent: number, i: number) => string[], cwd: string): Promise<{ ms: number; times: number[]; failed: number }> {
   const times: number[] = [];
   let failed = 0;
   const one = (args: string[]) =>
     new Promise<void>((resolve) => {
       const t = process.hrtime.bigint();
-      const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(args[0], args.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('close', (code) => {
@@ -88,6 +90,16 @@ async function callRace(agents: number, calls: number, command: (agent: number, 
   return { ms: total, times, failed };
 }
 
+/** `npm run bench -- agents`: many agents calling `syncord msg send` at once (item 5 above). */
+export async function runAgentsBench(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-bench-agents-'));
+  try {
+    await manyAgents(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function manyAgents(dir: string): Promise<void> {
   const cli = path.join(ROOT, 'dist', 'cli.js');
   const client = path.join(ROOT, 'dist', 'client.js');
@@ -95,38 +107,47 @@ async function manyAgents(dir: string): Promise<void> {
   const calls = Number(process.env.SYNCORD_BENCH_CALLS) > 0 ? Number(process.env.SYNCORD_BENCH_CALLS) : 50;
   const [l1, l5] = os.loadavg();
   console.log(`many agents calling \`syncord msg send\`, a process per call, ${calls} calls each (load ${l1.toFixed(1)} / ${l5.toFixed(1)}, ${os.cpus().length} cores):`);
-  console.log('  agents  way                          ops/s     p50      p99    lost');
+  console.log('  agents  way                            ops/s     p50      p99    lost');
+  const ways = ['plain script', 'CLI', 'CLI + daemon (Node client)', "agents' command + daemon"] as const;
   for (const agents of [8, 16]) {
     const rows: Record<string, CallsRow> = {};
-    for (const way of ['plain script', 'CLI', 'CLI + daemon'] as const) {
+    for (const way of ways) {
       const ws = path.join(dir, `agents-${agents}-${way.replace(/\W+/g, '-')}`);
       const coordination = path.join(ws, 'coordination');
       await initCoordination(coordination);
       execFileSync(process.execPath, [cli, '-w', ws, 'instance', 'add', 'b', '--role', 'x']);
       for (let a = 0; a < agents; a++) execFileSync(process.execPath, [cli, '-w', ws, 'instance', 'add', `agent-${a}`, '--role', 'x']);
       const log = path.join(coordination, 'communication-log.json');
-      if (way === 'CLI + daemon') execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'start']);
+      const daemon = way.includes('daemon');
+      if (daemon) execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'start']);
+      // The command a spawned session's agent runs (coordination/.syncord/bin/syncord).
+      const shim = writeAgentFiles(resolveWorkspace(ws), { node: process.execPath, script: cli }).shim;
+      const send = (a: number, i: number) => ['--as', `agent-${a}`, 'msg', 'send', 'b', `m ${a} ${i}`, '-m', 'x', '--type', 'info'];
       const r = await callRace(
         agents,
         calls,
         (a, i) =>
           way === 'plain script'
-            ? [plain, log, `agent-${a}`, 'b', `m ${a} ${i}`]
-            : [way === 'CLI' ? cli : client, '--as', `agent-${a}`, 'msg', 'send', 'b', `m ${a} ${i}`, '-m', 'x', '--type', 'info'],
+            ? [process.execPath, plain, log, `agent-${a}`, 'b', `m ${a} ${i}`]
+            : way === 'CLI'
+              ? [process.execPath, cli, ...send(a, i)]
+              : way === 'CLI + daemon (Node client)'
+                ? [process.execPath, client, ...send(a, i)]
+                : [shim, ...send(a, i)],
         ws,
       );
-      if (way === 'CLI + daemon') execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'stop']);
+      if (daemon) execFileSync(process.execPath, [cli, '-w', ws, 'daemon', 'stop']);
       const ops = agents * calls;
       const kept = new Set((JSON.parse(fs.readFileSync(log, 'utf8')) as { messages: { subject: string }[] }).messages.map((m) => m.subject)).size;
       const row = { ops, opsPerS: (ops * 1000) / r.ms, p50: percentile(r.times, 50), p99: percentile(r.times, 99), lost: ops - kept };
       rows[way] = row;
-      console.log(`  ${String(agents).padStart(6)}  ${way.padEnd(26)} ${row.opsPerS.toFixed(1).padStart(7)} ${ms(row.p50).padStart(8)} ${ms(row.p99).padStart(8)} ${String(row.lost).padStart(6)}`);
+      console.log(`  ${String(agents).padStart(6)}  ${way.padEnd(28)} ${row.opsPerS.toFixed(1).padStart(7)} ${ms(row.p50).padStart(8)} ${ms(row.p99).padStart(8)} ${String(row.lost).padStart(6)}`);
     }
     const base = rows['plain script'];
-    for (const way of ['CLI', 'CLI + daemon']) {
+    for (const way of ways.slice(1)) {
       const row = rows[way];
       console.log(
-        `          ${way} / plain script:       ${(row.opsPerS / base.opsPerS).toFixed(2)}× ops/s, p50 ${(row.p50 / base.p50).toFixed(2)}×, p99 ${(row.p99 / base.p99).toFixed(2)}×, lost ${row.lost} vs ${base.lost}`,
+        `          ${way} / plain script: ${(row.opsPerS / base.opsPerS).toFixed(2)}× ops/s, p50 ${(row.p50 / base.p50).toFixed(2)}×, p99 ${(row.p99 / base.p99).toFixed(2)}×, lost ${row.lost} vs ${base.lost}`,
       );
     }
   }
@@ -319,7 +340,6 @@ export async function runCoordinationBench(): Promise<void> {
     console.log(`  reference: JSON.parse of the four files                        ${ms(median(parseTimes))}`);
 
     // 5. Many agents through the CLI, a process per call.
-    await manyAgents(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: every benchmark of Syncord, each printing its numbers beside a reference tool
- * measured in the same run. Run one area with `npm run bench -- coordination` (or startup, targets, ui).
+ * measured in the same run. Run one area with `npm run bench -- coordination` (or agents, startup, targets, ui).
  */
-import { runCoordinationBench } from './coordination';
+import { runAgentsBench, runCoordinationBench } from './coordination';
 import { runStartupBench } from './startup';
 import { runTargetsBench } from './targets';
 import { runUiBench } from './ui';
 
 const suites: Record<string, () => Promise<void>> = {
   coordination: runCoordinationBench,
+  agents: runAgentsBench,
   startup: runStartupBench,
   targets: runTargetsBench,
   ui: runUiBench,

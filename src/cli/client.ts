@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { CallRequest, daemonCall, DaemonFrame, FORWARDED_ENV, PROTOCOL, socketPath } from './daemonShared';
+import { socketPath } from '../core/daemonSocket';
+import { CallRequest, daemonCall, FORWARDED_ENV, FrameReader, PROTOCOL } from './daemonShared';
 
 /** Runs the CLI here, as if this were dist/cli.js (or the compiled main.js beside the tests). */
 function runLocally(): void {
@@ -23,21 +24,23 @@ function viaDaemon(argv: string[]): void {
   const socket = net.createConnection(socketPath(call.coordinationDir));
   let accepted = false;
   let done = false;
-  let buffered = '';
+  const reader = new FrameReader();
   const fallback = () => {
     if (done) return;
     done = true;
     socket.destroy();
     runLocally();
   };
-  socket.setEncoding('utf8');
   socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0 && !done) {
-      const frame = JSON.parse(buffered.slice(0, nl)) as DaemonFrame;
-      buffered = buffered.slice(nl + 1);
+  socket.on('data', (chunk: Buffer) => {
+    let frames;
+    try {
+      frames = reader.push(chunk);
+    } catch {
+      return lost('it sent something that is not an answer');
+    }
+    for (const frame of frames) {
+      if (done) break;
       switch (frame.t) {
         case 'accepted':
           accepted = true;

@@ -10,7 +10,8 @@ import { ignoreStateDir } from '../core/store/lock';
 import { sessionStateDir, WorkspacePaths } from '../core/workspace';
 import { CliContext, contextFrom } from './context';
 import { CallIo, io, withCallIo } from './io';
-import { CallRequest, daemonCall, daemonDir, DaemonFrame, FORWARDED_ENV, PROTOCOL, shortSocketDir, socketPath } from './daemonShared';
+import { daemonDir, shortSocketDir, socketPath } from '../core/daemonSocket';
+import { CallRequest, daemonCall, DaemonFrame, encodeFrame, FORWARDED_ENV, FrameReader, PROCESS_ENV, PROTOCOL } from './daemonShared';
 import { ExitCode } from './exit';
 import { selfCli } from './self';
 
@@ -120,22 +121,18 @@ export function ping(socket: string, ms = 2000): Promise<Extract<DaemonFrame, { 
 function ask(socket: string, request: object, answer: DaemonFrame['t'], ms: number): Promise<DaemonFrame | undefined> {
   return new Promise((resolve) => {
     const conn = net.createConnection(socket);
-    let buffered = '';
+    const reader = new FrameReader();
     const done = (r: DaemonFrame | undefined) => {
       clearTimeout(timer);
       conn.destroy();
       resolve(r);
     };
     const timer = setTimeout(() => done(undefined), ms);
-    conn.setEncoding('utf8');
     conn.on('connect', () => conn.write(JSON.stringify(request) + '\n'));
-    conn.on('data', (chunk: string) => {
-      buffered += chunk;
-      const nl = buffered.indexOf('\n');
-      if (nl < 0) return;
+    conn.on('data', (chunk: Buffer) => {
       try {
-        const frame = JSON.parse(buffered.slice(0, nl)) as DaemonFrame;
-        done(frame.t === answer ? frame : undefined);
+        const [frame] = reader.push(chunk);
+        if (frame) done(frame.t === answer ? frame : undefined);
       } catch {
         done(undefined);
       }
@@ -284,7 +281,7 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
     let started = false;
     let stdinWaiter: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
     const send = (frame: DaemonFrame) => {
-      if (!conn.destroyed && conn.writable) conn.write(JSON.stringify(frame) + '\n');
+      if (!conn.destroyed && conn.writable) conn.write(encodeFrame(frame));
     };
     conn.on('close', () => {
       active--;
@@ -389,10 +386,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function asCallRequest(m: Record<string, unknown>): CallRequest | undefined {
   if (m.kind !== 'call' || typeof m.cwd !== 'string' || !path.isAbsolute(m.cwd) || typeof m.stdinIsTTY !== 'boolean') return undefined;
   if (!Array.isArray(m.argv) || m.argv.length > 10_000 || !m.argv.every((a) => typeof a === 'string')) return undefined;
-  if (!isRecord(m.env)) return undefined;
+  // A call setting a variable commander reads from the process itself is the caller's to run.
+  const given = m.env;
+  if (!isRecord(given) || PROCESS_ENV.some((k) => given[k] !== undefined)) return undefined;
   const env: CallRequest['env'] = {};
   for (const k of FORWARDED_ENV) {
-    const v = m.env[k];
+    const v = given[k];
     if (v === undefined) continue;
     if (typeof v !== 'string') return undefined;
     env[k] = v;

@@ -1,10 +1,9 @@
 // What the `syncord` client (client.ts) and the daemon (daemon.ts) agree on. Loaded by the client on every call, so it
-// imports nothing but Node's path and os modules.
-import * as os from 'node:os';
+// imports nothing but Node's path and os modules (the socket's place is in core/daemonSocket.ts).
 import * as path from 'node:path';
 
 /** Protocol version: a client and a daemon of different versions do not talk (the client runs the call itself). */
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 /**
  * The verbs a daemon runs for its clients: coordination reads and writes, which only read and write the workspace's
@@ -19,8 +18,11 @@ const VALUE_OPTIONS = new Set(['-w', '--workspace', '--coordination-dir', '--as'
 /** The SYNCORD_* variables a client hands to the daemon (the ones the coordination verbs read). */
 export const FORWARDED_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_SESSION', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_DEBUG', 'SYNCORD_LOCK_WAIT_MS'] as const;
 
-/** Variables commander reads from the process itself (`health`'s options): a call that sets one runs locally. */
-const PROCESS_ENV = ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS'];
+/**
+ * Variables a call that sets one runs in the caller's own process: those commander reads from the process itself
+ * (`health`'s options), and SYNCORD_FORWARD (an agent on another machine, whose verbs go to its supervisor).
+ */
+export const PROCESS_ENV = ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_FORWARD'];
 
 /** One call as a client sends it (one JSON line). */
 export interface CallRequest {
@@ -32,7 +34,7 @@ export interface CallRequest {
   stdinIsTTY: boolean;
 }
 
-/** What a daemon sends back, one JSON line each. */
+/** What a daemon sends back, each a frame: `<type> <payload length in bytes>\n<payload>`. */
 export type DaemonFrame =
   | { t: 'accepted' }
   | { t: 'fallback' }
@@ -42,6 +44,64 @@ export type DaemonFrame =
   | { t: 'exit'; code: number }
   | { t: 'pong'; pid: number; root: string; coordinationDir: string; v: number; calls: number }
   | { t: 'stopping' };
+
+/**
+ * A frame as bytes. Frames are length-prefixed rather than JSON so that a client needs no JSON decoder: the agents'
+ * command reads them in a few lines of Perl (client.pl), the output passing through byte for byte.
+ */
+export function encodeFrame(frame: DaemonFrame): Buffer {
+  let payload = '';
+  if (frame.t === 'out' || frame.t === 'err') payload = frame.d;
+  else if (frame.t === 'exit') payload = String(frame.code);
+  else if (frame.t === 'pong') payload = JSON.stringify({ pid: frame.pid, root: frame.root, coordinationDir: frame.coordinationDir, v: frame.v, calls: frame.calls });
+  const body = Buffer.from(payload, 'utf8');
+  return Buffer.concat([Buffer.from(`${frame.t} ${body.length}\n`, 'latin1'), body]);
+}
+
+/** Reads frames from a daemon's answer as its bytes arrive; throws on bytes that are not frames. */
+export class FrameReader {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): DaemonFrame[] {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const frames: DaemonFrame[] = [];
+    for (;;) {
+      const nl = this.buffered.indexOf(10);
+      if (nl < 0) {
+        if (this.buffered.length > 64) throw new Error('not a frame');
+        return frames;
+      }
+      const m = /^([a-z]+) (\d{1,10})$/.exec(this.buffered.toString('latin1', 0, nl));
+      if (!m) throw new Error('not a frame');
+      const end = nl + 1 + Number(m[2]);
+      if (this.buffered.length < end) return frames;
+      const d = this.buffered.toString('utf8', nl + 1, end);
+      this.buffered = this.buffered.subarray(end);
+      frames.push(decodeFrame(m[1], d));
+    }
+  }
+}
+
+function decodeFrame(t: string, d: string): DaemonFrame {
+  switch (t) {
+    case 'accepted':
+    case 'fallback':
+    case 'stdin':
+    case 'stopping':
+      return { t };
+    case 'out':
+    case 'err':
+      return { t, d };
+    case 'exit':
+      return { t, code: Number(d) };
+    case 'pong': {
+      const p = JSON.parse(d) as Omit<Extract<DaemonFrame, { t: 'pong' }>, 't'>;
+      return { t, pid: p.pid, root: p.root, coordinationDir: p.coordinationDir, v: p.v, calls: p.calls };
+    }
+    default:
+      throw new Error(`unknown frame ${t}`);
+  }
+}
 
 /**
  * The workspace a command line acts on, as contextFrom resolves it (`-w`, else $SYNCORD_WORKSPACE, else the folder it
@@ -70,37 +130,4 @@ export function daemonCall(argv: readonly string[], cwd: string, env: NodeJS.Pro
   if (verb === undefined || !DAEMON_VERBS.has(verb)) return undefined;
   const root = path.resolve(cwd, workspace ?? env.SYNCORD_WORKSPACE ?? cwd);
   return { root, coordinationDir: path.resolve(root, coordinationDir ?? env.SYNCORD_COORDINATION_DIR ?? 'coordination') };
-}
-
-/** The daemon's own folder: its pid file, its log and (when the path is short enough) its socket. Mode 0700. */
-export function daemonDir(coordinationDir: string): string {
-  return path.join(coordinationDir, '.syncord', 'daemon');
-}
-
-/** Longest unix socket path used (Linux allows 107 bytes, macOS 103). */
-const SOCKET_PATH_MAX = 100;
-
-/**
- * The daemon's socket: `coordination/.syncord/daemon/daemon.sock`, or, when that path is too long for a unix socket,
- * `<tmp>/syncord-<uid>/<hash of the coordination folder>.sock` (that folder is made 0700 and must be the user's).
- */
-export function socketPath(coordinationDir: string): string {
-  const p = path.join(daemonDir(coordinationDir), 'daemon.sock');
-  if (Buffer.byteLength(p) <= SOCKET_PATH_MAX) return p;
-  return path.join(shortSocketDir(), `${fnv1a(coordinationDir)}.sock`);
-}
-
-export function shortSocketDir(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return path.join(os.tmpdir(), `syncord-${uid}`);
-}
-
-/** FNV-1a, 64 bits, as 16 hex digits: a name from a path (no crypto needed; not a secret). */
-function fnv1a(s: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(s)) {
-    h ^= BigInt(b);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(16).padStart(16, '0');
 }

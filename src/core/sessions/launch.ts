@@ -6,6 +6,7 @@ import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
 import { ignoreStateDir } from '../store/lock';
 import { sessionStateDir, WorkspacePaths } from '../workspace';
+import { socketPath } from '../daemonSocket';
 import { claudeHookSettings, claudeMcpConfig, kindEnv, McpServerFor, opencodePlugin } from './agents';
 import type { RemoteSpec } from './remotes';
 import { RuntimeKind, RuntimeSpec } from './runtimes';
@@ -22,6 +23,29 @@ export interface SyncordCli {
 export function clientBeside(script: string): string {
   const client = path.join(path.dirname(script), 'client.js');
   return path.basename(script) !== 'client.js' && fs.existsSync(client) ? client : script;
+}
+
+/** A word quoted for the POSIX shell. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The agents' `syncord` command (POSIX sh). While the workspace's daemon runs (its socket is there) and Perl is
+ * installed, a call goes through client.pl (beside the CLI), which starts in a few milliseconds and hands the call
+ * to the daemon; otherwise, or for a call the daemon does not take, the CLI (or its Node client) runs it.
+ */
+export function shimScript(paths: WorkspacePaths, cli: SyncordCli, script: string): string {
+  const perlClient = path.join(path.dirname(cli.script), 'client.pl');
+  const lines = ['#!/bin/sh'];
+  if (process.platform !== 'win32' && fs.existsSync(perlClient)) {
+    const socket = socketPath(paths.coordinationDir);
+    lines.push(
+      `if [ -z "$SYNCORD_FORWARD" ] && [ -S ${shq(socket)} ] && command -v perl >/dev/null 2>&1; then`,
+      `  exec perl ${shq(perlClient)} ${shq(socket)} ${shq(cli.node)} ${shq(cli.script)} "$@"`,
+      'fi',
+    );
+  }
+  lines.push(`ELECTRON_RUN_AS_NODE=1 exec ${shq(cli.node)} ${shq(script)} "$@"`);
+  return lines.join('\n') + '\n';
 }
 
 /** The files through which agents reach Syncord: the `syncord` command, and what the known runtimes load. */
@@ -73,8 +97,7 @@ export function writeAgentFiles(paths: WorkspacePaths, cli: SyncordCli, session?
   // verb is then run by the workspace's daemon if one is running, and by the CLI in the agent's process otherwise.
   const script = clientBeside(cli.script);
   try {
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    writeFileAtomic(files.shim, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${q(cli.node)} ${q(script)} "$@"\n`, { mode: 0o755 });
+    writeFileAtomic(files.shim, shimScript(paths, cli, script), { mode: 0o755 });
     writeFileAtomic(path.join(bin, 'syncord.cmd'), `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${cli.node}" "${cli.script}" %*\r\n`, { mode: 0o644 });
     writeFileAtomic(files.claudeSettings, JSON.stringify(claudeHookSettings(files.shim), null, 2) + '\n', { mode: 0o644 });
     writeFileAtomic(files.opencodePlugin, opencodePlugin(files.shim), { mode: 0o644 });

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
-import { ChangedOnDiskError, parseTempName, prepareWrite } from './atomic';
+import { ChangedOnDiskError, flushFile, parseTempName, prepareWrite } from './atomic';
 import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
 import { appendLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError } from './intents';
 import { spoolDirOf } from '../workspace';
@@ -98,7 +98,7 @@ function isTempOf(file: string, temp: unknown): temp is string {
 }
 
 /** One batch under the lock: drain, apply, write, claim, commit. */
-export function runBatch<T>(target: CombinedFile<T>): number {
+export async function runBatch<T>(target: CombinedFile<T>): Promise<number> {
   const file = path.resolve(target.spec.file);
   const spool = spoolDirOf(file);
   let names: string[];
@@ -157,7 +157,7 @@ export function runBatch<T>(target: CombinedFile<T>): number {
   if (!pending.length) return 0;
 
   try {
-    if (commitBatch(target, file, pending)) for (const p of pending) committedHere.add(p.path);
+    if (await commitBatch(target, file, pending)) for (const p of pending) committedHere.add(p.path);
   } finally {
     close(pending);
   }
@@ -170,7 +170,7 @@ export const committedHere = new Set<string>();
 const liveness = new Map<number, { dead: boolean; at: number }>();
 
 /** Applies and commits one batch; true when every intent got its final result (false: aborted, to run again). */
-function commitBatch<T>(target: CombinedFile<T>, file: string, pending: Pending[]): boolean {
+async function commitBatch<T>(target: CombinedFile<T>, file: string, pending: Pending[]): Promise<boolean> {
   const batchId = `${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const claimBytes: number[] = [];
   const claimAll = (t: string | null, outcomes: Outcome[]) =>
@@ -281,7 +281,14 @@ function commitBatch<T>(target: CombinedFile<T>, file: string, pending: Pending[
 
   let write;
   try {
-    write = prepareWrite(file, doc.bom ? '\ufeff' + text : text, { expect: doc.identity });
+    // Flushed on the thread pool: meanwhile this process takes further changes, which the next batch combines.
+    write = prepareWrite(file, doc.bom ? '\ufeff' + text : text, { expect: doc.identity, fsync: false });
+    try {
+      await flushFile(write.temp);
+    } catch (e) {
+      write.abort();
+      throw new SyncordError(`could not write ${file}: ${(e as Error).message}; the file was not changed`, 'io', { file });
+    }
   } catch (e) {
     claimAll(
       null,

@@ -68,7 +68,7 @@ function lead<T>(target: CombinedFile<T>, file: string, release: () => Promise<v
         let n = 0;
         const t0 = process.hrtime.bigint();
         try {
-          n = runBatch(target);
+          n = await runBatch(target);
         } finally {
           if (STATS) {
             STATS.rounds++;

@@ -1,10 +1,27 @@
-// The workspace's daemon: calls through the client are answered as the CLI answers them, each with its own identity;
-// verbs it does not run, and calls when it is gone, run in the caller's process.
+// The workspace's daemon: calls through either client (the Node client, and the agents' command, which goes through
+// Perl while a daemon runs) are answered as the CLI answers them, each with its own identity; verbs it does not run,
+// and calls when it is gone, run in the caller's process.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeAgentFiles } from '../../../src/core/sessions/launch';
+import { resolveWorkspace } from '../../../src/core/workspace';
 import { CLIENT, Run, runSyncord } from './runSyncord';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
+
+type Opts = { env?: Record<string, string>; input?: string };
+
+/** The two ways a call reaches the daemon. */
+const CLIENTS: { name: string; run: (ws: string, args: string[], opts: Opts) => Promise<Run> }[] = [
+  { name: 'the Node client (client.js)', run: (ws, args, opts) => runSyncord(ws, args, { ...opts, script: CLIENT }) },
+  {
+    name: "the agents' command (client.pl)",
+    run: (ws, args, opts) => runSyncord(ws, args, { ...opts, command: path.join(ws, 'coordination', '.syncord', 'bin', 'syncord') }),
+  },
+];
 
 interface Status {
   running: boolean;
@@ -13,10 +30,10 @@ interface Status {
   socket: string;
 }
 
-describe('syncord daemon', function () {
+for (const way of CLIENTS) describe(`syncord daemon, through ${way.name}`, function () {
   let ws: string;
-  const direct = (args: string[], opts: { env?: Record<string, string>; input?: string } = {}) => runSyncord(ws, args, opts);
-  const client = (args: string[], opts: { env?: Record<string, string>; input?: string } = {}) => runSyncord(ws, args, { ...opts, script: CLIENT });
+  const direct = (args: string[], opts: Opts = {}) => runSyncord(ws, args, opts);
+  const client = (args: string[], opts: Opts = {}) => way.run(ws, args, opts);
   const status = async (): Promise<Status> => JSON.parse((await direct(['daemon', 'status', '--json'])).stdout) as Status;
   const messages = () =>
     (JSON.parse(fs.readFileSync(path.join(ws, 'coordination', 'communication-log.json'), 'utf8')) as { messages: { message_id: string; from: string; to: string; subject: string }[] }).messages;
@@ -29,6 +46,8 @@ describe('syncord daemon', function () {
     const started = await direct(['daemon', 'start', '--idle-minutes', '5']);
     ok(started);
     assert.match(started.stdout, /^Daemon started \(pid \d+\), listening on .*daemon\.sock\.\n$/);
+    if (!fs.existsSync(DIST_CLI)) assert.fail(`${DIST_CLI} is missing: build with \`node esbuild.js\` first`);
+    writeAgentFiles(resolveWorkspace(ws), { node: process.execPath, script: DIST_CLI });
   });
 
   afterEach(async () => {
@@ -160,3 +179,25 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe("the agents' command where Perl is not installed", () => {
+  it('hands its calls to the daemon through the Node client', async () => {
+    const ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-daemon-')));
+    const shim = path.join(ws, 'coordination', '.syncord', 'bin', 'syncord');
+    try {
+      assert.equal((await runSyncord(ws, ['init'])).code, 0);
+      for (const id of ['a', 'b']) assert.equal((await runSyncord(ws, ['instance', 'add', id, '--role', 'dev'])).code, 0);
+      assert.equal((await runSyncord(ws, ['daemon', 'start'])).code, 0);
+      writeAgentFiles(resolveWorkspace(ws), { node: process.execPath, script: DIST_CLI });
+      assert.match(fs.readFileSync(shim, 'utf8'), /client\.pl/);
+      const sent = await runSyncord(ws, ['--as', 'a', 'msg', 'send', 'b', 'note', '-m', 'x'], { command: shim, env: { PATH: '/nonexistent' } });
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.match(sent.stdout, /^Sent msg_001 to b/);
+      const status = JSON.parse((await runSyncord(ws, ['daemon', 'status', '--json'])).stdout) as { calls: number };
+      assert.equal(status.calls, 1, 'the call went through the daemon');
+    } finally {
+      await runSyncord(ws, ['daemon', 'stop']);
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+});

@@ -16,13 +16,16 @@ export interface Run {
 /** Variables the CLI reads, cleared so the test's own environment never leaks into a run. */
 const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_SESSION'];
 
-/** Runs `syncord <args>` (the CLI, or `script`) as a real process in `cwd`, with `env` on top of a cleared environment and `input` on stdin. */
-export function runSyncord(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string>; script?: string } = {}): Promise<Run> {
+/**
+ * Runs `syncord <args>` (the CLI, or `script` run by Node, or the executable `command`) as a real process in `cwd`,
+ * with `env` on top of a cleared environment and `input` on stdin.
+ */
+export function runSyncord(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string>; script?: string; command?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of SYNCORD_ENV) delete env[k];
     Object.assign(env, opts.env);
-    const child = spawn(process.execPath, [opts.script ?? CLI, ...args], { cwd, env });
+    const child = opts.command ? spawn(opts.command, args, { cwd, env }) : spawn(process.execPath, [opts.script ?? CLI, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
