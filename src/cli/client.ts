@@ -1,12 +1,8 @@
-// The `syncord` command agents run (dist/client.js): hands a coordination verb to the workspace's daemon when one is
-// running (`syncord daemon start`), and otherwise runs the whole CLI in this process, as dist/cli.js does. It loads
-// only Node's net, fs, path and os modules before it knows which, so a call through the daemon starts no more than
-// Node itself.
+// The `syncord` command agents run where Perl is not installed (dist/client.js): hands a coordination verb to the
+// workspace's daemon when one is running, and otherwise runs the whole CLI in this process, as dist/cli.js does.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { socketPath } from '../core/daemonSocket';
-import { CallRequest, daemonCall, FORWARDED_ENV, FrameReader, PROTOCOL } from './daemonShared';
+import { viaDaemon } from './daemonClient';
 
 /** Runs the CLI here, as if this were dist/cli.js (or the compiled main.js beside the tests). */
 function runLocally(): void {
@@ -14,76 +10,4 @@ function runLocally(): void {
   require(fs.existsSync(bundled) ? bundled : path.join(__dirname, 'main.js'));
 }
 
-function viaDaemon(argv: string[]): void {
-  const cwd = process.cwd();
-  const call = daemonCall(argv, cwd, process.env);
-  if (!call) return runLocally();
-  const env: CallRequest['env'] = {};
-  for (const k of FORWARDED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
-  const request: CallRequest = { v: PROTOCOL, kind: 'call', argv, cwd, env, stdinIsTTY: Boolean(require('node:tty').isatty(0)) };
-  const socket = net.createConnection(socketPath(call.coordinationDir));
-  let accepted = false;
-  let done = false;
-  const reader = new FrameReader();
-  const fallback = () => {
-    if (done) return;
-    done = true;
-    socket.destroy();
-    runLocally();
-  };
-  socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
-  socket.on('data', (chunk: Buffer) => {
-    let frames;
-    try {
-      frames = reader.push(chunk);
-    } catch {
-      return lost('it sent something that is not an answer');
-    }
-    for (const frame of frames) {
-      if (done) break;
-      switch (frame.t) {
-        case 'accepted':
-          accepted = true;
-          break;
-        case 'fallback':
-          fallback();
-          break;
-        case 'out':
-          process.stdout.write(frame.d);
-          break;
-        case 'err':
-          process.stderr.write(frame.d);
-          break;
-        case 'stdin': {
-          let d = '';
-          try {
-            d = fs.readFileSync(0, 'utf8');
-          } catch (e) {
-            socket.write(JSON.stringify({ t: 'stdin', error: (e as Error).message }) + '\n');
-            break;
-          }
-          socket.write(JSON.stringify({ t: 'stdin', d }) + '\n');
-          break;
-        }
-        case 'exit':
-          done = true;
-          process.exitCode = frame.code;
-          socket.end();
-          break;
-      }
-    }
-  });
-  // No daemon (no socket, or one a killed daemon left), or one that ended before it took the call: run it here.
-  // A daemon that ended after it took the call may have done it: say so rather than do it twice.
-  const lost = (why: string) => {
-    if (done) return;
-    if (!accepted) return fallback();
-    done = true;
-    process.stderr.write(`syncord: error: the workspace's daemon ended during the call (${why}); it may or may not have been done\n`);
-    process.exitCode = 7;
-  };
-  socket.on('error', (e: NodeJS.ErrnoException) => lost(e.code ?? e.message));
-  socket.on('close', () => lost('connection closed'));
-}
-
-viaDaemon(process.argv.slice(2));
+viaDaemon(process.argv.slice(2), runLocally);

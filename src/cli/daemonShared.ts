@@ -1,6 +1,8 @@
-// What the `syncord` client (client.ts) and the daemon (daemon.ts) agree on. Loaded by the client on every call, so it
-// imports nothing but Node's path and os modules (the socket's place is in core/daemonSocket.ts).
+// What the `syncord` clients (daemonClient.ts, client.pl) and the daemon (daemon.ts) agree on. Loaded by the CLI on
+// every call, so it imports nothing but Node's fs, path and os modules (the socket's place is in core/daemonSocket.ts).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { socketPath } from '../core/daemonSocket';
 
 /** Protocol version: a client and a daemon of different versions do not talk (the client runs the call itself). */
 export const PROTOCOL = 2;
@@ -20,9 +22,10 @@ export const FORWARDED_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_SESSION', 'SYNCORD_WO
 
 /**
  * Variables a call that sets one runs in the caller's own process: those commander reads from the process itself
- * (`health`'s options), and SYNCORD_FORWARD (an agent on another machine, whose verbs go to its supervisor).
+ * (`health`'s options), SYNCORD_FORWARD (an agent on another machine, whose verbs go to its supervisor) and
+ * SYNCORD_NO_DAEMON (set to keep a call out of the daemon).
  */
-export const PROCESS_ENV = ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_FORWARD'];
+export const PROCESS_ENV = ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_FORWARD', 'SYNCORD_NO_DAEMON'];
 
 /** One call as a client sends it (one JSON line). */
 export interface CallRequest {
@@ -130,4 +133,10 @@ export function daemonCall(argv: readonly string[], cwd: string, env: NodeJS.Pro
   if (verb === undefined || !DAEMON_VERBS.has(verb)) return undefined;
   const root = path.resolve(cwd, workspace ?? env.SYNCORD_WORKSPACE ?? cwd);
   return { root, coordinationDir: path.resolve(root, coordinationDir ?? env.SYNCORD_COORDINATION_DIR ?? 'coordination') };
+}
+
+/** Whether a call may go to the workspace's daemon: a verb it runs, and a socket where the daemon would listen. */
+export function daemonMayTake(argv: readonly string[]): boolean {
+  const call = daemonCall(argv, process.cwd(), process.env);
+  return call !== undefined && fs.existsSync(socketPath(call.coordinationDir));
 }

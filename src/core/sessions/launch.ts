@@ -39,7 +39,7 @@ export function shimScript(paths: WorkspacePaths, cli: SyncordCli, script: strin
   if (process.platform !== 'win32' && fs.existsSync(perlClient)) {
     const socket = socketPath(paths.coordinationDir);
     lines.push(
-      `if [ -z "$SYNCORD_FORWARD" ] && [ -S ${shq(socket)} ] && command -v perl >/dev/null 2>&1; then`,
+      `if [ -z "$SYNCORD_FORWARD" ] && [ -z "$SYNCORD_NO_DAEMON" ] && [ -S ${shq(socket)} ] && command -v perl >/dev/null 2>&1; then`,
       `  exec perl ${shq(perlClient)} ${shq(socket)} ${shq(cli.node)} ${shq(cli.script)} "$@"`,
       'fi',
     );

@@ -32,7 +32,8 @@ interface Status {
 
 for (const way of CLIENTS) describe(`syncord daemon, through ${way.name}`, function () {
   let ws: string;
-  const direct = (args: string[], opts: Opts = {}) => runSyncord(ws, args, opts);
+  // The CLI in its own process (it too would hand a call to the daemon).
+  const direct = (args: string[], opts: Opts = {}) => runSyncord(ws, args, { ...opts, env: { SYNCORD_NO_DAEMON: '1', ...opts.env } });
   const client = (args: string[], opts: Opts = {}) => way.run(ws, args, opts);
   const status = async (): Promise<Status> => JSON.parse((await direct(['daemon', 'status', '--json'])).stdout) as Status;
   const messages = () =>
@@ -179,6 +180,28 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('the CLI while a daemon runs', () => {
+  it('hands a coordination call to the daemon, unless SYNCORD_NO_DAEMON=1 keeps it in its own process', async () => {
+    const ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-daemon-')));
+    const calls = async () => (JSON.parse((await runSyncord(ws, ['daemon', 'status', '--json'])).stdout) as { calls: number }).calls;
+    try {
+      assert.equal((await runSyncord(ws, ['init'])).code, 0);
+      for (const id of ['a', 'b']) assert.equal((await runSyncord(ws, ['instance', 'add', id, '--role', 'dev'])).code, 0);
+      assert.equal((await runSyncord(ws, ['daemon', 'start'])).code, 0);
+      const sent = await runSyncord(ws, ['--as', 'a', 'msg', 'send', 'b', 'one', '-m', 'x']);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.match(sent.stdout, /^Sent msg_001 to b/);
+      assert.equal(await calls(), 1);
+      const inbox = await runSyncord(ws, ['inbox'], { env: { SYNCORD_INSTANCE: 'b', SYNCORD_NO_DAEMON: '1' } });
+      assert.match(inbox.stdout, /from a: one/);
+      assert.equal(await calls(), 1, 'SYNCORD_NO_DAEMON=1 ran the call in its own process');
+    } finally {
+      await runSyncord(ws, ['daemon', 'stop']);
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("the agents' command where Perl is not installed", () => {
   it('hands its calls to the daemon through the Node client', async () => {

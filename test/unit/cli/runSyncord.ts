@@ -14,7 +14,7 @@ export interface Run {
 }
 
 /** Variables the CLI reads, cleared so the test's own environment never leaks into a run. */
-const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_SESSION'];
+const SYNCORD_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_SESSION', 'SYNCORD_NO_DAEMON'];
 
 /**
  * Runs `syncord <args>` (the CLI, or `script` run by Node, or the executable `command`) as a real process in `cwd`,
