@@ -465,6 +465,22 @@ export class TargetCommands {
         return all;
       });
       const described = plans.map(describePlan);
+      // Targets that are git repositories: files the syncs would overwrite or delete with uncommitted changes there.
+      if (args.confirm !== false) {
+        const dirty: string[] = [];
+        for (const [i, t] of targets.entries()) {
+          const paths = (await dirtySyncedPaths(t, plans[i])).paths;
+          if (paths.length) dirty.push(`${t.name}: ${listPaths(paths)}`);
+        }
+        if (dirty.length) {
+          const pick = await vscode.window.showWarningMessage(
+            `Files the sync would overwrite have uncommitted changes in ${plural(dirty.length, "target's repository", "targets' repositories")}: ${dirty.join('; ')}`,
+            { modal: true, detail: 'Commit or stash them in the targets first, or sync anyway (the pre-sync backups keep their current content).' },
+            'Sync Anyway',
+          );
+          if (pick !== 'Sync Anyway') return undefined;
+        }
+      }
       if (args.confirm !== false && described.some((d) => !d.empty)) {
         const n = described.filter((d) => !d.empty).length;
         const summary = `Sync ${n} of ${plural(targets.length, 'target')}?`;
