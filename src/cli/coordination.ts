@@ -972,7 +972,8 @@ function registerHealth(program: Command): void {
           return {};
         }
       })();
-      const full = sessions.withFindings(report, await sessions.sessionFindings(ctx.paths.coordinationDir, config, Date.parse(report.checkedAt)));
+      // The clock itself, not checkedAt (whole seconds): a heartbeat just past its limit is missed otherwise.
+      const full = sessions.withFindings(report, await sessions.sessionFindings(ctx.paths.coordinationDir, config, Date.now()));
       ctx.print(healthText(full, io().cwd), full);
       if (hasProblems(full)) io().exitCode = ExitCode.problemsFound;
     });
