@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark of Syncord, each printing its numbers beside a reference tool
- * measured in the same run. Run one area with `npm run bench -- coordination` (or agents, startup, targets, ui).
+ * measured in the same run. Run one area with `npm run bench -- coordination` (or agents, scale, startup, targets, ui).
  */
 import { runAgentsBench, runCoordinationBench } from './coordination';
+import { runScaleBench } from './scale';
 import { runStartupBench } from './startup';
 import { runTargetsBench } from './targets';
 import { runUiBench } from './ui';
@@ -10,6 +11,7 @@ import { runUiBench } from './ui';
 const suites: Record<string, () => Promise<void>> = {
   coordination: runCoordinationBench,
   agents: runAgentsBench,
+  scale: runScaleBench,
   startup: runStartupBench,
   targets: runTargetsBench,
   ui: runUiBench,
