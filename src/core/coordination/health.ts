@@ -3,7 +3,7 @@ import { FileLocation } from '../errors';
 import { JsonPath, locatePath } from '../store';
 import { missingInput } from './decisions';
 import { conflictRecord, conflictsIn, conflictSummary } from './mergeConflicts';
-import { DEFAULT_RESPONSE_HOURS, responseDue, SYSTEM_SENDER } from './messages';
+import { DEFAULT_RESPONSE_HOURS, pendingResponses, responseDue, SYSTEM_SENDER } from './messages';
 import { CoordinationKey, CoordinationStore, CoordinationValues } from './store';
 import { findTask, TASK_LISTS, TaskList } from './tasks';
 import { formatDuration, isoTime, timeOf } from './time';
@@ -181,6 +181,7 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
   if (log) {
     const msgIds = new Map<string, number>();
     for (const m of log.messages) msgIds.set(m.message_id, (msgIds.get(m.message_id) ?? 0) + 1);
+    const pending = pendingResponses(log);
     log.messages.forEach((m, i) => {
       const p: JsonPath = ['messages', i];
       const id = m.message_id;
@@ -193,8 +194,7 @@ export function healthOf(docs: HealthDocuments, opts: HealthOptions = {}): Healt
       const rel = m.context?.related_task;
       if (rel && !taskExists(rel)) add('warning', 'unknown-task', `${id} refers to task ${rel}, which does not exist`, id, at('messages', [...p, 'context', 'related_task']));
       if (m.status === 'pending_response') {
-        const entry = log.response_queue.some((r) => r.responding_to === id && r.status === 'pending');
-        const due = entry ? responseDue(log, m) : (timeOf(m.timestamp) ?? now) + responseMs;
+        const due = pending.has(id) ? responseDue(log, m, pending) : (timeOf(m.timestamp) ?? now) + responseMs;
         if (due !== undefined && due < now) {
           add('warning', 'overdue-response', `${m.to} has not answered ${id} "${m.subject}" from ${m.from} (due ${ago(due)} ago)`, id, at('messages', [...p, 'status']));
         }

@@ -1,6 +1,6 @@
 import { affects, missingInput } from './decisions';
 import { requireInstance } from './instances';
-import { awaitsAnswerFrom, isUnreadBy, responseDue } from './messages';
+import { awaitsAnswerFrom, isUnreadBy, pendingResponses, responseDue } from './messages';
 import { Decision, Message, PendingDecision, Task } from './schemas';
 import { CoordinationStore } from './store';
 import { unmetDependencies } from './tasks';
@@ -51,16 +51,20 @@ export async function getInbox(store: CoordinationStore, instance: string, opts:
   requireInstance(registry, instance);
   const now = store.clock.now().getTime();
 
-  const awaitingResponse = messages.messages
-    .filter((m) => awaitsAnswerFrom(m, instance))
-    .map((message) => {
-      const due = responseDue(messages, message);
-      return { message, due: due === undefined ? null : isoTime(new Date(due)), overdue: due !== undefined && due < now };
-    });
+  const waiting = messages.messages.filter((m) => awaitsAnswerFrom(m, instance));
+  const pending = waiting.length ? pendingResponses(messages) : undefined;
+  const awaitingResponse = waiting.map((message) => {
+    const due = responseDue(messages, message, pending);
+    return { message, due: due === undefined ? null : isoTime(new Date(due)), overdue: due !== undefined && due < now };
+  });
   const unread = messages.messages.filter((m) => isUnreadBy(m, instance));
-  const answered = messages.messages
-    .filter((m) => m.from === instance && m.status === 'responded')
-    .map((request) => ({ request, replies: messages.messages.filter((r) => r.in_reply_to === request.message_id) }));
+  const requests = messages.messages.filter((m) => m.from === instance && m.status === 'responded');
+  // The replies to each request, in log order, found in one pass over the log.
+  const repliesTo = new Map<string, Message[]>(requests.map((r) => [r.message_id, []]));
+  if (requests.length) {
+    for (const r of messages.messages) if (typeof r.in_reply_to === 'string') repliesTo.get(r.in_reply_to)?.push(r);
+  }
+  const answered = requests.map((request) => ({ request, replies: repliesTo.get(request.message_id)!.slice() }));
 
   const since = timeOf(opts.since ?? undefined);
   const offeredTasks = tasks.pending_tasks.filter((t) => t.assigned_to === instance);

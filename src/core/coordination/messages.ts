@@ -1,7 +1,7 @@
 import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
-import { CommunicationLog, Message, Priority } from './schemas';
+import { CommunicationLog, Message, Priority, ResponseEntry } from './schemas';
 import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { requireTask, checkPriority } from './tasks';
 import { isoTime, timeOf } from './time';
@@ -348,8 +348,18 @@ export function filterMessages(log: CommunicationLog, f: MessageFilter = {}): Me
   );
 }
 
-/** When the answer to a message is due, from its response-queue entry; undefined when none is pending. */
-export function responseDue(log: CommunicationLog, m: Message): number | undefined {
-  const entry = log.response_queue.find((r) => r.responding_to === m.message_id && r.status === 'pending');
+/** The first pending response-queue entry of each message, for asking `responseDue` about many messages. */
+export function pendingResponses(log: CommunicationLog): Map<string, ResponseEntry> {
+  const out = new Map<string, ResponseEntry>();
+  for (const r of log.response_queue) if (r.status === 'pending' && !out.has(r.responding_to)) out.set(r.responding_to, r);
+  return out;
+}
+
+/**
+ * When the answer to a message is due, from its response-queue entry; undefined when none is pending.
+ * `pending`: the log's `pendingResponses`, when asking about many messages.
+ */
+export function responseDue(log: CommunicationLog, m: Message, pending?: Map<string, ResponseEntry>): number | undefined {
+  const entry = pending ? pending.get(m.message_id) : log.response_queue.find((r) => r.responding_to === m.message_id && r.status === 'pending');
   return timeOf(entry?.expected_response_time) ?? (m.status === 'pending_response' ? (timeOf(m.timestamp) ?? 0) + DEFAULT_RESPONSE_HOURS * 3_600_000 : undefined);
 }

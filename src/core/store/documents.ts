@@ -40,7 +40,10 @@ function notFound(spec: JsonFileSpec<unknown>): SyncordError {
 
 /** Parses and validates a file's bytes; errors name the file, line and column. */
 export function parseStored<T>(spec: JsonFileSpec<T>, bytes: Uint8Array, identity: FileIdentity): StoredDocument<T> {
-  const raw = decodeUtf8(spec.file, bytes);
+  return parseDecoded(spec, decodeUtf8(spec.file, bytes), identity);
+}
+
+function parseDecoded<T>(spec: JsonFileSpec<T>, raw: string, identity: FileIdentity): StoredDocument<T> {
   const text = stripBom(raw);
   const parsed = parseJsonText(spec.file, text);
   const value = validateValue(spec.file, text, parsed.value, spec.schema);
@@ -54,14 +57,16 @@ export function parseStored<T>(spec: JsonFileSpec<T>, bytes: Uint8Array, identit
 export function readStored<T>(spec: JsonFileSpec<T>): StoredDocument<T> {
   const identity = identityOf(spec.file);
   if (!identity) throw notFound(spec);
-  let bytes: Buffer;
+  let raw: string;
   try {
-    bytes = fs.readFileSync(spec.file);
+    // Decoded here so that the bytes can be freed while the text is parsed.
+    raw = decodeUtf8(spec.file, fs.readFileSync(spec.file));
   } catch (e) {
+    if (e instanceof SyncordError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(spec);
     throw new SyncordError(`could not read ${spec.file}: ${(e as Error).message}`, 'io', { file: spec.file });
   }
-  return parseStored(spec, bytes, identity);
+  return parseDecoded(spec, raw, identity);
 }
 
 /** Reads one file without locking (writes are atomic renames, so a reader always sees a whole file). */

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'buffer';
+import { isAscii, isUtf8 } from 'buffer';
 import { createScanner, findNodeAtLocation, Node, parse, ParseError, ParseErrorCode, parseTree, SyntaxKind } from 'jsonc-parser';
 import type { z } from 'zod';
 import { FileLocation, SyncordError } from '../errors';
@@ -135,6 +135,123 @@ function scanStructure(file: string, text: string): TopEntry[] | undefined {
   return layout;
 }
 
+/**
+ * The fast path of `scanStructure` for plain JSON, the usual case: one pass over the characters that counts the
+ * object keys, checks the nesting depth and finds the top-level properties, without building tokens. Returns
+ * undefined when the text needs the full scan (comments, nesting too deep, anything unusual); whether a key
+ * came twice is told afterwards by `countKeys` on the parsed value (JSON.parse keeps one of two equal keys, so
+ * the parsed objects hold fewer keys than the text names exactly when a key is repeated).
+ */
+function quickScan(text: string): { keys: number; layout?: TopEntry[] } | undefined {
+  const n = text.length;
+  // Whether the container at each depth is an object.
+  const isObject: boolean[] = [];
+  let depth = 0;
+  let keys = 0;
+  let expectKey = false;
+  let layout: TopEntry[] | undefined;
+  let entry: Partial<TopEntry> | undefined;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) {
+      i++;
+      continue;
+    }
+    if (c === 34 /* " */) {
+      let j = text.indexOf('"', i + 1);
+      for (;;) {
+        if (j < 0) return undefined;
+        let slashes = 0;
+        while (text.charCodeAt(j - 1 - slashes) === 92 /* \ */) slashes++;
+        if (slashes % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      if (expectKey) {
+        keys++;
+        expectKey = false;
+        if (depth === 1 && layout) {
+          let key: unknown;
+          try {
+            key = JSON.parse(text.slice(i, j + 1));
+          } catch {
+            return undefined;
+          }
+          entry = { key: key as string, keyStart: i };
+        }
+      } else if (depth === 1 && entry && entry.valueStart === undefined) {
+        layout?.push({ ...entry, valueStart: i, valueEnd: j + 1 } as TopEntry);
+        entry = undefined;
+      }
+      i = j + 1;
+      continue;
+    }
+    switch (c) {
+      case 123 /* { */:
+      case 91 /* [ */:
+        if (depth === 0 && c === 123 && layout === undefined) layout = [];
+        if (depth === 1 && entry && entry.valueStart === undefined) entry.valueStart = i;
+        depth++;
+        if (depth > MAX_JSON_DEPTH) return undefined;
+        isObject[depth] = c === 123;
+        expectKey = c === 123;
+        break;
+      case 125 /* } */:
+      case 93 /* ] */:
+        depth--;
+        if (depth < 0) return undefined;
+        if (depth === 1 && entry?.valueStart !== undefined) {
+          layout?.push({ ...entry, valueEnd: i + 1 } as TopEntry);
+          entry = undefined;
+        }
+        expectKey = false;
+        break;
+      case 44 /* , */:
+        expectKey = isObject[depth] === true;
+        break;
+      case 58 /* : */:
+        break;
+      case 47 /* / */:
+        return undefined;
+      default: {
+        // A number, true, false or null: up to the next delimiter.
+        let j = i + 1;
+        for (; j < n; j++) {
+          const d = text.charCodeAt(j);
+          if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10 || d === 13 || d === 9 || d === 47 || d === 58) break;
+        }
+        if (depth === 1 && entry && entry.valueStart === undefined) {
+          layout?.push({ ...entry, valueStart: i, valueEnd: j } as TopEntry);
+          entry = undefined;
+        }
+        i = j;
+        continue;
+      }
+    }
+    i++;
+  }
+  return { keys, layout };
+}
+
+/** How many keys the objects in a parsed JSON value hold in all. */
+function countKeys(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'object' && x !== null) n += countKeys(x);
+    }
+    return n;
+  }
+  for (const k in v) {
+    n++;
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null) n += countKeys(x);
+  }
+  return n;
+}
+
 /** Where the top-level properties of a plain JSON object text are; undefined for anything else. */
 export function topLevelLayout(file: string, text: string): TopEntry[] | undefined {
   return scanStructure(file, text);
@@ -147,6 +264,19 @@ export function topLevelLayout(file: string, text: string): TopEntry[] | undefin
  */
 export function parseJsonText(file: string, text: string): ParsedJson {
   if (text.trim() === '') throw new SyncordError('the file is empty; expected a JSON object', 'invalid-file', { file, line: 1, column: 1 });
+  // Plain JSON without a repeated key (the usual case): a quick pass, JSON.parse, and a count of the keys parsed.
+  const quick = quickScan(text);
+  if (quick) {
+    let value: unknown;
+    let parsed = false;
+    try {
+      value = JSON.parse(text);
+      parsed = true;
+    } catch {
+      // the full scan and the tolerant parser below say what is wrong
+    }
+    if (parsed && countKeys(value) === quick.keys) return { value, strict: true, layout: quick.layout };
+  }
   const layout = scanStructure(file, text);
   // Plain JSON (the usual case) parses natively, many times faster; JSONC and broken files take the slow path.
   try {
@@ -175,6 +305,8 @@ export function parseJsonc(file: string, text: string): unknown {
  */
 export function decodeUtf8(file: string, bytes: Uint8Array): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // ASCII (most files) is UTF-8 already, and copies into a string without decoding.
+  if (isAscii(buf)) return buf.toString('latin1');
   if (isUtf8(buf)) return buf.toString('utf8');
   const bad = firstInvalidUtf8(buf);
   const before = buf.toString('utf8', 0, bad);
@@ -237,6 +369,7 @@ export function formatJsonPath(p: readonly PropertyKey[]): string {
  * JSON path and its line and column in the file.
  */
 export function validateValue<T>(file: string, text: string, value: unknown, schema: z.ZodType<T>): T {
+  if (matchesInPlace(schema, value)) return value as T;
   const result = schema.safeParse(value);
   if (result.success) return value as T;
   const issues = result.error.issues;
@@ -244,6 +377,37 @@ export function validateValue<T>(file: string, text: string, value: unknown, sch
   const p = first.path.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   throw new SyncordError(`${describeIssue(first, value, p)}${more}`, 'invalid-file', locatePath(file, text, p));
+}
+
+/**
+ * Whether `value` matches `schema`, checked record by record: zod builds a parsed copy of what it checks, so
+ * a file of 100,000 records checked whole would be held twice. A loose object (every file's top level) is
+ * checked field by field and an array field element by element, each copy dropped at once. Only says yes or
+ * no: on a no, the whole value is checked again to describe the problem exactly as before.
+ */
+function matchesInPlace(schema: z.ZodType, value: unknown): boolean {
+  const def = (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
+  const loose = def.type === 'object' && !def.checks?.length && def.catchall?._zod.def.type === 'unknown';
+  if (!loose || typeof value !== 'object' || value === null || Array.isArray(value)) return schema.safeParse(value).success;
+  const record = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(def.shape ?? {})) {
+    const v = Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+    const fdef = field._zod.def;
+    if (fdef.type === 'array' && !fdef.checks?.length && fdef.element && Array.isArray(v)) {
+      const element = fdef.element;
+      for (let i = 0; i < v.length; i++) if (!element.safeParse(v[i]).success) return false;
+    } else if (!field.safeParse(v).success) return false;
+  }
+  return true;
+}
+
+/** What `matchesInPlace` reads of a zod schema's definition. */
+interface ZodDef {
+  type: string;
+  checks?: unknown[];
+  shape?: Record<string, z.ZodType & { _zod: { def: ZodDef } }>;
+  catchall?: { _zod: { def: ZodDef } };
+  element?: z.ZodType;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, root: unknown, p: JsonPath): string {
