@@ -48,6 +48,7 @@ import {
   declineTask,
   filterTasks,
   releaseTask,
+  findTask,
   requireTask,
   setTaskBlocked,
   startTask,
@@ -189,14 +190,22 @@ export async function showTask(ctx: CliContext, id: string): Promise<TaskEntry &
 }
 
 /**
- * Refuses to claim or start a task whose dependencies are not completed, naming the tasks that block it and the
- * commands that help (the editor offers the same options). The core refuses it too; this says more.
+ * Runs a claim or start. When it is refused and the task waits for dependencies that are not completed, the
+ * refusal names the tasks that block it and the commands that help (the editor offers the same options); the
+ * core's own refusal says less. The queue is read again only then, so a claim reads it once.
  */
-async function refuseIfBlocked(ctx: CliContext, id: string, by: string): Promise<void> {
-  const { tasks } = await storeOf(ctx).read('tasks');
-  const task = requireTask(tasks, id).task;
-  const blockers = blockersOf(tasks, task);
-  if (blockedFor(task, blockers, by)) throw new SyncordError(blockedTaskCliText(blockedTaskAdvice(task, blockers, by)), 'conflict');
+async function explainIfBlocked<R>(ctx: CliContext, id: string, by: string, run: () => Promise<R>): Promise<R> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof SyncordError && e.code === 'conflict') {
+      const { tasks } = await storeOf(ctx).read('tasks');
+      const task = findTask(tasks, id)?.task;
+      const blockers = task ? blockersOf(tasks, task) : [];
+      if (task && blockedFor(task, blockers, by)) throw new SyncordError(blockedTaskCliText(blockedTaskAdvice(task, blockers, by)), 'conflict');
+    }
+    throw e;
+  }
 }
 
 export interface MessageQuery {
@@ -508,8 +517,8 @@ function registerTask(program: Command): void {
       const ctx = contextFrom(cmd);
       const by = me(ctx);
       const force = cmd.opts<{ force?: boolean }>().force;
-      if (!force) await refuseIfBlocked(ctx, id, by);
-      const r = await claimTask(storeOf(ctx), { id, by, force });
+      const claim = () => claimTask(storeOf(ctx), { id, by, force });
+      const r = force ? await claim() : await explainIfBlocked(ctx, id, by, claim);
       ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} claimed ${id}: ${r.task.title}`, r);
     });
 
@@ -531,8 +540,7 @@ function registerTask(program: Command): void {
     .action(async (id: string, ...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
       const by = me(ctx);
-      await refuseIfBlocked(ctx, id, by);
-      const r = await startTask(storeOf(ctx), { id, by });
+      const r = await explainIfBlocked(ctx, id, by, () => startTask(storeOf(ctx), { id, by }));
       ctx.print(r.alreadyClaimed ? `${by} already has ${id} in progress.` : `${by} started ${id}: ${r.task.title}`, r);
     });
 

@@ -6,7 +6,7 @@ import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './doc
 import { appendLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError } from './intents';
 import { spoolDirOf } from '../workspace';
 import { pidIsDead } from './lock';
-import { TopEntry, topLevelLayout } from './jsonText';
+import { matchesInPlace, TopEntry, topLevelLayout } from './jsonText';
 import { renderAppends, renderUpdate } from './render';
 
 /**
@@ -88,6 +88,7 @@ function applyBatch<T>(
 }
 
 function schemaIssue(target: CombinedFile<unknown>, value: unknown): string | undefined {
+  if (matchesInPlace(target.spec.schema, value)) return undefined;
   const check = target.spec.schema.safeParse(value);
   return check.success ? undefined : (check.error.issues[0]?.message ?? 'invalid');
 }

@@ -385,7 +385,7 @@ export function validateValue<T>(file: string, text: string, value: unknown, sch
  * checked field by field and an array field element by element, each copy dropped at once. Only says yes or
  * no: on a no, the whole value is checked again to describe the problem exactly as before.
  */
-function matchesInPlace(schema: z.ZodType, value: unknown): boolean {
+export function matchesInPlace(schema: z.ZodType, value: unknown): boolean {
   const def = (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
   const loose = def.type === 'object' && !def.checks?.length && def.catchall?._zod.def.type === 'unknown';
   if (!loose || typeof value !== 'object' || value === null || Array.isArray(value)) return schema.safeParse(value).success;

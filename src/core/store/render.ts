@@ -42,23 +42,21 @@ const INLINE_ARRAY_WIDTH = 80;
  * with `indent`.
  */
 export function prettyJson(value: unknown, unit: string, indent = '', eol = '\n'): string {
-  if (Array.isArray(value)) {
-    if (!value.length) return '[]';
-    if (value.every((v) => v === null || typeof v !== 'object')) {
-      const inline = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
-      if (inline.length <= INLINE_ARRAY_WIDTH) return inline;
-    }
-    const inner = indent + unit;
-    return `[${eol}${value.map((v) => inner + prettyJson(v, unit, inner, eol)).join(`,${eol}`)}${eol}${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (!entries.length) return '{}';
-    const inner = indent + unit;
-    return `{${eol}${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, unit, inner, eol)}`).join(`,${eol}`)}${eol}${indent}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  // JSON.stringify lays out everything but the short arrays, which are then put on one line.
+  let out = JSON.stringify(value, null, unit) ?? 'null';
+  out = out.replace(PRIMITIVE_ARRAY, (whole, first: string, rest: string) => {
+    const inline = `[${first}${rest.replace(ELEMENT_BREAK, ', ')}]`;
+    return inline.length <= INLINE_ARRAY_WIDTH ? inline : whole;
+  });
+  if (indent || eol !== '\n') out = out.replace(/\n/g, eol + indent);
+  return out;
 }
+
+/** A JSON value that is not an object or array, as JSON.stringify writes it. */
+const PRIMITIVE = String.raw`(?:"(?:[^"\\\n]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)`;
+/** An array of such values laid out one a line by JSON.stringify (no raw line breaks occur inside its strings). */
+const PRIMITIVE_ARRAY = new RegExp(String.raw`\[\n[ \t]+(${PRIMITIVE})((?:,\n[ \t]+${PRIMITIVE})*)\n[ \t]*\]`, 'g');
+const ELEMENT_BREAK = /,\n[ \t]+/g;
 
 /** The canonical text of a new file: pretty printed with the given formatting, ending with a line break. */
 export function renderFresh(value: unknown, fmt: FormattingOptions = detectFormatting('')): string {
@@ -154,6 +152,8 @@ export function renderUpdate(text: string, before: unknown, after: unknown): str
   if (jsonEqual(before, after)) return text;
   const fmt = detectFormatting(text);
   if (!isObject(before) || !isObject(after)) return renderFresh(after, fmt);
+  // Any change is at least one edit, and one edit of a text this long is already beyond the work allowed.
+  if (text.length > MAX_EDIT_WORK) return renderFresh(after, fmt);
   const ops: Op[] = [];
   diff(before, after, [], ops);
   // Each edit re-parses the text: a mass change to a big file is re-printed whole instead (reads better, too).
