@@ -9,6 +9,7 @@
  *   SYNCORD_BENCH_RUNS      rounds (default 5)
  *   SYNCORD_BENCH_MESSAGES  messages in the log (default 100000)
  *   SYNCORD_BENCH_TASKS     tasks in the queue (default 20000)
+ *   SYNCORD_BENCH_BEFORE    another build's cli.js, measured in the same rounds (e.g. the previous commit's)
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -241,6 +242,7 @@ export async function runScaleBench(): Promise<void> {
   const messageCount = Number(process.env.SYNCORD_BENCH_MESSAGES) || 100_000;
   const taskCount = Number(process.env.SYNCORD_BENCH_TASKS) || 20_000;
   const cli = path.join(ROOT, 'dist', 'cli.js');
+  const before = process.env.SYNCORD_BENCH_BEFORE ? path.resolve(process.env.SYNCORD_BENCH_BEFORE) : undefined;
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-bench-scale-'));
   try {
     const coord = path.join(ws, 'coordination');
@@ -275,9 +277,15 @@ export async function runScaleBench(): Promise<void> {
     for (const c of cases) {
       const s = { ms: [] as number[], rss: [] as number[] };
       const p = { ms: [] as number[], rss: [] as number[] };
+      const b = { ms: [] as number[], rss: [] as number[] };
+      const ways: [typeof s, string[]][] = [
+        [s, [cli, '-w', ws, '--as', ME, ...c.syncord]],
+        [p, [plain, ...c.plain.slice(0, 1), coord, ME, ...c.plain.slice(1)]],
+      ];
+      if (before) ways.push([b, [before, '-w', ws, '--as', ME, ...c.syncord]]);
       for (let i = 0; i <= runs; i++) {
         // The first round warms the file cache and is not counted.
-        for (const [way, args] of [[s, [cli, '-w', ws, '--as', ME, ...c.syncord]], [p, [plain, ...c.plain.slice(0, 1), coord, ME, ...c.plain.slice(1)]]] as [typeof s, string[]][]) {
+        for (const [way, args] of ways) {
           if (c.writes) reset();
           const r = measure(args, ws, env, rssFile);
           if (i > 0) {
@@ -293,6 +301,7 @@ export async function runScaleBench(): Promise<void> {
         );
       };
       row('syncord', s, `${(median(s.ms) / median(p.ms)).toFixed(2)}×`);
+      if (before) row('before', b, `${(median(b.ms) / median(p.ms)).toFixed(2)}×`);
       row('plain', p, '');
     }
     reset();

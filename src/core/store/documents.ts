@@ -51,6 +51,16 @@ function parseDecoded<T>(spec: JsonFileSpec<T>, raw: string, identity: FileIdent
 }
 
 /**
+ * A file's text, read straight into a string (no buffer of its bytes is kept beside it). Bytes that are not
+ * UTF-8 read as U+FFFD: only when that character appears are the bytes read and checked, so that they are
+ * refused with their position (a file may also hold U+FFFD itself, which is then read as it is).
+ */
+function readUtf8(file: string): string {
+  const text = fs.readFileSync(file, 'utf8');
+  return text.includes('\ufffd') ? decodeUtf8(file, fs.readFileSync(file)) : text;
+}
+
+/**
  * Reads, parses and validates `spec.file`. The identity returned is the one the file had before it was read,
  * so a change that lands during the read makes a later identity check fail rather than pass.
  */
@@ -59,8 +69,7 @@ export function readStored<T>(spec: JsonFileSpec<T>): StoredDocument<T> {
   if (!identity) throw notFound(spec);
   let raw: string;
   try {
-    // Decoded here so that the bytes can be freed while the text is parsed.
-    raw = decodeUtf8(spec.file, fs.readFileSync(spec.file));
+    raw = readUtf8(spec.file);
   } catch (e) {
     if (e instanceof SyncordError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(spec);
