@@ -19,8 +19,8 @@ export interface CliContext {
   /** The acting instance: `--as` or `SYNCORD_INSTANCE`; undefined when neither is given. */
   instance?: string;
   logger: Logger;
-  /** Writes a result: JSON when `--json` is on, otherwise the human text. */
-  print(human: string, data: unknown): void;
+  /** Writes a result: JSON when `--json` is on, otherwise the human text (made only when printed, if a function). */
+  print(human: string | (() => string), data: unknown): void;
 }
 
 export function contextFrom(cmd: Command): CliContext {
@@ -37,8 +37,9 @@ export function contextFrom(cmd: Command): CliContext {
     instance: opts.as ?? (io().env.SYNCORD_INSTANCE || undefined),
     logger: stderrLogger(Boolean(io().env.SYNCORD_DEBUG)),
     print(human, data) {
-      if (json) io().out(JSON.stringify(data, null, 2) + '\n');
-      else if (human) io().out(human.endsWith('\n') ? human : human + '\n');
+      if (json) return void io().out(JSON.stringify(data, null, 2) + '\n');
+      const text = typeof human === 'function' ? human() : human;
+      if (text) io().out(text.endsWith('\n') ? text : text + '\n');
     },
   };
 }

@@ -336,7 +336,7 @@ function registerInstance(program: Command): void {
       const ctx = contextFrom(cmdOf(args));
       const { registry } = await storeOf(ctx).read('registry');
       const entries = instanceEntries(registry);
-      ctx.print(instancesTable(entries), entries);
+      ctx.print(() => instancesTable(entries), entries);
     });
 
   inst
@@ -438,7 +438,7 @@ function registerTask(program: Command): void {
       const lists = (['active', 'pending', 'completed'] as const).filter((k) => o[k]);
       if (lists.length > 1) throw new SyncordError('choose at most one of --active, --pending, --completed', 'usage');
       const result = await listTasks(ctx, { list: lists[0], status: o.status, assignee: o.assignee, mine: o.mine, ready: o.ready });
-      ctx.print(tasksTable(result), result);
+      ctx.print(() => tasksTable(result), result);
     });
 
   task
@@ -742,7 +742,7 @@ function registerMessage(program: Command): void {
       const ctx = contextFrom(cmd);
       const o = cmd.opts<{ to?: string; from?: string; status?: string; task?: string; mine?: boolean; toMe?: boolean; pending?: boolean }>();
       const result = await listMessages(ctx, o);
-      ctx.print(messagesTable(result), result);
+      ctx.print(() => messagesTable(result), result);
     });
 
   msg
@@ -771,7 +771,7 @@ function registerDecision(program: Command): void {
       const cmd = cmdOf(args);
       const ctx = contextFrom(cmd);
       const r = await listDecisions(ctx, cmd.opts<{ pending?: boolean; decided?: boolean; all?: boolean }>());
-      ctx.print(decisionsTable(r.decisions, r.pending_decisions), r);
+      ctx.print(() => decisionsTable(r.decisions, r.pending_decisions), r);
     });
 
   dec
@@ -934,7 +934,7 @@ function registerInbox(program: Command): void {
     .action(async (...args: unknown[]) => {
       const ctx = contextFrom(cmdOf(args));
       const inbox = await getInbox(storeOf(ctx), me(ctx));
-      ctx.print(inboxText(inbox), { ...inbox, count: inboxCount(inbox) });
+      ctx.print(() => inboxText(inbox), { ...inbox, count: inboxCount(inbox) });
     });
 }
 
