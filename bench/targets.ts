@@ -1,12 +1,16 @@
 /**
  * Targets benchmark (issue 5): change detection vs `git diff --name-only`, incremental and full sync vs
- * `rsync -a`, backup vs `cp -al`, each reference measured in the same run on the same generated data.
+ * `rsync -a`, backup vs `cp -al`, restore vs `rsync -a --delete`, each reference measured in the same run on the
+ * same generated data; each both in this process (the library) and as a whole command (`node dist/cli.js`).
+ *   SYNCORD_BENCH_ONLY   detect | sync: one half only
+ *   SYNCORD_BENCH_WHOLE  0: the library only, no whole commands
+ *   SYNCORD_BENCH_RUNS   rounds of every case (default 5 to 11, by case)
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { addTarget, applySync, backupTarget, DEFAULT_RULES, detectChanges, getTarget, restoreTarget } from '../src/core/targets';
+import { addTarget, applySync, backupTarget, DEFAULT_RULES, detectChanges, getTarget, restoreTarget, rulesFile, updateTarget } from '../src/core/targets';
 import { committedCacheDir } from '../src/core/targets/detect';
 import { resolveWorkspace } from '../src/core/workspace';
 
@@ -25,34 +29,51 @@ function median(xs: number[]): number {
 }
 
 /**
- * Runs Syncord and the reference tool on the same data, alternating which goes first (so neither always
- * gets the warmer cache), and keeps every time; `prepare` resets the data before each pair. With `settle`,
- * dirty pages are flushed (`sync`, not timed) before each run: otherwise the run after a big write pays for
- * the write-back of the one before.
+ * Runs each way (the reference tool, Syncord's library in this process, Syncord as a whole command) on the same
+ * data, rotating which goes first (so none always gets the warmer cache), and keeps every time; `prepare`
+ * resets the data before each round. With `settle`, dirty pages are flushed (`sync`, not timed) before each
+ * run: otherwise the run after a big write pays for the write-back of the one before.
  */
-async function pairs(
+async function rounds(
   reps: number,
   prepare: (k: number) => void | Promise<void>,
-  ours: () => Promise<unknown>,
-  ref: () => Promise<unknown>,
+  ways: Record<string, () => Promise<unknown>>,
   settle = false,
-): Promise<{ ours: number[]; ref: number[] }> {
-  const out = { ours: [] as number[], ref: [] as number[] };
-  const timed = (fn: () => Promise<unknown>) => {
-    if (settle) execFileSync('sync');
-    return time(fn);
-  };
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(ways);
+  const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
   for (let k = 0; k < reps; k++) {
     await prepare(k);
-    if (k % 2 === 0) {
-      out.ref.push(await timed(ref));
-      out.ours.push(await timed(ours));
-    } else {
-      out.ours.push(await timed(ours));
-      out.ref.push(await timed(ref));
+    for (let j = 0; j < names.length; j++) {
+      const n = names[(k + j) % names.length];
+      if (settle) execFileSync('sync');
+      out[n].push(await time(ways[n]));
     }
   }
   return out;
+}
+
+/** The CLI as a user runs it: `node dist/cli.js -w <workspace> ...`, a process per call. */
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+const WHOLE = process.env.SYNCORD_BENCH_WHOLE !== '0';
+const REPS = (n: number) => Number(process.env.SYNCORD_BENCH_RUNS) || n;
+
+/** Runs `syncord <args>` in the workspace; exit codes other than `ok` (0 unless given) fail the benchmark. */
+function cli(ws: string, args: string[], ok: number[] = [0]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, '-w', ws, ...args], { maxBuffer: 1 << 30, env: cliEnv }, (e, stdout, stderr) => {
+      const code = e ? (typeof e.code === 'number' ? e.code : -1) : 0;
+      if (!ok.includes(code)) reject(new Error(`syncord ${args.join(' ')} exited with ${code}: ${stderr || stdout}`));
+      else resolve(stdout);
+    }),
+  );
+}
+const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SYNCORD_')));
+
+/** Reports the library and the whole command against the same reference runs. */
+function reportWays(name: string, r: Record<string, number[]>, refName: string, target: number, wholeTarget = 1.5, note?: string): void {
+  report({ name: `${name} (library)`, ours: r.lib, ref: r.ref, refName, target, note });
+  if (r.cli) report({ name: `${name} (whole command)`, ours: r.cli, ref: r.ref, refName, target: wholeTarget });
 }
 
 interface Row {
@@ -152,175 +173,253 @@ export async function runTargetsBench(): Promise<void> {
   const hasRsync = spawnSync('rsync', ['--version']).status === 0;
   const [l1, l5] = os.loadavg();
   console.log(
-    `Medians of interleaved runs; Syncord and each reference run on the same data in the same process.\n` +
-      `Machine: ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) / ${l5.toFixed(1)} (5 min). ` +
-      `On a shared machine single runs vary a lot; compare the ratios, and the per-run times in brackets.`,
+    `Medians of interleaved runs; Syncord and each reference run on the same data in the same run: Syncord's library\n` +
+      `in this process ("library") and the CLI as a process, \`node dist/cli.js -w <ws> ...\` ("whole command").\n` +
+      `Machine: ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) / ${l5.toFixed(1)} (5 min), Node ${process.version}. ` +
+      `On a shared machine single runs vary a lot; compare the ratios, and the per-run times in brackets.` +
+      (WHOLE ? '' : '\n(SYNCORD_BENCH_WHOLE=0: whole commands not measured)'),
   );
+  if (WHOLE && !fs.existsSync(CLI)) throw new Error(`${CLI} not found: build it with node esbuild.js`);
   rows.length = 0;
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-bench-targets-'));
   try {
-    // 1. Change detection: 20,000 files, 2,000 commits.
-    const repo = path.join(base, 'history');
-    const t0 = Date.now();
-    makeHistoryRepo(repo, 20_000, 2_000);
-    console.log(`(generated a 20,000-file repository with 2,000 commits in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    const paths = resolveWorkspace(repo);
-    // Detection keeps the committed changes between `since` and HEAD in .syncord/cache/detect/ (they never
-    // change for a pair of commits): "cold" removes that cache before each run, "warm" is a later run with
-    // the same HEAD. The untracked listing and uncommitted changes are always computed afresh.
-    const cacheDir = committedCacheDir(paths);
-    const dropCache = () => fs.rmSync(cacheDir, { recursive: true, force: true });
-    for (const back of [20, 1999]) {
-      const since = execFileSync('git', ['rev-parse', `HEAD~${back}`], { cwd: repo, encoding: 'utf8' }).trim();
-      let changed = 0;
-      await detectChanges(paths, DEFAULT_RULES, since); // warm-up (both read the same index and objects)
-      await run('git', ['diff', '--name-only', since], repo);
-      for (const warm of [false, true]) {
-        const r = await pairs(
-          11,
-          () => (warm ? undefined : dropCache()),
-          async () => (changed = (await detectChanges(paths, DEFAULT_RULES, since)).files.length),
-          () => run('git', ['diff', '--name-only', since], repo),
-        );
-        const label = warm ? 'warm: committed changes cached' : 'cold: no cache';
-        report({ name: `detect since HEAD~${back} (${changed} changed of 20,000), ${label}`, ...r, refName: 'git diff --name-only', target: 1.1 });
-      }
-    }
-    if (process.env.SYNCORD_BENCH_ONLY === 'detect') {
-      printTable();
-      return;
-    }
-
-    // 2-4. Sync and backup: a 10,000-file docs tree.
-    const main = path.join(base, 'main');
-    fs.mkdirSync(main);
-    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: main });
-    writeTree(path.join(main, 'docs'), 10_000);
-    execFileSync('git', ['add', '-A'], { cwd: main });
-    execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-m', 'docs'], { cwd: main });
-    settleIndex(main);
-    const ws = resolveWorkspace(main);
-    const tgt = path.join(base, 'target');
-    fs.mkdirSync(tgt);
-    await addTarget(ws, { name: 'bench', path: tgt, type: 'source' });
-    const rulesDocs = { ...DEFAULT_RULES, components: { docs: DEFAULT_RULES.components.docs }, config: {} };
-    const destDocs = path.join(tgt, 'docs/opencode/docs');
-    const rsyncDest = path.join(base, 'rsync-dest');
-
-    if (hasRsync) {
-      // Full sync into an empty target. Each run writes into new folders, for both tools: ext4 avoids
-      // reusing inodes freed seconds before, so creating 10,000 files right after deleting 10,000 costs
-      // several times more, for whichever tool happens to run into it.
-      let k = 0;
-      const r = await pairs(
-        5,
-        async (rep) => {
-          k = rep;
-          const dir = path.join(base, `full-${rep}`);
-          fs.mkdirSync(path.join(dir, 'target'), { recursive: true });
-          await addTarget(ws, { name: `full${rep}`, path: path.join(dir, 'target'), type: 'source' });
-        },
-        async () => {
-          const res = await applySync(ws, rulesDocs, await getTarget(ws, `full${k}`), { full: true });
-          if (!res.ok || res.written !== 10_000) throw new Error(`full sync: ${res.error ?? res.written}`);
-        },
-        () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${path.join(base, `full-${k}`, 'rsync')}/`]),
-        true,
-      );
-      report({ name: 'full sync, 10,000 files into an empty target', ...r, refName: 'rsync -a', target: 1.5 });
-      await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), { full: true });
-      await run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]);
-
-      // Incremental sync: 10 files changed (committed); the target and the rsync copy start in step.
-      const ri = await pairs(
-        9,
-        (k) => {
-          for (let j = 0; j < 10; j++) {
-            const i = (k * 1000 + j * 97) % 10_000;
-            fs.writeFileSync(path.join(main, 'docs', `d${Math.floor(i / 200)}`, `f${i}.md`), content(i, k + 1));
-          }
-          execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-am', `edit ${k}`], { cwd: main });
-        },
-        async () => {
-          const res = await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), {});
-          if (!res.ok || res.written !== 10) throw new Error(`incremental sync: ${res.error ?? res.written}`);
-        },
-        () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]),
-        true,
-      );
-      report({ name: 'incremental sync, 10 of 10,000 files changed', ...ri, refName: 'rsync -a', target: 1.0 });
-    } else {
-      console.log('(rsync not installed: sync benchmarks skipped; apt-get install -y rsync)');
-      await applySync(ws, rulesDocs, await getTarget(ws, 'bench'), { full: true });
-    }
-
-    // Backup when 10 files changed in the target (after one full backup), vs a hard-linked copy of the tree.
-    let growth = 0;
-    let changedBytes = 0;
-    const storeBytes = () => {
-      let n = 0;
-      const objects = path.join(main, '.syncord', 'backups', 'bench', 'objects');
-      for (const d of fs.readdirSync(objects)) for (const f of fs.readdirSync(path.join(objects, d))) n += fs.statSync(path.join(objects, d, f)).size;
-      return n;
-    };
-    await backupTarget(ws, rulesDocs, 'bench');
-    const rb = await pairs(
-      7,
-      (k) => {
-        changedBytes = 0;
-        for (let j = 0; j < 10; j++) {
-          const i = (k * 1500 + j * 211 + 5) % 10_000;
-          const text = content(i, 100 + k);
-          changedBytes += Buffer.byteLength(text);
-          fs.writeFileSync(path.join(destDocs, `d${Math.floor(i / 200)}`, `f${i}.md`), text);
-        }
-        growth = storeBytes();
-      },
-      async () => {
-        const s = await backupTarget(ws, rulesDocs, 'bench');
-        if (s.files !== 10_000) throw new Error(`backup: ${s.files} files`);
-      },
-      () => run('cp', ['-al', destDocs, path.join(base, `cp-al-${Date.now()}`)]),
-      true,
-    );
-    growth = storeBytes() - growth;
-    const manifests = path.join(main, '.syncord', 'backups', 'bench', 'manifests');
-    const last = fs.readdirSync(manifests).filter((n) => n.endsWith('.json')).sort().pop()!;
-    const manifestBytes = fs.statSync(path.join(manifests, last)).size;
-    report({
-      name: 'backup, 10 of 10,000 files changed',
-      ...rb,
-      refName: 'cp -al',
-      target: 1.5,
-      note: `store growth of the last backup: ${growth} B of new objects for ${changedBytes} B changed, plus its manifest (${(manifestBytes / 1024).toFixed(0)} KiB, one entry per file)`,
-    });
-
-    // Restore of that backup after 10 files drifted in the target, vs rsync from a snapshot of the same tree.
-    if (hasRsync) {
-      const snapshotDir = path.join(base, 'snapshot');
-      const rsyncCopy = path.join(base, 'rsync-restore');
-      await run('cp', ['-a', destDocs, snapshotDir]);
-      await run('cp', ['-a', destDocs, rsyncCopy]);
-      const rr = await pairs(
-        7,
-        (k) => {
-          for (let j = 0; j < 10; j++) {
-            const i = (k * 1700 + j * 307 + 11) % 10_000;
-            const rel = path.join(`d${Math.floor(i / 200)}`, `f${i}.md`);
-            for (const root of [destDocs, rsyncCopy]) fs.writeFileSync(path.join(root, rel), content(i, 500 + k));
-          }
-        },
-        async () => {
-          const r = await restoreTarget(ws, 'bench', last.replace(/\.json$/, ''), ['docs']);
-          if (r.written !== 10 || !r.verified) throw new Error(`restore: ${r.written} written, verified ${r.verified}`);
-        },
-        () => run('rsync', ['-a', '--delete', `${snapshotDir}/`, `${rsyncCopy}/`]),
-        true,
-      );
-      report({ name: 'restore, 10 of 10,000 files drifted', ...rr, refName: 'rsync -a --delete (from a snapshot)', target: 1.5 });
-    }
+    if (process.env.SYNCORD_BENCH_ONLY !== 'sync') await detectBench(base);
+    if (process.env.SYNCORD_BENCH_ONLY !== 'detect') await syncBench(base, hasRsync);
     printTable();
+    console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)} (1 min)`);
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** Rules as a rules file holds them, written where the CLI reads them. */
+function writeRules(ws: ReturnType<typeof resolveWorkspace>, rules: typeof DEFAULT_RULES): void {
+  fs.mkdirSync(path.dirname(rulesFile(ws)), { recursive: true });
+  fs.writeFileSync(rulesFile(ws), JSON.stringify(rules, null, 2));
+}
+
+// 1. Change detection: 20,000 files, 2,000 commits; `sync detect --since` and `sync check` (a target recorded
+// as synced at that commit, whose rules copy nothing: its status is the detection alone).
+async function detectBench(base: string): Promise<void> {
+  const repo = path.join(base, 'history');
+  const t0 = Date.now();
+  makeHistoryRepo(repo, 20_000, 2_000);
+  console.log(`(generated a 20,000-file repository with 2,000 commits in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  const paths = resolveWorkspace(repo);
+  const checkRules = { ...DEFAULT_RULES, components: {}, config: {} };
+  writeRules(paths, checkRules);
+  const tgt = path.join(base, 'check-target');
+  fs.mkdirSync(tgt);
+  await addTarget(paths, { name: 'checked', path: tgt, type: 'source' });
+  // Detection keeps the committed changes between `since` and HEAD in .syncord/cache/detect/ (they never
+  // change for a pair of commits): "cold" removes that cache before each run, "warm" is a later run with
+  // the same HEAD. The untracked listing and uncommitted changes are always computed afresh.
+  const cacheDir = committedCacheDir(paths);
+  const dropCache = () => fs.rmSync(cacheDir, { recursive: true, force: true });
+  for (const back of [20, 1999]) {
+    const since = execFileSync('git', ['rev-parse', `HEAD~${back}`], { cwd: repo, encoding: 'utf8' }).trim();
+    await updateTarget(paths, 'checked', { last_sync_commit: since });
+    let changed = 0;
+    await detectChanges(paths, DEFAULT_RULES, since); // warm-up (both read the same index and objects)
+    await run('git', ['diff', '--name-only', since], repo);
+    if (WHOLE) await cli(repo, ['sync', 'detect', '--since', since]);
+    for (const warm of [false, true]) {
+      const ways: Record<string, () => Promise<unknown>> = {
+        ref: () => run('git', ['diff', '--name-only', since], repo),
+        lib: async () => (changed = (await detectChanges(paths, DEFAULT_RULES, since)).files.length),
+      };
+      if (WHOLE) ways.cli = () => cli(repo, ['sync', 'detect', '--since', since]);
+      const r = await rounds(REPS(11), () => (warm ? undefined : dropCache()), ways);
+      const label = warm ? 'warm: committed changes cached' : 'cold: no cache';
+      reportWays(`detect since HEAD~${back} (${changed} changed of 20,000), ${label}`, r, 'git diff --name-only', 1.1);
+      if (WHOLE) {
+        const rc = await rounds(REPS(7), () => (warm ? undefined : dropCache()), {
+          ref: () => run('git', ['diff', '--name-only', since], repo),
+          cli: () => cli(repo, ['sync', 'check'], [1]),
+        });
+        report({ name: `sync check, synced at HEAD~${back} (${changed} changed), ${label} (whole command)`, ours: rc.cli, ref: rc.ref, refName: 'git diff --name-only', target: 1.5 });
+      }
+    }
+  }
+}
+
+// 2-5. Sync, backup and restore of a 10,000-file docs tree. The library and the whole command each have a
+// target of their own (and rsync a copy of its own), which start in step and get the same changes.
+async function syncBench(base: string, hasRsync: boolean): Promise<void> {
+  const main = path.join(base, 'main');
+  fs.mkdirSync(main);
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: main });
+  writeTree(path.join(main, 'docs'), 10_000);
+  execFileSync('git', ['add', '-A'], { cwd: main });
+  execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-m', 'docs'], { cwd: main });
+  settleIndex(main);
+  const ws = resolveWorkspace(main);
+  const rulesDocs = { ...DEFAULT_RULES, components: { docs: DEFAULT_RULES.components.docs }, config: {} };
+  writeRules(ws, rulesDocs);
+  const names = WHOLE ? ['bench', 'benchcli'] : ['bench'];
+  const dest: Record<string, string> = {};
+  for (const n of names) {
+    const tgt = path.join(base, n);
+    fs.mkdirSync(tgt);
+    await addTarget(ws, { name: n, path: tgt, type: 'source' });
+    dest[n] = path.join(tgt, 'docs/opencode/docs');
+  }
+  const rsyncDest = path.join(base, 'rsync-dest');
+  const syncLib = async (name: string, written: number, full = false) => {
+    const res = await applySync(ws, rulesDocs, await getTarget(ws, name), { full });
+    if (!res.ok || res.written !== written) throw new Error(`sync of ${name}: ${res.error ?? `${res.written} written, ${written} expected`}`);
+  };
+  const syncCli = async (name: string, written: number) => {
+    const out = JSON.parse(await cli(main, ['--json', 'sync', 'run', '--target', name])) as { ok: boolean; written: number; error?: string };
+    if (!out.ok || out.written !== written) throw new Error(`syncord sync run --target ${name}: ${out.error ?? `${out.written} written, ${written} expected`}`);
+  };
+
+  if (hasRsync) {
+    // Full sync into an empty target. Each run writes into new folders, for every way: ext4 avoids reusing
+    // inodes freed seconds before, so creating 10,000 files right after deleting 10,000 costs several times
+    // more, for whichever tool happens to run into it.
+    let k = 0;
+    const fullWays: Record<string, () => Promise<unknown>> = {
+      ref: () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${path.join(base, `full-${k}`, 'rsync')}/`]),
+      lib: () => syncLib(`full${k}`, 10_000, true),
+    };
+    if (WHOLE) fullWays.cli = () => syncCli(`fullcli${k}`, 10_000);
+    const r = await rounds(
+      REPS(5),
+      async (rep) => {
+        k = rep;
+        for (const n of [`full${rep}`, `fullcli${rep}`]) {
+          const dir = path.join(base, `full-${rep}`, n);
+          fs.mkdirSync(dir, { recursive: true });
+          await addTarget(ws, { name: n, path: dir, type: 'source' });
+        }
+      },
+      fullWays,
+      true,
+    );
+    reportWays('full sync, 10,000 files into an empty target', r, 'rsync -a', 1.5);
+    for (const n of names) await syncLib(n, 10_000, true);
+    await run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]);
+
+    // Incremental sync: 10 files changed (committed); the targets and the rsync copy start in step.
+    const incWays: Record<string, () => Promise<unknown>> = {
+      ref: () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]),
+      lib: () => syncLib('bench', 10),
+    };
+    if (WHOLE) incWays.cli = () => syncCli('benchcli', 10);
+    const ri = await rounds(
+      REPS(9),
+      (k) => {
+        for (let j = 0; j < 10; j++) {
+          const i = (k * 1000 + j * 97) % 10_000;
+          fs.writeFileSync(path.join(main, 'docs', `d${Math.floor(i / 200)}`, `f${i}.md`), content(i, k + 1));
+        }
+        execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-am', `edit ${k}`], { cwd: main });
+      },
+      incWays,
+      true,
+    );
+    reportWays('incremental sync, 10 of 10,000 files changed', ri, 'rsync -a --delete', 1.0, 1.5);
+
+    // No-op sync: nothing changed since the last sync.
+    const noopWays: Record<string, () => Promise<unknown>> = {
+      ref: () => run('rsync', ['-a', '--delete', `${main}/docs/`, `${rsyncDest}/`]),
+      lib: () => syncLib('bench', 0),
+    };
+    if (WHOLE) noopWays.cli = () => syncCli('benchcli', 0);
+    const rn = await rounds(REPS(7), () => undefined, noopWays);
+    reportWays('no-op sync, 10,000 files in step', rn, 'rsync -a --delete', 1.5);
+  } else {
+    console.log('(rsync not installed: sync benchmarks skipped; apt-get install -y rsync)');
+    for (const n of names) await syncLib(n, 10_000, true);
+  }
+
+  // Backup when 10 files changed in the target (after one full backup), vs a hard-linked copy of the tree.
+  const storeBytes = (name: string) => {
+    let n = 0;
+    const objects = path.join(main, '.syncord', 'backups', name, 'objects');
+    for (const d of fs.readdirSync(objects)) for (const f of fs.readdirSync(path.join(objects, d))) n += fs.statSync(path.join(objects, d, f)).size;
+    return n;
+  };
+  const growth: Record<string, number> = {};
+  const before: Record<string, number> = {};
+  let changedBytes = 0;
+  for (const n of names) await backupTarget(ws, rulesDocs, n);
+  const backupWays: Record<string, () => Promise<unknown>> = {
+    ref: () => run('cp', ['-al', dest.bench, path.join(base, `cp-al-${Date.now()}`)]),
+    lib: async () => {
+      const s = await backupTarget(ws, rulesDocs, 'bench');
+      if (s.files !== 10_000) throw new Error(`backup: ${s.files} files`);
+    },
+  };
+  if (WHOLE) {
+    backupWays.cli = async () => {
+      const s = JSON.parse(await cli(main, ['--json', 'target', 'backup', 'benchcli'])) as { files: number };
+      if (s.files !== 10_000) throw new Error(`syncord target backup: ${s.files} files`);
+    };
+  }
+  const rb = await rounds(
+    REPS(7),
+    (k) => {
+      changedBytes = 0;
+      for (let j = 0; j < 10; j++) {
+        const i = (k * 1500 + j * 211 + 5) % 10_000;
+        const text = content(i, 100 + k);
+        changedBytes += Buffer.byteLength(text);
+        for (const n of names) fs.writeFileSync(path.join(dest[n], `d${Math.floor(i / 200)}`, `f${i}.md`), text);
+      }
+      for (const n of names) before[n] = storeBytes(n);
+    },
+    backupWays,
+    true,
+  );
+  for (const n of names) growth[n] = storeBytes(n) - before[n];
+  const lastBackup = (name: string) => {
+    const manifests = path.join(main, '.syncord', 'backups', name, 'manifests');
+    return fs.readdirSync(manifests).filter((f) => f.endsWith('.json')).sort().pop()!;
+  };
+  const manifestBytes = fs.statSync(path.join(main, '.syncord', 'backups', 'bench', 'manifests', lastBackup('bench'))).size;
+  reportWays(
+    'backup, 10 of 10,000 files changed',
+    rb,
+    'cp -al',
+    1.5,
+    1.5,
+    `store growth of the last backup: ${growth.bench} B of new objects (library), ${growth.benchcli ?? '-'} B (whole command) for ${changedBytes} B changed, plus its manifest (${(manifestBytes / 1024).toFixed(0)} KiB, one entry per file)`,
+  );
+
+  // Restore of that backup after 10 files drifted in the target, vs rsync from a snapshot of the same tree.
+  if (hasRsync) {
+    const snapshotDir = path.join(base, 'snapshot');
+    const rsyncCopy = path.join(base, 'rsync-restore');
+    await run('cp', ['-a', dest.bench, snapshotDir]);
+    await run('cp', ['-a', dest.bench, rsyncCopy]);
+    const ids = Object.fromEntries(names.map((n) => [n, lastBackup(n).replace(/\.json$/, '')]));
+    const restoreWays: Record<string, () => Promise<unknown>> = {
+      ref: () => run('rsync', ['-a', '--delete', `${snapshotDir}/`, `${rsyncCopy}/`]),
+      lib: async () => {
+        const r = await restoreTarget(ws, 'bench', ids.bench, ['docs']);
+        if (r.written !== 10 || !r.verified) throw new Error(`restore: ${r.written} written, verified ${r.verified}`);
+      },
+    };
+    if (WHOLE) {
+      restoreWays.cli = async () => {
+        const r = JSON.parse(await cli(main, ['--json', 'target', 'restore', 'benchcli', '--backup', ids.benchcli, '--component', 'docs'])) as { written: number; verified: boolean };
+        if (r.written !== 10 || !r.verified) throw new Error(`syncord target restore: ${r.written} written, verified ${r.verified}`);
+      };
+    }
+    const rr = await rounds(
+      REPS(7),
+      (k) => {
+        for (let j = 0; j < 10; j++) {
+          const i = (k * 1700 + j * 307 + 11) % 10_000;
+          const rel = path.join(`d${Math.floor(i / 200)}`, `f${i}.md`);
+          for (const root of [...names.map((n) => dest[n]), rsyncCopy]) fs.writeFileSync(path.join(root, rel), content(i, 500 + k));
+        }
+      },
+      restoreWays,
+      true,
+    );
+    reportWays('restore, 10 of 10,000 files drifted', rr, 'rsync -a --delete (from a snapshot)', 1.5);
   }
 }
