@@ -43,47 +43,27 @@ function handOverLines(messages: { message_id: string; to: string; subject: stri
   return L;
 }
 
-/** `syncord sync request <target>|--all-targets [--since <commit>]`. */
-export function registerSyncRequest(sync: Command): void {
-  sync
-    .command('request [target]')
-    .description("turn a sync into work for the agents (seed 002): apply (Coding) → verify (Testing) → docs (Documentation), chained tasks handed to the instances whose roles fit")
-    .option('--all-targets', 'every registered target that is not synchronized now')
-    .option('--since <commit>', "count the changes since this commit (default: each target's last sync)")
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Each step is a task of the queue carrying its target, the commit range, the categories and priorities',
-        'detected and the checklist (sync_workflow). A step is offered to the instance whose role fits its agent',
-        `(the setting ${A.AGENT_ROLES_SETTING} in .vscode/settings.json; defaults: ${Object.entries(A.DEFAULT_AGENT_ROLES).map(([a, g]) => `${a} = ${g.slice(0, 2).join('|')}…`).join(', ')})`,
-        'and handed to its live session when it becomes ready. `syncord sync verify` moves the workflow on: a pass',
-        'starts the docs step, a failure opens a debugging task with the failing checks and a fix task, and the',
-        'verification waits for the fix. Completing the docs step reports to the requester (--as) in the message log.',
-        '`syncord sync status` shows the progress.',
-      ].join('\n'),
-    )
-    .action(async (name: string | undefined, o: { allTargets?: boolean; since?: string }, cmd: Command) => {
-      const ctx = contextFrom(cmd);
-      if (!!name === !!o.allTargets) throw new SyncordError('give a target name or --all-targets', 'usage');
-      const rules = (await T.loadRules(ctx.paths)).rules;
-      const roles = A.readWorkspaceAgentRoles(ctx.paths.root);
-      let targets: T.ResolvedTarget[];
-      const L: string[] = [];
-      if (name) targets = [await T.getTarget(ctx.paths, name)];
-      else {
-        if (!(await T.listTargets(ctx.paths)).length) throw new SyncordError(`no targets registered in ${T.registryFile(ctx.paths)}`, 'not-found');
-        const need = await A.targetsNeedingSync(ctx.paths, rules);
-        targets = need.targets;
-        if (need.synchronized.length) L.push(`Synchronized already (nothing to request): ${need.synchronized.join(', ')}`);
-        if (!targets.length) L.push('No target needs a sync.');
-      }
-      const sctx = sessionsOf(ctx);
-      const out = await A.requestAgentSync(sctx, rules, targets, { since: o.since, requestedBy: ctx.instance, roles }, hooksOf(ctx), !name);
-      L.push(...out.map(requestText));
-      if (!ctx.instance && out.some((x) => x.requested)) L.push('No requester named (--as): the report goes to every instance.');
-      ctx.print(L.join('\n'), { workflows: out });
-    });
+/** `syncord sync request <target>|--all-targets [--since <commit>]` (the command is defined in syncRequest.ts). */
+export async function syncRequestAction(name: string | undefined, o: { allTargets?: boolean; since?: string }, cmd: Command): Promise<void> {
+  const ctx = contextFrom(cmd);
+  if (!!name === !!o.allTargets) throw new SyncordError('give a target name or --all-targets', 'usage');
+  const rules = (await T.loadRules(ctx.paths)).rules;
+  const roles = A.readWorkspaceAgentRoles(ctx.paths.root);
+  let targets: T.ResolvedTarget[];
+  const L: string[] = [];
+  if (name) targets = [await T.getTarget(ctx.paths, name)];
+  else {
+    if (!(await T.listTargets(ctx.paths)).length) throw new SyncordError(`no targets registered in ${T.registryFile(ctx.paths)}`, 'not-found');
+    const need = await A.targetsNeedingSync(ctx.paths, rules);
+    targets = need.targets;
+    if (need.synchronized.length) L.push(`Synchronized already (nothing to request): ${need.synchronized.join(', ')}`);
+    if (!targets.length) L.push('No target needs a sync.');
+  }
+  const sctx = sessionsOf(ctx);
+  const out = await A.requestAgentSync(sctx, rules, targets, { since: o.since, requestedBy: ctx.instance, roles }, hooksOf(ctx), !name);
+  L.push(...out.map(requestText));
+  if (!ctx.instance && out.some((x) => x.requested)) L.push('No requester named (--as): the report goes to every instance.');
+  ctx.print(L.join('\n'), { workflows: out });
 }
 
 /** After `syncord task complete` (see program.ts): the next step of a sync by agents is handed over and said. */

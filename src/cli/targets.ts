@@ -2,7 +2,9 @@ import * as path from 'path';
 import { Command, Option } from 'commander';
 import { formatLocation, SyncordError } from '../core/errors';
 import * as T from '../core/targets';
-import { recordVerifyFromCli, registerSyncRequest, workflowLines, workflowsByTarget } from './agentSync';
+import * as fs from 'fs';
+import { registerSyncRequest } from './syncRequest';
+import { COORDINATION_FILES } from '../core/workspace';
 import { CliContext, contextFrom } from './context';
 import { io } from './io';
 import { ExitCode } from './exit';
@@ -284,7 +286,7 @@ async function verifyAll(ctx: CliContext, names: string[], opts: { components?: 
     const target = await T.getTarget(ctx.paths, name);
     const r = await T.verifyTarget(ctx.paths, rules, target, { components: opts.components, runCommands: opts.commands !== false, tests: opts.tests });
     // Kept, and the target's sync by agents moved on when it waits for this verification.
-    const { lines: agents } = await recordVerifyFromCli(ctx, target, r);
+    const { lines: agents } = await (await import('./agentSync')).recordVerifyFromCli(ctx, target, r);
     results.push(r);
     L.push(...verifyLines(ctx, name, r, opts.tests));
     L.push(...agents);
@@ -592,13 +594,15 @@ export function registerTargetCommands(program: Command): void {
   const statusAction = (check: boolean) => async (_o: unknown, cmd: Command) => {
     const ctx = contextFrom(cmd);
     const list = await T.targetStatuses(ctx.paths, await rulesOf(ctx));
-    const agents = await workflowsByTarget(ctx);
+    // The agents' progress comes from the task queue; without one the sessions code is not even loaded.
+    const agentSync = fs.existsSync(path.join(ctx.paths.coordinationDir, COORDINATION_FILES.tasks)) ? await import('./agentSync') : undefined;
+    const agents = agentSync ? await agentSync.workflowsByTarget(ctx) : new Map<string, never>();
     const human = list.length
       ? list
           .map((s) => {
             const w = agents.get(s.name);
             const line = `${s.status.padEnd(12)} ${s.name}  (${s.reason}${s.categories.length ? `; categories: ${s.categories.join(', ')}` : ''})`;
-            return w ? [line, ...workflowLines(w, w.state === 'open').map((l) => `             ${l}`)].join('\n') : line;
+            return w && agentSync ? [line, ...agentSync.workflowLines(w, w.state === 'open').map((l) => `             ${l}`)].join('\n') : line;
           })
           .join('\n')
       : 'No targets registered.';

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
-import { createTwoFilesPatch } from 'diff';
 import { assertRealFolder } from '../containment';
 import { SyncordError } from '../errors';
 import { Clock, systemClock } from '../ports';
@@ -288,7 +287,8 @@ async function planConfig(cfg: ResolvedConfig): Promise<ConfigPlan> {
   out.created = merged.created;
   out.changes = merged.changes;
   out.text = merged.text;
-  out.diff = merged.changed ? createTwoFilesPatch(targetText === undefined ? '/dev/null' : `a/${cfg.destination}`, `b/${cfg.destination}`, targetText ?? '', merged.text) : '';
+  // The diff library is loaded only when a config file changes: most syncs and every status never need it.
+  out.diff = merged.changed ? (await import('diff')).createTwoFilesPatch(targetText === undefined ? '/dev/null' : `a/${cfg.destination}`, `b/${cfg.destination}`, targetText ?? '', merged.text) : '';
   return out;
 }
 
@@ -344,7 +344,7 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
   if (Object.keys(merged).length) plan.merged = merged;
   if (repo.head) {
     plan.commit = repo.head;
-    const dirtyNow = await dirtyPaths(paths.root, sourceSpecs(sel.components));
+    const dirtyNow = await dirtySources(paths.root, sel.components);
     for (const ch of dirtyNow) plan.fingerprints[`source:${ch.path}`] ??= fingerprintOf(path.join(paths.root, ch.path));
     plan.dirty = dirtyNow.map((ch) => ch.path).sort();
   }
@@ -445,6 +445,14 @@ export interface SyncResult {
 function withoutTexts(plan: SyncPlan): SyncPlan {
   const { merged: _m, ...rest } = plan;
   return { ...rest, configs: plan.configs.map(({ text: _t, ...c }) => c) };
+}
+
+/**
+ * The files under the components' sources that differ from HEAD. No component, no sources: without a path
+ * `git status` would read the whole work tree (config files are checked by their fingerprints).
+ */
+function dirtySources(root: string, comps: ResolvedComponent[]): Promise<{ path: string }[]> {
+  return comps.length ? dirtyPaths(root, sourceSpecs(comps)) : Promise.resolve([]);
 }
 
 /** git pathspecs of the components' sources. */
@@ -584,7 +592,7 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
     const changed = changedFiles(plan, target.absPath, paths.root);
     if (plan.commit && plan.dirty) {
       // Files that became different from the plan's commit since (they were not part of what it compared).
-      for (const ch of await dirtyPaths(paths.root, sourceSpecs(sel.components))) {
+      for (const ch of await dirtySources(paths.root, sel.components)) {
         if (!plan.dirty.includes(ch.path)) changed.push(`${ch.path} changed in the main project`);
       }
     }

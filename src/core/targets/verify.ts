@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import { isSyncordError, SyncordError } from '../errors';
 import { lastVerifyFile, verifyLogDir, WorkspacePaths } from '../workspace';
 import * as z from 'zod';
@@ -124,14 +124,16 @@ export async function runVerifyCommand(cmd: VerifyCommandRule, cwd: string, opts
   });
 }
 
-const md = new MarkdownIt();
+/** The Markdown parser, loaded when a link is first checked: every other target command starts without it. */
+let md: Promise<MarkdownIt> | undefined;
+const markdown = () => (md ??= import('markdown-it').then((m) => new m.default()));
 
 /** Relative links and images in a Markdown file that do not resolve to a file or folder in the target. */
 export async function brokenLinks(file: string, targetRoot: string): Promise<VerifyProblem[]> {
   const text = await fs.promises.readFile(file, 'utf8');
   const lines = text.split('\n');
   const problems: VerifyProblem[] = [];
-  const tokens = md.parse(text, {});
+  const tokens = (await markdown()).parse(text, {});
   for (const t of tokens) {
     if (t.type !== 'inline' || !t.children) continue;
     for (const child of t.children) {
