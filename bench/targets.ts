@@ -228,10 +228,15 @@ async function detectBench(base: string): Promise<void> {
         ref: () => run('git', ['diff', '--name-only', since], repo),
         lib: async () => (changed = (await detectChanges(paths, DEFAULT_RULES, since)).files.length),
       };
-      if (WHOLE) ways.cli = () => cli(repo, ['sync', 'detect', '--since', since]);
+      if (WHOLE) {
+        ways.cli = () => cli(repo, ['sync', 'detect', '--since', since]);
+        // Node's own start, the floor of any whole command in Node.
+        ways.node = () => run(process.execPath, ['-e', '0']);
+      }
       const r = await rounds(REPS(11), () => (warm ? undefined : dropCache()), ways);
       const label = warm ? 'warm: committed changes cached' : 'cold: no cache';
       reportWays(`detect since HEAD~${back} (${changed} changed of 20,000), ${label}`, r, 'git diff --name-only', 1.1);
+      if (r.node) console.log(`    node -e 0 in the same rounds: ${median(r.node).toFixed(1)} ms, ${(median(r.node) / median(r.ref)).toFixed(2)}x git diff --name-only`);
       if (WHOLE) {
         const rc = await rounds(REPS(7), () => (warm ? undefined : dropCache()), {
           ref: () => run('git', ['diff', '--name-only', since], repo),

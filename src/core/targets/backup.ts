@@ -687,12 +687,13 @@ export async function restoreBackup(
   paths: WorkspacePaths,
   target: ResolvedTarget,
   id: string,
-  opts: { components?: string[]; now?: Date } = {},
+  opts: { components?: string[]; now?: Date; manifest?: Manifest } = {},
 ): Promise<RestoreResult> {
   const root = target.absPath;
   assertRealFolder(root, `the folder of target "${target.name}"`);
   const store = storeOf(paths, target.name);
-  const m = await readManifest(store, id, target.name);
+  // The manifest when the caller has just read it (checked as `readManifest` checks it), else read here.
+  const m = opts.manifest && opts.manifest.id === id && opts.manifest.target === target.name ? opts.manifest : await readManifest(store, id, target.name);
   const names = opts.components ?? Object.keys(m.components);
   for (const n of names) if (!m.components[n]) throw new SyncordError(`backup ${id} has no component "${n}"`, 'not-found');
   removeLeftovers(paths, target.name, root);
@@ -706,29 +707,42 @@ export async function restoreBackup(
     assertNoLinkBelow(root, destAbs, `restore of ${name}`);
     const abs = (rel: string) => (rel ? path.join(destAbs, rel) : destAbs);
     const step: RestoreStep = { name, c, destAbs, toDelete: [...(c.absent ?? [])], toWrite: [], toTouch: [], currentDirs: [], kept: new Map(), replacesFolder: false };
+    let walked: Map<string, FileInfo> | undefined;
     if (!m.partial) {
       if (c.kind === 'dir') {
         const w = await walk(destAbs);
+        walked = w.files;
         step.currentDirs = w.dirs;
         for (const rel of w.files.keys()) if (!c.files[rel]) step.toDelete.push(rel);
       } else if (!c.files['']) {
         step.toDelete.push('');
       }
     }
-    await pool(Object.entries(c.files), 8, async ([rel, e]) => {
-      const p = abs(rel);
-      const st = await lstatOrUndefined(p);
+    const sameContent = (rel: string, e: ManifestEntry, info: FileInfo) => {
+      if (info.mode !== e.mode || !sameStat(info, e)) step.toTouch.push([rel, e]);
+      else step.kept.set(rel, { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, ctimeMs: info.ctimeMs });
+    };
+    // The metadata of each entry comes from the walk when the whole folder was walked (one lstat per file),
+    // else from an lstat of its own; only files whose metadata cannot vouch for them are hashed.
+    const toHash: [string, ManifestEntry, FileInfo][] = [];
+    const slicer = new Slicer();
+    for (const [rel, e] of Object.entries(c.files)) {
+      const { info, dir } = entryInfo(abs(rel), walked?.get(rel));
       // Not changed in any way since the snapshot was taken (same inode, size and modification time, and a status
       // change time before the snapshot, which no tool can set back): its content is the recorded one. `ino` is only
       // recorded for files that were not being written during the backup.
-      const unchanged = st?.isFile() && !e.link && e.ino !== undefined && st.ino === e.ino && sameStat(infoOf(st), e) && st.ctimeMs < takenMs;
-      if (st && !e.link && st.isFile() && st.size === e.size && (unchanged || (await hashFile(p, st.size)) === e.hash)) {
-        if ((st.mode & 0o7777) !== e.mode || !sameStat(infoOf(st), e)) step.toTouch.push([rel, e]);
-        else step.kept.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs });
-      } else if (!(st && e.link && st.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link)) {
-        if (st?.isDirectory()) step.replacesFolder = true;
+      if (info?.kind === 'file' && !e.link && info.size === e.size) {
+        if (e.ino !== undefined && info.ino === e.ino && sameStat(info, e) && info.ctimeMs < takenMs) sameContent(rel, e, info);
+        else toHash.push([rel, e, info]);
+      } else if (!(info?.kind === 'symlink' && e.link && fs.readlinkSync(abs(rel)) === e.link)) {
+        if (dir) step.replacesFolder = true;
         step.toWrite.push([rel, e]);
       }
+      await slicer.tick();
+    }
+    await pool(toHash, 8, async ([rel, e, info]) => {
+      if ((await hashFile(abs(rel), info.size)) === e.hash) sameContent(rel, e, info);
+      else step.toWrite.push([rel, e]);
     });
     for (const rel of step.toDelete) if (lstatSyncOrUndefined(abs(rel))?.isDirectory()) step.replacesFolder = true;
     steps.push(step);
@@ -823,23 +837,40 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
   }
   // 4. Proof: what was written or touched is hashed again; what was kept must still be the file that was
   // proved when planned (same inode, size, modification and status change time).
-  await pool(Object.entries(c.files), 8, async ([rel, e]) => {
-    const p = abs(rel);
-    const st = await lstatOrUndefined(p);
+  // One walk after (when the whole folder is restored) gives the metadata of every entry and what is there
+  // that the snapshot did not have.
+  const after = !partial && c.kind === 'dir' ? await walk(destAbs) : undefined;
+  const toHash: [string, ManifestEntry, FileInfo][] = [];
+  const slicer = new Slicer();
+  for (const [rel, e] of Object.entries(c.files)) {
+    const { info } = entryInfo(abs(rel), after?.files.get(rel));
     const was = step.kept.get(rel);
-    const ok = e.link
-      ? st?.isSymbolicLink() && (await fs.promises.readlink(p)) === e.link
-      : was
-        ? st?.isFile() && st.ino === was.ino && sameStat(st, was) && st.ctimeMs === was.ctimeMs
-        : st?.isFile() && (await hashFile(p, st.size)) === e.hash;
-    if (!ok) result.mismatches.push(destRel(rel));
+    if (e.link) {
+      if (!(info?.kind === 'symlink' && fs.readlinkSync(abs(rel)) === e.link)) result.mismatches.push(destRel(rel));
+    } else if (was) {
+      if (!(info?.kind === 'file' && info.ino === was.ino && sameStat(info, was) && info.ctimeMs === was.ctimeMs)) result.mismatches.push(destRel(rel));
+    } else if (info?.kind === 'file') toHash.push([rel, e, info]);
+    else result.mismatches.push(destRel(rel));
+    await slicer.tick();
+  }
+  await pool(toHash, 8, async ([rel, e, info]) => {
+    if ((await hashFile(abs(rel), info.size)) !== e.hash) result.mismatches.push(destRel(rel));
   });
   result.mismatches.sort();
-  for (const rel of step.toDelete) if (await lstatOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
-  if (!partial && c.kind === 'dir') {
-    const after = await walk(destAbs);
-    for (const rel of after.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
-  }
+  for (const rel of step.toDelete) if (lstatSyncOrUndefined(abs(rel))) result.mismatches.push(destRel(rel));
+  if (after) for (const rel of after.files.keys()) if (!c.files[rel]) result.mismatches.push(destRel(rel));
+}
+
+/**
+ * An entry's metadata: the walk's when it listed the entry, else its own lstat. `dir`: a folder is there.
+ * Special files (sockets, devices) count as neither file nor link.
+ */
+function entryInfo(p: string, walked: FileInfo | undefined): { info?: FileInfo; dir: boolean } {
+  if (walked) return { info: walked, dir: false };
+  const st = lstatSyncOrUndefined(p);
+  if (!st) return { dir: false };
+  if (st.isDirectory()) return { dir: true };
+  return st.isFile() || st.isSymbolicLink() ? { info: infoOf(st), dir: false } : { dir: false };
 }
 
 /**

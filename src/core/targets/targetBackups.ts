@@ -56,7 +56,7 @@ async function rebaseRestored(paths: WorkspacePaths, target: string, m: Manifest
 async function restoreAndRecord(paths: WorkspacePaths, targetName: string, backupId: string, components: string[] | undefined, rewind: boolean): Promise<RestoreResult> {
   const target = await getTarget(paths, targetName);
   const m = await loadManifest(paths, targetName, backupId);
-  const r = await restoreBackup(paths, target, backupId, { components });
+  const r = await restoreBackup(paths, target, backupId, { components, manifest: m });
   const full = rewind && m.reason === 'pre-sync' && Object.keys(m.components).every((n) => r.components.includes(n));
   await rebaseRestored(paths, targetName, m, r.components);
   if (!full) {
