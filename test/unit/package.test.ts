@@ -67,11 +67,12 @@ describe('npm run package', function () {
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  // The budget: about 300 KB of compressed code (Syncord's own, zod, the MCP SDK, commander, markdown-it), 60 KB of
-  // codicon font for the webview, 50 KB of manifest, README and schemas. A library bundled whole by mistake (zod's
+  // The budget: about 400 KB of compressed code in some 60 files (Syncord's own, zod, the MCP SDK, commander,
+  // markdown-it: each CLI verb area and each library loaded on demand is a chunk of its own, compressed apart), 60 KB
+  // of codicon font for the webview, 50 KB of manifest, README and schemas. A library bundled whole by mistake (zod's
   // locales: 250 KB, ajv: 130 KB) goes over it.
-  it('makes a .vsix smaller than 500 KB, its extension.js smaller than 500 KB', () => {
-    assert.ok(fs.statSync(vsix).size < 500 * 1024, `the .vsix is ${fs.statSync(vsix).size} bytes`);
+  it('makes a .vsix smaller than 560 KB, its extension.js smaller than 500 KB', () => {
+    assert.ok(fs.statSync(vsix).size < 560 * 1024, `the .vsix is ${fs.statSync(vsix).size} bytes`);
     const ext = entries.find((e) => e.name === 'extension/dist/extension.js')!.data();
     assert.ok(ext.length < 500 * 1024, `extension.js is ${ext.length} bytes`);
   });
