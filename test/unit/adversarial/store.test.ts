@@ -8,6 +8,7 @@ import { sendMessage } from '../../../src/core/coordination/messages';
 import { CoordinationStore } from '../../../src/core/coordination/store';
 import { claimTask, completeTask } from '../../../src/core/coordination/tasks';
 import { forgetCachedDocuments } from '../../../src/core/store/documents';
+import * as atomic from '../../../src/core/store/atomic';
 import { runSyncord } from '../cli/runSyncord';
 import { SEED_DIR } from '../coordination/helpers';
 
@@ -82,18 +83,36 @@ describe('adversarial: coordination files', function () {
    * A hand edit that lands after Syncord wrote and flushed its temporary file, just before the rename: the edit
    * must survive, and the change be applied again on top of it (or refused).
    */
+  /**
+   * Edits `target` by hand the first time Syncord flushes a temporary file to disk (the moment between writing it
+   * and renaming it into place): on the event loop (fsyncSync) or on the thread pool (flushFile, combined writes).
+   */
   function editWhenFlushing(target: string, edit: (text: string) => string): { restore(): void; edits(): number } {
     const original = realFs.fsyncSync;
+    const originalFlush = atomic.flushFile;
     let count = 0;
-    realFs.fsyncSync = (fd: number) => {
-      original(fd);
+    const editOnce = () => {
       if (count === 0) {
         count++;
         // What an editor or an agent's editing tool does: rewrite the file in place, without the lock.
         fs.writeFileSync(target, edit(fs.readFileSync(target, 'utf8')));
       }
     };
-    return { restore: () => (realFs.fsyncSync = original), edits: () => count };
+    realFs.fsyncSync = (fd: number) => {
+      original(fd);
+      editOnce();
+    };
+    (atomic as { flushFile: typeof atomic.flushFile }).flushFile = async (file: string) => {
+      await originalFlush(file);
+      editOnce();
+    };
+    return {
+      restore: () => {
+        realFs.fsyncSync = original;
+        (atomic as { flushFile: typeof atomic.flushFile }).flushFile = originalFlush;
+      },
+      edits: () => count,
+    };
   }
 
   it('keeps a hand edit that lands between the temporary file and the rename (tasks + registry together)', async () => {

@@ -69,16 +69,19 @@ describe('syncord sessions (CLI, fake runtimes)', function () {
       for (const pid of [s.pid, s.agent_pid]) if (pid) started.push(pid);
     }
     for (const pid of started.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
+      // Its process group too (a session's own group): the `syncord` of a hook it started would go on writing.
+      for (const p of [-pid, pid]) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone, or not a group
+        }
       }
     }
     // A hook's `syncord` started by an agent that was just killed may still be writing state files.
-    fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    fs.rmSync(config, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    fs.rmSync(`${root}.worktrees`, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    fs.rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    fs.rmSync(config, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    fs.rmSync(`${root}.worktrees`, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
 
   it('spawns a headless agent that checks in, then hands it a task it completes, recorded in the message log', async () => {

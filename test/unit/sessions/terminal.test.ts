@@ -63,7 +63,7 @@ describe('sessions: terminal hand-overs (core)', function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     child = undefined;
     // A hook's `syncord` started by an agent that was just killed may still be writing state files.
-    fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    fs.rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
 
   it('types a slung task into the terminal of the owning window; the agent takes it and acknowledges it', async () => {
