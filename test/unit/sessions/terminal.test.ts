@@ -31,7 +31,8 @@ describe('sessions: terminal hand-overs (core)', function () {
   let output = '';
 
   const launcher: Launcher = async (req) => {
-    child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env });
+    // A group of its own, as a terminal gives it: the cleanup stops it with the `syncord` its hooks start.
+    child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true });
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     await new Promise((r) => child!.once('spawn', r));
@@ -60,7 +61,13 @@ describe('sessions: terminal hand-overs (core)', function () {
   });
 
   afterEach(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (child?.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     child = undefined;
     // A hook's `syncord` started by an agent that was just killed may still be writing state files.
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
