@@ -4,6 +4,7 @@
 //   dist/client.js     the agents' `syncord` command: hands coordination verbs to the workspace's daemon when one
 //                      runs, else loads cli.js (one small file that loads nothing else first)
 //   dist/chunks/*.js   the code both of them use, and the CLI's verb areas, each loaded when first needed
+//   dist/lazy/*.js     modules the code above loads with a plain `require` only when it needs them (see `lazyModules`)
 //   dist/webview.js    the Message Log webview script (browser)
 // `--production` minifies; `--watch` rebuilds on change.
 //
@@ -79,6 +80,30 @@ const mcpWithoutAjv = {
   },
 };
 
+/**
+ * Modules that are `require`d where they are needed instead of imported, so that code which does not need them
+ * never reads them: the zod schemas of the coordination files, which a read needs only to describe a file that
+ * fails its generated check (src/core/coordination/store.ts). esbuild would bundle a required module into the
+ * requiring chunk, with everything it imports (zod), read on every start; instead each becomes an entry point of
+ * its own in dist/lazy/ (sharing chunks with the rest), and the `require` of it is left to run time, pointed at
+ * that file from wherever the requiring code lands (see `toCommonJs`). An `import` of the same module elsewhere
+ * still bundles it as usual (into a shared chunk, so there is one copy of it).
+ */
+const lazyModules = { 'src/core/coordination/schemas.ts': 'coordination-schemas' };
+const LAZY_PREFIX = 'syncord-lazy:';
+
+const lazyRequire = {
+  name: 'lazy-require',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, (args) => {
+      if (args.kind !== 'require-call') return undefined;
+      const rel = path.relative(__dirname, path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
+      const name = lazyModules[`${rel}.ts`] ?? lazyModules[rel];
+      return name ? { path: `${LAZY_PREFIX}${name}`, external: true } : undefined;
+    });
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -95,9 +120,13 @@ const node = {
   ...common,
   // Source maps are inlined in the ES module pass and carried over (as files) by the CommonJS pass.
   sourcemap: production ? false : 'inline',
-  entryPoints: { extension: 'src/extension/extension.ts', cli: 'src/cli/main.ts' },
+  entryPoints: {
+    extension: 'src/extension/extension.ts',
+    cli: 'src/cli/main.ts',
+    ...Object.fromEntries(Object.entries(lazyModules).map(([file, name]) => [`lazy/${name}`, file])),
+  },
   outdir,
-  entryNames: '[name]',
+  entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   format: 'esm',
@@ -105,7 +134,7 @@ const node = {
   target: 'node20',
   external: ['vscode'],
   write: false,
-  plugins: [...common.plugins, toCommonJs()],
+  plugins: [...common.plugins, lazyRequire, toCommonJs()],
 };
 
 /** The daemon's client: one file of its own, no chunks, so that a call through the daemon reads nothing more. */
@@ -139,6 +168,7 @@ function toCommonJs() {
         if (result.errors.length || !result.outputFiles) return;
         const chunks = path.join(outdir, 'chunks');
         fs.rmSync(chunks, { recursive: true, force: true });
+        fs.rmSync(path.join(outdir, 'lazy'), { recursive: true, force: true });
         fs.mkdirSync(chunks, { recursive: true });
         for (const out of result.outputFiles) {
           const isCli = out.path === path.join(outdir, 'cli.js');
@@ -158,7 +188,12 @@ function toCommonJs() {
             logLevel: 'silent',
           });
           fs.mkdirSync(path.dirname(out.path), { recursive: true });
-          let code = cjs.code;
+          // A lazy module's `require`, pointed at its entry in dist/lazy/ from where this file is.
+          let code = cjs.code.replace(/(["'])syncord-lazy:([\w-]+)\1/g, (_, q, name) => {
+            const rel = path.relative(path.dirname(out.path), path.join(outdir, 'lazy', `${name}.js`)).split(path.sep).join('/');
+            // Absolute at run time: esbuild's require helper may live in another file than this one.
+            return `__dirname + ${JSON.stringify(`/${rel}`)}`;
+          });
           if (cjs.map) {
             fs.writeFileSync(`${out.path}.map`, cjs.map);
             code += `//# sourceMappingURL=${path.basename(out.path)}.map\n`;

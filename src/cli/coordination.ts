@@ -36,7 +36,8 @@ import {
   threadOf,
   threadRoot,
 } from '../core/coordination/messages';
-import { Decision, Message, PendingDecision, PRIORITIES, ResponseEntry } from '../core/coordination/schemas';
+import { Decision, Message, PendingDecision, ResponseEntry } from '../core/coordination/schemas';
+import { PRIORITIES } from '../core/coordination/vocabulary';
 import { CoordinationStore } from '../core/coordination/store';
 import {
   acceptTask,

@@ -11,7 +11,8 @@ import { checkHealth, DEFAULT_RESPONSE_HOURS, DEFAULT_STALE_HOURS } from '../cor
 import { getInbox, inboxCount } from '../core/coordination/inbox';
 import { checkOut } from '../core/coordination/instances';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../core/coordination/messages';
-import { InstanceSchema, MESSAGE_TYPES, MessageSchema, TaskSchema } from '../core/coordination/schemas';
+import { InstanceSchema, MessageSchema, TaskSchema } from '../core/coordination/schemas';
+import { MESSAGE_TYPES } from '../core/coordination/vocabulary';
 import {
   acceptTask,
   addTask,

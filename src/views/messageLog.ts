@@ -4,7 +4,8 @@
  */
 import { COORDINATION_FILES } from '../core/workspace';
 import { acceptsReplies, isUnreadBy, isWaiting, mayClose, mayReply } from '../core/coordination/messages';
-import { MESSAGE_TYPES, PRIORITIES, type Message } from '../core/coordination/schemas';
+import { type Message } from '../core/coordination/schemas';
+import { MESSAGE_TYPES, PRIORITIES } from '../core/coordination/vocabulary';
 import type { CoordinationSnapshot } from '../core/coordination/snapshot';
 import { filterThreads, Thread, ThreadFilter, threadWaiting } from '../core/coordination/threads';
 import { timeOf } from '../core/coordination/time';

@@ -77,14 +77,18 @@ describe('npm run package', function () {
     assert.ok(ext.length < 500 * 1024, `extension.js is ${ext.length} bytes`);
   });
 
-  /** The files of dist/ that `file` loads, itself included, following its `require("./…")` calls. */
+  /**
+   * The files of dist/ that `file` loads, itself included, following its `require("./…")` calls and the
+   * `__dirname + "/…"` paths of the modules it requires only when needed (esbuild.js, `lazyModules`).
+   */
   function loads(file: string, seen = new Set<string>()): Set<string> {
     if (seen.has(file)) return seen;
     seen.add(file);
     const entry = entries.find((e) => e.name === file);
     assert.ok(entry, `${file} is required but missing from the .vsix`);
-    for (const m of entry.data().toString('utf8').matchAll(/require\(\s*"(\.\.?\/[^"]+)"\s*\)/g)) {
-      loads(path.posix.join(path.posix.dirname(file), m[1]), seen);
+    const code = entry.data().toString('utf8');
+    for (const m of code.matchAll(/require\(\s*"(\.\.?\/[^"]+)"\s*\)|__dirname\s*\+\s*"\/([^"]+\.js)"/g)) {
+      loads(path.posix.join(path.posix.dirname(file), m[1] ?? m[2]), seen);
     }
     return seen;
   }

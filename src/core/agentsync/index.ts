@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatLocation, SyncordError } from '../errors';
-import { Message, SyncAgent } from '../coordination/schemas';
+import { Message } from '../coordination/schemas';
+import { SyncAgent } from '../coordination/vocabulary';
 import { DeliveryHooks, DeliveryRecord, isLive, nudgeRecipients, reconcileSessions, SessionContext } from '../sessions';
 import { buildChecklist, DetectResult, detectChanges, getTarget, keepVerify, KeptVerify, lastSyncedCommit, ResolvedTarget, SyncRules, targetStatuses, VerifyResult } from '../targets';
 import { readHeadId } from '../targets/git';

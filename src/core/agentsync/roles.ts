@@ -3,7 +3,8 @@ import * as path from 'path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { SyncordError } from '../errors';
-import { Registry, SYNC_AGENTS, SyncAgent } from '../coordination/schemas';
+import { Registry } from '../coordination/schemas';
+import { SYNC_AGENTS, SyncAgent } from '../coordination/vocabulary';
 import { parseJsonc, stripBom, validateValue } from '../store/jsonText';
 
 /**

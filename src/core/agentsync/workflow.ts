@@ -2,7 +2,8 @@ import { SyncordError } from '../errors';
 import { nextId } from '../coordination/ids';
 import { requireInstance } from '../coordination/instances';
 import { appendMessage, BROADCAST, SYSTEM_SENDER } from '../coordination/messages';
-import { CommunicationLog, Message, PRIORITIES, Priority, Registry, SYNC_STEPS, SyncAgent, SyncStep, SyncWorkflowStep, Task, TaskQueue } from '../coordination/schemas';
+import { CommunicationLog, Message, Registry, SyncWorkflowStep, Task, TaskQueue } from '../coordination/schemas';
+import { PRIORITIES, Priority, SYNC_STEPS, SyncAgent, SyncStep } from '../coordination/vocabulary';
 import { conflict, defineChange } from '../coordination/store';
 import { allTasks, findTask, TaskEntry, TaskList, unmetDependencies } from '../coordination/tasks';
 

@@ -1,7 +1,8 @@
 import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
-import { CommunicationLog, Message, Priority, ResponseEntry } from './schemas';
+import { CommunicationLog, Message, ResponseEntry } from './schemas';
+import { Priority } from './vocabulary';
 import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { requireTask, checkPriority } from './tasks';
 import { isoTime, timeOf } from './time';

@@ -1,5 +1,16 @@
 import * as z from 'zod';
 import { TARGET_NAME } from '../workspace';
+import {
+  DECISION_STATUSES,
+  INSTANCE_STATUSES,
+  MESSAGE_STATUSES,
+  MESSAGE_TYPES,
+  PRIORITIES,
+  RESPONSE_STATUSES,
+  SYNC_AGENTS,
+  SYNC_STEPS,
+  TASK_STATUSES,
+} from './vocabulary';
 
 /**
  * The four coordination files of seed 004. Shapes follow the seed exactly; fields the seed shows on every
@@ -14,17 +25,6 @@ const isoTime = () =>
 const open = (examples: readonly string[], description: string) =>
   z.string().meta({ examples: [...examples], description });
 const ids = () => z.array(z.string());
-
-export const INSTANCE_STATUSES = ['active', 'idle', 'pending', 'offline'] as const;
-export const TASK_STATUSES = ['pending_assignment', 'assigned', 'accepted', 'in_progress', 'blocked', 'completed', 'cancelled'] as const;
-export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-export const MESSAGE_TYPES = ['consultation_request', 'consultation_response', 'info', 'handoff', 'question', 'reply'] as const;
-export const MESSAGE_STATUSES = ['pending_response', 'responded', 'sent', 'acknowledged', 'closed'] as const;
-export const RESPONSE_STATUSES = ['pending', 'completed', 'cancelled'] as const;
-export const DECISION_STATUSES = ['active', 'superseded', 'revoked'] as const;
-
-export type Priority = (typeof PRIORITIES)[number];
-export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const InstanceSchema = z.looseObject({
   role: z.string().meta({ description: 'What this instance works on, e.g. architecture-backend.' }),
@@ -74,12 +74,6 @@ export const RegistrySchema = z
     merge_conflicts: mergeConflicts(),
   })
   .meta({ title: 'Syncord instance registry', description: 'coordination/instance-registry.json: the instances (agents) that coordinate here' });
-
-/** The steps of seed 002's "Agent Coordination for Synchronization" and the agent of the seed that does each. */
-export const SYNC_STEPS = ['apply', 'verify', 'debug', 'fix', 'docs'] as const;
-export const SYNC_AGENTS = ['coding', 'testing', 'debugging', 'documentation'] as const;
-export type SyncStep = (typeof SYNC_STEPS)[number];
-export type SyncAgent = (typeof SYNC_AGENTS)[number];
 
 const WORKFLOW_ID = /^wf_\d+$/;
 
@@ -227,6 +221,20 @@ export interface TaskExtras {
   completed_at?: string;
   declined_by?: string[];
   notes?: string;
+}
+
+/**
+ * The schemas the generated checks of the four files are compiled from (scripts/generate-schemas.ts): the JSON
+ * Schemas below, refusing anything JSON Schema cannot say (a check that let it pass would accept what zod refuses).
+ */
+export function coordinationValidatorSchemas(): Record<'matchesRegistry' | 'matchesTaskQueue' | 'matchesCommunicationLog' | 'matchesDecisionLog', unknown> {
+  const gen = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-7', io: 'input', unrepresentable: 'throw' });
+  return {
+    matchesRegistry: gen(RegistrySchema),
+    matchesTaskQueue: gen(TaskQueueSchema),
+    matchesCommunicationLog: gen(CommunicationLogSchema),
+    matchesDecisionLog: gen(DecisionLogSchema),
+  };
 }
 
 /** The JSON Schemas of the four files, for `contributes.jsonValidation` (see scripts/generate-schemas.ts). */

@@ -3,17 +3,10 @@ import { SyncordError } from '../errors';
 import { Clock, Logger, silentLogger, systemClock } from '../ports';
 import { Change, DocumentsOf, FileKind, FileStore, JsonFileSpec, readJsonFiles } from '../store';
 import { COORDINATION_FILES } from '../workspace';
-import {
-  CommunicationLog,
-  CommunicationLogSchema,
-  DecisionLog,
-  DecisionLogSchema,
-  Registry,
-  RegistrySchema,
-  TaskQueue,
-  TaskQueueSchema,
-} from './schemas';
+import type * as Schemas from './schemas';
+import type { CommunicationLog, DecisionLog, Registry, TaskQueue } from './schemas';
 import { isoTime } from './time';
+import { matchesCommunicationLog, matchesDecisionLog, matchesRegistry, matchesTaskQueue } from './validators.generated';
 
 export interface CoordinationValues {
   registry: Registry;
@@ -24,12 +17,24 @@ export interface CoordinationValues {
 export type CoordinationKey = keyof CoordinationValues;
 type SpecsOf<K extends CoordinationKey> = { [P in K]: JsonFileSpec<CoordinationValues[P]> };
 
-const SCHEMAS = {
-  registry: RegistrySchema,
-  tasks: TaskQueueSchema,
-  messages: CommunicationLogSchema,
-  decisions: DecisionLogSchema,
-} as const;
+/**
+ * Each file's check and its schema. Reads and writes run the generated check; the zod schemas (./schemas.ts) are
+ * built only when a file fails it, to say what is wrong and where, so a command that reads valid files never
+ * loads them.
+ */
+const CHECKS: { [K in CoordinationKey]: { matches: (value: unknown) => boolean; schema: keyof typeof Schemas } } = {
+  registry: { matches: matchesRegistry, schema: 'RegistrySchema' },
+  tasks: { matches: matchesTaskQueue, schema: 'TaskQueueSchema' },
+  messages: { matches: matchesCommunicationLog, schema: 'CommunicationLogSchema' },
+  decisions: { matches: matchesDecisionLog, schema: 'DecisionLogSchema' },
+};
+
+let schemas: typeof Schemas | undefined;
+/** The zod schemas of the coordination files, loaded on first use. */
+function zodSchemas(): typeof Schemas {
+  // A require, not an import: the bundle evaluates the module (and zod) only when this runs.
+  return (schemas ??= require('./schemas') as typeof Schemas);
+}
 
 export const ALL_KEYS: CoordinationKey[] = ['registry', 'tasks', 'messages', 'decisions'];
 
@@ -88,9 +93,13 @@ export class CoordinationStore {
   private specs<K extends CoordinationKey>(keys: readonly K[]): SpecsOf<K> {
     const out: Record<string, JsonFileSpec<unknown>> = {};
     for (const k of keys) {
+      const check = CHECKS[k];
       out[k] = {
         file: this.file(k),
-        schema: SCHEMAS[k],
+        get schema() {
+          return zodSchemas()[check.schema] as JsonFileSpec<unknown>['schema'];
+        },
+        matches: check.matches,
         missingHint: 'initialize coordination first (`syncord init`, or "Syncord: Initialize Coordination" in VS Code)',
       };
     }

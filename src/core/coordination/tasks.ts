@@ -1,7 +1,8 @@
 import { SyncordError } from '../errors';
 import { nextId, uniq } from './ids';
 import { requireInstance } from './instances';
-import { Priority, PRIORITIES, Registry, Task, TaskQueue } from './schemas';
+import { Registry, Task, TaskQueue } from './schemas';
+import { Priority, PRIORITIES } from './vocabulary';
 import { conflict, CoordinationStore, defineChange, usage } from './store';
 import { timeOf } from './time';
 

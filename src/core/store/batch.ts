@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { ChangedOnDiskError, flushFile, parseTempName, prepareWrite } from './atomic';
-import { JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
+import { conforms, JsonFileSpec, readCached, rememberWritten, StoredDocument } from './documents';
 import { appendLine, evaluate, exists, IntentLine, openIntent, parseLines, readFrom, serializeError, SerializedError } from './intents';
 import { spoolDirOf } from '../workspace';
 import { pidIsDead } from './lock';
-import { matchesInPlace, TopEntry, topLevelLayout } from './jsonText';
+import { TopEntry, topLevelLayout } from './jsonText';
 import { renderAppends, renderUpdate } from './render';
 
 /**
@@ -88,7 +88,7 @@ function applyBatch<T>(
 }
 
 function schemaIssue(target: CombinedFile<unknown>, value: unknown): string | undefined {
-  if (matchesInPlace(target.spec.schema, value)) return undefined;
+  if (conforms(target.spec, value)) return undefined;
   const check = target.spec.schema.safeParse(value);
   return check.success ? undefined : (check.error.issues[0]?.message ?? 'invalid');
 }

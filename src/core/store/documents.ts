@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { z } from 'zod';
 import { SyncordError } from '../errors';
 import { FileIdentity, identityOf, sameIdentity } from './atomic';
-import { decodeUtf8, parseJsonText, stripBom, TopEntry, validateValue } from './jsonText';
+import { decodeUtf8, matchesInPlace, parseJsonText, stripBom, TopEntry, validateValue } from './jsonText';
 
 /**
  * Reading a workspace file: the one place where bytes from disk become a validated value. Every read checks
@@ -14,7 +14,13 @@ import { decodeUtf8, parseJsonText, stripBom, TopEntry, validateValue } from './
 /** One JSON file of the workspace and the schema its content must match. */
 export interface JsonFileSpec<T> {
   file: string;
+  /** What the content must match. With `matches`, read only to say what is wrong with a value that fails it. */
   schema: z.ZodType<T>;
+  /**
+   * A check that says of every value what `schema` says, without building the schema (the coordination files'
+   * generated checks, src/core/coordination/validators.generated.ts): reading a valid file then needs no zod.
+   */
+  matches?: (value: unknown) => boolean;
   /** Said in the not-found error when the file is missing, e.g. "run `syncord init`". */
   missingHint?: string;
 }
@@ -34,6 +40,11 @@ export interface StoredDocument<T> extends JsonDocument<T> {
   layout?: TopEntry[];
 }
 
+/** Whether a value matches what `spec` says its file holds (how a change is checked before it is written). */
+export function conforms(spec: JsonFileSpec<unknown>, value: unknown): boolean {
+  return spec.matches ? spec.matches(value) : matchesInPlace(spec.schema, value);
+}
+
 function notFound(spec: JsonFileSpec<unknown>): SyncordError {
   return new SyncordError(`${spec.file} does not exist${spec.missingHint ? `; ${spec.missingHint}` : ''}`, 'not-found', { file: spec.file });
 }
@@ -46,7 +57,7 @@ export function parseStored<T>(spec: JsonFileSpec<T>, bytes: Uint8Array, identit
 function parseDecoded<T>(spec: JsonFileSpec<T>, raw: string, identity: FileIdentity): StoredDocument<T> {
   const text = stripBom(raw);
   const parsed = parseJsonText(spec.file, text);
-  const value = validateValue(spec.file, text, parsed.value, spec.schema);
+  const value = validateValue(spec.file, text, parsed.value, () => spec.schema, spec.matches);
   return { file: spec.file, text, value, identity, bom: raw.length !== text.length, layout: parsed.strict ? parsed.layout : undefined };
 }
 

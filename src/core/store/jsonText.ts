@@ -366,10 +366,20 @@ export function formatJsonPath(p: readonly PropertyKey[]): string {
 
 /**
  * Checks a parsed value against a schema. On failure throws `invalid-file` naming the first problem, its
- * JSON path and its line and column in the file.
+ * JSON path and its line and column in the file. With `matches` (a check that says what the schema says), the
+ * schema is needed only to describe a failure: pass it as a function and it is built only then.
  */
-export function validateValue<T>(file: string, text: string, value: unknown, schema: z.ZodType<T>): T {
-  if (matchesInPlace(schema, value)) return value as T;
+export function validateValue<T>(
+  file: string,
+  text: string,
+  value: unknown,
+  schemaOf: z.ZodType<T> | (() => z.ZodType<T>),
+  matches?: (value: unknown) => boolean,
+): T {
+  const lazy = typeof schemaOf === 'function';
+  if (matches ? matches(value) : !lazy && matchesInPlace(schemaOf, value)) return value as T;
+  const schema = lazy ? schemaOf() : schemaOf;
+  if (!matches && lazy && matchesInPlace(schema, value)) return value as T;
   const result = schema.safeParse(value);
   if (result.success) return value as T;
   const issues = result.error.issues;

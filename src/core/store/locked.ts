@@ -1,8 +1,7 @@
 import { SyncordError } from '../errors';
 import { ChangedOnDiskError, writeFilesAtomic } from './atomic';
-import { readStored, Specs, StoredDocument, ValuesOf } from './documents';
+import { conforms, readStored, Specs, StoredDocument, ValuesOf } from './documents';
 import { acquireLocks, LockOptions, releaseLocks } from './lock';
-import { matchesInPlace } from './jsonText';
 import { renderUpdate } from './render';
 
 /**
@@ -46,7 +45,7 @@ export async function updateLocked<S extends Specs, R>(
       const changes: { key: string; text: string }[] = [];
       for (const k of keys) {
         const after = drafts[k] as unknown;
-        if (!matchesInPlace(specs[k].schema, after)) {
+        if (!conforms(specs[k], after)) {
           const check = specs[k].schema.safeParse(after);
           throw new Error(`refusing to write ${specs[k].file}: the change would not match its schema (${check.error?.issues[0]?.message})`);
         }

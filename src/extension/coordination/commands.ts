@@ -4,7 +4,7 @@ import { decide, giveInput, proposeDecision } from '../../core/coordination/deci
 import { checkInstanceId } from '../../core/coordination/ids';
 import { checkIn, checkOut } from '../../core/coordination/instances';
 import { acknowledgeMessage, closeThread, replyToMessage, sendMessage } from '../../core/coordination/messages';
-import { PRIORITIES } from '../../core/coordination/schemas';
+import { PRIORITIES } from '../../core/coordination/vocabulary';
 import { CoordinationStore } from '../../core/coordination/store';
 import { acceptTask, addTask, assignTask, blockersOf, claimTask, completeTask, declineTask, findTask, releaseTask, setTaskBlocked, startTask } from '../../core/coordination/tasks';
 import { parseTimeInput } from '../../core/coordination/time';

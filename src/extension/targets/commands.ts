@@ -35,7 +35,7 @@ import {
 } from '../../core/targets';
 import { isSyncordError, SyncordError } from '../../core/errors';
 import { instancesFor, liveInstances, recordVerify, RequestOutcome, requestAgentSync } from '../../core/agentsync';
-import { SYNC_AGENTS } from '../../core/coordination/schemas';
+import { SYNC_AGENTS } from '../../core/coordination/vocabulary';
 import { Sessions } from '../sessions/context';
 import { readAgentRoles } from '../settings';
 import { WorkspacePaths } from '../../core/workspace';

@@ -44,7 +44,7 @@ describe('CLI verb areas', () => {
     assert.deepEqual(await names(), all);
   });
 
-  it('the bundled `syncord inbox` and `task list` read only the coordination chunks, never the MCP server or the sync engine', function () {
+  it('the bundled `syncord inbox` and `task list` read only the coordination chunks, never the MCP server, the sync engine or zod', function () {
     if (!fs.existsSync(path.join(DIST, 'cli.js'))) assert.fail(`${DIST}/cli.js is missing: build with \`node esbuild.js\` first`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-areas-'));
     try {
@@ -64,7 +64,16 @@ describe('CLI verb areas', () => {
         assert.deepEqual(others, [], `${args.join(' ')} loaded other areas`);
         const bytes = loaded.reduce((n, f) => n + fs.statSync(path.join(DIST, 'chunks', f)).size, 0);
         assert.ok(bytes < allBytes / 2, `${args.join(' ')} read ${bytes} of the ${allBytes} bytes of dist/chunks`);
+        // Valid files pass their generated checks: the schema library is not even read.
+        const withZod = loaded.filter((f) => fs.readFileSync(path.join(DIST, 'chunks', f), 'utf8').includes('"$ZodType"'));
+        assert.deepEqual(withZod, [], `${args.join(' ')} loaded zod`);
       }
+      // A broken file loads the schemas to say what is wrong, where.
+      const queue = path.join(dir, 'coordination', 'task-queue.json');
+      fs.writeFileSync(queue, fs.readFileSync(queue, 'utf8').replace(/"created": "[^"]*"/, '"created": "yesterday"'));
+      const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'task', 'list', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, SYNCORD_SESSION: '' } });
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /task-queue\.json:\d+:\d+: \w+_tasks\[\d+\]\.created: expected an ISO 8601 date or date-time/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderSchemas } from '../../../scripts/generate-schemas';
+import { renderSchemas, renderValidators, VALIDATORS_FILE } from '../../../scripts/generate-schemas';
 import { PROJECT_ROOT, refusal, TestWorkspace, workspace } from './helpers';
 
 describe('coordination/schemas', () => {
@@ -42,5 +42,9 @@ describe('coordination/schemas', () => {
       const base = name.replace('.schema.json', '.json');
       assert.equal(registered.get(`./schemas/${name}`), `**/coordination/${base}`);
     }
+  });
+
+  it('ships the generated checks of the four files as the definitions give them', () => {
+    assert.equal(fs.readFileSync(path.join(PROJECT_ROOT, VALIDATORS_FILE), 'utf8'), renderValidators(), `${VALIDATORS_FILE} is out of date: run npm run schemas`);
   });
 });
