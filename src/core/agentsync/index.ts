@@ -4,7 +4,7 @@ import { formatLocation, SyncordError } from '../errors';
 import { Message } from '../coordination/schemas';
 import { SyncAgent } from '../coordination/vocabulary';
 import { DeliveryHooks, DeliveryRecord, isLive, nudgeRecipients, reconcileSessions, SessionContext } from '../sessions';
-import { buildChecklist, DetectResult, detectChanges, getTarget, keepVerify, KeptVerify, lastSyncedCommit, ResolvedTarget, SyncRules, targetStatuses, VerifyResult } from '../targets';
+import { buildChecklist, DetectResult, getTarget, keepVerify, KeptVerify, lastSyncedCommit, ResolvedTarget, sharedDetection, SyncRules, targetStatuses, VerifyResult } from '../targets';
 import { readHeadId } from '../targets/git';
 import { WorkspacePaths } from '../workspace';
 import { AgentRoles, instancesFor } from './roles';
@@ -69,12 +69,13 @@ export async function requestAgentSync(
 ): Promise<RequestOutcome[]> {
   const paths = ctx.paths;
   const until = (await readHeadId(paths.root)) ?? null;
-  const since = opts.since ? await detectChanges(paths, rules, opts.since) : undefined;
+  const detect = sharedDetection(paths, rules);
+  const since = opts.since ? await detect(opts.since) : undefined;
   const { registry } = await ctx.store.read('registry');
   const assignees = instancesFor(registry, opts.roles, await liveInstances(ctx));
   const out: RequestOutcome[] = [];
   for (const target of targets) {
-    const detected: DetectResult = since ?? (await detectChanges(paths, rules, (await lastSyncedCommit(paths, target)) ?? undefined));
+    const detected: DetectResult = since ?? (await detect((await lastSyncedCommit(paths, target)) ?? undefined));
     const checklist = checklistItems(await buildChecklist(paths, rules, target, since ? { since } : {}));
     const categories = detected.categories.map((x) => ({ category: x.category, priority: x.priority, files: x.files.length }));
     let r: RequestResult;

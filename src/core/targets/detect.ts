@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import { SyncordError } from '../errors';
 import { committedCacheDir, WorkspacePaths } from '../workspace';
 import { ensureSyncordDir } from './syncordDir';
-import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus } from './git';
+import { ChangeStatus, GitChange, gitFields, nameStatusParser, readHeadId, resolveCommit, streamChangesSince, workTreeStatus, WorkTreeStatus } from './git';
 import { Priority, PRIORITIES, SyncRules } from './schema';
 import { removeDeadTemps, writeFileAtomic } from '../store/atomic';
 
@@ -196,15 +196,36 @@ const MAX_RECHECK = 1000;
  * committed changes are the answer; paths with uncommitted changes, and every path that can take part in a
  * rename, are compared with `since` again by git, so the result is the one of `git diff -M <since>`.
  */
-export async function detectChanges(paths: WorkspacePaths, rules: SyncRules, since?: string): Promise<DetectResult> {
+export async function detectChanges(
+  paths: WorkspacePaths,
+  rules: SyncRules,
+  since?: string,
+  workTree: () => Promise<WorkTreeStatus> = () => workTreeStatus(paths.root),
+): Promise<DetectResult> {
   if (since && !since.startsWith('-')) {
     const head = await readHeadId(paths.root);
     if (head) {
-      const r = await detectFromHead(paths, rules, since, head);
+      const r = await detectFromHead(paths, rules, since, head, workTree);
       if (r) return r;
     }
   }
   return detectDirect(paths, rules, since);
+}
+
+/**
+ * Detection for the targets of one command: each commit's changes are detected once, and every detection shares
+ * one `git status` of the main project (the first that needs it runs it), instead of one per target.
+ */
+export function sharedDetection(paths: WorkspacePaths, rules: SyncRules): (since?: string) => Promise<DetectResult> {
+  const results = new Map<string, Promise<DetectResult>>();
+  let status: Promise<WorkTreeStatus> | undefined;
+  const workTree = () => (status ??= workTreeStatus(paths.root));
+  return (since) => {
+    const key = since ?? '';
+    let result = results.get(key);
+    if (!result) results.set(key, (result = detectChanges(paths, rules, since, workTree)));
+    return result;
+  };
 }
 
 function notCommit(paths: WorkspacePaths, since: string): SyncordError {
@@ -212,9 +233,15 @@ function notCommit(paths: WorkspacePaths, since: string): SyncordError {
 }
 
 /** `detectChanges` by status + committed changes (cached); undefined when HEAD is not the one read from `.git`. */
-async function detectFromHead(paths: WorkspacePaths, rules: SyncRules, since: string, head: string): Promise<DetectResult | undefined> {
+async function detectFromHead(
+  paths: WorkspacePaths,
+  rules: SyncRules,
+  since: string,
+  head: string,
+  workTree: () => Promise<WorkTreeStatus>,
+): Promise<DetectResult | undefined> {
   const root = paths.root;
-  const status = workTreeStatus(root);
+  const status = workTree();
   status.catch(() => undefined);
   const fullId = FULL_ID.test(since) ? since.toLowerCase() : undefined;
   const sinceId = fullId ?? (await resolveCommit(root, since));

@@ -17,7 +17,7 @@ export type { ProjectFacts } from './infer';
 export { listTargets, getTarget, addTarget, removeTarget, updateTarget, registryFile, REGISTRY_FILE } from './registry';
 export type { ResolvedTarget, AddTargetInput, TargetPatch } from './registry';
 /** Change detection from git: one diff plus untracked files, classified by the rules' categories. */
-export { detectChanges, classify } from './detect';
+export { detectChanges, classify, sharedDetection } from './detect';
 export type { DetectResult, ChangedFile, CategoryChanges } from './detect';
 export { detectForTargets, targetStatus, targetStatuses, lastSyncedCommit, tagTargets } from './status';
 /** Backup, restore and rollback of a registered target, recorded in the registry. */

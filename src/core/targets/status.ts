@@ -1,6 +1,6 @@
 import { WorkspacePaths } from '../workspace';
 import { joinRel } from './components';
-import { ChangedFile, classify, DetectResult, detectChanges } from './detect';
+import { ChangedFile, classify, DetectResult, detectChanges, sharedDetection } from './detect';
 import { lstatOrUndefined } from './fsutil';
 import { isGitRepo, resolveCommit } from './git';
 import { getTarget, listTargets, registryFile, ResolvedTarget, updateTarget } from './registry';
@@ -27,14 +27,9 @@ export interface TargetDetect extends DetectResult {
 /** Changes since each target's last synced commit (everything, for a target never synced). */
 export async function detectForTargets(paths: WorkspacePaths, rules: SyncRules, targets?: ResolvedTarget[]): Promise<TargetDetect[]> {
   const all = targets ?? (await listTargets(paths));
-  const cache = new Map<string, Promise<DetectResult>>();
+  const detect = sharedDetection(paths, rules);
   const out: TargetDetect[] = [];
-  for (const t of all) {
-    const since = await lastSyncedCommit(paths, t);
-    const key = since ?? '';
-    if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
-    out.push({ target: t.name, ...(await cache.get(key)!) });
-  }
+  for (const t of all) out.push({ target: t.name, ...(await detect(await lastSyncedCommit(paths, t))) });
   return out;
 }
 
@@ -182,12 +177,7 @@ export async function targetStatus(paths: WorkspacePaths, rules: SyncRules, t: R
 export async function targetStatuses(paths: WorkspacePaths, rules: SyncRules): Promise<TargetStatus[]> {
   const targets = await listTargets(paths);
   const git = await isGitRepo(paths.root);
-  const cache = new Map<string, Promise<DetectResult>>();
-  const detect = (since: string | undefined) => {
-    const key = since ?? '';
-    if (!cache.has(key)) cache.set(key, detectChanges(paths, rules, since));
-    return cache.get(key)!;
-  };
+  const detect = sharedDetection(paths, rules);
   const out: TargetStatus[] = [];
   for (const t of targets) out.push(await targetStatus(paths, rules, t, { git, detect }));
   return out;

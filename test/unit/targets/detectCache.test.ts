@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { committedCacheDir, detectChanges } from '../../../src/core/targets/detect';
+import { committedCacheDir, detectChanges, sharedDetection } from '../../../src/core/targets/detect';
 import { changesSince } from '../../../src/core/targets/git';
 import { DEFAULT_RULES } from '../../../src/core/targets/rules';
 import { resolveWorkspace } from '../../../src/core/workspace';
@@ -93,5 +93,24 @@ describe('targets: change detection with the committed changes cached', () => {
     }
     await detected(ws.main, 'HEAD');
     await assert.rejects(detectChanges(ws2, DEFAULT_RULES, blob), /not a commit/);
+  });
+
+  it('detecting for targets synced at different commits in one command gives each the answer of its own comparison', async () => {
+    const first = git(ws.main, 'rev-parse', 'HEAD').trim();
+    write(ws.main, 'docs/one.md', '# Added in the first range only\n');
+    ws.commit('one');
+    const second = git(ws.main, 'rev-parse', 'HEAD').trim();
+    write(ws.main, 'src/opencode/provider/openai.py', 'NAME = "openai"\n');
+    ws.commit('two');
+    // Uncommitted and untracked changes, seen by both detections through the one look at the working tree.
+    write(ws.main, 'docs/SETUP.md', '# Setup, edited again\n');
+    write(ws.main, 'RAG/new.md', '# untracked\n');
+    const detect = sharedDetection(resolveWorkspace(ws.main), DEFAULT_RULES);
+    const shape = (r: Awaited<ReturnType<typeof detect>>) => ({ since: r.since, files: r.files.map((f) => ({ status: f.status, path: f.path, oldPath: f.oldPath })) });
+    const [a, b, again] = await Promise.all([detect(first), detect(second), detect(first)]);
+    assert.deepEqual(shape(a), { since: first, files: await direct(ws.main, first) });
+    assert.deepEqual(shape(b), { since: second, files: await direct(ws.main, second) });
+    assert.equal(again, a);
+    assert.notDeepEqual(shape(a).files, shape(b).files);
   });
 });
