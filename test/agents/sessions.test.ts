@@ -3,6 +3,7 @@
 // conversation, and what Syncord then says about each hand-over (acknowledged, delivered, failed — in the
 // runtime's words). The stand-in runtimes of test/fixtures/runtimes are for the fast unit tests; these are the proof.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLAUDE_VERSION, OPENCODE_VERSION, Scratch, agentsBin, createScratch, runCli, waitFor } from './harness';
@@ -168,6 +169,10 @@ describe(`Syncord sessions with the real claude ${CLAUDE_VERSION} and opencode $
   });
 
   it('opencode: two instances in one folder each work in their own conversation; nothing crosses', async () => {
+    // opencode creates its database at its first start, and two first starts at once can fail in its own migration
+    // ("Failed query: CREATE TABLE ..."). Here opencode has been used before, as on a user's machine.
+    const first = spawnSync(path.join(agentsBin(), 'opencode'), ['session', 'list'], { cwd: scratch.workspace, env: scratch.env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(first.status, 0, `opencode session list: ${first.stderr}`);
     await syncord('spawn', 'api-opencode', '--role', 'api');
     await syncord('spawn', 'docs-opencode', '--role', 'docs');
     await checkedIn('api-opencode');

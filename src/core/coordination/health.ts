@@ -1,6 +1,6 @@
 import { parseTree } from 'jsonc-parser';
 import { FileLocation } from '../errors';
-import { JsonPath, locatePath } from '../store';
+import { JsonPath, locatePath } from '../store/jsonText';
 import { missingInput } from './decisions';
 import { conflictRecord, conflictsIn, conflictSummary } from './mergeConflicts';
 import { DEFAULT_RESPONSE_HOURS, pendingResponses, responseDue, SYSTEM_SENDER } from './messages';

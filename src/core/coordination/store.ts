@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { SyncordError } from '../errors';
 import { Clock, Logger, silentLogger, systemClock } from '../ports';
-import { Change, DocumentsOf, FileKind, FileStore, JsonFileSpec, readJsonFiles } from '../store';
+import { DocumentsOf, JsonFileSpec, readJsonFiles } from '../store/documents';
+import { Change, FileKind, FileStore } from '../store/update';
 import { COORDINATION_FILES } from '../workspace';
 import type * as Schemas from './schemas';
 import type { CommunicationLog, DecisionLog, Registry, TaskQueue } from './schemas';

@@ -1,6 +1,5 @@
-import { CombinedFile, submitOperation } from './combine';
+import type { CombinedFile } from './combine';
 import { JsonFileSpec, readCached } from './documents';
-import { updateLocked } from './locked';
 
 /**
  * The store's one way to change files: `FileStore.update(change, input)`.
@@ -73,6 +72,8 @@ export class FileStore<F extends object> {
     if (change.writes.length === 1) return this.combined(change, input, now);
     const written = {} as { [K in keyof F]: JsonFileSpec<F[K]> };
     for (const k of change.writes) written[k] = this.specs[k];
+    // The writing machinery is loaded by the first change, so that a command that only reads never loads it.
+    const { updateLocked } = await import('./locked');
     const { result } = await updateLocked(
       written,
       (drafts) => change.apply(this.withOthers(drafts as Partial<F>, change.writes, (k) => readCached(this.specs[k]).value), input, now),
@@ -90,6 +91,7 @@ export class FileStore<F extends object> {
       operations[name] = (draft, inp, ctx) => apply(this.withOthers({ [key]: draft } as Partial<F>, [key], (k) => ctx.read(k)), inp, ctx.now);
     }
     const target: CombinedFile<unknown> = { spec: this.specs[key] as JsonFileSpec<unknown>, reads, operations };
+    const { submitOperation } = await import('./combine');
     return (await submitOperation(target, change.name, input, now, { waitMs: this.options.lockWaitMs })) as R;
   }
 
