@@ -6,7 +6,7 @@ import { SyncordError } from '../errors';
 import { isInside } from '../containment';
 import { Change, createFileOnce, FileKind, FileStore, readJsonFile } from '../store';
 import { isoTime } from '../coordination/time';
-import { checkedTargetName, TARGETS_FILE, WorkspacePaths } from '../workspace';
+import { checkedTargetName, lastVerifyFile, TARGETS_FILE, WorkspacePaths } from '../workspace';
 import { TargetEntry, TargetRegistry, TargetRegistrySchema, TargetType, TARGET_TYPES } from './schema';
 
 export const REGISTRY_FILE = TARGETS_FILE;
@@ -183,9 +183,14 @@ const ADD_TARGET = registryChange('target.add', (registry, input: InWorkspace & 
   return resolve(paths, entry);
 });
 
-/** Removes a target from the registry (its folder and backups are left alone). */
+/**
+ * Removes a target from the registry (its folder, backups and verification logs are left alone). Its kept
+ * verification result goes with it: a target registered later under the same name must not show it as its own.
+ */
 export async function removeTarget(paths: WorkspacePaths, name: string): Promise<TargetEntry> {
-  return updateRegistry(paths, REMOVE_TARGET, { name });
+  const removed = await updateRegistry(paths, REMOVE_TARGET, { name });
+  await fs.promises.rm(lastVerifyFile(paths, removed.name), { force: true });
+  return removed;
 }
 
 const REMOVE_TARGET = registryChange('target.remove', (registry, { paths, name }: InWorkspace & { name: string }) => {

@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { listTargets } from '../../../src/core/targets/registry';
+import { keepVerify, lastVerify } from '../../../src/core/targets/verify';
+import { lastVerifyFile, resolveWorkspace } from '../../../src/core/workspace';
 import { makeWorkspace, read, repoRoot, Workspace, write } from './helpers';
 
 describe('targets: registry (target list/add/remove/update)', () => {
@@ -89,5 +92,20 @@ describe('targets: registry (target list/add/remove/update)', () => {
     const r2 = await ws.run('target', 'list');
     assert.equal(r2.code, 3);
     assert.match(r2.stderr, /targets\.json:1:\d+: targets\[0\]\.type/);
+  });
+
+  it('a target removed and registered again under its name does not keep the old verification', async () => {
+    let r = await ws.run('target', 'add', 'simple_python_app', '--path', ws.src, '--type', 'source');
+    assert.equal(r.code, 0, r.stderr);
+    const paths = resolveWorkspace(ws.main);
+    const [target] = await listTargets(paths);
+    await keepVerify(paths, target, { target: target.name, passed: true, checks: [] });
+    assert.equal((await lastVerify(paths, target.name))?.result.passed, true);
+    r = await ws.run('target', 'remove', 'simple_python_app');
+    assert.equal(r.code, 0, r.stderr);
+    r = await ws.run('target', 'add', 'simple_python_app', '--path', ws.src, '--type', 'source');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await lastVerify(paths, 'simple_python_app'), undefined);
+    assert.ok(!fs.existsSync(lastVerifyFile(paths, 'simple_python_app')));
   });
 });
