@@ -63,9 +63,11 @@ export async function proposeDecision(store: CoordinationStore, input: ProposeIn
   return store.update(PROPOSE, { ...input, options });
 }
 
-const PROPOSE = defineChange('decision.propose', ['decisions'], ({ decisions, registry, tasks }, input: ProposeInput, now): PendingDecision => {
+// The task queue is read (through `files.tasks`) only when the decision names tasks.
+const PROPOSE = defineChange('decision.propose', ['decisions'], (files, input: ProposeInput, now): PendingDecision => {
+    const { decisions, registry } = files;
     const options = input.options;
-    for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
+    for (const t of input.relatedTasks ?? []) requireTask(files.tasks, t);
     requireInstance(registry, input.by);
     const from = uniq(input.inputFrom ?? []);
     for (const i of from) requireInstance(registry, i);
@@ -160,8 +162,9 @@ export async function decide(store: CoordinationStore, input: DecideInput): Prom
   return store.update(DECIDE, input);
 }
 
-const DECIDE = defineChange('decision.decide', ['decisions'], ({ decisions, registry, tasks }, input: DecideInput, now): DecideResult => {
-    for (const t of input.relatedTasks ?? []) requireTask(tasks, t);
+const DECIDE = defineChange('decision.decide', ['decisions'], (files, input: DecideInput, now): DecideResult => {
+    const { decisions, registry } = files;
+    for (const t of input.relatedTasks ?? []) requireTask(files.tasks, t);
     requireInstance(registry, input.by);
     const p = requirePending(decisions, input.id);
     let chosen: string | undefined;

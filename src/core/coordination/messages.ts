@@ -95,13 +95,15 @@ function awaitResponse(messages: CommunicationLog, messageId: string, from: stri
 
 const defaultDue = (now: string) => isoTime(new Date(Date.parse(now) + DEFAULT_RESPONSE_HOURS * 3_600_000));
 
-const SEND = defineChange('msg.send', ['messages'], ({ messages, registry, tasks }, input: SendInput, now): SendResult => {
+// The task queue is read (through `files.tasks`) only when the message names a task.
+const SEND = defineChange('msg.send', ['messages'], (files, input: SendInput, now): SendResult => {
+  const { messages, registry } = files;
   const priority: Priority = checkPriority(input.priority ?? 'medium');
   const type = input.type?.trim() || 'consultation_request';
   requireInstance(registry, input.from);
   if (input.to !== BROADCAST) requireInstance(registry, input.to);
   if (input.to === input.from) throw usage('a message to yourself is a note; send it to another instance or "all"');
-  if (input.relatedTask) requireTask(tasks, input.relatedTask);
+  if (input.relatedTask) requireTask(files.tasks, input.relatedTask);
   const requires = input.requiresResponse ?? (ASKING_TYPES.has(type) && input.to !== BROADCAST);
   if (requires && input.to === BROADCAST) throw usage('a message to "all" cannot require a response; address one instance');
   const message = appendMessage(

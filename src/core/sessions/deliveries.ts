@@ -326,8 +326,10 @@ async function messageById(ctx: SessionContext, id: string): Promise<Message> {
  * in their inbox when they next start; nothing is recorded for them.
  */
 export async function nudgeRecipients(ctx: SessionContext, messageId: string, hooks: DeliveryHooks = {}, opts: { prompt?: string } = {}): Promise<DeliveryRecord[]> {
-  const m = await messageById(ctx, messageId);
+  // With no live session there is no one to nudge: the message log (which may be large) is not read.
   const sessions = (await ctx.sessions.list()).filter(isLive);
+  if (!sessions.length) return [];
+  const m = await messageById(ctx, messageId);
   const targets =
     m.to === BROADCAST
       ? [...new Set(sessions.map((s) => s.instance))].filter((i) => i !== m.from)
