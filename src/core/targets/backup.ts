@@ -145,22 +145,28 @@ const STAT_CACHE_MANIFESTS = 20;
  * Size, modification time and inode of files seen by earlier backups, with their hashes: from the newest
  * full snapshot and the partial (pre-sync) ones taken after it, newer entries first.
  */
-async function statCache(store: string, target: string): Promise<Map<string, ManifestEntry>> {
-  const cache = new Map<string, ManifestEntry>();
+async function statCache(store: string, target: string): Promise<StatCache> {
+  const cache: StatCache = new Map();
   const ids = await manifestIds(store);
   for (let i = ids.length - 1, seen = 0; i >= 0 && seen < STAT_CACHE_MANIFESTS; i--, seen++) {
     const m = await readManifest(store, ids[i], target).catch(() => undefined);
     if (!m) continue;
     for (const c of Object.values(m.components)) {
-      for (const [rel, e] of Object.entries(c.files)) {
-        const key = `${c.destination}\0${rel}`;
-        if (e.ino !== undefined && !e.link && !cache.has(key)) cache.set(key, e);
+      let byRel = cache.get(c.destination);
+      if (!byRel) cache.set(c.destination, (byRel = new Map()));
+      const files = c.files;
+      for (const rel in files) {
+        const e = files[rel];
+        if (e.ino !== undefined && !e.link && !byRel.has(rel)) byRel.set(rel, e);
       }
     }
     if (!m.partial) break;
   }
   return cache;
 }
+
+/** Entries of earlier manifests by destination, then by path relative to it. */
+type StatCache = Map<string, Map<string, ManifestEntry>>;
 
 /** Modification times this close to the start of a backup (or later) are too fresh to vouch for the content. */
 const RACY_MS = 2000;
@@ -252,10 +258,12 @@ const BACKUP_ID = /^[0-9A-Za-z][0-9A-Za-z-]*$/;
  * inside the target (`resolveInside`).
  */
 function isPlainRelative(p: string): boolean {
-  if (p === '' || p.includes('\0') || p.startsWith('/')) return false;
-  if (process.platform === 'win32' && /[\\:]/.test(p)) return false;
-  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  if (p === '' || NOT_PLAIN.test(p)) return false;
+  return !(process.platform === 'win32' && /[\\:]/.test(p));
 }
+
+/** A leading or trailing `/`, an empty, `.` or `..` segment, or a NUL: one regular expression per path (a manifest has an entry per file). */
+const NOT_PLAIN = /^\/|\/$|\/\/|\0|(^|\/)\.\.?(\/|$)/;
 
 const EntrySchema = z
   .object({
@@ -321,7 +329,10 @@ const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'created', 'reason', '
 const TOTALS_KEYS = ['files', 'bytes', 'newObjects', 'newBytes'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const onlyKeys = (o: Record<string, unknown>, keys: Set<string>) => Object.keys(o).every((k) => keys.has(k));
+const onlyKeys = (o: Record<string, unknown>, keys: Set<string>) => {
+  for (const k in o) if (!keys.has(k)) return false;
+  return true;
+};
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const optional = (v: unknown, test: (v: unknown) => boolean) => v === undefined || test(v);
@@ -355,7 +366,9 @@ function plainlyValidManifest(m: Record<string, unknown>): boolean {
       const dest = c.destination;
       for (const rel of c.missingAncestors as string[]) if (!isPlainRelative(rel) || !(dest === rel || dest.startsWith(rel + '/'))) return false;
     }
-    for (const [rel, e] of Object.entries(c.files)) {
+    const files = c.files;
+    for (const rel in files) {
+      const e = files[rel];
       if (rel === '' ? c.kind !== 'file' : c.kind !== 'dir' || !isPlainRelative(rel)) return false;
       if (!isObject(e) || !onlyKeys(e, ENTRY_KEYS) || typeof e.hash !== 'string' || !HEX64.test(e.hash)) return false;
       if (!isCount(e.size) || !isFiniteNumber(e.mtimeMs) || !Number.isSafeInteger(e.mode) || (e.mode as number) < 0 || (e.mode as number) > 0o7777) return false;
@@ -370,10 +383,25 @@ function digestOf(body: string): string {
 }
 
 /** The manifest's text as written: its JSON with the digest of that JSON as the last field. */
-function manifestText(m: Manifest): string {
+function manifestText(m: Manifest): { text: string; digest: string } {
   const { digest: _old, ...body } = m;
   const json = JSON.stringify(body);
-  return `${json.slice(0, -1)},"digest":"${digestOf(json)}"}\n`;
+  const digest = digestOf(json);
+  return { text: `${json.slice(0, -1)},"digest":"${digest}"}\n`, digest };
+}
+
+/** How a manifest's text ends as Syncord writes it: the digest as the last field (64 hex digits). */
+const DIGEST_TAIL = /,"digest":"([0-9a-f]{64})"\}\n?$/;
+
+/**
+ * Whether a manifest's digest matches its content. A manifest as Syncord wrote it is the JSON the digest was
+ * taken of, with the digest added at the end: that JSON is hashed as it stands. Any other text (reformatted,
+ * or the digest moved) is checked as before, by the digest of its value written out again.
+ */
+function digestMatches(text: string, body: Record<string, unknown>, digest: string): boolean {
+  const tail = DIGEST_TAIL.exec(text.length > 100 ? text.slice(-100) : text);
+  if (tail && tail[1] === digest && digestOf(text.slice(0, text.length - tail[0].length) + '}') === digest) return true;
+  return digestOf(JSON.stringify(body)) === digest;
 }
 
 /**
@@ -398,7 +426,7 @@ async function readManifest(store: string, id: string, target: string): Promise<
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncordError('backup manifest is not a JSON object', 'invalid-file', { file });
   const { digest, ...body } = value;
-  if (typeof digest !== 'string' || digestOf(JSON.stringify(body)) !== digest) {
+  if (typeof digest !== 'string' || !digestMatches(text, body, digest)) {
     throw new SyncordError(
       `backup manifest ${id} was tampered with: ${typeof digest === 'string' ? 'its content does not match its recorded digest (edited after Syncord wrote it)' : 'it has no digest (edited, or written by an older Syncord)'}; refusing to use it`,
       'invalid-file',
@@ -517,17 +545,26 @@ async function snapshotUnits(target: ResolvedTarget, store: string, work: Work, 
   // 2. Hashes: from the stat cache when size, modification time and inode are unchanged; otherwise read
   // (once: the bytes that are hashed are the bytes stored) and new contents queued for the object store.
   const fileCount = listed.reduce((n, l) => n + l.entries.length, 0);
-  const cache = fileCount >= STAT_CACHE_MIN_FILES ? await statCache(store, target.name) : new Map<string, ManifestEntry>();
+  const cache: StatCache = fileCount >= STAT_CACHE_MIN_FILES ? await statCache(store, target.name) : new Map();
   const objects = new ObjectWriter(store, work);
   const large: { mc: ManifestComponent; rel: string; abs: string; info: FileInfo }[] = [];
   for (const { unit, mc, destAbs, entries } of listed) {
+    const cached = cache.get(unit.destination);
     for (const [rel, info] of entries) {
-      const abs = rel ? path.join(destAbs, rel) : destAbs;
       let entry: ManifestEntry | undefined;
-      const cached = info.kind === 'file' ? cache.get(`${unit.destination}\0${rel}`) : undefined;
-      if (cached && sameStat(cached, info) && cached.ino === info.ino) {
-        entry = { hash: cached.hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, ino: info.ino };
-      } else if (info.kind === 'symlink') {
+      const was = info.kind === 'file' ? cached?.get(rel) : undefined;
+      if (was && sameStat(was, info) && was.ino === info.ino) {
+        // Unchanged since an earlier backup: the path is not even built.
+        entry = { hash: was.hash, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, ino: info.ino };
+        mc.files[rel] = entry;
+        if (slicer.due()) {
+          await slicer.yield();
+          if (opts.signal?.aborted) throw cancelled();
+        }
+        continue;
+      }
+      const abs = rel ? path.join(destAbs, rel) : destAbs;
+      if (info.kind === 'symlink') {
         const link = fs.readlinkSync(abs);
         entry = { hash: createHash('sha256').update(`symlink:${link}`).digest('hex'), size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, link };
       } else if (info.size > SMALL_FILE) {
@@ -580,21 +617,22 @@ async function snapshotUnits(target: ResolvedTarget, store: string, work: Work, 
   manifest.totals.newObjects += objects.added;
   manifest.totals.newBytes += objects.addedBytes;
 
-  // 3. The manifest, files in path order.
+  // 3. The manifest, files in path order (large files were hashed out of order: the list is put back in order).
   for (const { mc, entries } of listed) {
-    const files: Record<string, ManifestEntry> = {};
-    for (const [rel] of entries) {
-      const e = mc.files[rel];
-      if (!e) continue;
-      files[rel] = e;
-      manifest.totals.files++;
-      manifest.totals.bytes += e.size;
+    if (large.length) {
+      const files: Record<string, ManifestEntry> = {};
+      for (const [rel] of entries) if (mc.files[rel]) files[rel] = mc.files[rel];
+      mc.files = files;
     }
-    mc.files = files;
+    const files = mc.files;
+    for (const rel in files) {
+      manifest.totals.files++;
+      manifest.totals.bytes += files[rel].size;
+    }
   }
-  const text = manifestText(manifest);
+  const { text, digest } = manifestText(manifest);
   writeFileAtomic(path.join(store, 'manifests', `${manifest.id}.json`), text, { expect: null });
-  manifest.digest = JSON.parse(text).digest;
+  manifest.digest = digest;
   return manifest;
 }
 
@@ -726,8 +764,10 @@ export async function restoreBackup(
     // else from an lstat of its own; only files whose metadata cannot vouch for them are hashed.
     const toHash: [string, ManifestEntry, FileInfo][] = [];
     const slicer = new Slicer();
-    for (const [rel, e] of Object.entries(c.files)) {
-      const { info, dir } = entryInfo(abs(rel), walked?.get(rel));
+    const files = c.files;
+    for (const rel in files) {
+      const e = files[rel];
+      const { info, dir } = entryInfo(abs, rel, walked?.get(rel));
       // Not changed in any way since the snapshot was taken (same inode, size and modification time, and a status
       // change time before the snapshot, which no tool can set back): its content is the recorded one. `ino` is only
       // recorded for files that were not being written during the backup.
@@ -842,8 +882,10 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
   const after = !partial && c.kind === 'dir' ? await walk(destAbs) : undefined;
   const toHash: [string, ManifestEntry, FileInfo][] = [];
   const slicer = new Slicer();
-  for (const [rel, e] of Object.entries(c.files)) {
-    const { info } = entryInfo(abs(rel), after?.files.get(rel));
+  const files = c.files;
+  for (const rel in files) {
+    const e = files[rel];
+    const { info } = entryInfo(abs, rel, after?.files.get(rel));
     const was = step.kept.get(rel);
     if (e.link) {
       if (!(info?.kind === 'symlink' && fs.readlinkSync(abs(rel)) === e.link)) result.mismatches.push(destRel(rel));
@@ -865,9 +907,9 @@ async function applyRestoreStep(root: string, store: string, partial: boolean, s
  * An entry's metadata: the walk's when it listed the entry, else its own lstat. `dir`: a folder is there.
  * Special files (sockets, devices) count as neither file nor link.
  */
-function entryInfo(p: string, walked: FileInfo | undefined): { info?: FileInfo; dir: boolean } {
+function entryInfo(abs: (rel: string) => string, rel: string, walked: FileInfo | undefined): { info?: FileInfo; dir: boolean } {
   if (walked) return { info: walked, dir: false };
-  const st = lstatSyncOrUndefined(p);
+  const st = lstatSyncOrUndefined(abs(rel));
   if (!st) return { dir: false };
   if (st.isDirectory()) return { dir: true };
   return st.isFile() || st.isSymbolicLink() ? { info: infoOf(st), dir: false } : { dir: false };

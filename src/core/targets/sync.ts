@@ -16,7 +16,7 @@ import { beginWork, removeLeftovers } from './leftovers';
 import { isText, merge3 } from './merge3';
 import { ResolvedTarget, updateTarget } from './registry';
 import { SyncRules } from './schema';
-import { baseOf, ComponentState, readSyncState, sha256, updateSyncState } from './syncState';
+import { baseOf, ComponentState, ReadState, readSyncStateAt, sha256, updateSyncState } from './syncState';
 import { plural } from '../plural';
 
 export { readSyncState } from './syncState';
@@ -308,7 +308,8 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
       throw new SyncordError(`refusing to sync ${c.name}: ${c.source} is reached through a symlink in the main project`, 'conflict', { file: path.join(paths.root, c.source) });
     }
   }
-  const [state, repo] = await Promise.all([readSyncState(paths, target.name), repoState(paths.root)]);
+  const [read, repo] = await Promise.all([readSyncStateAt(paths, target.name), repoState(paths.root)]);
+  const state = read.state;
   const sourceHashes: Record<string, string> = {};
   const merged: Record<string, string> = {};
   const fallbackCommit = target.last_sync_commit && /^[0-9a-f]{40,64}$/.test(target.last_sync_commit) ? target.last_sync_commit : undefined;
@@ -348,8 +349,15 @@ export async function planSync(paths: WorkspacePaths, rules: SyncRules, target: 
     for (const ch of dirtyNow) plan.fingerprints[`source:${ch.path}`] ??= fingerprintOf(path.join(paths.root, ch.path));
     plan.dirty = dirtyNow.map((ch) => ch.path).sort();
   }
+  statesRead.set(plan, read);
   return plan;
 }
+
+/**
+ * The sync state each plan was made with: applying the plan records the new merge bases into it without
+ * reading the file again, when the file is still the version read (else it is read again).
+ */
+const statesRead = new WeakMap<SyncPlan, ReadState>();
 
 /** A file's identity as a plan records it: `ino:size:mtimeMs:ctimeMs:mode` (octal), '-' when absent, 'dir', 'link'. */
 function fingerprintOfStats(st: fs.Stats | undefined): string {
@@ -776,22 +784,41 @@ export async function applySync(paths: WorkspacePaths, rules: SyncRules, target:
   progress({ phase: 'record', done: 0, total: 1 });
   const syncedAt = clock.now().toISOString();
   // The merge bases and the registry are separate files: written side by side.
+  // The state the plan was made with, taken once (a second application of the same plan reads the file).
+  const stateRead = statesRead.get(plan);
+  statesRead.delete(plan);
   const recordState = () =>
-    updateSyncState(paths, target.name, (state) => {
-      for (const c of sel.components) {
-        const before = state.components[c.name];
-        const kept = before && before.fingerprint === c.fingerprint ? before : undefined;
-        const next: ComponentState = { fingerprint: c.fingerprint, synced_at: syncedAt, bases: { ...(kept?.bases ?? {}) } };
-        const commits = [plan.commit, kept?.commit, ...(kept?.earlier ?? [])].filter((x, i, a): x is string => !!x && a.indexOf(x) === i);
-        if (commits.length) next.commit = commits[0];
-        if (commits.length > 1) next.earlier = commits.slice(1, 1 + EARLIER_COMMITS);
-        for (const [rel, hash] of bases.get(c.name) ?? []) {
-          if (hash === undefined) delete next.bases[rel];
-          else next.bases[rel] = hash;
+    updateSyncState(
+      paths,
+      target.name,
+      (state) => {
+        let changed = false;
+        for (const c of sel.components) {
+          const before = state.components[c.name];
+          const kept = before && before.fingerprint === c.fingerprint ? before : undefined;
+          // The bases are edited in place: the state is this sync's own copy.
+          const next: ComponentState = { fingerprint: c.fingerprint, synced_at: syncedAt, bases: kept?.bases ?? Object.create(null) };
+          const commits = [plan.commit, kept?.commit, ...(kept?.earlier ?? [])].filter((x, i, a): x is string => !!x && a.indexOf(x) === i);
+          if (commits.length) next.commit = commits[0];
+          if (commits.length > 1) next.earlier = commits.slice(1, 1 + EARLIER_COMMITS);
+          let basesChanged = false;
+          for (const [rel, hash] of bases.get(c.name) ?? []) {
+            const had = Object.prototype.hasOwnProperty.call(next.bases, rel);
+            if (hash === undefined) {
+              if (had) delete next.bases[rel];
+            } else if (!had || next.bases[rel] !== hash) next.bases[rel] = hash;
+            else continue;
+            basesChanged = basesChanged || hash !== undefined || had;
+          }
+          // A sync that changes nothing of a component's record leaves it (and its time) as it is.
+          if (kept && !basesChanged && kept.commit === next.commit && (kept.earlier ?? []).join() === (next.earlier ?? []).join()) continue;
+          state.components[c.name] = next;
+          changed = true;
         }
-        state.components[c.name] = next;
-      }
-    });
+        return changed;
+      },
+      stateRead,
+    );
   const complete = !conflicts.length;
   const recordRegistry = async () => {
     if (!sel.all || !complete) return;

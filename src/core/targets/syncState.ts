@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as z from 'zod';
-import { writeFileAtomic } from '../store/atomic';
+import { ChangedOnDiskError, FileIdentity, identityOf, sameIdentity, writeFileAtomic } from '../store/atomic';
 import { stateFile, WorkspacePaths } from '../workspace';
 import { getObject } from './backup';
 import { ensureSyncordDir } from './syncordDir';
@@ -48,6 +48,7 @@ export interface ComponentState {
   commit?: string;
   /** Earlier commits bases were recorded at, newest first. */
   earlier?: string[];
+  /** When a sync last changed what is recorded here (a sync that changes nothing leaves the record as it is). */
   synced_at?: string;
   /** Keyed by path relative to the component ('' for a single-file component). */
   bases: Record<string, string | null>;
@@ -64,11 +65,15 @@ function cleanComponent(raw: unknown): ComponentState | undefined {
   if (!r.success) return undefined;
   const rawBases = (raw as { bases?: unknown }).bases;
   if (rawBases !== undefined && !isRecord(rawBases)) return undefined;
-  const bases: Record<string, string | null> = {};
-  for (const [rel, h] of Object.entries(rawBases ?? {})) {
-    if (!plainRelative(rel)) continue;
-    if (h !== null && (typeof h !== 'string' || !HASH.test(h))) continue;
-    bases[rel] = h;
+  // Without a prototype: a file may be named `__proto__`.
+  const bases: Record<string, string | null> = Object.create(null);
+  if (rawBases) {
+    for (const rel in rawBases) {
+      const h = rawBases[rel];
+      if (!plainRelative(rel)) continue;
+      if (h !== null && (typeof h !== 'string' || !HASH.test(h))) continue;
+      bases[rel] = h;
+    }
   }
   const out: ComponentState = { fingerprint: r.data.fingerprint, bases };
   if (r.data.commit && COMMIT.test(r.data.commit)) out.commit = r.data.commit;
@@ -79,12 +84,44 @@ function cleanComponent(raw: unknown): ComponentState | undefined {
 }
 
 export async function readSyncState(paths: WorkspacePaths, target: string): Promise<SyncState> {
+  return (await readSyncStateAt(paths, target)).state;
+}
+
+/**
+ * The state as read, with the identity of the file it was read from (null: there was no file). Whoever
+ * changes the state writes it back only over that version of the file (see `updateSyncState`).
+ */
+export interface ReadState {
+  state: SyncState;
+  identity: FileIdentity | null;
+}
+
+/** Reads the state and the identity of the file read (one open file: the two always go together). */
+export async function readSyncStateAt(paths: WorkspacePaths, target: string): Promise<ReadState> {
+  const file = stateFile(paths, target);
   let text: string;
+  let identity: FileIdentity;
+  let fd: number;
   try {
-    text = await fs.promises.readFile(stateFile(paths, target), 'utf8');
-  } catch {
-    return { components: {} };
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { state: { components: {} }, identity: code === 'ENOENT' || code === 'ENOTDIR' ? null : (identityOf(file) ?? null) };
   }
+  try {
+    const st = fs.fstatSync(fd);
+    identity = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777 };
+    text = fs.readFileSync(fd, 'utf8');
+  } catch {
+    return { state: { components: {} }, identity: identityOf(file) ?? null };
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { state: parseSyncState(text), identity };
+}
+
+/** The state a file's text holds: what does not validate is left out (see the module comment). */
+export function parseSyncState(text: string): SyncState {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -93,25 +130,57 @@ export async function readSyncState(paths: WorkspacePaths, target: string): Prom
   }
   if (!isRecord(raw) || !isRecord(raw.components)) return { components: {} };
   const components: Record<string, ComponentState> = {};
-  for (const [name, c] of Object.entries(raw.components)) {
-    const clean = cleanComponent(c);
+  for (const name in raw.components) {
+    const clean = cleanComponent(raw.components[name]);
     if (clean) components[name] = clean;
   }
   return { components };
 }
 
-export async function writeSyncState(paths: WorkspacePaths, target: string, state: SyncState): Promise<void> {
+/** The state's text: JSON on one line (a state holds an entry per synced file; indentation would add a fifth). */
+export function syncStateText(state: SyncState): string {
+  return JSON.stringify(state) + '\n';
+}
+
+/**
+ * Writes the state. `expect`: the identity of the file it was read from (null: there was none); the write is
+ * refused with `ChangedOnDiskError` when the file is another version now. Undefined: written over whatever is there.
+ */
+export async function writeSyncState(paths: WorkspacePaths, target: string, state: SyncState, expect?: FileIdentity | null): Promise<void> {
   await ensureSyncordDir(paths);
   const file = stateFile(paths, target);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+  writeFileAtomic(file, syncStateText(state), expect === undefined ? {} : { expect });
 }
 
-/** Changes the recorded state of a target: `edit` changes it in place (read, edited, written). */
-export async function updateSyncState(paths: WorkspacePaths, target: string, edit: (s: SyncState) => void): Promise<void> {
-  const state = await readSyncState(paths, target);
-  edit(state);
-  await writeSyncState(paths, target, state);
+/** How many times a change of the state is made again on a fresh read when another process wrote the file meanwhile. */
+const STATE_ATTEMPTS = 5;
+
+/**
+ * Changes the recorded state of a target: `edit` changes it in place (read, edited, written back). `edit`
+ * returns false when it changed nothing: then nothing is written. `from`: the state as the caller read it
+ * (with `readSyncStateAt`), used when the file is still that version, else read again. The state is written
+ * only over the version it was read from: when another process wrote it meanwhile, it is read again and
+ * `edit` applied to that, so neither change is lost.
+ */
+export async function updateSyncState(paths: WorkspacePaths, target: string, edit: (s: SyncState) => boolean | void, from?: ReadState): Promise<void> {
+  const file = stateFile(paths, target);
+  let read = from;
+  for (let attempt = 1; ; attempt++) {
+    if (read) {
+      const now = identityOf(file) ?? null;
+      if (!(now === null ? read.identity === null : read.identity !== null && sameIdentity(now, read.identity))) read = undefined;
+    }
+    const { state, identity } = read ?? (await readSyncStateAt(paths, target));
+    read = undefined;
+    if (edit(state) === false) return;
+    try {
+      await writeSyncState(paths, target, state, identity);
+      return;
+    } catch (e) {
+      if (!(e instanceof ChangedOnDiskError) || attempt >= STATE_ATTEMPTS) throw e;
+    }
+  }
 }
 
 export function sha256(data: Buffer | string): string {

@@ -43,9 +43,11 @@ async function rebaseRestored(paths: WorkspacePaths, target: string, m: Manifest
       const mc = m.components[name];
       const cs = state.components[name];
       if (!mc || !cs) continue;
-      if (!m.partial) cs.bases = {};
+      if (!m.partial) cs.bases = Object.create(null);
       for (const rel of mc.absent ?? []) delete cs.bases[rel];
-      for (const [rel, e] of Object.entries(mc.files)) {
+      const files = mc.files;
+      for (const rel in files) {
+        const e = files[rel];
         if (e.link) delete cs.bases[rel];
         else cs.bases[rel] = e.hash;
       }
