@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { assertNoLinkBelow, assertRealFolder, resolveInside } from '../containment';
 import { SyncordError } from '../errors';
 import { writeFileAtomic } from '../store/atomic';
-import { locatePath, validateValue } from '../store/jsonText';
+import { locatePath, parseJsonText, validateValue } from '../store/jsonText';
 import { backupDir, WorkspacePaths } from '../workspace';
 import { ensureSyncordDir } from './syncordDir';
 import { ensureRealDirSync, FileInfo, hashFile, infoOf, lstatOrUndefined, lstatSyncOrUndefined, pool, sameStat, Slicer, SMALL_FILE, walk } from './fsutil';
@@ -422,7 +422,14 @@ async function readManifest(store: string, id: string, target: string): Promise<
   try {
     value = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new SyncordError(`backup manifest does not parse: ${(e as Error).message}`, 'invalid-file', { file });
+    // Cut short or damaged: the tolerant parser names the line and column of the first problem.
+    let where: SyncordError | undefined;
+    try {
+      parseJsonText(file, text);
+    } catch (located) {
+      if (located instanceof SyncordError && located.location) where = located;
+    }
+    throw new SyncordError(`backup manifest does not parse: ${where ? where.detail : (e as Error).message}`, 'invalid-file', where?.location ?? { file, line: 1, column: 1 });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SyncordError('backup manifest is not a JSON object', 'invalid-file', { file });
   const { digest, ...body } = value;

@@ -142,12 +142,19 @@ export async function sourceFiles(root: string, comp: ResolvedComponent, useGit?
   if (useGit ?? (await isGitRepo(root))) {
     const out = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', `${comp.source}/`]);
     const prefix = comp.source.length + 1;
-    const rels = [...new Set(out.split('\0').filter(Boolean))].map((p) => p.slice(prefix)).filter((r) => comp.selects(r));
     const slicer = new Slicer();
-    for (const rel of rels) {
+    // One pass over git's list, without intermediate arrays (an unmerged path is listed once per stage).
+    let prev: string | undefined;
+    for (let at = 0; at < out.length; ) {
+      let end = out.indexOf('\0', at);
+      if (end < 0) end = out.length;
+      const rel = end - at > prefix ? out.slice(at + prefix, end) : '';
+      at = end + 1;
+      if (!rel || rel === prev || files.has(rel) || !comp.selects(rel)) continue;
+      prev = rel;
       const s = lstatSyncOrUndefined(comp.sourceAbs + path.sep + rel);
       if (s?.isFile()) files.set(rel, infoOf(s));
-      else if (s) skipped.push(rel); // (missing: deleted in the working tree)
+      else if (s && !skipped.includes(rel)) skipped.push(rel); // (missing: deleted in the working tree)
       await slicer.tick();
     }
     return { files, skipped };

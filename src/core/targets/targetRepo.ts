@@ -91,6 +91,9 @@ export interface TargetRepo {
  * to read (e.g. "dubious ownership") is an error naming git's reason, never silently "not a repository".
  */
 export async function targetRepo(target: ResolvedTarget): Promise<TargetRepo | undefined> {
+  // git finds a work tree by a `.git` in the folder or one of its parents (the variables that point it
+  // elsewhere are cleared for it): with none there, git is not asked.
+  if (!gitEntryAbove(target.absPath)) return undefined;
   const r = await run(target.absPath, ['rev-parse', '--show-toplevel']);
   if (r.code !== 0) {
     if (lstatSyncOrUndefined(path.join(target.absPath, '.git'))) {
@@ -104,6 +107,20 @@ export async function targetRepo(target: ResolvedTarget): Promise<TargetRepo | u
   const head = headR.code === 0 ? headR.stdout.trim() : undefined;
   const sym = await run(target.absPath, ['symbolic-ref', '-q', '--short', 'HEAD']);
   return { root: target.absPath, head, branch: sym.code === 0 ? sym.stdout.trim() : undefined };
+}
+
+/** Whether a `.git` (folder or file) is in `dir` or one of its parents. */
+function gitEntryAbove(dir: string): boolean {
+  for (let d = path.resolve(dir); ; ) {
+    try {
+      if (lstatSyncOrUndefined(path.join(d, '.git'))) return true;
+    } catch {
+      return true; // (a folder that cannot be looked into: git is asked)
+    }
+    const up = path.dirname(d);
+    if (up === d) return false;
+    d = up;
+  }
 }
 
 function sameFolder(a: string, b: string): boolean {
