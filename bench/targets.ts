@@ -5,6 +5,8 @@
  *   SYNCORD_BENCH_ONLY   detect | sync: one half only
  *   SYNCORD_BENCH_WHOLE  0: the library only, no whole commands
  *   SYNCORD_BENCH_RUNS   rounds of every case (default 5 to 11, by case)
+ * With /usr/bin/time installed, each whole-command case also reports the CPU time of its runs (user + sys,
+ * git's included), which the machine's load disturbs less than the wall time.
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -42,6 +44,7 @@ async function rounds(
 ): Promise<Record<string, number[]>> {
   const names = Object.keys(ways);
   const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
+  cpuTimes = [];
   for (let k = 0; k < reps; k++) {
     await prepare(k);
     for (let j = 0; j < names.length; j++) {
@@ -58,11 +61,24 @@ const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const WHOLE = process.env.SYNCORD_BENCH_WHOLE !== '0';
 const REPS = (n: number) => Number(process.env.SYNCORD_BENCH_RUNS) || n;
 
+/** `/usr/bin/time`, when installed: whole commands then also report their CPU time (user + sys, with children). */
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const CPU_MARK = 'syncord-bench-cpu';
+
+/** CPU time (user + sys, s) of each whole-command run since the last report (rounds start afresh). */
+let cpuTimes: number[] = [];
+
 /** Runs `syncord <args>` in the workspace; exit codes other than `ok` (0 unless given) fail the benchmark. */
 function cli(ws: string, args: string[], ok: number[] = [0]): Promise<string> {
+  const [cmd, argv] = TIME ? [TIME, ['-f', `${CPU_MARK} %U %S`, process.execPath, CLI, '-w', ws, ...args]] : [process.execPath, [CLI, '-w', ws, ...args]];
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [CLI, '-w', ws, ...args], { maxBuffer: 1 << 30, env: cliEnv }, (e, stdout, stderr) => {
+    execFile(cmd, argv, { maxBuffer: 1 << 30, env: cliEnv }, (e, stdout, stderr) => {
       const code = e ? (typeof e.code === 'number' ? e.code : -1) : 0;
+      const cpu = new RegExp(`${CPU_MARK} ([0-9.]+) ([0-9.]+)\\s*$`).exec(stderr);
+      if (cpu) {
+        cpuTimes.push(Number(cpu[1]) + Number(cpu[2]));
+        stderr = stderr.slice(0, cpu.index);
+      }
       if (!ok.includes(code)) reject(new Error(`syncord ${args.join(' ')} exited with ${code}: ${stderr || stdout}`));
       else resolve(stdout);
     }),
@@ -74,6 +90,13 @@ const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env)
 function reportWays(name: string, r: Record<string, number[]>, refName: string, target: number, wholeTarget = 1.5, note?: string): void {
   report({ name: `${name} (library)`, ours: r.lib, ref: r.ref, refName, target, note });
   if (r.cli) report({ name: `${name} (whole command)`, ours: r.cli, ref: r.ref, refName, target: wholeTarget });
+  reportCpu();
+}
+
+/** The CPU time of the whole commands run since the last report (user + sys, children included), then forgets them. */
+function reportCpu(): void {
+  if (cpuTimes.length) console.log(`    whole command CPU time (user + sys): median ${median(cpuTimes).toFixed(2)} s   [${cpuTimes.map((x) => x.toFixed(2)).join(' ')}]`);
+  cpuTimes = [];
 }
 
 interface Row {
@@ -243,6 +266,7 @@ async function detectBench(base: string): Promise<void> {
           cli: () => cli(repo, ['sync', 'check'], [1]),
         });
         report({ name: `sync check, synced at HEAD~${back} (${changed} changed), ${label} (whole command)`, ours: rc.cli, ref: rc.ref, refName: 'git diff --name-only', target: 1.5 });
+        reportCpu();
       }
     }
   }
