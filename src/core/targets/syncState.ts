@@ -96,14 +96,18 @@ export interface ReadState {
   identity: FileIdentity | null;
 }
 
-/** Reads the state and the identity of the file read (one open file: the two always go together). */
+/**
+ * Reads the state and the identity of the file read (one open file: the two always go together). Only a
+ * regular file is read: anything else there (a symlink, a folder) counts as no state, and is what a write
+ * replaces.
+ */
 export async function readSyncStateAt(paths: WorkspacePaths, target: string): Promise<ReadState> {
   const file = stateFile(paths, target);
   let text: string;
   let identity: FileIdentity;
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { state: { components: {} }, identity: code === 'ENOENT' || code === 'ENOTDIR' ? null : (identityOf(file) ?? null) };
@@ -111,6 +115,7 @@ export async function readSyncStateAt(paths: WorkspacePaths, target: string): Pr
   try {
     const st = fs.fstatSync(fd);
     identity = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777 };
+    if (!st.isFile()) return { state: { components: {} }, identity };
     text = fs.readFileSync(fd, 'utf8');
   } catch {
     return { state: { components: {} }, identity: identityOf(file) ?? null };

@@ -75,6 +75,20 @@ describe('targets: sync state and backup manifests on disk', () => {
     assert.equal(now.components.docs.bases['SETUP.md'], sha('# Setup, third edition\n'));
   });
 
+  it('a state file that is a symlink is not read through, and the next sync replaces it with a file of its own', async () => {
+    await sync();
+    const outside = path.join(ws.dir, 'elsewhere.json');
+    fs.renameSync(stateFile(), outside);
+    const outsideText = fs.readFileSync(outside, 'utf8');
+    fs.symlinkSync(outside, stateFile());
+    write(ws.main, 'docs/SETUP.md', '# Setup, fourth edition\n');
+    ws.commit('setup');
+    assert.equal((await sync()).written, 1);
+    assert.equal(fs.lstatSync(stateFile()).isFile(), true);
+    assert.equal(fs.readFileSync(outside, 'utf8'), outsideText, 'the file the link pointed at is untouched');
+    assert.equal(state().components.docs.bases['SETUP.md'], sha('# Setup, fourth edition\n'));
+  });
+
   it('a file named __proto__ gets a merge base like any other', async () => {
     write(ws.main, 'docs/__proto__', 'one\ntwo\nthree\n');
     ws.commit('odd name');
