@@ -1,8 +1,8 @@
 /**
  * Scale: a 100,000-message communication log and a 20,000-task queue (valid under the coordination schemas),
  * read by whole `syncord` processes (dist/cli.js) beside a plain Node script that reads the same files with
- * JSON.parse and does the same work (the same filters, a table or JSON printed, the claimed task moved and the
- * files written back). Each command and its plain script run interleaved; prints the median wall time, the ratio
+ * JSON.parse and does the same work (the same filters, a table or JSON printed, the claimed task moved or the
+ * message appended and the files written back). Each command and its plain script run interleaved; prints the median wall time, the ratio
  * to the plain script, the peak RSS (`/usr/bin/time -f %M`, or the process's own maxRSS where that is missing),
  * the size of the files the command reads and the peak RSS over that size.
  * Targets: time within about 1.3× of the plain script; peak RSS under 3× the files' size.
@@ -10,6 +10,7 @@
  *   SYNCORD_BENCH_MESSAGES  messages in the log (default 100000)
  *   SYNCORD_BENCH_TASKS     tasks in the queue (default 20000)
  *   SYNCORD_BENCH_BEFORE    another build's cli.js, measured in the same rounds (e.g. the previous commit's)
+ *   SYNCORD_BENCH_ONLY      only the commands whose name contains this (e.g. "msg send")
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -21,6 +22,7 @@ const ROOT = fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) 
 
 const INSTANCES = ['instance-1', 'instance-2', 'instance-3', 'instance-4', 'instance-5', 'instance-6'];
 const ME = 'instance-2';
+const OTHER = 'instance-1';
 const pad = (n: number) => String(n).padStart(6, '0');
 
 function median(xs: number[]): number {
@@ -218,6 +220,22 @@ if (verb === 'inbox') {
     fs.renameSync(tmp, path.join(dir, f));
   }
   out(me + ' claimed ' + id + ': ' + t.title);
+} else if (verb === 'msg-send') {
+  const registry = read('instance-registry.json');
+  const log = read('communication-log.json');
+  if (!registry.instances[me] || !registry.instances[id]) throw new Error('no such instance');
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const n = log.messages.reduce((max, m) => Math.max(max, Number(/^msg_(\d+)$/.exec(m.message_id)?.[1] ?? 0)), 0) + 1;
+  const m = { message_id: 'msg_' + String(n).padStart(3, '0'), from: me, to: id, type: 'info', timestamp: now, subject: 'Status', message: 'The build is green.', priority: 'medium', requires_response: false, context: { related_task: null, related_files: [] }, status: 'sent' };
+  log.messages.push(m);
+  const f = 'communication-log.json';
+  const tmp = path.join(dir, '.' + f + '.tmp');
+  const fd = fs.openSync(tmp, 'w');
+  fs.writeSync(fd, JSON.stringify(log, null, 2) + '\n');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, path.join(dir, f));
+  out('Sent ' + m.message_id + ' to ' + id + '.');
 }
 `;
 
@@ -265,6 +283,13 @@ export async function runScaleBench(): Promise<void> {
       { name: 'msg list', syncord: ['msg', 'list'], plain: ['msg-list'], bytes: size('communication-log.json') },
       { name: 'task list --json', syncord: ['task', 'list', '--json'], plain: ['task-list'], bytes: size('task-queue.json') },
       { name: `task claim`, syncord: ['task', 'claim', claimable], plain: ['task-claim', claimable], bytes: size('instance-registry.json', 'task-queue.json'), writes: true },
+      {
+        name: 'msg send',
+        syncord: ['msg', 'send', OTHER, 'Status', '-m', 'The build is green.', '--type', 'info'],
+        plain: ['msg-send', OTHER],
+        bytes: size('instance-registry.json', 'communication-log.json'),
+        writes: true,
+      },
     ];
     const cpus = os.cpus();
     console.log(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; peak RSS by ${HAS_TIME ? '/usr/bin/time -f %M' : 'maxRSS'}`);
@@ -274,7 +299,8 @@ export async function runScaleBench(): Promise<void> {
     );
     const loadBefore = fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : os.loadavg().map((x) => x.toFixed(2)).join(' ');
     console.log('  command            way       median     ratio    peak RSS   files    RSS/files');
-    for (const c of cases) {
+    const only = process.env.SYNCORD_BENCH_ONLY;
+    for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       const s = { ms: [] as number[], rss: [] as number[] };
       const p = { ms: [] as number[], rss: [] as number[] };
       const b = { ms: [] as number[], rss: [] as number[] };
