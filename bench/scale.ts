@@ -163,6 +163,15 @@ function table(headers, rows) {
   return [line(headers), ...rows.map(line)].join('\n');
 }
 const out = (s) => process.stdout.write(s + '\n');
+// A file written back as a careful script would: a temporary file, flushed, renamed over the old one.
+const writeBack = (f, v) => {
+  const tmp = path.join(dir, '.' + f + '.tmp');
+  const fd = fs.openSync(tmp, 'w');
+  fs.writeSync(fd, JSON.stringify(v, null, 2) + '\n');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, path.join(dir, f));
+};
 const recipient = (m, who) => m.to === who || (m.to === 'all' && m.from !== who);
 if (verb === 'inbox') {
   const registry = read('instance-registry.json');
@@ -211,14 +220,8 @@ if (verb === 'inbox') {
   q.active_tasks.push(t);
   Object.assign(registry.instances[me], { current_task: id, status: 'active', last_update: now });
   registry.last_registry_update = now;
-  for (const [f, v] of [['task-queue.json', q], ['instance-registry.json', registry]]) {
-    const tmp = path.join(dir, '.' + f + '.tmp');
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, JSON.stringify(v, null, 2) + '\n');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, path.join(dir, f));
-  }
+  writeBack('task-queue.json', q);
+  writeBack('instance-registry.json', registry);
   out(me + ' claimed ' + id + ': ' + t.title);
 } else if (verb === 'msg-send') {
   const registry = read('instance-registry.json');
@@ -228,13 +231,7 @@ if (verb === 'inbox') {
   const n = log.messages.reduce((max, m) => Math.max(max, Number(/^msg_(\d+)$/.exec(m.message_id)?.[1] ?? 0)), 0) + 1;
   const m = { message_id: 'msg_' + String(n).padStart(3, '0'), from: me, to: id, type: 'info', timestamp: now, subject: 'Status', message: 'The build is green.', priority: 'medium', requires_response: false, context: { related_task: null, related_files: [] }, status: 'sent' };
   log.messages.push(m);
-  const f = 'communication-log.json';
-  const tmp = path.join(dir, '.' + f + '.tmp');
-  const fd = fs.openSync(tmp, 'w');
-  fs.writeSync(fd, JSON.stringify(log, null, 2) + '\n');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, path.join(dir, f));
+  writeBack('communication-log.json', log);
   out('Sent ' + m.message_id + ' to ' + id + '.');
 }
 `;
