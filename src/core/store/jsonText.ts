@@ -376,11 +376,9 @@ export function validateValue<T>(
   schemaOf: z.ZodType<T> | (() => z.ZodType<T>),
   matches?: (value: unknown) => boolean,
 ): T {
-  const lazy = typeof schemaOf === 'function';
-  if (matches ? matches(value) : !lazy && matchesInPlace(schemaOf, value)) return value as T;
-  const schema = lazy ? schemaOf() : schemaOf;
-  if (!matches && lazy && matchesInPlace(schema, value)) return value as T;
-  const result = schema.safeParse(value);
+  const schema = () => (typeof schemaOf === 'function' ? schemaOf() : schemaOf);
+  if (matches ? matches(value) : matchesInPlace(schema(), value)) return value as T;
+  const result = schema().safeParse(value);
   if (result.success) return value as T;
   const issues = result.error.issues;
   const first = issues[0];
