@@ -31,7 +31,8 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-function toIdentity(s: fs.Stats): FileIdentity {
+/** The identity of a file from its stats (an lstat, or an fstat of a file already open). */
+export function toIdentity(s: fs.Stats): FileIdentity {
   return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, mode: s.mode & 0o7777 };
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SyncordError } from '../errors';
-import { ChangedOnDiskError, writeFileAtomic } from '../store/atomic';
+import { ChangedOnDiskError, toIdentity, writeFileAtomic } from '../store/atomic';
 import { WorkspacePaths } from '../workspace';
 import { backupUnits, putObject } from './backup';
 import { joinRel, ResolvedComponent, selectComponents } from './components';
@@ -98,7 +98,7 @@ export async function settleConflict(
     } else {
       fs.mkdirSync(path.dirname(inputs.targetFile), { recursive: true });
       try {
-        writeFileAtomic(inputs.targetFile, content, { expect: st ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777 } : null, ...(st ? { mode: st.mode & 0o7777 } : {}) });
+        writeFileAtomic(inputs.targetFile, content, { expect: st ? toIdentity(st) : null, ...(st ? { mode: st.mode & 0o7777 } : {}) });
       } catch (e) {
         if (e instanceof ChangedOnDiskError) throw new SyncordError(`${inputs.path} changed in the target while it was being settled; nothing was written`, 'conflict', { file: inputs.targetFile });
         throw e;

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as z from 'zod';
-import { ChangedOnDiskError, FileIdentity, identityOf, sameIdentity, writeFileAtomic } from '../store/atomic';
+import { ChangedOnDiskError, FileIdentity, identityOf, sameIdentity, toIdentity, writeFileAtomic } from '../store/atomic';
 import { stateFile, WorkspacePaths } from '../workspace';
 import { getObject } from './backup';
 import { ensureSyncordDir } from './syncordDir';
@@ -114,7 +114,7 @@ export async function readSyncStateAt(paths: WorkspacePaths, target: string): Pr
   }
   try {
     const st = fs.fstatSync(fd);
-    identity = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777 };
+    identity = toIdentity(st);
     if (!st.isFile()) return { state: { components: {} }, identity };
     text = fs.readFileSync(fd, 'utf8');
   } catch {
