@@ -1,6 +1,6 @@
 # The agents' `syncord` command while the workspace's daemon runs (dist/client.pl, started by the command written
 # in coordination/.syncord/bin when a socket is there). Perl starts in a few milliseconds where Node takes a hundred,
-# so a coordination call through the daemon costs little more than the daemon's own work: many agents calling at
+# so a call through the daemon costs little more than the daemon's own work: many agents calling at
 # once no longer wait on each other's process start. It speaks the daemon's protocol (daemonShared.ts): one JSON
 # line asking for the call, then length-prefixed frames back. Whatever the daemon does not take (another verb,
 # another workspace, help, a daemon that is gone) runs in the CLI itself, as the command did before.
@@ -9,7 +9,7 @@
 use strict;
 use Socket qw(PF_UNIX SOCK_STREAM pack_sockaddr_un);
 
-my $PROTOCOL = 2;
+my $PROTOCOL = 3;
 my ($socket_path, $node, $cli, @argv) = @ARGV;
 die "usage: client.pl <socket> <node> <cli.js> <argument>...\n" unless defined $cli;
 
@@ -52,12 +52,23 @@ run_locally() unless defined $cwd;
 # Every SYNCORD_* variable goes along; the daemon keeps those the verbs read and refuses a call that sets one it
 # cannot honour (the caller then runs it).
 my $env = join(',', map { json_string($_) . ':' . json_string($ENV{$_}) } grep { /^SYNCORD_/ } sort keys %ENV);
+# So do git's variables: a targets verb runs in the daemon only when its git would see the same ones there.
+my $git = join(',', map { json_string($_) . ':' . json_string($ENV{$_}) } grep { /^GIT_/ } sort keys %ENV);
 my $request =
   '{"v":' . $PROTOCOL . ',"kind":"call","argv":[' . join(',', map { json_string($_) } @argv) . '],"cwd":' . json_string($cwd)
-  . ',"env":{' . $env . '},"stdinIsTTY":' . (-t STDIN ? 'true' : 'false') . "}\n";
+  . ',"env":{' . $env . '},"git":{' . $git . '},"stdinIsTTY":' . (-t STDIN ? 'true' : 'false') . "}\n";
 print $sock $request;
 
 my $accepted = 0;
+
+# Ctrl-C: the daemon stops the call after the work in hand (a sync, a backup), as the CLI does in its own process,
+# and this client waits for it to end; a second Ctrl-C leaves at once.
+my $interrupts = 0;
+sub tell_interrupt { print $sock qq({"t":"interrupt"}\n); }
+$SIG{INT} = sub {
+  exit 130 if ++$interrupts > 1;
+  tell_interrupt() if $accepted;
+};
 
 # The daemon went away. Before it took the call, the call is run here; after, it may have been done: say so.
 sub lost {
@@ -78,6 +89,7 @@ for (;;) {
   }
   if ($type eq 'accepted') {
     $accepted = 1;
+    tell_interrupt() if $interrupts;
   } elsif ($type eq 'fallback') {
     close($sock);
     run_locally();

@@ -11,7 +11,7 @@ import { sessionStateDir, WorkspacePaths } from '../core/workspace';
 import { CliContext, contextFrom } from './context';
 import { CallIo, io, withCallIo } from './io';
 import { daemonDir, shortSocketDir, socketPath } from '../core/daemonSocket';
-import { CallRequest, daemonCall, DaemonFrame, encodeFrame, FORWARDED_ENV, FrameReader, PROCESS_ENV, PROTOCOL } from './daemonShared';
+import { CallRequest, daemonCall, DaemonFrame, encodeFrame, FORWARDED_ENV, FrameReader, gitEnvOf, PROCESS_ENV, PROTOCOL, sameGitEnv } from './daemonShared';
 import { ExitCode } from './exit';
 import { selfCli } from './self';
 
@@ -24,15 +24,15 @@ export const DEFAULT_IDLE_MINUTES = 30;
 const REQUEST_MAX = 1024 * 1024;
 
 /**
- * `syncord daemon start|stop|status`: a long-lived process per workspace that runs the coordination verbs of the
- * agents' `syncord` calls (dist/client.js hands them over a unix socket), so that many agents calling at once do
+ * `syncord daemon start|stop|status`: a long-lived process per workspace that runs the coordination and targets verbs
+ * of `syncord` calls (dist/client.js hands them over a unix socket), so that many agents calling at once do
  * not each pay for starting the CLI. It writes through the same store (locks, atomic writer, write combining) and
  * keeps nothing of its own: the files stay the truth, and without a daemon every call runs as before.
  */
 export function registerDaemonCommands(program: Command, runCli: RunCli): void {
   const daemon = program
     .command('daemon')
-    .description("the workspace's daemon, which runs the agents' coordination verbs in one long-lived process (start, stop, status)");
+    .description("the workspace's daemon, which runs coordination and targets verbs in one long-lived process (start, stop, status)");
 
   daemon
     .command('start')
@@ -248,6 +248,7 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
   // Each call brings its own SYNCORD_* variables; the daemon's own would otherwise show through (commander's .env()).
   for (const k of Object.keys(process.env)) if (k.startsWith('SYNCORD_') && k !== 'SYNCORD_CLI_SCRIPT' && k !== 'SYNCORD_VERSION') delete process.env[k];
   const baseEnv = { ...process.env };
+  const ownGit = gitEnvOf(baseEnv);
 
   let active = 0;
   let calls = 0;
@@ -283,9 +284,22 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
     const send = (frame: DaemonFrame) => {
       if (!conn.destroyed && conn.writable) conn.write(encodeFrame(frame));
     };
+    // Ctrl-C in the caller (its client's interrupt), or a caller that went away: the call's listeners stop its work
+    // after what is in hand, as SIGINT does in the CLI's own process; one that listens later hears it at once. A call
+    // that does not listen runs to its end.
+    const interruptListeners = new Set<() => void>();
+    let interrupted = false;
+    const interrupt = () => {
+      if (!started || interrupted) return;
+      interrupted = true;
+      const listeners = [...interruptListeners];
+      interruptListeners.clear();
+      for (const l of listeners) l();
+    };
     conn.on('close', () => {
       active--;
       stdinWaiter?.reject(new Error('the caller went away'));
+      interrupt();
       armIdle();
     });
     conn.on('data', (chunk: string) => {
@@ -304,6 +318,8 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
         if (!started) {
           started = true;
           void handle(message);
+        } else if (isRecord(message) && message.t === 'interrupt') {
+          interrupt();
         } else if (stdinWaiter && isRecord(message) && message.t === 'stdin') {
           const w = stdinWaiter;
           stdinWaiter = undefined;
@@ -327,7 +343,9 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
       const request = asCallRequest(message);
       // Only calls on this daemon's workspace, of the verbs it runs; anything else the caller runs itself.
       const target = request && daemonCall(request.argv, request.cwd, request.env);
-      if (!request || !target || target.coordinationDir !== paths.coordinationDir || stopping) return void (send({ t: 'fallback' }), conn.end());
+      // A targets verb starts git, which must see the caller's git variables: the caller runs it when they differ.
+      const refused = !request || !target || target.coordinationDir !== paths.coordinationDir || (target.runsGit && !sameGitEnv(request.git ?? {}, ownGit));
+      if (refused || stopping) return void (send({ t: 'fallback' }), conn.end());
       send({ t: 'accepted' });
       calls++;
       const call: CallIo = {
@@ -341,6 +359,14 @@ async function serve(ctx: CliContext, idleMinutes: number, runCli: RunCli): Prom
             stdinWaiter = { resolve, reject };
             send({ t: 'stdin' });
           }),
+        onInterrupt(listener) {
+          if (interrupted) {
+            listener();
+            return () => undefined;
+          }
+          interruptListeners.add(listener);
+          return () => void interruptListeners.delete(listener);
+        },
         exitCode: undefined,
       };
       let code: number;
@@ -396,5 +422,15 @@ function asCallRequest(m: Record<string, unknown>): CallRequest | undefined {
     if (typeof v !== 'string') return undefined;
     env[k] = v;
   }
-  return { v: PROTOCOL, kind: 'call', argv: m.argv as string[], cwd: m.cwd, env, stdinIsTTY: m.stdinIsTTY };
+  let git: Record<string, string> | undefined;
+  if (m.git !== undefined) {
+    const g = m.git;
+    if (!isRecord(g) || Object.keys(g).length > 1000) return undefined;
+    git = {};
+    for (const [k, v] of Object.entries(g)) {
+      if (!k.startsWith('GIT_') || typeof v !== 'string') return undefined;
+      git[k] = v;
+    }
+  }
+  return { v: PROTOCOL, kind: 'call', argv: m.argv as string[], cwd: m.cwd, env, stdinIsTTY: m.stdinIsTTY, ...(git ? { git } : {}) };
 }

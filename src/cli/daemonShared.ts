@@ -5,19 +5,30 @@ import * as path from 'node:path';
 import { socketPath } from '../core/daemonSocket';
 
 /** Protocol version: a client and a daemon of different versions do not talk (the client runs the call itself). */
-export const PROTOCOL = 2;
+export const PROTOCOL = 3;
 
 /**
  * The verbs a daemon runs for its clients: coordination reads and writes, which only read and write the workspace's
- * files through the store. Everything else (spawn, session, mcp, targets and sync, trust, init, the daemon itself)
- * runs in the caller's own process.
+ * files through the store, and the targets verbs, which read and write the workspace, its targets and their backups
+ * and run git. Everything else (spawn, session, mcp, trust, init, the daemon itself) runs in the caller's own process.
  */
 export const DAEMON_VERBS: ReadonlySet<string> = new Set(['checkin', 'checkout', 'inbox', 'health', 'instance', 'task', 'msg', 'decision', 'agents']);
+
+/**
+ * Verbs whose sub-verbs a daemon runs, but for those named here: `verify` runs the workspace's own commands (with
+ * the caller's environment, and the caller's trust), and `sync request` starts agent sessions. A call of one of these
+ * verbs runs in the daemon only when its sub-verb follows it directly (`syncord sync detect --since …`).
+ */
+export const DAEMON_SUBVERBS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['sync', new Set(['verify', 'request'])],
+  ['target', new Set(['verify'])],
+  ['config', new Set<string>()],
+]);
 
 /** Root options that take a value (as in program.ts). */
 const VALUE_OPTIONS = new Set(['-w', '--workspace', '--coordination-dir', '--as', '--session']);
 
-/** The SYNCORD_* variables a client hands to the daemon (the ones the coordination verbs read). */
+/** The SYNCORD_* variables a client hands to the daemon (the ones the verbs read). */
 export const FORWARDED_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_SESSION', 'SYNCORD_WORKSPACE', 'SYNCORD_COORDINATION_DIR', 'SYNCORD_DEBUG', 'SYNCORD_LOCK_WAIT_MS'] as const;
 
 /**
@@ -27,6 +38,24 @@ export const FORWARDED_ENV = ['SYNCORD_INSTANCE', 'SYNCORD_SESSION', 'SYNCORD_WO
  */
 export const PROCESS_ENV = ['SYNCORD_STALE_HOURS', 'SYNCORD_RESPONSE_HOURS', 'SYNCORD_FORWARD', 'SYNCORD_NO_DAEMON'];
 
+/** git's own variables of an environment (GIT_DIR, GIT_INDEX_FILE, GIT_AUTHOR_NAME…): those the git a verb starts reads. */
+export function gitEnvOf(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(env).sort()) if (k.startsWith('GIT_') && env[k] !== undefined) out[k] = env[k] as string;
+  return out;
+}
+
+/**
+ * Whether git started in the daemon would see the caller's git variables: the same names with the same values. A
+ * targets call from an environment that differs (inside a git hook, GIT_DIR and GIT_INDEX_FILE are set; a shell may
+ * set GIT_AUTHOR_NAME) runs in the caller's process.
+ */
+export function sameGitEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k] === a[k]);
+}
+
 /** One call as a client sends it (one JSON line). */
 export interface CallRequest {
   v: number;
@@ -35,7 +64,15 @@ export interface CallRequest {
   cwd: string;
   env: Partial<Record<(typeof FORWARDED_ENV)[number], string>>;
   stdinIsTTY: boolean;
+  /** The caller's git variables (gitEnvOf): a targets verb runs in the daemon only when they are the daemon's. */
+  git?: Record<string, string>;
 }
+
+/**
+ * What a client sends after its request: standard input the daemon asked for, or an interrupt (the user pressed
+ * Ctrl-C; a verb that can stop early stops after the work in hand, as it does on SIGINT in its own process).
+ */
+export type ClientMessage = { t: 'stdin'; d?: string; error?: string } | { t: 'interrupt' };
 
 /** What a daemon sends back, each a frame: `<type> <payload length in bytes>\n<payload>`. */
 export type DaemonFrame =
@@ -111,12 +148,13 @@ function decodeFrame(t: string, d: string): DaemonFrame {
  * runs in; `--coordination-dir`, else $SYNCORD_COORDINATION_DIR, else `coordination`), and whether the daemon may
  * run it; undefined when it must run locally.
  */
-export function daemonCall(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { root: string; coordinationDir: string } | undefined {
+export function daemonCall(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { root: string; coordinationDir: string; runsGit: boolean } | undefined {
   if (process.platform === 'win32') return undefined;
   if (PROCESS_ENV.some((k) => env[k] !== undefined)) return undefined;
   let workspace: string | undefined;
   let coordinationDir: string | undefined;
   let verb: string | undefined;
+  let subverb: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     // After `--` every word is an argument; help, version and the `name=value` and `-wDIR` forms run locally.
@@ -128,11 +166,18 @@ export function daemonCall(argv: readonly string[], cwd: string, env: NodeJS.Pro
       if (value === undefined) return undefined;
       if (a === '-w' || a === '--workspace') workspace = value;
       else if (a === '--coordination-dir') coordinationDir = value;
-    } else if (verb === undefined && !a.startsWith('-')) verb = a;
+    } else if (verb === undefined && !a.startsWith('-')) {
+      verb = a;
+      subverb = argv[i + 1];
+    }
   }
-  if (verb === undefined || !DAEMON_VERBS.has(verb)) return undefined;
+  if (verb === undefined) return undefined;
+  const excluded = DAEMON_SUBVERBS.get(verb);
+  if (excluded) {
+    if (subverb === undefined || subverb.startsWith('-') || subverb === 'help' || excluded.has(subverb)) return undefined;
+  } else if (!DAEMON_VERBS.has(verb)) return undefined;
   const root = path.resolve(cwd, workspace ?? env.SYNCORD_WORKSPACE ?? cwd);
-  return { root, coordinationDir: path.resolve(root, coordinationDir ?? env.SYNCORD_COORDINATION_DIR ?? 'coordination') };
+  return { root, coordinationDir: path.resolve(root, coordinationDir ?? env.SYNCORD_COORDINATION_DIR ?? 'coordination'), runsGit: excluded !== undefined };
 }
 
 /** Whether a call may go to the workspace's daemon: a verb it runs, and a socket where the daemon would listen. */

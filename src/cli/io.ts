@@ -15,6 +15,11 @@ export interface CallIo {
   readonly stdinIsTTY: boolean;
   /** The whole of standard input, read when a verb asks for it. */
   readStdin(): Promise<string>;
+  /**
+   * Calls `listener` when the user interrupts the call (Ctrl-C: SIGINT in the call's own process; the client's
+   * interrupt in the daemon), once; returns what stops listening. A verb that can stop early listens while it works.
+   */
+  onInterrupt(listener: () => void): () => void;
   exitCode: number | undefined;
 }
 
@@ -33,6 +38,10 @@ const processIo: CallIo = {
     return Boolean(process.stdin.isTTY);
   },
   readStdin: async () => fs.readFileSync(0, 'utf8'),
+  onInterrupt(listener) {
+    process.once('SIGINT', listener);
+    return () => void process.removeListener('SIGINT', listener);
+  },
   get exitCode() {
     return typeof process.exitCode === 'number' ? process.exitCode : undefined;
   },

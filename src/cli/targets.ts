@@ -100,12 +100,12 @@ function resolutionsOf(o: { takeSource?: boolean | string; keepTarget?: boolean 
 
 function attachAbort(): { signal: AbortSignal; done: () => void } {
   const ac = new AbortController();
-  const onSig = () => {
-    io().err('syncord: cancelling after the current files…\n');
+  const call = io();
+  const done = call.onInterrupt(() => {
+    call.err('syncord: cancelling after the current files…\n');
     ac.abort();
-  };
-  process.once('SIGINT', onSig);
-  return { signal: ac.signal, done: () => process.removeListener('SIGINT', onSig) };
+  });
+  return { signal: ac.signal, done };
 }
 
 interface RunSyncOptions {

@@ -2,11 +2,14 @@
 // Perl while a daemon runs) are answered as the CLI answers them, each with its own identity; verbs it does not run,
 // and calls when it is gone, run in the caller's process.
 import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeAgentFiles } from '../../../src/core/sessions/launch';
 import { resolveWorkspace } from '../../../src/core/workspace';
+import { socketPath } from '../../../src/core/daemonSocket';
+import { ping } from '../../../src/cli/daemon';
 import { CLIENT, Run, runSyncord } from './runSyncord';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -117,7 +120,9 @@ for (const way of CLIENTS) describe(`syncord daemon, through ${way.name}`, funct
   });
 
   it('runs verbs it does not serve in the caller, and help there too', async () => {
-    for (const args of [['target', 'list'], ['--help'], ['msg', 'list', '--help'], ['daemon', 'status']]) {
+    // `verify` runs the workspace's own commands and `sync request` starts sessions: both stay with the caller.
+    const notServed = [['--help'], ['msg', 'list', '--help'], ['daemon', 'status'], ['sync', 'verify'], ['target', 'verify', 'nope'], ['sync', 'request', 'nope'], ['sync', '--help'], ['sync', 'detect', '--help']];
+    for (const args of notServed) {
       const c = await client(args);
       const d = await direct(args);
       assert.equal(c.code, d.code);
@@ -224,3 +229,98 @@ describe("the agents' command where Perl is not installed", () => {
     }
   });
 });
+
+/** The demo workspace (scripts/demo.js): a main project in git with two targets, one of them behind. */
+const demo = require(path.join(ROOT, 'scripts', 'demo.js')) as { createDemoWorkspace(dir: string): { root: string; main: string; targets: Record<string, string> } };
+const BEHIND = 'ComfyUI_windows_portable';
+
+for (const way of CLIENTS) describe(`the targets verbs in the daemon, through ${way.name}`, function () {
+  this.timeout(180_000);
+  let base: string;
+  let main: string;
+  const direct = (args: string[], opts: Opts = {}) => runSyncord(main, args, { ...opts, env: { SYNCORD_NO_DAEMON: '1', ...opts.env } });
+  const client = (args: string[], opts: Opts = {}) => way.run(main, args, opts);
+  const calls = async () => (JSON.parse((await direct(['daemon', 'status', '--json'])).stdout) as Status).calls ?? 0;
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: main, stdio: 'pipe' });
+
+  before(async () => {
+    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'syncord-daemon-targets-')));
+    main = demo.createDemoWorkspace(path.join(base, 'demo')).main;
+    const started = await direct(['daemon', 'start', '--idle-minutes', '5']);
+    assert.equal(started.code, 0, started.stderr);
+    writeAgentFiles(resolveWorkspace(main), { node: process.execPath, script: DIST_CLI });
+  });
+
+  after(async () => {
+    const s = JSON.parse((await direct(['daemon', 'status', '--json'])).stdout) as Status;
+    await direct(['daemon', 'stop']);
+    if (s.pid && alive(s.pid)) process.kill(s.pid, 'SIGKILL');
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  it('answers detect, check, status, checklist, target list and a dry run as the CLI does', async () => {
+    const before = await calls();
+    const asked = [['sync', 'detect'], ['sync', 'check'], ['--json', 'sync', 'status'], ['sync', 'checklist', '--target', BEHIND], ['target', 'list'], ['sync', 'run', '--target', BEHIND, '--dry-run'], ['sync', 'run', '--target', 'nope']];
+    for (const args of asked) assert.deepEqual(await client(args), await direct(args), `syncord ${args.join(' ')}`);
+    assert.equal(await calls(), before + asked.length, 'every call went through the daemon');
+    const check = await client(['sync', 'check']);
+    assert.equal(check.code, 1);
+    assert.match(check.stdout, new RegExp(`needs_sync +${BEHIND}`));
+  });
+
+  it("leaves a targets call to the caller when its git variables are not the daemon's", async () => {
+    const before = await calls();
+    const inHook = { GIT_INDEX_FILE: path.join(main, '.git', 'index'), GIT_AUTHOR_NAME: 'Someone Else' };
+    const c = await client(['sync', 'detect'], { env: inHook });
+    assert.deepEqual(c, await direct(['sync', 'detect'], { env: inHook }));
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await calls(), before, 'the call ran in the caller');
+    // A coordination verb starts no git: the daemon still takes it.
+    await client(['inbox', '--as', 'nobody'], { env: inHook });
+    assert.equal(await calls(), before + 1);
+  });
+
+  it('stops a sync after the files in hand when the caller presses Ctrl-C, and syncs in full when let be', async () => {
+    const docs = path.join(main, 'docs', 'many');
+    fs.mkdirSync(docs, { recursive: true });
+    for (let i = 0; i < 4000; i++) fs.writeFileSync(path.join(docs, `page-${i}.md`), `# Page ${i}\n`);
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'many pages');
+    const before = await calls();
+    const command = way.name.includes('client.pl') ? path.join(main, 'coordination', '.syncord', 'bin', 'syncord') : process.execPath;
+    const args = command === process.execPath ? [CLIENT, 'sync', 'run', '--target', BEHIND] : ['sync', 'run', '--target', BEHIND];
+    const child = spawn(command, args, { cwd: main, env: { ...process.env, SYNCORD_NO_DAEMON: undefined } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Once the daemon has taken the call, Ctrl-C.
+    const socket = socketPath(resolveWorkspace(main).coordinationDir);
+    let taken = false;
+    for (let i = 0; i < 3000 && !taken; i++) {
+      taken = ((await ping(socket))?.calls ?? 0) > before;
+      if (!taken) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(taken, 'the daemon took the sync');
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, `${stdout}\n${stderr}`);
+    assert.match(stderr, /cancelling after the current files/);
+    assert.match(stdout, new RegExp(`Sync of ${BEHIND} was cancelled: sync cancelled.*\nDone before stopping: \\d+ written`));
+    const copied = path.join(targetOf(main), 'python_embeded', 'Lib', 'site-packages', 'opencode', 'docs', 'many');
+    const count = fs.existsSync(copied) ? fs.readdirSync(copied).length : 0;
+    assert.ok(count < 4000, `${count} of 4000 pages copied before the sync stopped`);
+    assert.match((await direct(['sync', 'check'])).stdout, new RegExp(`^needs_sync +${BEHIND} `, 'm'), 'the target still needs a sync');
+    // Let be, the same call syncs the target in full.
+    const full = await client(['sync', 'run', '--target', BEHIND]);
+    assert.equal(full.code, 0, full.stderr);
+    assert.equal(fs.readdirSync(copied).length, 4000);
+    const check = await direct(['sync', 'check']);
+    assert.match(check.stdout, new RegExp(`^synchronized ${BEHIND} `, 'm'));
+  });
+});
+
+function targetOf(main: string): string {
+  return path.join(path.dirname(main), 'targets', BEHIND);
+}
