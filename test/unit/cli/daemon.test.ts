@@ -10,6 +10,7 @@ import { writeAgentFiles } from '../../../src/core/sessions/launch';
 import { resolveWorkspace } from '../../../src/core/workspace';
 import { socketPath } from '../../../src/core/daemonSocket';
 import { ping } from '../../../src/cli/daemon';
+import { daemonCall, gitEnvOf, sameGitEnv } from '../../../src/cli/daemonShared';
 import { CLIENT, Run, runSyncord } from './runSyncord';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -324,3 +325,28 @@ for (const way of CLIENTS) describe(`the targets verbs in the daemon, through ${
 function targetOf(main: string): string {
   return path.join(path.dirname(main), 'targets', BEHIND);
 }
+
+describe('which calls the daemon takes', () => {
+  const cwd = '/work/project';
+  const takes = (args: string[], env: NodeJS.ProcessEnv = {}) => daemonCall(args, cwd, env);
+  it('takes coordination verbs and the targets verbs, but not verify, sync request, help or the rest', () => {
+    for (const args of [['inbox'], ['msg', 'send', 'b', 's'], ['sync', 'detect'], ['sync', 'run', '--target', 't'], ['-w', 'x', 'sync', 'check'], ['target', 'backup', 't'], ['target', 'restore', 't'], ['config', 'diff', 't'], ['sync', 'docs', 't']]) {
+      assert.ok(takes(args), args.join(' '));
+    }
+    for (const args of [['sync', 'verify'], ['target', 'verify', 't'], ['sync', 'request', 't'], ['sync'], ['sync', '--help'], ['sync', 'help', 'run'], ['sync', '--json', 'detect'], ['spawn', 'x'], ['trust'], ['init'], ['daemon', 'status'], ['sync', 'run', '--help'], ['--version']]) {
+      assert.equal(takes(args), undefined, args.join(' '));
+    }
+  });
+  it('says which calls start git, so that the daemon compares the git variables', () => {
+    assert.equal(takes(['sync', 'check'])?.runsGit, true);
+    assert.equal(takes(['inbox'])?.runsGit, false);
+    assert.deepEqual(takes(['-w', 'sub', '--coordination-dir', 'c', 'target', 'list']), { root: '/work/project/sub', coordinationDir: '/work/project/sub/c', runsGit: true });
+  });
+  it('compares git variables by name and value', () => {
+    assert.deepEqual(gitEnvOf({ GIT_DIR: '/r/.git', HOME: '/h', GIT_AUTHOR_NAME: 'a', GITX: 'n' }), { GIT_AUTHOR_NAME: 'a', GIT_DIR: '/r/.git' });
+    assert.ok(sameGitEnv({ GIT_SSL_CAINFO: 'x' }, { GIT_SSL_CAINFO: 'x' }));
+    assert.ok(!sameGitEnv({ GIT_SSL_CAINFO: 'x' }, { GIT_SSL_CAINFO: 'y' }));
+    assert.ok(!sameGitEnv({ GIT_SSL_CAINFO: 'x', GIT_DIR: '.git' }, { GIT_SSL_CAINFO: 'x' }));
+    assert.ok(!sameGitEnv({}, { GIT_DIR: '.git' }));
+  });
+});
