@@ -4,9 +4,12 @@
  * same generated data; each both in this process (the library) and as a whole command (`node dist/cli.js`).
  *   SYNCORD_BENCH_ONLY   detect | sync: one half only
  *   SYNCORD_BENCH_WHOLE  0: the library only, no whole commands
+ *   SYNCORD_BENCH_DAEMON 0: no whole commands through the workspace's daemon
  *   SYNCORD_BENCH_RUNS   rounds of every case (default 5 to 11, by case)
  * With /usr/bin/time installed, each whole-command case also reports the CPU time of its runs (user + sys,
  * git's included), which the machine's load disturbs less than the wall time.
+ * "With the daemon": the same command through the agents' `syncord` while `syncord daemon start` runs (Perl's
+ * client.pl hands the call to the daemon); its CPU time adds the daemon's (and its git's) to the client's.
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -44,7 +47,7 @@ async function rounds(
 ): Promise<Record<string, number[]>> {
   const names = Object.keys(ways);
   const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
-  cpuTimes = [];
+  cpuTimes = {};
   for (let k = 0; k < reps; k++) {
     await prepare(k);
     for (let j = 0; j < names.length; j++) {
@@ -65,18 +68,48 @@ const REPS = (n: number) => Number(process.env.SYNCORD_BENCH_RUNS) || n;
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const CPU_MARK = 'syncord-bench-cpu';
 
-/** CPU time (user + sys, s) of each whole-command run since the last report (rounds start afresh). */
-let cpuTimes: number[] = [];
+/** The agents' client of the daemon, beside the CLI. */
+const CLIENT_PL = path.join(path.dirname(CLI), 'client.pl');
+const DAEMON = WHOLE && process.env.SYNCORD_BENCH_DAEMON !== '0' && process.platform === 'linux' && spawnSync('perl', ['-e', '0']).status === 0;
 
-/** Runs `syncord <args>` in the workspace; exit codes other than `ok` (0 unless given) fail the benchmark. */
-function cli(ws: string, args: string[], ok: number[] = [0]): Promise<string> {
-  const [cmd, argv] = TIME ? [TIME, ['-f', `${CPU_MARK} %U %S`, process.execPath, CLI, '-w', ws, ...args]] : [process.execPath, [CLI, '-w', ws, ...args]];
+/** CPU time (user + sys, s) of each whole-command run since the last report, by way (rounds start afresh). */
+let cpuTimes: Record<string, number[]> = {};
+
+/** A running daemon of a workspace: its socket, and its process for its CPU time. */
+interface Daemon {
+  socket: string;
+  pid: number;
+}
+
+/** CPU time (s) of a process and of its children it waited for, from /proc (Linux). */
+function processCpu(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (1-based).
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100;
+}
+
+async function startDaemon(ws: string): Promise<Daemon> {
+  await cli(ws, ['daemon', 'start', '--idle-minutes', '30']);
+  const s = JSON.parse(await cli(ws, ['--json', 'daemon', 'status'])) as { pid: number; socket: string };
+  return { socket: s.socket, pid: s.pid };
+}
+
+/**
+ * Runs `syncord <args>` in the workspace (through the daemon's agents' client when `daemon` is given); exit codes
+ * other than `ok` (0 unless given) fail the benchmark.
+ */
+function cli(ws: string, args: string[], ok: number[] = [0], daemon?: Daemon): Promise<string> {
+  const way = daemon ? 'with the daemon' : 'whole command';
+  const command = daemon ? ['perl', CLIENT_PL, daemon.socket, process.execPath, CLI, '-w', ws, ...args] : [process.execPath, CLI, '-w', ws, ...args];
+  const [cmd, argv] = TIME ? [TIME, ['-f', `${CPU_MARK} %U %S`, ...command]] : [command[0], command.slice(1)];
+  const daemonBefore = daemon ? processCpu(daemon.pid) : 0;
   return new Promise((resolve, reject) =>
-    execFile(cmd, argv, { maxBuffer: 1 << 30, env: cliEnv }, (e, stdout, stderr) => {
+    // The whole command in its own process even while the workspace's daemon runs (which would take it).
+    execFile(cmd, argv, { maxBuffer: 1 << 30, env: daemon ? cliEnv : { ...cliEnv, SYNCORD_NO_DAEMON: '1' } }, (e, stdout, stderr) => {
       const code = e ? (typeof e.code === 'number' ? e.code : -1) : 0;
       const cpu = new RegExp(`${CPU_MARK} ([0-9.]+) ([0-9.]+)\\s*$`).exec(stderr);
       if (cpu) {
-        cpuTimes.push(Number(cpu[1]) + Number(cpu[2]));
+        (cpuTimes[way] ??= []).push(Number(cpu[1]) + Number(cpu[2]) + (daemon ? processCpu(daemon.pid) - daemonBefore : 0));
         stderr = stderr.slice(0, cpu.index);
       }
       if (!ok.includes(code)) reject(new Error(`syncord ${args.join(' ')} exited with ${code}: ${stderr || stdout}`));
@@ -90,13 +123,16 @@ const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env)
 function reportWays(name: string, r: Record<string, number[]>, refName: string, target: number, wholeTarget = 1.5, note?: string): void {
   report({ name: `${name} (library)`, ours: r.lib, ref: r.ref, refName, target, note });
   if (r.cli) report({ name: `${name} (whole command)`, ours: r.cli, ref: r.ref, refName, target: wholeTarget });
+  if (r.dmn) report({ name: `${name} (with the daemon)`, ours: r.dmn, ref: r.ref, refName, target: wholeTarget });
   reportCpu();
 }
 
 /** The CPU time of the whole commands run since the last report (user + sys, children included), then forgets them. */
 function reportCpu(): void {
-  if (cpuTimes.length) console.log(`    whole command CPU time (user + sys): median ${median(cpuTimes).toFixed(2)} s   [${cpuTimes.map((x) => x.toFixed(2)).join(' ')}]`);
-  cpuTimes = [];
+  for (const [way, times] of Object.entries(cpuTimes)) {
+    if (times.length) console.log(`    ${way} CPU time (user + sys): median ${median(times).toFixed(2)} s   [${times.map((x) => x.toFixed(2)).join(' ')}]`);
+  }
+  cpuTimes = {};
 }
 
 interface Row {
@@ -197,7 +233,8 @@ export async function runTargetsBench(): Promise<void> {
   const [l1, l5] = os.loadavg();
   console.log(
     `Medians of interleaved runs; Syncord and each reference run on the same data in the same run: Syncord's library\n` +
-      `in this process ("library") and the CLI as a process, \`node dist/cli.js -w <ws> ...\` ("whole command").\n` +
+      `in this process ("library"), the CLI as a process, \`node dist/cli.js -w <ws> ...\` ("whole command"), and the\n` +
+      `agents' \`syncord\` handing the same command to the workspace's daemon ("with the daemon", \`syncord daemon start\`).\n` +
       `Machine: ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) / ${l5.toFixed(1)} (5 min), Node ${process.version}. ` +
       `On a shared machine single runs vary a lot; compare the ratios, and the per-run times in brackets.` +
       (WHOLE ? '' : '\n(SYNCORD_BENCH_WHOLE=0: whole commands not measured)'),
@@ -234,6 +271,15 @@ async function detectBench(base: string): Promise<void> {
   const tgt = path.join(base, 'check-target');
   fs.mkdirSync(tgt);
   await addTarget(paths, { name: 'checked', path: tgt, type: 'source' });
+  const daemon = DAEMON ? await startDaemon(repo) : undefined;
+  try {
+    await detectRounds(repo, paths, daemon);
+  } finally {
+    if (daemon) await cli(repo, ['daemon', 'stop']);
+  }
+}
+
+async function detectRounds(repo: string, paths: ReturnType<typeof resolveWorkspace>, daemon: Daemon | undefined): Promise<void> {
   // Detection keeps the committed changes between `since` and HEAD in .syncord/cache/detect/ (they never
   // change for a pair of commits): "cold" removes that cache before each run, "warm" is a later run with
   // the same HEAD. The untracked listing and uncommitted changes are always computed afresh.
@@ -246,6 +292,7 @@ async function detectBench(base: string): Promise<void> {
     await detectChanges(paths, DEFAULT_RULES, since); // warm-up (both read the same index and objects)
     await run('git', ['diff', '--name-only', since], repo);
     if (WHOLE) await cli(repo, ['sync', 'detect', '--since', since]);
+    if (daemon) await cli(repo, ['sync', 'detect', '--since', since], [0], daemon);
     for (const warm of [false, true]) {
       const ways: Record<string, () => Promise<unknown>> = {
         ref: () => run('git', ['diff', '--name-only', since], repo),
@@ -253,6 +300,7 @@ async function detectBench(base: string): Promise<void> {
       };
       if (WHOLE) {
         ways.cli = () => cli(repo, ['sync', 'detect', '--since', since]);
+        if (daemon) ways.dmn = () => cli(repo, ['sync', 'detect', '--since', since], [0], daemon);
         // Node's own start, the floor of any whole command in Node.
         ways.node = () => run(process.execPath, ['-e', '0']);
       }
@@ -261,11 +309,14 @@ async function detectBench(base: string): Promise<void> {
       reportWays(`detect since HEAD~${back} (${changed} changed of 20,000), ${label}`, r, 'git diff --name-only', 1.1);
       if (r.node) console.log(`    node -e 0 in the same rounds: ${median(r.node).toFixed(1)} ms, ${(median(r.node) / median(r.ref)).toFixed(2)}x git diff --name-only`);
       if (WHOLE) {
-        const rc = await rounds(REPS(7), () => (warm ? undefined : dropCache()), {
+        const checkWays: Record<string, () => Promise<unknown>> = {
           ref: () => run('git', ['diff', '--name-only', since], repo),
           cli: () => cli(repo, ['sync', 'check'], [1]),
-        });
+        };
+        if (daemon) checkWays.dmn = () => cli(repo, ['sync', 'check'], [1], daemon);
+        const rc = await rounds(REPS(7), () => (warm ? undefined : dropCache()), checkWays);
         report({ name: `sync check, synced at HEAD~${back} (${changed} changed), ${label} (whole command)`, ours: rc.cli, ref: rc.ref, refName: 'git diff --name-only', target: 1.5 });
+        if (rc.dmn) report({ name: `sync check, synced at HEAD~${back} (${changed} changed), ${label} (with the daemon)`, ours: rc.dmn, ref: rc.ref, refName: 'git diff --name-only', target: 1.5 });
         reportCpu();
       }
     }
@@ -285,7 +336,7 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
   const ws = resolveWorkspace(main);
   const rulesDocs = { ...DEFAULT_RULES, components: { docs: DEFAULT_RULES.components.docs }, config: {} };
   writeRules(ws, rulesDocs);
-  const names = WHOLE ? ['bench', 'benchcli'] : ['bench'];
+  const names = WHOLE ? (DAEMON ? ['bench', 'benchcli', 'benchdmn'] : ['bench', 'benchcli']) : ['bench'];
   const dest: Record<string, string> = {};
   for (const n of names) {
     const tgt = path.join(base, n);
@@ -293,13 +344,31 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
     await addTarget(ws, { name: n, path: tgt, type: 'source' });
     dest[n] = path.join(tgt, 'docs/opencode/docs');
   }
+  const daemon = DAEMON ? await startDaemon(main) : undefined;
+  try {
+    await syncRounds(base, main, ws, rulesDocs, names, dest, hasRsync, daemon);
+  } finally {
+    if (daemon) await cli(main, ['daemon', 'stop']);
+  }
+}
+
+async function syncRounds(
+  base: string,
+  main: string,
+  ws: ReturnType<typeof resolveWorkspace>,
+  rulesDocs: typeof DEFAULT_RULES,
+  names: string[],
+  dest: Record<string, string>,
+  hasRsync: boolean,
+  daemon: Daemon | undefined,
+): Promise<void> {
   const rsyncDest = path.join(base, 'rsync-dest');
   const syncLib = async (name: string, written: number, full = false) => {
     const res = await applySync(ws, rulesDocs, await getTarget(ws, name), { full });
     if (!res.ok || res.written !== written) throw new Error(`sync of ${name}: ${res.error ?? `${res.written} written, ${written} expected`}`);
   };
-  const syncCli = async (name: string, written: number) => {
-    const out = JSON.parse(await cli(main, ['--json', 'sync', 'run', '--target', name])) as { ok: boolean; written: number; error?: string };
+  const syncCli = async (name: string, written: number, through?: Daemon) => {
+    const out = JSON.parse(await cli(main, ['--json', 'sync', 'run', '--target', name], [0], through)) as { ok: boolean; written: number; error?: string };
     if (!out.ok || out.written !== written) throw new Error(`syncord sync run --target ${name}: ${out.error ?? `${out.written} written, ${written} expected`}`);
   };
 
@@ -313,11 +382,12 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
       lib: () => syncLib(`full${k}`, 10_000, true),
     };
     if (WHOLE) fullWays.cli = () => syncCli(`fullcli${k}`, 10_000);
+    if (daemon) fullWays.dmn = () => syncCli(`fulldmn${k}`, 10_000, daemon);
     const r = await rounds(
       REPS(5),
       async (rep) => {
         k = rep;
-        for (const n of [`full${rep}`, `fullcli${rep}`]) {
+        for (const n of [`full${rep}`, `fullcli${rep}`, `fulldmn${rep}`]) {
           const dir = path.join(base, `full-${rep}`, n);
           fs.mkdirSync(dir, { recursive: true });
           await addTarget(ws, { name: n, path: dir, type: 'source' });
@@ -336,6 +406,7 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
       lib: () => syncLib('bench', 10),
     };
     if (WHOLE) incWays.cli = () => syncCli('benchcli', 10);
+    if (daemon) incWays.dmn = () => syncCli('benchdmn', 10, daemon);
     const ri = await rounds(
       REPS(9),
       (k) => {
@@ -356,6 +427,7 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
       lib: () => syncLib('bench', 0),
     };
     if (WHOLE) noopWays.cli = () => syncCli('benchcli', 0);
+    if (daemon) noopWays.dmn = () => syncCli('benchdmn', 0, daemon);
     const rn = await rounds(REPS(7), () => undefined, noopWays);
     reportWays('no-op sync, 10,000 files in step', rn, 'rsync -a --delete', 1.5);
   } else {
@@ -387,6 +459,12 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
       if (s.files !== 10_000) throw new Error(`syncord target backup: ${s.files} files`);
     };
   }
+  if (daemon) {
+    backupWays.dmn = async () => {
+      const s = JSON.parse(await cli(main, ['--json', 'target', 'backup', 'benchdmn'], [0], daemon)) as { files: number };
+      if (s.files !== 10_000) throw new Error(`syncord target backup (daemon): ${s.files} files`);
+    };
+  }
   const rb = await rounds(
     REPS(7),
     (k) => {
@@ -414,7 +492,7 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
     'cp -al',
     1.5,
     1.5,
-    `store growth of the last backup: ${growth.bench} B of new objects (library), ${growth.benchcli ?? '-'} B (whole command) for ${changedBytes} B changed, plus its manifest (${(manifestBytes / 1024).toFixed(0)} KiB, one entry per file)`,
+    `store growth of the last backup: ${growth.bench} B of new objects (library), ${growth.benchcli ?? '-'} B (whole command), ${growth.benchdmn ?? '-'} B (with the daemon) for ${changedBytes} B changed, plus its manifest (${(manifestBytes / 1024).toFixed(0)} KiB, one entry per file)`,
   );
 
   // Restore of that backup after 10 files drifted in the target, vs rsync from a snapshot of the same tree.
@@ -435,6 +513,12 @@ async function syncBench(base: string, hasRsync: boolean): Promise<void> {
       restoreWays.cli = async () => {
         const r = JSON.parse(await cli(main, ['--json', 'target', 'restore', 'benchcli', '--backup', ids.benchcli, '--component', 'docs'])) as { written: number; verified: boolean };
         if (r.written !== 10 || !r.verified) throw new Error(`syncord target restore: ${r.written} written, verified ${r.verified}`);
+      };
+    }
+    if (daemon) {
+      restoreWays.dmn = async () => {
+        const r = JSON.parse(await cli(main, ['--json', 'target', 'restore', 'benchdmn', '--backup', ids.benchdmn, '--component', 'docs'], [0], daemon)) as { written: number; verified: boolean };
+        if (r.written !== 10 || !r.verified) throw new Error(`syncord target restore (daemon): ${r.written} written, verified ${r.verified}`);
       };
     }
     const rr = await rounds(
