@@ -2,7 +2,7 @@ import { SyncordError } from '../errors';
 import { ChangedOnDiskError, writeFilesAtomic } from './atomic';
 import { conforms, readStored, Specs, StoredDocument, ValuesOf } from './documents';
 import { acquireLocks, LockOptions, releaseLocks } from './lock';
-import { renderUpdate } from './render';
+import { isLargeText, renderLargeUpdate, renderUpdate } from './render';
 
 /**
  * The locked strategy of `updateFiles` (see update.ts): for a change to several files at once. Takes the files'
@@ -38,8 +38,11 @@ export async function updateLocked<S extends Specs, R>(
     for (let attempt = 1; ; attempt++) {
       const docs: Record<string, StoredDocument<unknown>> = {};
       for (const k of keys) docs[k] = readStored(specs[k]);
-      // A copy to change; plain JSON (the usual case) is parsed again from its text, faster than a deep clone.
-      const drafts = Object.fromEntries(keys.map((k) => [k, docs[k].layout ? JSON.parse(docs[k].text) : structuredClone(docs[k].value)])) as ValuesOf<S>;
+      // A copy to change; plain JSON (the usual case) is parsed again from its text, faster than a deep clone. A long
+      // plain-JSON file is changed in place: the value was read for this change alone, and its new text is made by
+      // comparing with the text rather than the old value (renderLargeUpdate), so it is not parsed twice.
+      const inPlace = (k: string) => docs[k].layout !== undefined && isLargeText(docs[k].text);
+      const drafts = Object.fromEntries(keys.map((k) => [k, inPlace(k) ? docs[k].value : docs[k].layout ? JSON.parse(docs[k].text) : structuredClone(docs[k].value)])) as ValuesOf<S>;
       const result = await mutate(drafts);
 
       const changes: { key: string; text: string }[] = [];
@@ -49,7 +52,7 @@ export async function updateLocked<S extends Specs, R>(
           const check = specs[k].schema.safeParse(after);
           throw new Error(`refusing to write ${specs[k].file}: the change would not match its schema (${check.error?.issues[0]?.message})`);
         }
-        const next = renderUpdate(docs[k].text, docs[k].value, after);
+        const next = inPlace(k) ? renderLargeUpdate(docs[k].text, docs[k].layout!, after) : renderUpdate(docs[k].text, docs[k].value, after);
         if (next !== docs[k].text) changes.push({ key: k, text: docs[k].bom ? '\ufeff' + next : next });
       }
       if (!changes.length) return { result, written: [] };

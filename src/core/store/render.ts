@@ -52,6 +52,18 @@ export function prettyJson(value: unknown, unit: string, indent = '', eol = '\n'
   return out;
 }
 
+/**
+ * A top-level property's value as `prettyJson(value, unit, indent, eol)` prints it. In the usual layout (the property
+ * indented by one unit, \n line ends) it is printed inside its object, already indented, rather than re-indented
+ * line by line afterwards (a second pass over a text of megabytes).
+ */
+function printProperty(key: string, value: unknown, unit: string, indent: string, eol: string): string {
+  if (indent !== unit || eol !== '\n' || value === undefined) return prettyJson(value, unit, indent, eol);
+  const whole = prettyJson({ [key]: value }, unit);
+  // `{\n<unit>"key": ` ... `\n}`
+  return whole.slice(2 + unit.length + JSON.stringify(key).length + 2, whole.length - 2);
+}
+
 /** A JSON value that is not an object or array, as JSON.stringify writes it. */
 const PRIMITIVE = String.raw`(?:"(?:[^"\\\n]|\\.)*"|true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)`;
 /** An array of such values laid out one a line by JSON.stringify (no raw line breaks occur inside its strings). */
@@ -180,6 +192,49 @@ export function renderUpdate(text: string, before: unknown, after: unknown): str
 /** Beyond this many separate edits, or this many characters re-parsed in all, the file is re-printed whole. */
 const MAX_EDITS = 200;
 const MAX_EDIT_WORK = 2_000_000;
+
+/** Whether a file's text is long enough that `renderLargeUpdate` renders a change to it (see there). */
+export function isLargeText(text: string): boolean {
+  return text.length > MAX_EDIT_WORK;
+}
+
+/**
+ * The new text of a long plain-JSON file (isLargeText) whose value is now `after`, from where its top-level
+ * properties are (`layout`), without the old value (the caller may have changed the value it read in place). Each
+ * property is printed as `renderFresh` would print it: one whose text is already that is kept as it stands, so
+ * the task queue's completed tasks, most of the file, are not compared again when a task is claimed. When a value
+ * changed, the file is written as `renderFresh` writes it (the properties laid out otherwise are printed too,
+ * which a file Syncord wrote never needs); when none did, `text` itself is returned. A change to the top-level keys
+ * themselves (one added, removed or moved) re-prints the file whole.
+ */
+export function renderLargeUpdate(text: string, layout: readonly TopEntry[], after: unknown): string {
+  const fmt = detectFormatting(text.slice(0, 4096));
+  if (!isObject(after)) return renderFresh(after, fmt);
+  const keys = Object.keys(after).filter((k) => after[k] !== undefined);
+  if (keys.length !== layout.length || keys.some((k, i) => layout[i].key !== k)) return renderFresh(after, fmt);
+  const eol = fmt.eol ?? '\n';
+  const unit = unitOf(fmt);
+  let out = '';
+  let pos = 0;
+  let changed = false;
+  for (const e of layout) {
+    const printed = printProperty(e.key, after[e.key], unit, lineIndentAt(text, e.keyStart), eol);
+    const old = text.slice(e.valueStart, e.valueEnd);
+    if (printed === old) continue;
+    if (!changed) {
+      let before: unknown;
+      try {
+        before = JSON.parse(old);
+      } catch {
+        return renderFresh(after, fmt);
+      }
+      changed = !jsonEqual(before, after[e.key]);
+    }
+    out += text.slice(pos, e.valueStart) + printed;
+    pos = e.valueEnd;
+  }
+  return changed ? out + text.slice(pos) : text;
+}
 
 const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false };
 

@@ -51,6 +51,28 @@ describe('store/jsonFile', () => {
     );
   });
 
+  it('changes a long file by its top-level properties, unknown fields kept, and not at all when nothing changed', async () => {
+    // Over 2 MB: long files are changed in place and re-printed by top-level property.
+    const items = Array.from({ length: 60_000 }, (_, i) => `item ${i} ${'x'.repeat(30)}`);
+    const original = `{\n  "meta": {\n    "owner": "me",\n    "kept": [1, 2, 3]\n  },\n  "items": ${JSON.stringify(items, null, 2).replace(/\n/g, '\n  ')},\n  "unknown": {"x":   1}\n}\n`;
+    assert.ok(original.length > 2_000_000);
+    fs.writeFileSync(file, original);
+    const { written } = await updateOne({ file, schema }, (v) => {
+      v.items.splice(0, 1);
+      v.items.push('last');
+    });
+    assert.deepEqual(written, [file]);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text.startsWith('{\n  "meta": {\n    "owner": "me",\n    "kept": [1, 2, 3]\n  },\n  "items": [\n    "item 1 '), text.slice(0, 200));
+    assert.ok(text.endsWith('    "last"\n  ],\n  "unknown": {\n    "x": 1\n  }\n}\n'), text.slice(-200));
+    assert.deepEqual(JSON.parse(text), { meta: { owner: 'me', kept: [1, 2, 3] }, items: [...items.slice(1), 'last'], unknown: { x: 1 } });
+    // Nothing changed: not written again.
+    const mtime = fs.statSync(file).mtimeMs;
+    assert.deepEqual((await updateOne({ file, schema }, (v) => void v.items.sort((a, b) => (a === 'last' ? 1 : b === 'last' ? -1 : 0)))).written, []);
+    assert.equal(fs.statSync(file).mtimeMs, mtime);
+    assert.equal(fs.readFileSync(file, 'utf8'), text);
+  });
+
   it('writes nothing when the change is refused', async () => {
     const original = '{ "items": ["a"] }';
     fs.writeFileSync(file, original);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { parse } from 'jsonc-parser';
-import { jsonEqual, renderUpdate } from '../../../src/core/store/render';
+import { topLevelLayout } from '../../../src/core/store/jsonText';
+import { jsonEqual, renderFresh, renderLargeUpdate, renderUpdate } from '../../../src/core/store/render';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -107,5 +108,68 @@ describe('store/render', () => {
         current = next;
       }
     }
+  });
+
+  describe('a long file, by top-level property', () => {
+    const large = (text: string, after: unknown) => renderLargeUpdate(text, topLevelLayout('f.json', text)!, after);
+
+    it('keeps the text of the properties printed as they stand and re-prints the changed ones in the file indentation', () => {
+      const text = '{\n    "done": [\n        {\n            "id": 1,\n            "tags": ["a", "b"]\n        }\n    ],\n    "open": [\n        {\n            "id": 3\n        }\n    ],\n    "note": "x"\n}\n';
+      const after = { done: [{ id: 1, tags: ['a', 'b'] }], open: [{ id: 3 }, { id: 4, tags: ['a'] }], note: 'x' };
+      const out = large(text, after);
+      assert.equal(out, '{\n    "done": [\n        {\n            "id": 1,\n            "tags": ["a", "b"]\n        }\n    ],\n    "open": [\n        {\n            "id": 3\n        },\n        {\n            "id": 4,\n            "tags": ["a"]\n        }\n    ],\n    "note": "x"\n}\n');
+      assert.equal(out, renderFresh(after, { insertSpaces: true, tabSize: 4, eol: '\n' }));
+    });
+
+    it('writes a changed file as a fresh one would be printed, whatever the layout of its other properties', () => {
+      const text = '{\n  "done": [ {"id": 1},   {"id": 2} ],\n  "open": []\n}\n';
+      const after = { done: [{ id: 1 }, { id: 2 }], open: [{ id: 3 }] };
+      assert.equal(large(text, after), renderFresh(after));
+    });
+
+    it('returns the text itself when nothing changed, however it is laid out', () => {
+      const text = '{"done":[{"id":1},{"id":2}],\n"open" : [ ]}';
+      assert.equal(large(text, { done: [{ id: 1 }, { id: 2 }], open: [] }), text);
+    });
+
+    it('keeps tabs and CRLF line ends', () => {
+      const text = '{\r\n\t"a": [\r\n\t\t1\r\n\t],\r\n\t"b": {\r\n\t\t"c": true\r\n\t}\r\n}\r\n';
+      const out = large(text, { a: [1], b: { c: false, d: [{ e: 1 }] } });
+      assert.equal(out, '{\r\n\t"a": [1],\r\n\t"b": {\r\n\t\t"c": false,\r\n\t\t"d": [\r\n\t\t\t{\r\n\t\t\t\t"e": 1\r\n\t\t\t}\r\n\t\t]\r\n\t}\r\n}\r\n');
+    });
+
+    it('re-prints the whole file when a top-level key is added, removed or moved', () => {
+      const text = '{\n  "a": 1,\n  "b": 2\n}\n';
+      for (const after of [{ a: 1, b: 2, c: 3 }, { a: 1 }, { b: 2, a: 1 }]) {
+        const out = large(text, after);
+        assert.deepEqual(JSON.parse(out), after);
+        assert.deepEqual(Object.keys(JSON.parse(out)), Object.keys(after));
+      }
+    });
+
+    it('always produces text that parses to the new value (random edits of a queue)', () => {
+      let seed = 11;
+      const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const task = (i: number) => ({ task_id: `task_${i}`, title: `Task ${i}`, tags: rnd(2) ? ['x', 'y'] : [], deps: rnd(3) ? null : [`task_${rnd(i + 1)}`] });
+      for (let round = 0; round < 100; round++) {
+        const value: { active: unknown[]; pending: unknown[]; completed: unknown[]; extra?: unknown } = { active: [], pending: [], completed: [] };
+        for (let i = 0; i < 12; i++) [value.active, value.pending, value.completed][rnd(3)].push(task(i));
+        let text = JSON.stringify(value, null, rnd(2) ? 2 : '\t') + '\n';
+        for (let step = 0; step < 4; step++) {
+          const next = structuredClone(value);
+          const lists = [next.active, next.pending, next.completed];
+          const from = lists[rnd(3)];
+          if (from.length) lists[rnd(3)].push(...from.splice(rnd(from.length), 1));
+          const edited = lists[rnd(3)][0] as { title: string } | undefined;
+          if (edited && rnd(2) === 0) edited.title = `edited ${step}`;
+          text = large(text, next);
+          assert.ok(jsonEqual(JSON.parse(text), next), `round ${round}.${step}: ${text}`);
+          Object.assign(value, structuredClone(next));
+        }
+      }
+    });
   });
 });
